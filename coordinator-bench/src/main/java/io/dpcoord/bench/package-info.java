@@ -1,0 +1,2 @@
+/** The coordinator's bench module. */
+package io.dpcoord.bench;

@@ -1,0 +1,2 @@
+/** The coordinator's metrics module. */
+package io.dpcoord.metrics;

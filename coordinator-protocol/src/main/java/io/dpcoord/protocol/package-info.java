@@ -1,0 +1,2 @@
+/** The coordinator's protocol module. */
+package io.dpcoord.protocol;

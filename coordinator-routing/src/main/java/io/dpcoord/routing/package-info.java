@@ -1,0 +1,2 @@
+/** The coordinator's routing module. */
+package io.dpcoord.routing;

@@ -1,0 +1,2 @@
+/** The coordinator's server module. */
+package io.dpcoord.server;

@@ -1,0 +1,2 @@
+/** The coordinator's sim module. */
+package io.dpcoord.sim;

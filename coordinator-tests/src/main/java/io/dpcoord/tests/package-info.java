@@ -1,0 +1,2 @@
+/** The coordinator's tests module. */
+package io.dpcoord.tests;
