@@ -1,0 +1,109 @@
+package io.dpcoord.routing;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.security.DigestException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+
+/**
+ * Megatron's block hash chain: one hash per complete block of {@code blockSize} tokens.
+ *
+ * <p>{@code digest_0} is 32 zero bytes; block {@code i} has {@code digest_i = SHA-256(digest_{i-1}
+ * || tokens as int64 little-endian)} and hash {@code (uint64_le(digest_i[0..8]) mod (2^63 - 1)) +
+ * 1}, a value in {@code [1, 2^63 - 1]}. A partial tail block produces no hash. Because the digests
+ * chain, equal hashes at depth {@code i} mean equal prompts up to the end of block {@code i}.
+ *
+ * <p>Not thread-safe: an instance reuses its digest and buffers, so give each thread its own.
+ */
+public final class BlockHasher {
+  private static final VarHandle LONG_LE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final int DIGEST_BYTES = 32;
+
+  private final int blockSize;
+  private final MessageDigest sha256;
+  private final byte[] chain = new byte[DIGEST_BYTES];
+  private final byte[] block;
+
+  /**
+   * Creates a hasher for blocks of {@code blockSizeTokens} tokens.
+   *
+   * @throws IllegalArgumentException if the block size is not positive
+   */
+  public BlockHasher(int blockSizeTokens) {
+    if (blockSizeTokens <= 0 || blockSizeTokens > Integer.MAX_VALUE / Long.BYTES) {
+      throw new IllegalArgumentException(
+          "block size must be a positive token count, got " + blockSizeTokens);
+    }
+    this.blockSize = blockSizeTokens;
+    this.block = new byte[blockSizeTokens * Long.BYTES];
+    try {
+      this.sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      // every Java platform must provide SHA-256
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  /** The number of tokens in one block. */
+  public int blockSize() {
+    return blockSize;
+  }
+
+  /**
+   * Writes one hash per complete block of {@code tokens[0..length)} into {@code out} and returns
+   * how many it wrote ({@code length / blockSize}).
+   *
+   * @throws IllegalArgumentException if {@code length} is outside the array or {@code out} has
+   *     fewer than {@code length / blockSize} places
+   */
+  public int hash(long[] tokens, int length, long[] out) {
+    if (tokens == null || length < 0 || length > tokens.length) {
+      throw new IllegalArgumentException(
+          "token length "
+              + length
+              + " is outside the token array of "
+              + (tokens == null ? "null" : tokens.length));
+    }
+    int blocks = length / blockSize;
+    if (out == null || out.length < blocks) {
+      throw new IllegalArgumentException(
+          "hash output holds "
+              + (out == null ? 0 : out.length)
+              + " values but "
+              + blocks
+              + " blocks need hashing");
+    }
+    Arrays.fill(chain, (byte) 0);
+    int t = 0;
+    for (int b = 0; b < blocks; b++) {
+      for (int j = 0; j < block.length; j += Long.BYTES) {
+        LONG_LE.set(block, j, tokens[t++]);
+      }
+      sha256.update(chain, 0, DIGEST_BYTES);
+      sha256.update(block, 0, block.length);
+      try {
+        sha256.digest(chain, 0, DIGEST_BYTES);
+      } catch (DigestException e) {
+        // cannot happen: the buffer holds exactly one SHA-256 digest
+        throw new IllegalStateException(e);
+      }
+      long raw = (long) LONG_LE.get(chain, 0);
+      out[b] = Long.remainderUnsigned(raw, Long.MAX_VALUE) + 1;
+    }
+    return blocks;
+  }
+
+  /** Returns the hashes of every complete block of {@code tokens} in a new array. */
+  public long[] hashes(long[] tokens) {
+    if (tokens == null) {
+      throw new IllegalArgumentException("tokens are null");
+    }
+    long[] out = new long[tokens.length / blockSize];
+    hash(tokens, tokens.length, out);
+    return out;
+  }
+}

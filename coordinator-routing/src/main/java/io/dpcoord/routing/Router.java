@@ -1,0 +1,427 @@
+package io.dpcoord.routing;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * The routing state: engines in rank order, their pending counts and the prefix index.
+ *
+ * <p>Single-threaded, like the event loop that owns it. The loop calls {@link #route} to choose an
+ * engine, sends the request, and calls {@link #commit} once the send succeeded; a terminal reply
+ * calls {@link #complete}. Engines get ids that are never reused: an id names one incarnation of an
+ * engine, so a restarted engine gets a new id and everything written for the old one is stale.
+ */
+public final class Router {
+  /*
+   * Design notes.
+   *
+   * The decision rule is Megatron-LM's coordinator routing (docs/spec/ROUTING.md), kept exact so
+   * that the same trace gives the same ranks:
+   *
+   *   load only (LOAD_BALANCED, prefix caching off, no complete block, multimodal): the active
+   *   engine with the fewest pending requests, ties to the lowest rank index.
+   *
+   *   prefix routing: n = hashes used (1 for FIRST_PREFIX_BLOCK). Scan i = n-1 .. 0 for the first
+   *   hash with a fresh owner; its owners get match = (i + 1.0) / n and recency = their stamp,
+   *   every other engine 0. score = alpha * match + (1.0 - alpha) * (max(0, maxRequests -
+   *   pending) / (double) maxRequests), in double and in exactly that order, so that equal scores
+   *   are equal bit for bit as they are in the reference. Winner: highest score, then highest
+   *   recency, then lowest rank index.
+   *
+   *   commit: pending++, counter++, and every hash used gets index[h][engine] = counter.
+   *
+   * Ranks. order[0..active) lists the active engine ids by rank index. Start-up engines are sorted
+   * as unsigned bytes, later ones appended, a removed one closes the gap (the ones above move
+   * down by one, keeping their order), a re-registered one keeps its place under a new id. Only
+   * relative order matters to the rule, which this keeps exactly as the reference renumbers.
+   *
+   * Staleness (extension). An owner node is stale when its engine id is inactive (removed, or
+   * replaced by a re-registration), when its stamp is at most the counter value at the last
+   * epoch change, or when it was written more than the TTL ago by the injected clock. In parity
+   * mode the only source is removal, and a stale node counts exactly like the entry the
+   * reference deleted at removal: not at all. Nodes are dropped by whichever walk meets them
+   * (see PrefixIndex), so removal is O(ranks) and never scans the index.
+   *
+   * Allocation. route() and commit() write into arrays sized for the engines ever registered and
+   * into one reused Decision; the index allocates only while it grows to its working size.
+   */
+
+  private final Policy policy;
+  private final double alpha;
+  private final double oneMinusAlpha;
+  private final int maxRequests;
+  private final boolean prefixCaching;
+  private final long ttlNanos;
+  private final LongSupplier clock;
+  private final PrefixIndex index;
+  private final IdentityTable identities = new IdentityTable();
+  private final Decision decision = new Decision();
+
+  // per engine id
+  private int engines;
+  private byte[][] identity = new byte[8][];
+  private int[] pending = new int[8];
+  private boolean[] active = new boolean[8];
+  private int[] rankOfEngine = new int[8];
+
+  // per rank index
+  private int activeCount;
+  private int[] order = new int[8];
+  private boolean[] owned = new boolean[8];
+  private long[] recency = new long[8];
+
+  // scratch for one owner walk: one place per engine id
+  private int[] ownerEngines = new int[8];
+  private long[] ownerStamps = new long[8];
+
+  private long counter;
+  private long epochStamp;
+  private long now;
+
+  /** Creates a router with no engines. */
+  public Router(RouterConfig config) {
+    if (config == null) {
+      throw new IllegalArgumentException("router config is null");
+    }
+    this.policy = config.policy();
+    this.alpha = config.alpha();
+    this.oneMinusAlpha = 1.0 - config.alpha();
+    this.maxRequests = config.maxRequests();
+    this.prefixCaching = config.prefixCaching();
+    this.ttlNanos = config.ttlNanos();
+    this.clock = config.nanoClock();
+    this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
+  }
+
+  /**
+   * Registers the start-up engines: sorted as unsigned bytes, they take rank indexes 0..n-1.
+   *
+   * @return their engine ids, in the order of {@code identities}
+   * @throws IllegalStateException if engines are already registered
+   * @throws IllegalArgumentException if an identity is null or appears twice
+   */
+  public int[] registerInitial(List<byte[]> initial) {
+    if (engines > 0) {
+      throw new IllegalStateException(
+          "initial engines must be registered first, but " + engines + " already are");
+    }
+    if (initial == null) {
+      throw new IllegalArgumentException("identity list is null");
+    }
+    Integer[] sorted = new Integer[initial.size()];
+    for (int i = 0; i < sorted.length; i++) {
+      if (initial.get(i) == null) {
+        throw new IllegalArgumentException("identity " + i + " is null");
+      }
+      sorted[i] = i;
+    }
+    Arrays.sort(sorted, (a, b) -> Arrays.compareUnsigned(initial.get(a), initial.get(b)));
+    for (int i = 1; i < sorted.length; i++) {
+      if (Arrays.equals(initial.get(sorted[i - 1]), initial.get(sorted[i]))) {
+        throw new IllegalArgumentException(
+            "identity " + describe(initial.get(sorted[i])) + " is listed twice");
+      }
+    }
+    int[] ids = new int[sorted.length];
+    for (Integer argIndex : sorted) {
+      ids[argIndex] = append(initial.get(argIndex).clone());
+    }
+    return ids;
+  }
+
+  /**
+   * Registers an engine that arrives after start-up and returns its new engine id.
+   *
+   * <p>A new identity is appended last. An identity that is registered now is a restart: the new id
+   * takes the old one's rank position with a pending count of 0, and the old id's index entries
+   * become stale. An identity that was removed comes back appended last, cold.
+   */
+  public int register(byte[] engineIdentity) {
+    if (engineIdentity == null) {
+      throw new IllegalArgumentException("identity is null");
+    }
+    int old = identities.get(engineIdentity);
+    if (old < 0 || !active[old]) {
+      return append(engineIdentity.clone());
+    }
+    int rank = rankOfEngine[old];
+    deactivate(old);
+    int id = newEngine(engineIdentity.clone());
+    order[rank] = id;
+    rankOfEngine[id] = rank;
+    active[id] = true;
+    return id;
+  }
+
+  /**
+   * Removes an engine: it is never chosen again, the engines ranked above it move down by one, and
+   * its index entries become stale (dropped lazily, without scanning the index).
+   *
+   * @return false if the engine is not registered
+   */
+  public boolean remove(int engineId) {
+    if (!isActive(engineId)) {
+      return false;
+    }
+    int rank = rankOfEngine[engineId];
+    System.arraycopy(order, rank + 1, order, rank, activeCount - rank - 1);
+    activeCount--;
+    for (int r = rank; r < activeCount; r++) {
+      rankOfEngine[order[r]] = r;
+    }
+    deactivate(engineId);
+    return true;
+  }
+
+  /** The engine id registered under {@code engineIdentity}, or -1 if none is. */
+  public int engineOf(byte[] engineIdentity) {
+    if (engineIdentity == null) {
+      return -1;
+    }
+    int id = identities.get(engineIdentity);
+    return id >= 0 && active[id] ? id : -1;
+  }
+
+  /**
+   * The identity an engine registered with (the router's own copy: do not modify it).
+   *
+   * @throws IllegalArgumentException if no engine ever had this id
+   */
+  public byte[] identityOf(int engineId) {
+    checkIssued(engineId);
+    return identity[engineId];
+  }
+
+  /** Whether {@code engineId} is registered and not removed or replaced. */
+  public boolean isActive(int engineId) {
+    return engineId >= 0 && engineId < engines && active[engineId];
+  }
+
+  /** How many engines are registered. */
+  public int activeEngines() {
+    return activeCount;
+  }
+
+  /** The engine's current rank index, or -1 if it is not active. */
+  public int rankOf(int engineId) {
+    return isActive(engineId) ? rankOfEngine[engineId] : -1;
+  }
+
+  /** The active engine ids by rank index. */
+  public int[] activeEnginesInRankOrder() {
+    return Arrays.copyOf(order, activeCount);
+  }
+
+  /** The router's policy. */
+  public Policy policy() {
+    return policy;
+  }
+
+  /**
+   * Chooses an engine for a request; does not change any state except dropping stale entries.
+   *
+   * @param hashes the request's block hashes in {@code hashes[0..count)}, all of them (the router
+   *     truncates for FIRST_PREFIX_BLOCK); may be null when {@code count} is 0
+   * @param prefixEligible false forces routing by load (multimodal data, a request with its own KV
+   *     cache)
+   * @return the decision, owned by the router and valid until the next call
+   * @throws IllegalStateException if no engine is active
+   */
+  public Decision route(long[] hashes, int count, boolean prefixEligible) {
+    checkHashes(hashes, count);
+    if (activeCount == 0) {
+      throw new IllegalStateException("no engine is registered to route to");
+    }
+    if (!prefixEligible || !prefixCaching || policy == Policy.LOAD_BALANCED || count == 0) {
+      int best = 0;
+      for (int r = 1; r < activeCount; r++) {
+        if (pending[order[r]] < pending[order[best]]) {
+          best = r;
+        }
+      }
+      decision.set(order[best], best, 0, 0.0, false, false);
+      return decision;
+    }
+    return routeByPrefix(hashes, policy == Policy.FIRST_PREFIX_BLOCK ? 1 : count);
+  }
+
+  private Decision routeByPrefix(long[] hashes, int n) {
+    index.resetStaleSeen();
+    if (ttlNanos > 0) {
+      now = clock.getAsLong();
+    }
+    int owners = 0;
+    int depth = -1;
+    for (int i = n - 1; i >= 0 && owners == 0; i--) {
+      int entry = index.lookup(hashes[i]);
+      if (entry >= 0) {
+        owners = index.collectOwners(entry, ownerEngines, ownerStamps);
+        depth = i;
+      }
+    }
+    double match = owners > 0 ? (depth + 1.0) / n : 0.0;
+    for (int j = 0; j < owners; j++) {
+      int r = rankOfEngine[ownerEngines[j]];
+      owned[r] = true;
+      recency[r] = ownerStamps[j];
+    }
+    int best = -1;
+    boolean bestOwned = false;
+    double bestScore = 0.0;
+    long bestRecency = 0;
+    for (int r = 0; r < activeCount; r++) {
+      int free = Math.max(0, maxRequests - pending[order[r]]);
+      double score =
+          alpha * (owned[r] ? match : 0.0) + oneMinusAlpha * (free / (double) maxRequests);
+      long rec = recency[r];
+      if (best < 0 || score > bestScore || (score == bestScore && rec > bestRecency)) {
+        best = r;
+        bestScore = score;
+        bestRecency = rec;
+        bestOwned = owned[r];
+      }
+      owned[r] = false;
+      recency[r] = 0;
+    }
+    int matchDepth = bestOwned ? depth + 1 : 0;
+    decision.set(order[best], best, matchDepth, bestOwned ? match : 0.0, index.staleSeen(), true);
+    return decision;
+  }
+
+  /**
+   * Records that the request was sent to {@code decision.engine()}: its pending count and the
+   * assignment counter go up by one, and when prefix routing applied every hash it used now names
+   * that engine with the new counter value.
+   *
+   * @param hashes the same hashes the decision was made with
+   * @throws IllegalStateException if the engine was removed since the decision
+   */
+  public void commit(Decision d, long[] hashes, int count) {
+    if (d == null) {
+      throw new IllegalArgumentException("decision is null");
+    }
+    checkHashes(hashes, count);
+    int e = d.engine();
+    if (!isActive(e)) {
+      throw new IllegalStateException("engine " + e + " is not registered; route again");
+    }
+    pending[e]++;
+    counter++;
+    if (d.prefixApplied()) {
+      int n = policy == Policy.FIRST_PREFIX_BLOCK ? Math.min(1, count) : count;
+      if (ttlNanos > 0) {
+        now = clock.getAsLong();
+      }
+      for (int i = 0; i < n; i++) {
+        index.assign(hashes[i], e, counter, now);
+      }
+    }
+  }
+
+  /**
+   * Records a terminal reply for a request committed to {@code engineId}: its pending count goes
+   * down by one, never below 0. A no-op for an engine that is no longer active.
+   */
+  public void complete(int engineId) {
+    if (isActive(engineId) && pending[engineId] > 0) {
+      pending[engineId]--;
+    }
+  }
+
+  /** Starts a new generation epoch (new weights): every entry written before now is stale. */
+  public void newEpoch() {
+    epochStamp = counter;
+  }
+
+  /** The engine's pending requests; 0 for an engine that is not active. */
+  public int pending(int engineId) {
+    return isActive(engineId) ? pending[engineId] : 0;
+  }
+
+  /** Block hashes the index tracks now. */
+  public long indexSize() {
+    return index.size();
+  }
+
+  /** Block hashes evicted so far to keep the index within its capacity. */
+  public long evictedTotal() {
+    return index.evicted();
+  }
+
+  /** Stale owner entries dropped so far (engine gone, older than the epoch or the TTL). */
+  public long stalePurgedTotal() {
+    return index.purged();
+  }
+
+  /** The prefix index, for tests of its bounds. */
+  PrefixIndex index() {
+    return index;
+  }
+
+  // ---- internals ----
+
+  private boolean isStale(int engine, long stamp, long writtenNanos) {
+    return !active[engine]
+        || stamp <= epochStamp
+        || (ttlNanos > 0 && now - writtenNanos > ttlNanos);
+  }
+
+  private int append(byte[] engineIdentity) {
+    int id = newEngine(engineIdentity);
+    order[activeCount] = id;
+    rankOfEngine[id] = activeCount;
+    activeCount++;
+    active[id] = true;
+    return id;
+  }
+
+  private int newEngine(byte[] engineIdentity) {
+    if (engines == identity.length) {
+      int grown = engines * 2;
+      identity = Arrays.copyOf(identity, grown);
+      pending = Arrays.copyOf(pending, grown);
+      active = Arrays.copyOf(active, grown);
+      rankOfEngine = Arrays.copyOf(rankOfEngine, grown);
+      order = Arrays.copyOf(order, grown);
+      owned = Arrays.copyOf(owned, grown);
+      recency = Arrays.copyOf(recency, grown);
+      ownerEngines = Arrays.copyOf(ownerEngines, grown);
+      ownerStamps = Arrays.copyOf(ownerStamps, grown);
+    }
+    int id = engines++;
+    identity[id] = engineIdentity;
+    identities.put(engineIdentity, id);
+    return id;
+  }
+
+  private void deactivate(int engineId) {
+    active[engineId] = false;
+    rankOfEngine[engineId] = -1;
+    pending[engineId] = 0;
+  }
+
+  private void checkIssued(int engineId) {
+    if (engineId < 0 || engineId >= engines) {
+      throw new IllegalArgumentException("no engine ever had id " + engineId);
+    }
+  }
+
+  private static void checkHashes(long[] hashes, int count) {
+    if (count < 0 || (count > 0 && (hashes == null || count > hashes.length))) {
+      throw new IllegalArgumentException(
+          "hash count "
+              + count
+              + " is outside the hash array of "
+              + (hashes == null ? "null" : hashes.length));
+    }
+  }
+
+  private static String describe(byte[] engineIdentity) {
+    StringBuilder sb = new StringBuilder("0x");
+    for (byte b : engineIdentity) {
+      sb.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,194 @@
+package io.dpcoord.routing;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * The router's settings: policy, score weights, block size and the extensions' bounds.
+ *
+ * <p>Built with {@link #builder()}; every setting has the reference default, so {@code
+ * RouterConfig.builder().build()} routes exactly like Megatron with prefix caching on.
+ */
+public final class RouterConfig {
+  /** The largest index capacity: the hash table must stay addressable with an int. */
+  public static final int MAX_INDEX_CAPACITY = 1 << 29;
+
+  private final Policy policy;
+  private final double alpha;
+  private final int maxRequests;
+  private final int blockSize;
+  private final boolean prefixCaching;
+  private final long ttlNanos;
+  private final int indexCapacity;
+  private final LongSupplier nanoClock;
+
+  private RouterConfig(Builder b) {
+    this.policy = b.policy;
+    this.alpha = b.alpha;
+    this.maxRequests = b.maxRequests;
+    this.blockSize = b.blockSize;
+    this.prefixCaching = b.prefixCaching;
+    this.ttlNanos = b.ttlNanos;
+    this.indexCapacity = b.indexCapacity;
+    this.nanoClock = b.nanoClock;
+  }
+
+  /** A builder holding the defaults: longest prefix, alpha 0.5, 16 requests, 16 tokens, no TTL. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The routing policy. */
+  public Policy policy() {
+    return policy;
+  }
+
+  /** The weight of the prefix match against free capacity, in [0, 1]. */
+  public double alpha() {
+    return alpha;
+  }
+
+  /** The pending-request count at which an engine counts as having no free capacity. */
+  public int maxRequests() {
+    return maxRequests;
+  }
+
+  /** Tokens per hashed block. */
+  public int blockSize() {
+    return blockSize;
+  }
+
+  /** Whether prefix caching is on; when off every policy routes by load only. */
+  public boolean prefixCaching() {
+    return prefixCaching;
+  }
+
+  /** How long an index entry stays fresh, in nanoseconds; 0 means forever. */
+  public long ttlNanos() {
+    return ttlNanos;
+  }
+
+  /** The most block hashes the index tracks before it evicts the least recently assigned. */
+  public int indexCapacity() {
+    return indexCapacity;
+  }
+
+  /** The clock that TTL expiry reads. */
+  public LongSupplier nanoClock() {
+    return nanoClock;
+  }
+
+  @Override
+  public String toString() {
+    return "RouterConfig{policy="
+        + policy.cliName()
+        + ", alpha="
+        + alpha
+        + ", maxRequests="
+        + maxRequests
+        + ", blockSize="
+        + blockSize
+        + ", prefixCaching="
+        + prefixCaching
+        + ", ttlNanos="
+        + ttlNanos
+        + ", indexCapacity="
+        + indexCapacity
+        + "}";
+  }
+
+  /** Collects settings; every setter checks its value and names it when it is bad. */
+  public static final class Builder {
+    private Policy policy = Policy.LONGEST_PREFIX;
+    private double alpha = 0.5;
+    private int maxRequests = 16;
+    private int blockSize = 16;
+    private boolean prefixCaching = true;
+    private long ttlNanos = 0;
+    private int indexCapacity = 1 << 20;
+    private LongSupplier nanoClock = System::nanoTime;
+
+    private Builder() {}
+
+    /** Sets the routing policy. */
+    public Builder policy(Policy policy) {
+      if (policy == null) {
+        throw new IllegalArgumentException("policy is null");
+      }
+      this.policy = policy;
+      return this;
+    }
+
+    /** Sets the prefix-match weight, in [0, 1]. */
+    public Builder alpha(double alpha) {
+      if (!(alpha >= 0.0 && alpha <= 1.0)) {
+        throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
+      }
+      this.alpha = alpha;
+      return this;
+    }
+
+    /** Sets the pending-request count that means no free capacity; positive. */
+    public Builder maxRequests(int maxRequests) {
+      if (maxRequests <= 0) {
+        throw new IllegalArgumentException("max requests must be positive, got " + maxRequests);
+      }
+      this.maxRequests = maxRequests;
+      return this;
+    }
+
+    /** Sets the tokens per hashed block; positive. */
+    public Builder blockSize(int blockSize) {
+      if (blockSize <= 0) {
+        throw new IllegalArgumentException("block size must be positive, got " + blockSize);
+      }
+      this.blockSize = blockSize;
+      return this;
+    }
+
+    /** Turns prefix caching on or off. */
+    public Builder prefixCaching(boolean prefixCaching) {
+      this.prefixCaching = prefixCaching;
+      return this;
+    }
+
+    /** Sets how long an index entry stays fresh; {@link Duration#ZERO} turns expiry off. */
+    public Builder ttl(Duration ttl) {
+      if (ttl == null || ttl.isNegative()) {
+        throw new IllegalArgumentException("TTL must be zero (off) or positive, got " + ttl);
+      }
+      long nanos;
+      try {
+        nanos = ttl.toNanos();
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("TTL is too long: " + ttl, e);
+      }
+      this.ttlNanos = nanos;
+      return this;
+    }
+
+    /** Sets the most block hashes the index tracks; positive. */
+    public Builder indexCapacity(int indexCapacity) {
+      if (indexCapacity <= 0 || indexCapacity > MAX_INDEX_CAPACITY) {
+        throw new IllegalArgumentException(
+            "index capacity must be in [1, " + MAX_INDEX_CAPACITY + "], got " + indexCapacity);
+      }
+      this.indexCapacity = indexCapacity;
+      return this;
+    }
+
+    /** Sets the clock that TTL expiry reads (tests pass a manual one). */
+    public Builder nanoClock(LongSupplier nanoClock) {
+      if (nanoClock == null) {
+        throw new IllegalArgumentException("nano clock is null");
+      }
+      this.nanoClock = nanoClock;
+      return this;
+    }
+
+    /** Returns the configuration. */
+    public RouterConfig build() {
+      return new RouterConfig(this);
+    }
+  }
+}
