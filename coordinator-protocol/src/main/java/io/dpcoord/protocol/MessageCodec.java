@@ -1,0 +1,528 @@
+package io.dpcoord.protocol;
+
+import io.dpcoord.protocol.MsgpackReader.Type;
+import io.dpcoord.protocol.ProtocolException.Reason;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+
+/**
+ * Encodes and decodes frames. Not thread-safe: one per thread; reuses its buffers.
+ *
+ * <p>Design notes. Decoding validates a frame in one pass, in this order: msgpack array, non-empty,
+ * element 0 an integer known header, header expected in this direction, arity, field types, nothing
+ * after the array. Fields the coordinator acts on (ids, epochs, the prompt, a record's request_id)
+ * are read; every other field is skipped and kept as a {@link RawValue} slice of the frame, so it
+ * is forwarded byte for byte. Encoding writes headers, ids and epochs in the smallest int encoding
+ * (as Python's {@code msgpack.packb} does) and copies raw values as they are.
+ */
+public final class MessageCodec {
+  private static final Connect CONNECT = new Connect();
+  private static final ConnectAck CONNECT_ACK = new ConnectAck();
+  private static final Shutdown SHUTDOWN = new Shutdown();
+  private static final Disconnect DISCONNECT = new Disconnect();
+  private static final Registration REGISTRATION = new Registration();
+  private static final byte[] REQUEST_ID = "request_id".getBytes(StandardCharsets.UTF_8);
+  private static final Map<Header, ControlSignal> SIGNALS = new EnumMap<>(Header.class);
+
+  static {
+    for (Header h : Header.values()) {
+      if (ControlSignal.isSignal(h)) {
+        SIGNALS.put(h, new ControlSignal(h));
+      }
+    }
+  }
+
+  /** What a scan of a record map found under "request_id". */
+  private enum IdState {
+    MISSING,
+    VALID,
+    WRONG_TYPE
+  }
+
+  private final MsgpackReader reader = new MsgpackReader();
+  private final MessageBufferPacker packer = MessagePack.newDefaultBufferPacker();
+  private Header header;
+  private long scannedId;
+  private String scannedIdType;
+
+  /** A codec with its own reusable buffers. */
+  public MessageCodec() {}
+
+  /**
+   * Decodes one frame received by {@code to}.
+   *
+   * <p>The returned message's raw values are slices of {@code frame}: do not modify the frame
+   * afterwards. For any content of {@code frame} this either returns or throws {@link
+   * ProtocolException}; null arguments are a misuse.
+   *
+   * @throws ProtocolException naming the reason, the header when known, and the field
+   */
+  public Message decode(Direction to, byte[] frame) throws ProtocolException {
+    if (to == null || frame == null) {
+      throw new IllegalArgumentException("decode needs a direction and a frame, got null");
+    }
+    header = null;
+    if (frame.length == 0) {
+      if (to == Direction.TO_COORDINATOR) {
+        return REGISTRATION;
+      }
+      throw new ProtocolException(
+          Reason.MALFORMED_MSGPACK,
+          null,
+          "frame: empty frame; only an engine's registration to the coordinator may be empty");
+    }
+    reader.reset(frame, 0, frame.length, null);
+    Type type = reader.peekType();
+    if (type == Type.RESERVED) {
+      throw reader.malformed("the reserved byte 0xc1");
+    }
+    if (type != Type.ARRAY) {
+      throw new ProtocolException(
+          Reason.NOT_AN_ARRAY, null, "frame: must be a msgpack array, got " + type);
+    }
+    long size = reader.readArrayHeader();
+    if (size == 0) {
+      throw new ProtocolException(Reason.EMPTY_ARRAY, null, "frame: empty array has no header");
+    }
+    header = readHeader();
+    reader.context(header);
+    Message message;
+    switch (to) {
+      case TO_COORDINATOR:
+        message = toCoordinator(size);
+        break;
+      case TO_ENGINE:
+        message = toEngine(size);
+        break;
+      default:
+        message = toClient(size);
+        break;
+    }
+    if (!reader.atEnd()) {
+      throw new ProtocolException(
+          Reason.TRAILING_BYTES,
+          header,
+          header + ": " + reader.remaining() + " trailing bytes after the array");
+    }
+    return message;
+  }
+
+  private Header readHeader() throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.INT) {
+      throw new ProtocolException(
+          Reason.WRONG_FIELD_TYPE, null, "frame: element 0 (header) must be an int, got " + type);
+    }
+    if (reader.nextIsUint64AboveInt64()) {
+      throw new ProtocolException(
+          Reason.UNKNOWN_HEADER,
+          null,
+          "frame: unknown header " + Long.toUnsignedString(reader.peekRawUint64()));
+    }
+    long value = reader.readInt64();
+    Header h = Header.lookup(value);
+    if (h == null) {
+      throw new ProtocolException(Reason.UNKNOWN_HEADER, null, "frame: unknown header " + value);
+    }
+    return h;
+  }
+
+  private Message toCoordinator(long size) throws ProtocolException {
+    switch (header) {
+      case CONNECT:
+        arity(size, 1);
+        return CONNECT;
+      case SUBMIT_REQUEST:
+        if (size != 4 && size != 5) {
+          throw wrongArity(size, "4 or 5");
+        }
+        return new SubmitRequest(
+            int64(1, "client_request_id"),
+            prompt(2),
+            clientParams(),
+            size == 5 ? nilOrMap(4, "multi_modal_data") : null);
+      case SUBMIT_REQUEST_WITH_KV:
+        arity(size, 6);
+        return new SubmitRequestWithKv(
+            int64(1, "client_request_id"), prompt(2), map(3, "sampling_params"), any(), any());
+      case ENGINE_REPLY:
+      case ENGINE_REPLY_PARTIAL:
+        arity(size, 2);
+        return replies();
+      case ABORT_REQUEST:
+        arity(size, 2);
+        return new AbortRequest(int64(1, "client_request_id"));
+      case RELEASE_KV:
+        arity(size, 2);
+        return new ReleaseKv(int64(1, "request_id"));
+      case SET_GENERATION_EPOCH:
+        arity(size, 2);
+        return new SetGenerationEpoch(int64(1, "epoch"));
+      case DISCONNECT:
+        arity(size, 1);
+        return DISCONNECT;
+      case SHUTDOWN:
+        arity(size, 1);
+        return SHUTDOWN;
+      default:
+        return signalOrUnexpected(size, "the coordinator");
+    }
+  }
+
+  private Message toEngine(long size) throws ProtocolException {
+    switch (header) {
+      case SUBMIT_REQUEST:
+        arity(size, 5);
+        return new EngineSubmit(
+            int64(1, "request_id"),
+            prompt(2),
+            map(3, "sampling_params"),
+            nilOrMap(4, "multi_modal_data"));
+      case SUBMIT_REQUEST_WITH_KV:
+        arity(size, 6);
+        return new EngineSubmitWithKv(
+            int64(1, "request_id"), prompt(2), map(3, "sampling_params"), any(), any());
+      case ABORT_REQUEST:
+        arity(size, 2);
+        return new AbortRequest(int64(1, "request_id"));
+      case RELEASE_KV:
+        arity(size, 2);
+        return new ReleaseKv(int64(1, "request_id"));
+      case SET_GENERATION_EPOCH:
+        arity(size, 2);
+        return new SetGenerationEpoch(int64(1, "epoch"));
+      default:
+        return signalOrUnexpected(size, "an engine");
+    }
+  }
+
+  private Message toClient(long size) throws ProtocolException {
+    switch (header) {
+      case CONNECT_ACK:
+        arity(size, 1);
+        return CONNECT_ACK;
+      case ENGINE_REPLY:
+        arity(size, 3);
+        return new ClientReply(int64(1, "client_request_id"), clientRecord());
+      case ENGINE_REPLY_PARTIAL:
+        arity(size, 3);
+        return new ClientReplyPartial(int64(1, "client_request_id"), clientRecord());
+      default:
+        throw unexpected("a client");
+    }
+  }
+
+  private Message signalOrUnexpected(long size, String receiver) throws ProtocolException {
+    ControlSignal signal = SIGNALS.get(header);
+    if (signal == null) {
+      throw unexpected(receiver);
+    }
+    arity(size, 1);
+    return signal;
+  }
+
+  /** Element 1 of ENGINE_REPLY/PARTIAL: an array of maps; maps without a valid id are counted. */
+  private Message replies() throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.ARRAY) {
+      throw wrongType(1, "records", "an array of maps", type.toString());
+    }
+    long count = reader.readArrayHeader();
+    reader.checkElements(count);
+    List<ReplyRecord> records = new ArrayList<>();
+    int invalid = 0;
+    byte[] frame = reader.buffer();
+    for (long i = 0; i < count; i++) {
+      Type element = reader.peekType();
+      if (element != Type.MAP) {
+        throw wrongType(
+            1, "records", "an array of maps", "an array holding " + element + " at element " + i);
+      }
+      int start = reader.position();
+      if (scanRecord(2) == IdState.VALID) {
+        records.add(
+            new ReplyRecord(scannedId, RawValue.slice(frame, start, reader.position() - start)));
+      } else {
+        invalid++;
+      }
+    }
+    return header == Header.ENGINE_REPLY
+        ? new EngineReply(records, invalid)
+        : new EngineReplyPartial(records, invalid);
+  }
+
+  /** Element 2 of a reply to a client: a map that carries an int64 request_id. */
+  private RawValue clientRecord() throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.MAP) {
+      throw wrongType(2, "record", "a map", type.toString());
+    }
+    int start = reader.position();
+    IdState state = scanRecord(1);
+    if (state == IdState.MISSING) {
+      throw new ProtocolException(
+          Reason.MISSING_FIELD,
+          header,
+          header + ": field 2 (record) has no str key \"request_id\"");
+    }
+    if (state == IdState.WRONG_TYPE) {
+      throw new ProtocolException(
+          Reason.WRONG_FIELD_TYPE,
+          header,
+          header + ": field 2 (record) key \"request_id\" must be an int64, got " + scannedIdType);
+    }
+    return RawValue.slice(reader.buffer(), start, reader.position() - start);
+  }
+
+  /**
+   * Walks one record map, leaving the cursor after it, and reports its str key "request_id". The
+   * last occurrence wins, as it would in the Python dict the peer builds from the map.
+   */
+  private IdState scanRecord(int enclosingDepth) throws ProtocolException {
+    long entries = reader.readMapHeader();
+    reader.checkElements(2 * entries);
+    int inner = enclosingDepth + 1;
+    IdState state = IdState.MISSING;
+    for (long i = 0; i < entries; i++) {
+      Type keyType = reader.peekType();
+      if (keyType != Type.STR && keyType != Type.BIN) {
+        throw reader.malformed(
+            "a map key of type " + keyType + "; Python's msgpack accepts only str and bin keys");
+      }
+      boolean isId = reader.nextIsStr(REQUEST_ID);
+      reader.skipValue(inner);
+      if (!isId) {
+        reader.skipValue(inner);
+        continue;
+      }
+      Type type = reader.peekType();
+      if (type == Type.INT && !reader.nextIsUint64AboveInt64()) {
+        scannedId = reader.readInt64();
+        state = IdState.VALID;
+      } else {
+        scannedIdType =
+            type == Type.INT
+                ? "uint64 " + Long.toUnsignedString(reader.peekRawUint64())
+                : type.toString();
+        reader.skipValue(inner);
+        state = IdState.WRONG_TYPE;
+      }
+    }
+    return state;
+  }
+
+  private long int64(int index, String name) throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.INT) {
+      throw wrongType(index, name, "an int", type.toString());
+    }
+    if (reader.nextIsUint64AboveInt64()) {
+      throw wrongType(
+          index, name, "an int64", "uint64 " + Long.toUnsignedString(reader.peekRawUint64()));
+    }
+    return reader.readInt64();
+  }
+
+  private Prompt prompt(int index) throws ProtocolException {
+    Type type = reader.peekType();
+    int start = reader.position();
+    byte[] frame = reader.buffer();
+    if (type == Type.STR) {
+      int len = reader.readStrHeader();
+      int at = reader.position();
+      if (!MsgpackReader.isUtf8(frame, at, len)) {
+        throw reader.malformed("a str that is not valid UTF-8");
+      }
+      String text = new String(frame, at, len, StandardCharsets.UTF_8);
+      reader.advance(len);
+      return new Prompt(RawValue.slice(frame, start, reader.position() - start), text, null);
+    }
+    if (type == Type.ARRAY) {
+      long count = reader.readArrayHeader();
+      reader.checkElements(count);
+      long[] tokens = new long[(int) count];
+      for (int i = 0; i < tokens.length; i++) {
+        Type element = reader.peekType();
+        if (element != Type.INT) {
+          throw wrongType(
+              index,
+              "prompt",
+              "a str or an array of int",
+              "an array holding " + element + " at element " + i);
+        }
+        if (reader.nextIsUint64AboveInt64()) {
+          throw wrongType(
+              index,
+              "prompt",
+              "a str or an array of int64",
+              "an array holding uint64 "
+                  + Long.toUnsignedString(reader.peekRawUint64())
+                  + " at element "
+                  + i);
+        }
+        tokens[i] = reader.readInt64();
+      }
+      return new Prompt(RawValue.slice(frame, start, reader.position() - start), null, tokens);
+    }
+    throw wrongType(index, "prompt", "a str or an array of int", type.toString());
+  }
+
+  private RawValue map(int index, String name) throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.MAP) {
+      throw wrongType(index, name, "a map", type.toString());
+    }
+    return any();
+  }
+
+  /**
+   * A client's sampling_params: a map, checked one level deeper than it sits, because a FAILED
+   * record ({@link Records#failed}) carries it inside the record map of a reply frame.
+   */
+  private RawValue clientParams() throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.MAP) {
+      throw wrongType(3, "sampling_params", "a map", type.toString());
+    }
+    return any(2);
+  }
+
+  private RawValue nilOrMap(int index, String name) throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.MAP && type != Type.NIL) {
+      throw wrongType(index, name, "nil or a map", type.toString());
+    }
+    return any();
+  }
+
+  /** Any one field of the frame's array, kept as a slice of the frame. */
+  private RawValue any() throws ProtocolException {
+    return any(1);
+  }
+
+  private RawValue any(int enclosingDepth) throws ProtocolException {
+    int start = reader.position();
+    reader.skipValue(enclosingDepth);
+    return RawValue.slice(reader.buffer(), start, reader.position() - start);
+  }
+
+  private void arity(long size, int expected) throws ProtocolException {
+    if (size != expected) {
+      throw wrongArity(size, String.valueOf(expected));
+    }
+  }
+
+  private ProtocolException wrongArity(long size, String expected) {
+    return new ProtocolException(
+        Reason.WRONG_ARITY, header, header + ": expected " + expected + " elements, got " + size);
+  }
+
+  private ProtocolException wrongType(int index, String name, String expected, String got) {
+    return new ProtocolException(
+        Reason.WRONG_FIELD_TYPE,
+        header,
+        header + ": field " + index + " (" + name + ") must be " + expected + ", got " + got);
+  }
+
+  private ProtocolException unexpected(String receiver) {
+    return new ProtocolException(
+        Reason.UNEXPECTED_HEADER, header, header + ": not a message " + receiver + " receives");
+  }
+
+  /**
+   * Encodes one message as a frame ({@link Registration} is the empty frame).
+   *
+   * @throws IllegalArgumentException if {@code message} is null
+   */
+  public byte[] encode(Message message) {
+    if (message == null) {
+      throw new IllegalArgumentException("message is null");
+    }
+    if (message instanceof Registration) {
+      return new byte[0];
+    }
+    packer.clear();
+    try {
+      write(message);
+    } catch (IOException e) {
+      throw new UncheckedIOException("in-memory packer failed", e);
+    }
+    return packer.toByteArray();
+  }
+
+  private void write(Message message) throws IOException {
+    if (message instanceof EngineSubmit m) {
+      start(5, m.header());
+      packer.packLong(m.requestId());
+      m.prompt().raw().writeTo(packer);
+      m.samplingParams().writeTo(packer);
+      m.multiModalData().writeTo(packer);
+    } else if (message instanceof ClientReply m) {
+      start(3, m.header());
+      packer.packLong(m.clientRequestId());
+      m.record().writeTo(packer);
+    } else if (message instanceof ClientReplyPartial m) {
+      start(3, m.header());
+      packer.packLong(m.clientRequestId());
+      m.record().writeTo(packer);
+    } else if (message instanceof SubmitRequest m) {
+      start(m.multiModalData() == null ? 4 : 5, m.header());
+      packer.packLong(m.clientRequestId());
+      m.prompt().raw().writeTo(packer);
+      m.samplingParams().writeTo(packer);
+      if (m.multiModalData() != null) {
+        m.multiModalData().writeTo(packer);
+      }
+    } else if (message instanceof EngineReply m) {
+      writeReplies(m.header(), m.records());
+    } else if (message instanceof EngineReplyPartial m) {
+      writeReplies(m.header(), m.records());
+    } else if (message instanceof SubmitRequestWithKv m) {
+      start(6, m.header());
+      packer.packLong(m.clientRequestId());
+      m.prompt().raw().writeTo(packer);
+      m.samplingParams().writeTo(packer);
+      m.kvMeta().writeTo(packer);
+      m.srcBlockIds().writeTo(packer);
+    } else if (message instanceof EngineSubmitWithKv m) {
+      start(6, m.header());
+      packer.packLong(m.requestId());
+      m.prompt().raw().writeTo(packer);
+      m.samplingParams().writeTo(packer);
+      m.kvMeta().writeTo(packer);
+      m.srcBlockIds().writeTo(packer);
+    } else if (message instanceof AbortRequest m) {
+      start(2, m.header());
+      packer.packLong(m.requestId());
+    } else if (message instanceof ReleaseKv m) {
+      start(2, m.header());
+      packer.packLong(m.requestId());
+    } else if (message instanceof SetGenerationEpoch m) {
+      start(2, m.header());
+      packer.packLong(m.epoch());
+    } else {
+      // Connect, ConnectAck, ControlSignal, Shutdown, Disconnect: the header alone
+      start(1, message.header());
+    }
+  }
+
+  private void start(int size, Header h) throws IOException {
+    packer.packArrayHeader(size);
+    packer.packInt(h.wire());
+  }
+
+  private void writeReplies(Header h, List<ReplyRecord> records) throws IOException {
+    start(2, h);
+    packer.packArrayHeader(records.size());
+    for (ReplyRecord r : records) {
+      r.raw().writeTo(packer);
+    }
+  }
+}

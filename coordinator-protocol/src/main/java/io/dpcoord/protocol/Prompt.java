@@ -1,0 +1,82 @@
+package io.dpcoord.protocol;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+
+/**
+ * A prompt: a str or an array of int64 token ids, with its raw bytes for forwarding.
+ *
+ * <p>Equality is by the raw bytes, so the same tokens in a different int encoding are a different
+ * prompt as far as {@link #equals} goes (they are forwarded as they came).
+ */
+public final class Prompt {
+  private final RawValue raw;
+  private final String text;
+  private final long[] tokens;
+
+  Prompt(RawValue raw, String text, long[] tokens) {
+    this.raw = raw;
+    this.text = text;
+    this.tokens = tokens;
+  }
+
+  /** A token prompt, encoded as Python's msgpack would encode the list. */
+  public static Prompt ofTokens(long... tokens) {
+    RawValue.checkPresent(tokens, "tokens");
+    long[] copy = tokens.clone();
+    try (MessageBufferPacker packer = MessagePack.newDefaultBufferPacker()) {
+      packer.packArrayHeader(copy.length);
+      for (long t : copy) {
+        packer.packLong(t);
+      }
+      byte[] bytes = packer.toByteArray();
+      return new Prompt(RawValue.slice(bytes, 0, bytes.length), null, copy);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A text prompt, encoded as a msgpack str. */
+  public static Prompt ofText(String text) {
+    return new Prompt(RawValue.ofString(text), text, null);
+  }
+
+  /** The prompt's bytes exactly as received (or as encoded by a factory). */
+  public RawValue raw() {
+    return raw;
+  }
+
+  /** Whether the prompt is a str (else it is token ids). */
+  public boolean isText() {
+    return text != null;
+  }
+
+  /** The prompt text, or null for a token prompt. */
+  public String text() {
+    return text;
+  }
+
+  /** The token ids, or null for a text prompt. Shared, not copied: do not mutate. */
+  public long[] tokens() {
+    return tokens;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Prompt other && raw.equals(other.raw);
+  }
+
+  @Override
+  public int hashCode() {
+    return raw.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return isText()
+        ? "Prompt[text, " + text.length() + " chars]"
+        : "Prompt[" + tokens.length + " tokens]";
+  }
+}

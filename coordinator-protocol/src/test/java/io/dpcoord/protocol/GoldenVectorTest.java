@@ -1,0 +1,130 @@
+package io.dpcoord.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dpcoord.protocol.GoldenVectors.Vector;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/** Byte compatibility with Python's msgpack, through the vectors generate_vectors.py wrote. */
+class GoldenVectorTest {
+
+  @TestFactory
+  Stream<DynamicTest> everyVectorDecodesAndReencodesToIdenticalBytes() {
+    return GoldenVectors.all().stream()
+        .map(v -> DynamicTest.dynamicTest(v.name(), () -> decodesAndReencodes(v)));
+  }
+
+  private static void decodesAndReencodes(Vector v) throws ProtocolException {
+    MessageCodec codec = new MessageCodec();
+    Message m = codec.decode(v.direction(), v.frame());
+    assertThat(m.getClass().getSimpleName()).as(v.name()).isEqualTo(v.type());
+    if (m instanceof EngineReply r) {
+      assertThat(r.invalidRecords()).as(v.name()).isEqualTo(v.invalidRecords());
+    } else if (m instanceof EngineReplyPartial r) {
+      assertThat(r.invalidRecords()).as(v.name()).isEqualTo(v.invalidRecords());
+    } else {
+      assertThat(v.invalidRecords()).as(v.name()).isZero();
+    }
+    assertThat(HexFormat.of().formatHex(codec.encode(m)))
+        .as(v.name())
+        .isEqualTo(HexFormat.of().formatHex(v.reencoded()));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> failedRecordMatchesPythonByteForByte() {
+    return GoldenVectors.all().stream()
+        .filter(v -> v.failed() != null)
+        .map(
+            v ->
+                DynamicTest.dynamicTest(
+                    v.name(),
+                    () -> {
+                      ClientReply reply =
+                          (ClientReply) new MessageCodec().decode(v.direction(), v.frame());
+                      RawValue record = reply.record();
+                      RawValue built =
+                          Records.failed(
+                              v.failed().requestId(),
+                              record.get("prompt"),
+                              record.get("sampling_params"),
+                              v.failed().timestamp(),
+                              v.failed().reason());
+                      assertThat(built).isEqualTo(record);
+                      assertThat(record.get("request_id").asLong())
+                          .isEqualTo(v.failed().requestId());
+                    }));
+  }
+
+  @Test
+  void vectorsCoverEveryMessageTypeAndDirection() {
+    Set<String> types = GoldenVectors.all().stream().map(Vector::type).collect(Collectors.toSet());
+    Set<String> expected =
+        Stream.of(Message.class.getPermittedSubclasses())
+            .map(Class::getSimpleName)
+            .collect(Collectors.toSet());
+    assertThat(types).isEqualTo(expected);
+    Set<Direction> directions = EnumSet.noneOf(Direction.class);
+    GoldenVectors.all().forEach(v -> directions.add(v.direction()));
+    assertThat(directions).containsExactlyInAnyOrder(Direction.values());
+    assertThat(GoldenVectors.all().stream().filter(v -> v.failed() != null)).hasSizeGreaterThan(1);
+  }
+
+  @Test
+  void submitFormsKeepTheirElementCount() throws ProtocolException {
+    MessageCodec codec = new MessageCodec();
+    SubmitRequest four =
+        (SubmitRequest)
+            codec.decode(Direction.TO_COORDINATOR, GoldenVectors.named("submit_tokens_4").frame());
+    assertThat(four.multiModalData()).isNull();
+    assertThat(four.prompt().tokens())
+        .containsExactly(1, 2, 3, 127, 128, 255, 256, 65535, 65536, 1L << 31, 1L << 32, 50000, 0);
+    SubmitRequest fiveNil =
+        (SubmitRequest)
+            codec.decode(
+                Direction.TO_COORDINATOR, GoldenVectors.named("submit_text_5_nil").frame());
+    assertThat(fiveNil.multiModalData().isNil()).isTrue();
+    assertThat(fiveNil.prompt().text()).isEqualTo("Hi");
+    SubmitRequest fiveMap =
+        (SubmitRequest)
+            codec.decode(
+                Direction.TO_COORDINATOR,
+                GoldenVectors.named("submit_tokens_5_multimodal").frame());
+    assertThat(fiveMap.multiModalData().isMap()).isTrue();
+    assertThat(fiveMap.multiModalData().get("media_cache_key").asString()).hasSize(64);
+  }
+
+  @Test
+  void realisticEngineReplyKeepsEveryFieldAndTheRequestId() throws ProtocolException {
+    EngineReply reply =
+        (EngineReply)
+            new MessageCodec()
+                .decode(
+                    Direction.TO_COORDINATOR, GoldenVectors.named("engine_reply_multi").frame());
+    List<Long> ids = reply.records().stream().map(ReplyRecord::requestId).toList();
+    assertThat(ids).containsExactly(1002L, 1003L, 1004L);
+    RawValue first = reply.records().get(0).raw();
+    assertThat(first.get("status").asString()).isEqualTo("COMPLETED");
+    assertThat(first.get("generated_tokens").asLongArray()).hasSize(64);
+    assertThat(first.get("remaining_prompt_tokens").isMap()).isFalse();
+    assertThat(reply.records().get(1).raw().get("status").asString()).isEqualTo("FAILED");
+  }
+
+  @Test
+  void unicodePromptDecodesToTheSameText() throws ProtocolException {
+    SubmitRequest m =
+        (SubmitRequest)
+            new MessageCodec()
+                .decode(
+                    Direction.TO_COORDINATOR, GoldenVectors.named("submit_unicode_prompt").frame());
+    assertThat(m.prompt().text()).startsWith("\u00bfQu\u00e9 es \u65e5\u672c? \ud83d\ude80");
+    assertThat(Prompt.ofText(m.prompt().text())).isEqualTo(m.prompt());
+  }
+}

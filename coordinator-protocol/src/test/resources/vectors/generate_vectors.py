@@ -1,0 +1,303 @@
+#!/usr/bin/python3
+"""Writes vectors.json: golden frames for every message shape, as Python's msgpack packs them.
+
+Run with Debian's interpreter (it has the msgpack module):
+
+    /usr/bin/python3 generate_vectors.py
+
+Each vector has a name, the direction of the frame (who receives it), the Java message type it
+decodes to, and the frame's bytes as hex. Optional keys:
+  invalid_records  reply records the decoder must skip (missing or non-int request_id)
+  reencoded_hex    the frame the encoder writes back when it differs (skipped records dropped)
+  failed           inputs of the coordinator's FAILED record carried as element 2 of the frame
+The output is deterministic; the Java tests read it and never need Python.
+"""
+
+import json
+import os
+import struct
+
+import msgpack
+
+
+def packb(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def array_header(n):
+    if n < 16:
+        return bytes([0x90 | n])
+    if n < 0x10000:
+        return b"\xdc" + struct.pack(">H", n)
+    return b"\xdd" + struct.pack(">I", n)
+
+
+def frame_of(*raw_elements):
+    """An array frame whose elements are already-packed bytes (for hand-built opaque fields)."""
+    return array_header(len(raw_elements)) + b"".join(raw_elements)
+
+
+VECTORS = []
+
+
+def add(name, direction, mtype, frame, **extra):
+    entry = {"name": name, "direction": direction, "type": mtype, "hex": frame.hex()}
+    entry.update(extra)
+    VECTORS.append(entry)
+
+
+# ---------------------------------------------------------------- realistic payloads
+
+SAMPLING_PARAMS = {
+    "temperature": 0.7,
+    "top_k": 0,
+    "top_p": 0.9,
+    "return_log_probs": False,
+    "return_segments": False,
+    "num_tokens_to_generate": 64,
+    "num_tokens_total": None,
+    "termination_id": 2,
+    "top_n_logprobs": 0,
+    "return_prompt_top_n_logprobs": False,
+    "add_BOS": False,
+    "skip_prompt_log_probs": False,
+    "stop_words": None,
+    "detokenize_stop_sequence": False,
+    "return_prompt_tokens": True,
+}
+
+# Unknown keys, nested maps and lists, bin, floats, big and negative ints, unicode, str8/str16.
+NESTED_SAMPLING_PARAMS = {
+    "temperature": 1.25,
+    "top_p": 1e-300,
+    "seed": 2**64 - 1,
+    "offset": -(2**63),
+    "small_negative": -33,
+    "logit_bias": {"13": -100.0, "42": 5.5},
+    "stop_words": ["\n\n", "User:", "</s>"],
+    "blob": b"\x00\x01\xc1\xff binary",
+    "nested": {"a": {"b": {"c": [1, [2, [3, {"d": None}]]]}}, "flag": True},
+    "unicode": "na\u00efve \u65e5\u672c\u8a9e \U0001f600",
+    "str8_text": "s" * 40,
+    "str16_text": "t" * 300,
+    "empty_map": {},
+    "empty_list": [],
+    "vendor_extension_key": {"unknown": [0.5, "x", b"y"]},
+}
+
+
+def nonminimal_sampling_params():
+    """A map Python's packb would never write: non-minimal ints, float32, map16, str8, bin."""
+    entries = [
+        (packb("top_k"), b"\xcf" + struct.pack(">Q", 1)),            # uint64 holding 1
+        (packb("termination_id"), b"\xd1" + struct.pack(">h", 2)),   # int16 holding 2
+        (packb("temperature"), b"\xca" + struct.pack(">f", 0.5)),    # float32
+        (b"\xd9\x05top_p", b"\xcb" + struct.pack(">d", 0.9)),        # str8 key of 5 bytes
+        (packb("stop"), b"\xc4\x03abc"),                             # bin
+        (packb("ext"), b"\xd6\x07\x00\x00\x00\x01"),                 # fixext4
+    ]
+    return b"\xde" + struct.pack(">H", len(entries)) + b"".join(k + v for k, v in entries)
+
+
+PROMPT_TEXT = "Explain the difference between data parallelism and tensor parallelism."
+PROMPT_TOKENS = [1, 2, 3, 127, 128, 255, 256, 65535, 65536, 2**31, 2**32, 50000, 0]
+LONG_PROMPT_TOKENS = [(i * 7919) % 128000 for i in range(300)]
+
+MULTI_MODAL = {
+    "image": [b"\x89PNG\r\n\x1a\n" + bytes(range(64))],
+    "media_cache_key": "9f" * 32,
+}
+
+KV_META = {"block_ids": [3, 4, 5], "num_layers": 32, "dtype": "bfloat16", "ssm": None}
+SRC_BLOCK_IDS = [17, 18, 19, 20]
+
+
+def events(t0, with_tokens):
+    out = [
+        {"timestamp": t0, "type": "ADD_ENGINE", "payload": None},
+        {"timestamp": t0 + 0.001, "type": "ADD_CONTEXT", "payload": None},
+    ]
+    for i, tok in enumerate(with_tokens):
+        out.append({"timestamp": t0 + 0.01 * (i + 1), "type": "GENERATED_TOKEN",
+                    "payload": {"token_id": tok}})
+    out.append({"timestamp": t0 + 0.5, "type": "FINISH", "payload": None})
+    return out
+
+
+def engine_record(rid, status="COMPLETED", n_generated=64):
+    """A reply record shaped like DynamicInferenceRequest.serialize(): 36 fields."""
+    generated = [(rid * 31 + i * 17) % 32000 for i in range(n_generated)]
+    t0 = 1718000000.0 + rid / 1000.0
+    record = {
+        "request_id": rid,
+        "prompt": PROMPT_TEXT,
+        "sampling_params": SAMPLING_PARAMS,
+        "inference_parameters": None,
+        "prompt_tokens": ["tensor", LONG_PROMPT_TOKENS],
+        "arrival_time": t0,
+        "status": status,
+        "encoder_prompt": None,
+        "generated_text": None,
+        "segments": None,
+        "generated_segments": None,
+        "generated_sequence_lengths": None,
+        "generated_tokens": generated,
+        "prompt_log_probs": None,
+        "generated_log_probs": [-0.01 * (i + 1) for i in range(n_generated)],
+        "prompt_top_n_logprobs": None,
+        "generated_top_n_logprobs": None,
+        "generated_length": n_generated,
+        "tpot": [0.0123 + i * 1e-5 for i in range(min(n_generated, 8))],
+        "uid": "chatcmpl-%032x" % (rid * 0x9E3779B97F4A7C15 % 2**128),
+        "remaining_prompt_tokens": ["tensor", LONG_PROMPT_TOKENS],
+        "policy_epoch": [[0, 0]],
+        "kv_cache_epoch": [[0, 0]],
+        "latency": 0.5123,
+        "routing_indices": None,
+        "finished_chunk_token_count": 0,
+        "stop_word_ids": None,
+        "cg_wait_iters": 0,
+        "block_size_tokens": 256,
+        "enable_prefix_caching": True,
+        "num_cached_tokens": 256,
+        "precomputed_block_hashes": [2305843009213693951 - rid, 1152921504606846976 + rid],
+        "disaggregated_params": None,
+        "ttft": 0.0456,
+        "events": events(t0, generated[:3]),
+        "acceptance_step_lengths": [],
+    }
+    assert len(record) == 36, len(record)
+    return record
+
+
+def partial_record(rid, n_generated):
+    return {
+        "request_id": rid,
+        "status": "ACTIVE_AND_GENERATING_TOKENS",
+        "generated_tokens": [(rid + i) % 32000 for i in range(n_generated)],
+        "events": [{"timestamp": 1718000001.25, "type": "GENERATED_TOKEN",
+                    "payload": {"token_id": 7}}],
+    }
+
+
+def failed_record(rid, prompt, sampling_params, timestamp, reason):
+    """The coordinator's FAILED record, from the PROTOCOL.md template."""
+    return {
+        "request_id": rid,
+        "status": "FAILED",
+        "prompt": prompt,
+        "sampling_params": sampling_params,
+        "inference_parameters": None,
+        "generated_tokens": [],
+        "events": [
+            {"timestamp": timestamp, "type": "ERROR_NONTRANSIENT",
+             "payload": {"type": "ContextOverflowError", "request_id": rid,
+                         "message": reason, "is_transient": False}},
+            {"timestamp": timestamp, "type": "FAIL", "payload": None},
+        ],
+    }
+
+
+# ---------------------------------------------------------------- client -> coordinator
+C = "TO_COORDINATOR"
+add("registration_empty_frame", C, "Registration", b"")
+add("connect", C, "Connect", packb([0]))
+add("submit_text_4", C, "SubmitRequest", packb([20, 7, PROMPT_TEXT, SAMPLING_PARAMS]))
+add("submit_tokens_4", C, "SubmitRequest", packb([20, 8, PROMPT_TOKENS, SAMPLING_PARAMS]))
+add("submit_text_5_nil", C, "SubmitRequest", packb([20, 9, "Hi", SAMPLING_PARAMS, None]))
+add("submit_tokens_5_multimodal", C, "SubmitRequest",
+    packb([20, 10, LONG_PROMPT_TOKENS, SAMPLING_PARAMS, MULTI_MODAL]))
+add("submit_nested_sampling_params", C, "SubmitRequest",
+    packb([20, 11, PROMPT_TOKENS, NESTED_SAMPLING_PARAMS]))
+add("submit_nonminimal_sampling_params", C, "SubmitRequest",
+    frame_of(packb(20), packb(12), packb("x"), nonminimal_sampling_params()))
+add("submit_empty_prompt_and_params", C, "SubmitRequest", packb([20, 0, "", {}]))
+add("submit_empty_token_prompt", C, "SubmitRequest", packb([20, 1, [], {}]))
+add("submit_max_client_id", C, "SubmitRequest", packb([20, 2**63 - 1, [5], {"top_k": 1}]))
+add("submit_negative_client_id", C, "SubmitRequest", packb([20, -5, "neg", {}]))
+add("submit_unicode_prompt", C, "SubmitRequest",
+    packb([20, 13, "\u00bfQu\u00e9 es \u65e5\u672c? \U0001f680" * 3, SAMPLING_PARAMS]))
+add("submit_with_kv", C, "SubmitRequestWithKv",
+    packb([24, 14, PROMPT_TOKENS, SAMPLING_PARAMS, KV_META, SRC_BLOCK_IDS]))
+add("submit_with_kv_nil_fields", C, "SubmitRequestWithKv",
+    packb([24, 15, "text", SAMPLING_PARAMS, None, None]))
+add("abort_request", C, "AbortRequest", packb([23, 7]))
+add("abort_request_uint32_id", C, "AbortRequest", packb([23, 2**32 - 1]))
+add("release_kv", C, "ReleaseKv", packb([25, 12345]))
+for wire, name in [(40, "pause"), (41, "unpause"), (42, "suspend"), (43, "resume"), (45, "stop"),
+                   (46, "start_cuda_profiler"), (47, "stop_cuda_profiler")]:
+    add("control_" + name, C, "ControlSignal", packb([wire]))
+add("set_generation_epoch", C, "SetGenerationEpoch", packb([44, 3]))
+add("set_generation_epoch_large", C, "SetGenerationEpoch", packb([44, 2**40 + 1]))
+add("shutdown", C, "Shutdown", packb([61]))
+
+# ---------------------------------------------------------------- engine -> coordinator
+add("engine_disconnect", C, "Disconnect", packb([60]))
+add("engine_reply_single_36_fields", C, "EngineReply", packb([21, [engine_record(1001)]]))
+add("engine_reply_multi", C, "EngineReply",
+    packb([21, [engine_record(1002), engine_record(1003, "FAILED", 0),
+                engine_record(1004, n_generated=200)]]))
+add("engine_reply_empty_batch", C, "EngineReply", packb([21, []]))
+add("engine_reply_partial", C, "EngineReplyPartial",
+    packb([22, [partial_record(1005, 1), partial_record(1006, 20)]]))
+good = engine_record(1007)
+add("engine_reply_with_invalid_records", C, "EngineReply",
+    packb([21, [{"status": "COMPLETED"}, good, {"request_id": "1008"},
+                {b"request_id": 1009}, {"request_id": 2**64 - 1}]]),
+    invalid_records=4, reencoded_hex=packb([21, [good]]).hex())
+add("engine_reply_partial_twenty_records", C, "EngineReplyPartial",
+    packb([22, [partial_record(2000 + i, i) for i in range(20)]]))
+
+# ---------------------------------------------------------------- coordinator -> engine
+E = "TO_ENGINE"
+add("engine_submit_text_nil_mm", E, "EngineSubmit", packb([20, 100, PROMPT_TEXT, SAMPLING_PARAMS, None]))
+add("engine_submit_tokens_multimodal", E, "EngineSubmit",
+    packb([20, 101, LONG_PROMPT_TOKENS, SAMPLING_PARAMS, MULTI_MODAL]))
+add("engine_submit_nested_params", E, "EngineSubmit",
+    packb([20, 2**40, PROMPT_TOKENS, NESTED_SAMPLING_PARAMS, None]))
+add("engine_submit_nonminimal_params", E, "EngineSubmit",
+    frame_of(packb(20), packb(103), packb([1, 2]), nonminimal_sampling_params(), packb(None)))
+add("engine_submit_with_kv", E, "EngineSubmitWithKv",
+    packb([24, 104, PROMPT_TOKENS, SAMPLING_PARAMS, KV_META, SRC_BLOCK_IDS]))
+add("engine_abort", E, "AbortRequest", packb([23, 100]))
+add("engine_release_kv", E, "ReleaseKv", packb([25, 100]))
+for wire, name in [(40, "pause"), (41, "unpause"), (42, "suspend"), (43, "resume"), (45, "stop"),
+                   (46, "start_cuda_profiler"), (47, "stop_cuda_profiler")]:
+    add("engine_control_" + name, E, "ControlSignal", packb([wire]))
+add("engine_set_generation_epoch", E, "SetGenerationEpoch", packb([44, 5]))
+
+# ---------------------------------------------------------------- coordinator -> client
+L = "TO_CLIENT"
+add("connect_ack", L, "ConnectAck", packb([1]))
+add("client_reply", L, "ClientReply", packb([21, 7, engine_record(1001)]))
+add("client_reply_partial", L, "ClientReplyPartial", packb([22, 7, partial_record(1005, 3)]))
+add("client_reply_large_cid", L, "ClientReply", packb([21, 2**33, engine_record(1010, "FAILED", 0)]))
+
+FAILED_CASES = [
+    # (name, cid, rid, prompt, sampling_params, timestamp, reason)
+    ("client_reply_failed_text", 7, 1001, PROMPT_TEXT, SAMPLING_PARAMS, 1718000123.456789,
+     "no engine available"),
+    ("client_reply_failed_tokens", 8, 2**32 + 5, PROMPT_TOKENS, NESTED_SAMPLING_PARAMS,
+     1718000999.0, "engine mp-coord-3 disconnected before replying"),
+    ("client_reply_failed_small_ids_short_reason", 0, 0, "", {}, 0.5, "x"),
+    ("client_reply_failed_long_reason", 9, 200, LONG_PROMPT_TOKENS, SAMPLING_PARAMS,
+     1718001000.25, "coordinator shutting down: " + "r" * 300),
+]
+for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES:
+    add(name, L, "ClientReply", packb([21, cid, failed_record(rid, prompt, sp, ts, reason)]),
+        failed={"request_id": rid, "timestamp": ts, "reason": reason})
+
+
+def main():
+    names = [v["name"] for v in VECTORS]
+    assert len(names) == len(set(names)), "duplicate vector name"
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors.json")
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump({"generator": "generate_vectors.py", "msgpack": msgpack.version,
+                   "vectors": VECTORS}, f, indent=1, ensure_ascii=True)
+        f.write("\n")
+    print("wrote %d vectors to %s" % (len(VECTORS), out))
+
+
+if __name__ == "__main__":
+    main()
