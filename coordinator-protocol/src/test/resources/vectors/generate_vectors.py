@@ -10,11 +10,15 @@ decodes to, and the frame's bytes as hex. Optional keys:
   invalid_records  reply records the decoder must skip (missing or non-int request_id)
   reencoded_hex    the frame the encoder writes back when it differs (skipped records dropped)
   failed           inputs of the coordinator's FAILED record carried as element 2 of the frame
+It also writes acceptance.json: small msgpack values, most of them mutated, each labelled with
+whether Python's msgpack.unpackb(raw=False) reads it. The coordinator forwards opaque values to
+Python peers, so its decoder must accept exactly these.
 The output is deterministic; the Java tests read it and never need Python.
 """
 
 import json
 import os
+import random
 import struct
 
 import msgpack
@@ -288,6 +292,76 @@ for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES:
         failed={"request_id": rid, "timestamp": ts, "reason": reason})
 
 
+# ---------------------------------------------------------------- what Python's unpacker accepts
+
+INTERESTING_BYTES = [0xc0, 0xc1, 0xc4, 0xc7, 0xc8, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xdc,
+                     0xde, 0x80, 0x81, 0x90, 0x91, 0xa1, 0xff, 0xfe, 0x01, 0xed, 0xa0, 0xc3,
+                     0xe0, 0xf4]
+
+
+def random_object(rnd, depth):
+    kind = rnd.randrange(12 if depth > 0 else 9)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rnd.random() < 0.5
+    if kind == 2:
+        return rnd.randrange(-200, 70000)
+    if kind == 3:
+        return rnd.random()
+    if kind == 4:
+        return "".join(rnd.choice("ab\u00e9\u65e5\U0001f600") for _ in range(rnd.randrange(6)))
+    if kind == 5:
+        return bytes(rnd.randrange(256) for _ in range(rnd.randrange(5)))
+    if kind == 6:
+        return msgpack.ExtType(rnd.randrange(128), bytes(rnd.randrange(256)
+                                                         for _ in range(rnd.choice([1, 2, 3]))))
+    if kind == 7:
+        return msgpack.Timestamp(rnd.randrange(2**34), rnd.randrange(10**9))
+    if kind == 8:
+        return rnd.choice([2**63, -(2**63), 2**64 - 1, 2**32])
+    if kind == 9:
+        return [random_object(rnd, depth - 1) for _ in range(rnd.randrange(4))]
+    return {rnd.choice(["k", "request_id", "\u00e9"]) + str(i): random_object(rnd, depth - 1)
+            for i in range(rnd.randrange(4))}
+
+
+def mutated(rnd, data):
+    b = bytearray(data)
+    for _ in range(1 + rnd.randrange(2)):
+        if not b:
+            break
+        at = rnd.randrange(len(b))
+        op = rnd.randrange(4)
+        if op == 0:
+            del b[at + 1:]
+        elif op == 1:
+            b[at] ^= 1 << rnd.randrange(8)
+        elif op == 2:
+            b[at] = rnd.choice(INTERESTING_BYTES)
+        else:
+            b[at] = rnd.randrange(256)
+    return bytes(b)
+
+
+def acceptance_cases(count):
+    rnd = random.Random(20240611)
+    cases = []
+    for i in range(count):
+        data = packb(random_object(rnd, 3))
+        if len(data) > 48:
+            data = data[:48]
+        if i % 8 != 0:
+            data = mutated(rnd, data)
+        try:
+            msgpack.unpackb(data, raw=False)
+            accepted = True
+        except Exception:  # any refusal counts: the peer's loop would not read the frame
+            accepted = False
+        cases.append({"hex": data.hex(), "python_accepts": accepted})
+    return cases
+
+
 def main():
     names = [v["name"] for v in VECTORS]
     assert len(names) == len(set(names)), "duplicate vector name"
@@ -297,6 +371,14 @@ def main():
                    "vectors": VECTORS}, f, indent=1, ensure_ascii=True)
         f.write("\n")
     print("wrote %d vectors to %s" % (len(VECTORS), out))
+    cases = acceptance_cases(3000)
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "acceptance.json")
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump({"generator": "generate_vectors.py", "msgpack": msgpack.version,
+                   "cases": cases}, f, indent=0)
+        f.write("\n")
+    print("wrote %d acceptance cases (%d accepted) to %s"
+          % (len(cases), sum(c["python_accepts"] for c in cases), out))
 
 
 if __name__ == "__main__":

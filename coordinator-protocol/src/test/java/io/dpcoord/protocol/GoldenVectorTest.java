@@ -64,6 +64,26 @@ class GoldenVectorTest {
   }
 
   @Test
+  void valuesAreAcceptedExactlyWhenPythonsMsgpackReadsThem() {
+    List<GoldenVectors.Acceptance> cases = GoldenVectors.acceptance();
+    assertThat(cases).hasSizeGreaterThan(1000);
+    long accepted = 0;
+    for (GoldenVectors.Acceptance c : cases) {
+      boolean ours;
+      try {
+        RawValue.of(c.bytes());
+        ours = true;
+      } catch (ProtocolException e) {
+        ours = false;
+      }
+      assertThat(ours).as(HexFormat.of().formatHex(c.bytes())).isEqualTo(c.pythonAccepts());
+      accepted += ours ? 1 : 0;
+    }
+    // both outcomes are well represented, so agreement is not trivial
+    assertThat(accepted).isBetween(cases.size() / 5L, cases.size() * 4L / 5);
+  }
+
+  @Test
   void vectorsCoverEveryMessageTypeAndDirection() {
     Set<String> types = GoldenVectors.all().stream().map(Vector::type).collect(Collectors.toSet());
     Set<String> expected =

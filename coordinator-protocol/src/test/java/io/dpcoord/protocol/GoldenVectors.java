@@ -31,6 +31,9 @@ final class GoldenVectors {
     }
   }
 
+  /** A small value and whether Python's msgpack reads it. */
+  record Acceptance(byte[] bytes, boolean pythonAccepts) {}
+
   private static List<Vector> all;
 
   private GoldenVectors() {}
@@ -49,6 +52,43 @@ final class GoldenVectors {
         .filter(v -> v.name().equals(name))
         .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no vector " + name));
+  }
+
+  /** Every case of vectors/acceptance.json. */
+  static List<Acceptance> acceptance() {
+    try (InputStream in = GoldenVectors.class.getResourceAsStream("/vectors/acceptance.json")) {
+      if (in == null) {
+        throw new IllegalStateException("vectors/acceptance.json is not on the test classpath");
+      }
+      JsonParser p = new JsonFactory().createParser(in);
+      List<Acceptance> out = new ArrayList<>();
+      expect(p.nextToken(), JsonToken.START_OBJECT);
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        p.nextToken();
+        if (!field.equals("cases")) {
+          p.skipChildren();
+          continue;
+        }
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+          byte[] bytes = null;
+          Boolean accepts = null;
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            switch (name) {
+              case "hex" -> bytes = HexFormat.of().parseHex(p.getText());
+              case "python_accepts" -> accepts = p.getBooleanValue();
+              default -> throw new IllegalStateException("unknown acceptance field " + name);
+            }
+          }
+          out.add(new Acceptance(bytes, accepts));
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static List<Vector> load() {
