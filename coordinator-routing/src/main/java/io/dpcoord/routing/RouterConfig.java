@@ -38,6 +38,19 @@ public final class RouterConfig {
     return new Builder();
   }
 
+  /** A builder that starts from this configuration's settings. */
+  public Builder toBuilder() {
+    return new Builder()
+        .policy(policy)
+        .alpha(alpha)
+        .maxRequests(maxRequests)
+        .blockSize(blockSize)
+        .prefixCaching(prefixCaching)
+        .ttlNanos(ttlNanos)
+        .indexCapacity(indexCapacity)
+        .nanoClock(nanoClock);
+  }
+
   /** The routing policy. */
   public Policy policy() {
     return policy;
@@ -163,6 +176,10 @@ public final class RouterConfig {
       } catch (ArithmeticException e) {
         throw new IllegalArgumentException("TTL is too long: " + ttl, e);
       }
+      return ttlNanos(nanos);
+    }
+
+    private Builder ttlNanos(long nanos) {
       this.ttlNanos = nanos;
       return this;
     }

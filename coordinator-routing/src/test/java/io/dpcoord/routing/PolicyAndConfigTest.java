@@ -67,6 +67,26 @@ class PolicyAndConfigTest {
   }
 
   @Test
+  void toBuilderStartsFromTheSettings() {
+    RouterConfig c =
+        RouterConfig.builder()
+            .policy(Policy.LOAD_BALANCED)
+            .alpha(0.9)
+            .ttl(Duration.ofSeconds(2))
+            .indexCapacity(77)
+            .build();
+
+    RouterConfig copy = c.toBuilder().maxRequests(3).build();
+
+    assertThat(copy.policy()).isEqualTo(Policy.LOAD_BALANCED);
+    assertThat(copy.alpha()).isEqualTo(0.9);
+    assertThat(copy.ttlNanos()).isEqualTo(2_000_000_000L);
+    assertThat(copy.indexCapacity()).isEqualTo(77);
+    assertThat(copy.maxRequests()).isEqualTo(3);
+    assertThat(c.maxRequests()).isEqualTo(16);
+  }
+
+  @Test
   void badValuesAreNamed() {
     RouterConfig.Builder b = RouterConfig.builder();
 

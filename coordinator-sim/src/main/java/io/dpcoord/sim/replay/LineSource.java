@@ -1,0 +1,97 @@
+package io.dpcoord.sim.replay;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+
+/**
+ * Splits a byte stream into lines without decoding them, so the JSON parser reads UTF-8 directly
+ * from the buffer. A line ends at {@code \n}; a trailing {@code \r} is dropped; the last line needs
+ * no terminator. Only the current line is held, never the whole stream.
+ */
+final class LineSource {
+  private final InputStream in;
+  private byte[] buf = new byte[1 << 16];
+  private int start;
+  private int end;
+  private int scan;
+  private boolean eof;
+  private int lineStart;
+  private int lineLength;
+  private long lineNumber;
+
+  LineSource(InputStream in) {
+    this.in = in;
+  }
+
+  /** Advances to the next line; false at the end of the stream. */
+  boolean next() throws IOException {
+    while (true) {
+      for (int i = scan; i < end; i++) {
+        if (buf[i] == '\n') {
+          setLine(start, i);
+          start = i + 1;
+          scan = start;
+          return true;
+        }
+      }
+      scan = end;
+      if (eof) {
+        if (start < end) {
+          setLine(start, end);
+          start = end;
+          return true;
+        }
+        return false;
+      }
+      fill();
+    }
+  }
+
+  /** The buffer holding the current line. */
+  byte[] buffer() {
+    return buf;
+  }
+
+  /** Where the current line starts in {@link #buffer()}. */
+  int start() {
+    return lineStart;
+  }
+
+  /** The current line's length in bytes, without its terminator. */
+  int length() {
+    return lineLength;
+  }
+
+  /** The current line's 1-based number. */
+  long number() {
+    return lineNumber;
+  }
+
+  private void setLine(int from, int to) {
+    if (to > from && buf[to - 1] == '\r') {
+      to--;
+    }
+    lineStart = from;
+    lineLength = to - from;
+    lineNumber++;
+  }
+
+  private void fill() throws IOException {
+    if (start > 0) {
+      System.arraycopy(buf, start, buf, 0, end - start);
+      end -= start;
+      scan -= start;
+      start = 0;
+    }
+    if (end == buf.length) {
+      buf = Arrays.copyOf(buf, buf.length * 2);
+    }
+    int n = in.read(buf, end, buf.length - end);
+    if (n < 0) {
+      eof = true;
+    } else {
+      end += n;
+    }
+  }
+}

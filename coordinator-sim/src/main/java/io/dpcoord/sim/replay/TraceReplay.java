@@ -1,0 +1,403 @@
+package io.dpcoord.sim.replay;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.dpcoord.routing.BlockHasher;
+import io.dpcoord.routing.Decision;
+import io.dpcoord.routing.Router;
+import io.dpcoord.routing.RouterConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Drives the routing module from a JSON Lines trace and writes one JSON line per submit, as {@code
+ * docs/spec/ROUTING.md} ("Trace replay") defines.
+ *
+ * <p>Input events: {@code submit} (id, tokens), {@code complete} (id), {@code remove} (rank),
+ * {@code add} (rank), {@code epoch} (value) and {@code advance} (ms). Output per submit: {@code
+ * {"id":7,"rank":2,"match":3,"hit":true,"stale":false}}, where {@code rank} is the engine's label
+ * (its original index for the start-up engines) and {@code match} the chosen engine's match depth
+ * in blocks. A bad line stops the replay with a {@link TraceException} naming the line; every line
+ * before it has been written, nothing for the bad line.
+ */
+public final class TraceReplay {
+  /*
+   * Design notes.
+   *
+   * Engines are labels. The start-up engines 0..ranks-1 register under 4-byte big-endian
+   * identities, whose unsigned byte order is the label order, so label = rank index until
+   * engines leave. `add` registers the label's identity: a new label is appended, a removed one
+   * rejoins cold at the end, an active one is a restart (same place, cold). The output always
+   * names the label, never the current rank index.
+   *
+   * Streaming. The input is split into lines in a byte buffer (LineSource) and each line gets
+   * its own parser over that buffer, so a malformed line is reported with its number and cannot
+   * swallow the next one. Only the current line is held. What does accumulate is one map entry
+   * per request id (16 bytes), kept after completion so that a reused id is reported as a
+   * duplicate and a second completion as such. Output is formatted into a byte buffer without
+   * String.format or per-line strings.
+   *
+   * Every check of a line happens before it changes any state or writes anything, so a bad line
+   * leaves no trace in the output. Unknown fields are ignored (traces may carry annotations).
+   *
+   * Time is virtual: the router's clock reads a counter that only `advance` moves, so TTL expiry
+   * in a replay is deterministic. An `epoch` op starts a new epoch when its value differs from
+   * the previous epoch op's (the first one always does): a re-broadcast of the same epoch does
+   * not invalidate caches.
+   */
+
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final int UNKNOWN = Integer.MIN_VALUE + 1;
+  private static final int COMPLETED = -1;
+  private static final byte[] ID = ascii("{\"id\":");
+  private static final byte[] RANK = ascii(",\"rank\":");
+  private static final byte[] MATCH = ascii(",\"match\":");
+  private static final byte[] HIT = ascii(",\"hit\":");
+  private static final byte[] STALE = ascii(",\"stale\":");
+  private static final byte[] TRUE = ascii("true");
+  private static final byte[] FALSE = ascii("false");
+  private static final byte[] END = ascii("}\n");
+
+  private final Router router;
+  private final BlockHasher hasher;
+  private final Map<Integer, Integer> engineOfLabel = new HashMap<>();
+  private int[] labelOfEngine = new int[16];
+  private final LongIntMap requests = new LongIntMap();
+  private long clockNanos;
+  private boolean epochSeen;
+  private long epochValue;
+  private long submits;
+
+  // the line being parsed
+  private String op;
+  private boolean hasId;
+  private long id;
+  private boolean hasTokens;
+  private long[] tokens = new long[1024];
+  private int tokenCount;
+  private boolean hasRank;
+  private long rank;
+  private boolean hasValue;
+  private long value;
+  private boolean hasMs;
+  private long ms;
+
+  private long[] hashes = new long[64];
+  private final byte[] out = new byte[1 << 16];
+  private int outPos;
+
+  /**
+   * Creates a replay of {@code ranks} start-up engines labelled 0..ranks-1; the configuration's
+   * clock is replaced by the replay's virtual one.
+   *
+   * @throws IllegalArgumentException if {@code ranks} is not positive
+   */
+  public TraceReplay(RouterConfig config, int ranks) {
+    if (ranks <= 0) {
+      throw new IllegalArgumentException("ranks must be positive, got " + ranks);
+    }
+    this.router = new Router(config.toBuilder().nanoClock(() -> clockNanos).build());
+    this.hasher = new BlockHasher(config.blockSize());
+    List<byte[]> identities = new ArrayList<>(ranks);
+    for (int label = 0; label < ranks; label++) {
+      identities.add(identity(label));
+    }
+    int[] engines = router.registerInitial(identities);
+    for (int label = 0; label < ranks; label++) {
+      track(label, engines[label]);
+    }
+  }
+
+  /** The router being replayed, for inspection. */
+  public Router router() {
+    return router;
+  }
+
+  /**
+   * Replays every line of {@code in}, writing the decisions to {@code sink}, and returns the number
+   * of submits. The sink is flushed when the replay ends, also when a line is bad.
+   *
+   * @throws TraceException for the first bad line
+   */
+  public long run(InputStream in, OutputStream sink) throws IOException, TraceException {
+    LineSource lines = new LineSource(in);
+    try {
+      while (lines.next()) {
+        if (outPos > out.length - 160) {
+          drain(sink);
+        }
+        replay(lines);
+      }
+    } finally {
+      drain(sink);
+      sink.flush();
+    }
+    return submits;
+  }
+
+  private void replay(LineSource line) throws IOException, TraceException {
+    if (isBlank(line)) {
+      return;
+    }
+    long n = line.number();
+    parse(line, n);
+    if (op == null) {
+      throw new TraceException(n, "missing field 'op'");
+    }
+    switch (op) {
+      case "submit" -> submit(n);
+      case "complete" -> complete(n);
+      case "remove" -> remove(n);
+      case "add" -> add(n);
+      case "epoch" -> epoch(n);
+      case "advance" -> advance(n);
+      default ->
+          throw new TraceException(
+              n,
+              "unknown op '" + op + "' (expected submit, complete, remove, add, epoch, advance)");
+    }
+  }
+
+  // ---- ops ----
+
+  private void submit(long n) throws TraceException {
+    need(n, hasId, "id");
+    need(n, hasTokens, "tokens");
+    if (requests.get(id, UNKNOWN) != UNKNOWN) {
+      throw new TraceException(n, "duplicate submit id " + id);
+    }
+    if (router.activeEngines() == 0) {
+      throw new TraceException(n, "no engine is active to route request " + id + " to");
+    }
+    int blocks = tokenCount / hasher.blockSize();
+    if (hashes.length < blocks) {
+      hashes = new long[Math.max(blocks, hashes.length * 2)];
+    }
+    int count = hasher.hash(tokens, tokenCount, hashes);
+    Decision d = router.route(hashes, count, true);
+    router.commit(d, hashes, count);
+    requests.put(id, d.engine());
+    submits++;
+    write(ID);
+    writeLong(id);
+    write(RANK);
+    writeLong(labelOfEngine[d.engine()]);
+    write(MATCH);
+    writeLong(d.matchDepth());
+    write(HIT);
+    write(d.hit() ? TRUE : FALSE);
+    write(STALE);
+    write(d.staleFound() ? TRUE : FALSE);
+    write(END);
+  }
+
+  private void complete(long n) throws TraceException {
+    need(n, hasId, "id");
+    int engine = requests.get(id, UNKNOWN);
+    if (engine == UNKNOWN) {
+      throw new TraceException(n, "unknown request id " + id);
+    }
+    if (engine == COMPLETED) {
+      throw new TraceException(n, "request id " + id + " was already completed");
+    }
+    router.complete(engine);
+    requests.put(id, COMPLETED);
+  }
+
+  private void remove(long n) throws TraceException {
+    need(n, hasRank, "rank");
+    Integer engine = rank >= 0 && rank <= Integer.MAX_VALUE ? engineOfLabel.get((int) rank) : null;
+    if (engine == null) {
+      throw new TraceException(n, "rank " + rank + " is out of range: no engine has that label");
+    }
+    if (!router.remove(engine)) {
+      throw new TraceException(n, "rank " + rank + " is not active");
+    }
+  }
+
+  private void add(long n) throws TraceException {
+    need(n, hasRank, "rank");
+    if (rank < 0 || rank > Integer.MAX_VALUE) {
+      throw new TraceException(
+          n, "rank " + rank + " is out of range: labels are 0.." + Integer.MAX_VALUE);
+    }
+    int label = (int) rank;
+    track(label, router.register(identity(label)));
+  }
+
+  private void epoch(long n) throws TraceException {
+    need(n, hasValue, "value");
+    if (!epochSeen || value != epochValue) {
+      router.newEpoch();
+    }
+    epochSeen = true;
+    epochValue = value;
+  }
+
+  private void advance(long n) throws TraceException {
+    need(n, hasMs, "ms");
+    if (ms < 0) {
+      throw new TraceException(n, "advance needs a non-negative 'ms', got " + ms);
+    }
+    try {
+      clockNanos = Math.addExact(clockNanos, Math.multiplyExact(ms, 1_000_000L));
+    } catch (ArithmeticException e) {
+      throw new TraceException(n, "advance of " + ms + " ms overflows the virtual clock");
+    }
+  }
+
+  private void need(long n, boolean present, String field) throws TraceException {
+    if (!present) {
+      throw new TraceException(n, op + " needs field '" + field + "'");
+    }
+  }
+
+  private void track(int label, int engine) {
+    engineOfLabel.put(label, engine);
+    if (engine >= labelOfEngine.length) {
+      labelOfEngine = Arrays.copyOf(labelOfEngine, Math.max(engine + 1, labelOfEngine.length * 2));
+    }
+    labelOfEngine[engine] = label;
+  }
+
+  private static byte[] identity(int label) {
+    return new byte[] {
+      (byte) (label >>> 24), (byte) (label >>> 16), (byte) (label >>> 8), (byte) label
+    };
+  }
+
+  // ---- parsing ----
+
+  private void parse(LineSource line, long n) throws IOException, TraceException {
+    op = null;
+    hasId = hasTokens = hasRank = hasValue = hasMs = false;
+    try (JsonParser p = JSON.createParser(line.buffer(), line.start(), line.length())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new TraceException(n, "expected a JSON object");
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken v = p.nextToken();
+        switch (name) {
+          case "op" -> {
+            if (v != JsonToken.VALUE_STRING) {
+              throw new TraceException(n, "field 'op' must be a string");
+            }
+            op = p.getText();
+          }
+          case "id" -> {
+            id = integer(p, v, "id", n);
+            hasId = true;
+          }
+          case "tokens" -> {
+            readTokens(p, v, n);
+            hasTokens = true;
+          }
+          case "rank" -> {
+            rank = integer(p, v, "rank", n);
+            hasRank = true;
+          }
+          case "value" -> {
+            value = integer(p, v, "value", n);
+            hasValue = true;
+          }
+          case "ms" -> {
+            ms = integer(p, v, "ms", n);
+            hasMs = true;
+          }
+          default -> p.skipChildren();
+        }
+      }
+      if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+        throw new TraceException(n, "unexpected content after the JSON object");
+      }
+    } catch (JsonProcessingException e) {
+      throw new TraceException(n, "malformed JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  private static long integer(JsonParser p, JsonToken v, String field, long n)
+      throws IOException, TraceException {
+    if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+      throw new TraceException(n, "field '" + field + "' must be an int64 integer");
+    }
+    return p.getLongValue();
+  }
+
+  private void readTokens(JsonParser p, JsonToken v, long n) throws IOException, TraceException {
+    if (v != JsonToken.START_ARRAY) {
+      throw new TraceException(n, "field 'tokens' must be an array of integers");
+    }
+    tokenCount = 0;
+    JsonToken t;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (t != JsonToken.VALUE_NUMBER_INT
+          || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+        throw new TraceException(
+            n, "field 'tokens' must hold int64 integers, found " + p.getText());
+      }
+      if (tokenCount == tokens.length) {
+        tokens = Arrays.copyOf(tokens, tokens.length * 2);
+      }
+      tokens[tokenCount++] = p.getLongValue();
+    }
+  }
+
+  private static boolean isBlank(LineSource line) {
+    byte[] b = line.buffer();
+    for (int i = line.start(), end = line.start() + line.length(); i < end; i++) {
+      if (b[i] != ' ' && b[i] != '\t') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // ---- output ----
+
+  private void write(byte[] bytes) {
+    System.arraycopy(bytes, 0, out, outPos, bytes.length);
+    outPos += bytes.length;
+  }
+
+  private void writeLong(long v) {
+    if (v == Long.MIN_VALUE) {
+      write(ascii(Long.toString(v)));
+      return;
+    }
+    if (v < 0) {
+      out[outPos++] = '-';
+      v = -v;
+    }
+    int digits = 1;
+    for (long t = v; t >= 10; t /= 10) {
+      digits++;
+    }
+    for (int i = outPos + digits - 1; i >= outPos; i--) {
+      out[i] = (byte) ('0' + v % 10);
+      v /= 10;
+    }
+    outPos += digits;
+  }
+
+  private void drain(OutputStream sink) throws IOException {
+    if (outPos > 0) {
+      sink.write(out, 0, outPos);
+      outPos = 0;
+    }
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}
