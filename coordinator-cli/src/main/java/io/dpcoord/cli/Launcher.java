@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Launcher.Version.class,
     description = "Data-parallel inference coordinator (Megatron-LM wire compatible).",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, RouteReplayCommand.class})
 public final class Launcher implements Runnable {
 
   /** Exit status for bad usage: an unknown flag, a bad value, a contradictory combination. */

@@ -1,0 +1,164 @@
+package io.dpcoord.cli;
+
+import io.dpcoord.routing.Policy;
+import io.dpcoord.routing.RouterConfig;
+import io.dpcoord.sim.replay.TraceException;
+import io.dpcoord.sim.replay.TraceReplay;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code route-replay}: the routing module driven by a JSON Lines trace on stdin, one decision per
+ * submit on stdout (docs/spec/ROUTING.md, "Trace replay").
+ *
+ * <p>Exit status 0 when the whole trace replayed, 2 for a bad flag or a bad trace line ({@code line
+ * N: <reason>} on stderr, the decisions before it already on stdout), 1 for an I/O error.
+ */
+@Command(
+    name = "route-replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Replays a routing trace (JSON Lines on stdin) and writes one decision per submit to stdout.",
+      "In:  {\"op\":\"submit\",\"id\":7,\"tokens\":[1,2,3]}  {\"op\":\"complete\",\"id\":7}"
+          + "  {\"op\":\"remove\",\"rank\":3}",
+      "     {\"op\":\"add\",\"rank\":8}  {\"op\":\"epoch\",\"value\":2}  {\"op\":\"advance\",\"ms\":500}",
+      "Out: {\"id\":7,\"rank\":2,\"match\":3,\"hit\":true,\"stale\":false}",
+      "rank is the engine's original index; match is the chosen engine's match in blocks.",
+      "Without --ttl-ms, epoch ops or a full index the decisions are Megatron's exactly."
+    })
+public final class RouteReplayCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "POLICY",
+      converter = PolicyName.class,
+      defaultValue = "longest_prefix",
+      description =
+          "longest_prefix, first_prefix_block or load_balanced (default: ${DEFAULT-VALUE}).")
+  Policy policy;
+
+  @Option(
+      names = "--alpha",
+      paramLabel = "A",
+      defaultValue = "0.5",
+      description =
+          "Weight of the prefix match against free capacity, in [0, 1] (default: ${DEFAULT-VALUE}).")
+  double alpha;
+
+  @Option(
+      names = "--max-requests",
+      paramLabel = "N",
+      defaultValue = "16",
+      description = "Pending requests that count as a full engine (default: ${DEFAULT-VALUE}).")
+  int maxRequests;
+
+  @Option(
+      names = "--ranks",
+      paramLabel = "N",
+      defaultValue = "8",
+      description = "Start-up engines, labelled 0..N-1 (default: ${DEFAULT-VALUE}).")
+  int ranks;
+
+  @Option(
+      names = "--block-size",
+      paramLabel = "TOKENS",
+      defaultValue = "16",
+      description = "Tokens per hashed block (default: ${DEFAULT-VALUE}).")
+  int blockSize;
+
+  @Option(
+      names = "--ttl-ms",
+      paramLabel = "MS",
+      description =
+          "Index entries older than this (virtual time, moved by advance) are stale; 0 or absent: no TTL.")
+  Long ttlMs;
+
+  @Option(
+      names = "--index-capacity",
+      paramLabel = "HASHES",
+      description =
+          "Most block hashes tracked before the least recently assigned is evicted (default: 1048576).")
+  Integer indexCapacity;
+
+  /** Where the trace comes from; stdin unless a test says otherwise. */
+  InputStream in = System.in;
+
+  /** Where the decisions go; stdout unless a test says otherwise. */
+  OutputStream out = System.out;
+
+  @Override
+  public Integer call() {
+    TraceReplay replay = new TraceReplay(config(), ranks);
+    try {
+      replay.run(in, out);
+      return 0;
+    } catch (TraceException e) {
+      spec.commandLine().getErr().println(e.getMessage());
+      return Launcher.USAGE;
+    } catch (IOException e) {
+      spec.commandLine().getErr().println("route-replay: I/O error: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private RouterConfig config() {
+    check(alpha >= 0.0 && alpha <= 1.0, "--alpha must be in [0, 1], got " + alpha);
+    check(maxRequests > 0, "--max-requests must be positive, got " + maxRequests);
+    check(ranks > 0, "--ranks must be positive, got " + ranks);
+    check(blockSize > 0, "--block-size must be positive, got " + blockSize);
+    check(ttlMs == null || ttlMs >= 0, "--ttl-ms must be 0 (off) or positive, got " + ttlMs);
+    check(
+        indexCapacity == null
+            || (indexCapacity > 0 && indexCapacity <= RouterConfig.MAX_INDEX_CAPACITY),
+        "--index-capacity must be in [1, "
+            + RouterConfig.MAX_INDEX_CAPACITY
+            + "], got "
+            + indexCapacity);
+    RouterConfig.Builder b =
+        RouterConfig.builder()
+            .policy(policy)
+            .alpha(alpha)
+            .maxRequests(maxRequests)
+            .blockSize(blockSize);
+    if (ttlMs != null) {
+      try {
+        b.ttl(Duration.ofMillis(ttlMs));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--ttl-ms " + ttlMs + " is too long");
+      }
+    }
+    if (indexCapacity != null) {
+      b.indexCapacity(indexCapacity);
+    }
+    return b.build();
+  }
+
+  private void check(boolean ok, String message) {
+    if (!ok) {
+      throw new ParameterException(spec.commandLine(), message);
+    }
+  }
+
+  /** Converts {@code --policy} values; the error names the value and the choices. */
+  static final class PolicyName implements CommandLine.ITypeConverter<Policy> {
+    @Override
+    public Policy convert(String value) {
+      try {
+        return Policy.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}
