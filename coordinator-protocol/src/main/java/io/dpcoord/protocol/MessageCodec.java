@@ -2,15 +2,11 @@ package io.dpcoord.protocol;
 
 import io.dpcoord.protocol.MsgpackReader.Type;
 import io.dpcoord.protocol.ProtocolException.Reason;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import org.msgpack.core.MessageBufferPacker;
-import org.msgpack.core.MessagePack;
 
 /**
  * Encodes and decodes frames. Not thread-safe: one per thread; reuses its buffers.
@@ -47,7 +43,7 @@ public final class MessageCodec {
   }
 
   private final MsgpackReader reader = new MsgpackReader();
-  private final MessageBufferPacker packer = MessagePack.newDefaultBufferPacker();
+  private final FrameWriter out = new FrameWriter(4096);
   private Header header;
   private long scannedId;
   private String scannedIdType;
@@ -348,26 +344,18 @@ public final class MessageCodec {
       long count = reader.readArrayHeader();
       reader.checkElements(count);
       long[] tokens = new long[(int) count];
-      for (int i = 0; i < tokens.length; i++) {
+      int bad = reader.readInt64s(tokens);
+      if (bad >= 0) {
         Type element = reader.peekType();
-        if (element != Type.INT) {
-          throw wrongType(
-              index,
-              "prompt",
-              "a str or an array of int",
-              "an array holding " + element + " at element " + i);
-        }
-        if (reader.nextIsUint64AboveInt64()) {
-          throw wrongType(
-              index,
-              "prompt",
-              "a str or an array of int64",
-              "an array holding uint64 "
-                  + Long.toUnsignedString(reader.peekRawUint64())
-                  + " at element "
-                  + i);
-        }
-        tokens[i] = reader.readInt64();
+        String got =
+            element == Type.INT
+                ? "uint64 " + Long.toUnsignedString(reader.peekRawUint64())
+                : element.toString();
+        throw wrongType(
+            index,
+            "prompt",
+            "a str or an array of int" + (element == Type.INT ? "64" : ""),
+            "an array holding " + got + " at element " + bad);
       }
       return new Prompt(RawValue.slice(frame, start, reader.position() - start), null, tokens);
     }
@@ -448,81 +436,51 @@ public final class MessageCodec {
     if (message instanceof Registration) {
       return new byte[0];
     }
-    packer.clear();
-    try {
-      write(message);
-    } catch (IOException e) {
-      throw new UncheckedIOException("in-memory packer failed", e);
-    }
-    return packer.toByteArray();
-  }
-
-  private void write(Message message) throws IOException {
+    out.reset();
     if (message instanceof EngineSubmit m) {
-      start(5, m.header());
-      packer.packLong(m.requestId());
-      m.prompt().raw().writeTo(packer);
-      m.samplingParams().writeTo(packer);
-      m.multiModalData().writeTo(packer);
+      start(5, m.header()).int64(m.requestId());
+      out.raw(m.prompt().raw()).raw(m.samplingParams()).raw(m.multiModalData());
     } else if (message instanceof ClientReply m) {
-      start(3, m.header());
-      packer.packLong(m.clientRequestId());
-      m.record().writeTo(packer);
+      start(3, m.header()).int64(m.clientRequestId()).raw(m.record());
     } else if (message instanceof ClientReplyPartial m) {
-      start(3, m.header());
-      packer.packLong(m.clientRequestId());
-      m.record().writeTo(packer);
+      start(3, m.header()).int64(m.clientRequestId()).raw(m.record());
     } else if (message instanceof SubmitRequest m) {
-      start(m.multiModalData() == null ? 4 : 5, m.header());
-      packer.packLong(m.clientRequestId());
-      m.prompt().raw().writeTo(packer);
-      m.samplingParams().writeTo(packer);
+      start(m.multiModalData() == null ? 4 : 5, m.header()).int64(m.clientRequestId());
+      out.raw(m.prompt().raw()).raw(m.samplingParams());
       if (m.multiModalData() != null) {
-        m.multiModalData().writeTo(packer);
+        out.raw(m.multiModalData());
       }
     } else if (message instanceof EngineReply m) {
       writeReplies(m.header(), m.records());
     } else if (message instanceof EngineReplyPartial m) {
       writeReplies(m.header(), m.records());
     } else if (message instanceof SubmitRequestWithKv m) {
-      start(6, m.header());
-      packer.packLong(m.clientRequestId());
-      m.prompt().raw().writeTo(packer);
-      m.samplingParams().writeTo(packer);
-      m.kvMeta().writeTo(packer);
-      m.srcBlockIds().writeTo(packer);
+      start(6, m.header()).int64(m.clientRequestId());
+      out.raw(m.prompt().raw()).raw(m.samplingParams()).raw(m.kvMeta()).raw(m.srcBlockIds());
     } else if (message instanceof EngineSubmitWithKv m) {
-      start(6, m.header());
-      packer.packLong(m.requestId());
-      m.prompt().raw().writeTo(packer);
-      m.samplingParams().writeTo(packer);
-      m.kvMeta().writeTo(packer);
-      m.srcBlockIds().writeTo(packer);
+      start(6, m.header()).int64(m.requestId());
+      out.raw(m.prompt().raw()).raw(m.samplingParams()).raw(m.kvMeta()).raw(m.srcBlockIds());
     } else if (message instanceof AbortRequest m) {
-      start(2, m.header());
-      packer.packLong(m.requestId());
+      start(2, m.header()).int64(m.requestId());
     } else if (message instanceof ReleaseKv m) {
-      start(2, m.header());
-      packer.packLong(m.requestId());
+      start(2, m.header()).int64(m.requestId());
     } else if (message instanceof SetGenerationEpoch m) {
-      start(2, m.header());
-      packer.packLong(m.epoch());
+      start(2, m.header()).int64(m.epoch());
     } else {
       // Connect, ConnectAck, ControlSignal, Shutdown, Disconnect: the header alone
       start(1, message.header());
     }
+    return out.toByteArray();
   }
 
-  private void start(int size, Header h) throws IOException {
-    packer.packArrayHeader(size);
-    packer.packInt(h.wire());
+  private FrameWriter start(int size, Header h) {
+    return out.arrayHeader(size).int64(h.wire());
   }
 
-  private void writeReplies(Header h, List<ReplyRecord> records) throws IOException {
-    start(2, h);
-    packer.packArrayHeader(records.size());
+  private void writeReplies(Header h, List<ReplyRecord> records) {
+    start(2, h).arrayHeader(records.size());
     for (ReplyRecord r : records) {
-      r.raw().writeTo(packer);
+      out.raw(r.raw());
     }
   }
 }

@@ -1,5 +1,8 @@
 package io.dpcoord.protocol;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -59,10 +62,34 @@ final class MsgpackReader {
 
   private static final Type[] TYPES = new Type[256];
 
+  /**
+   * Encoded size of the scalars whose size the type byte alone gives and that need no further check
+   * (ints, floats, nil, bools); 0 for everything else. A table instead of a switch: token ids mix
+   * uint16 and uint32 encodings at random, and a switch on them mispredicts.
+   */
+  private static final byte[] FIXED_SIZE = new byte[256];
+
+  private static final VarHandle BIG_ENDIAN_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
   static {
     for (int b = 0; b < 256; b++) {
       TYPES[b] = classify(b);
+      FIXED_SIZE[b] = (byte) fixedSize(b);
     }
+  }
+
+  private static int fixedSize(int b) {
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+      return 1;
+    }
+    if (b >= 0xcc && b <= 0xd3) {
+      return 1 + (1 << (b & 3)); // uint8..uint64, int8..int64
+    }
+    if (b == 0xca) {
+      return 5;
+    }
+    return b == 0xcb ? 9 : 0;
   }
 
   private static Type classify(int b) {
@@ -361,7 +388,13 @@ final class MsgpackReader {
         throw malformed(
             "a map key of type " + type + "; Python's msgpack accepts only str and bin keys");
       }
-      if (type == Type.ARRAY || type == Type.MAP) {
+      int size = FIXED_SIZE[b];
+      if (size != 0) {
+        if (size > limit - at) {
+          throw malformed("unexpected end of input");
+        }
+        pos = at + size;
+      } else if (type == Type.ARRAY || type == Type.MAP) {
         long count = containerCount(b);
         long values = type == Type.MAP ? 2 * count : count;
         if (enclosingDepth + top + 1 > MAX_DEPTH) {
@@ -371,6 +404,9 @@ final class MsgpackReader {
         if (values > remaining()) {
           throw malformed(
               "declares " + values + " values but only " + remaining() + " bytes remain");
+        }
+        if (type == Type.ARRAY) {
+          values -= skipFixedSizeRun(values);
         }
         if (values > 0) {
           push(top++, values, type == Type.MAP);
@@ -387,6 +423,69 @@ final class MsgpackReader {
   /** Skips one value of a standalone buffer (enclosed by nothing). */
   void skipValue() throws ProtocolException {
     skipValue(0);
+  }
+
+  /**
+   * Skips up to {@code count} fixed-size scalars in a row (the common token-id array) and returns
+   * how many it skipped; stops at the first other value.
+   */
+  private long skipFixedSizeRun(long count) {
+    byte[] b = buf;
+    int p = pos;
+    int end = limit;
+    long done = 0;
+    while (done < count && p < end) {
+      int size = FIXED_SIZE[b[p] & 0xff];
+      if (size == 0 || size > end - p) {
+        break;
+      }
+      p += size;
+      done++;
+    }
+    pos = p;
+    return done;
+  }
+
+  /**
+   * Reads {@code out.length} int64 values in a row. Returns -1 when all were read, else the index
+   * of the first element that is not an int within int64, with the cursor left on it.
+   */
+  int readInt64s(long[] out) throws ProtocolException {
+    byte[] b = buf;
+    int p = pos;
+    int end = limit;
+    for (int i = 0; i < out.length; i++) {
+      if (p >= end) {
+        pos = p;
+        throw malformed("unexpected end of input");
+      }
+      int t = b[p] & 0xff;
+      if (t <= 0x7f || t >= 0xe0) {
+        out[i] = (byte) t; // fixint: positive ones are below 0x80, so the byte cast keeps them
+        p++;
+      } else if (t >= 0xcc && t <= 0xd3 && end - p >= 9) {
+        // one 8-byte big-endian read, then shift the n-byte value down: no per-size branch
+        int n = 1 << (t & 3);
+        int shift = 64 - 8 * n;
+        long word = (long) BIG_ENDIAN_LONG.get(b, p + 1);
+        long v = t >= 0xd0 ? word >> shift : word >>> shift;
+        if (t == 0xcf && v < 0) {
+          pos = p;
+          return i;
+        }
+        out[i] = v;
+        p += 1 + n;
+      } else {
+        pos = p;
+        if (TYPES[t] != Type.INT || nextIsUint64AboveInt64()) {
+          return i;
+        }
+        out[i] = readInt64(); // near the end of the buffer: the checked path
+        p = pos;
+      }
+    }
+    pos = p;
+    return -1;
   }
 
   private void push(int top, long values, boolean isMap) {

@@ -1,10 +1,5 @@
 package io.dpcoord.protocol;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import org.msgpack.core.MessageBufferPacker;
-import org.msgpack.core.MessagePack;
-
 /**
  * A prompt: a str or an array of int64 token ids, with its raw bytes for forwarding.
  *
@@ -26,16 +21,11 @@ public final class Prompt {
   public static Prompt ofTokens(long... tokens) {
     RawValue.checkPresent(tokens, "tokens");
     long[] copy = tokens.clone();
-    try (MessageBufferPacker packer = MessagePack.newDefaultBufferPacker()) {
-      packer.packArrayHeader(copy.length);
-      for (long t : copy) {
-        packer.packLong(t);
-      }
-      byte[] bytes = packer.toByteArray();
-      return new Prompt(RawValue.slice(bytes, 0, bytes.length), null, copy);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    FrameWriter out = new FrameWriter(5 + 9 * copy.length).arrayHeader(copy.length);
+    for (long t : copy) {
+      out.int64(t);
     }
+    return new Prompt(out.toRawValue(), null, copy);
   }
 
   /** A text prompt, encoded as a msgpack str. */

@@ -62,40 +62,12 @@ public final class RawValue {
 
   /** A str value, with the smallest header Python's msgpack would write. */
   public static RawValue ofString(String s) {
-    byte[] utf8 = utf8(s);
-    byte[] header = strHeader(utf8.length);
-    byte[] out = Arrays.copyOf(header, header.length + utf8.length);
-    System.arraycopy(utf8, 0, out, header.length, utf8.length);
-    return new RawValue(out, 0, out.length);
+    return new FrameWriter(8 + s.length()).str(s).toRawValue();
   }
 
   /** An int value, in the smallest encoding Python's msgpack would write. */
   public static RawValue ofLong(long v) {
-    byte[] out;
-    if (v >= 0) {
-      if (v <= 0x7f) {
-        out = new byte[] {(byte) v};
-      } else if (v <= 0xff) {
-        out = withType(0xcc, v, 1);
-      } else if (v <= 0xffff) {
-        out = withType(0xcd, v, 2);
-      } else if (v <= 0xffffffffL) {
-        out = withType(0xce, v, 4);
-      } else {
-        out = withType(0xcf, v, 8);
-      }
-    } else if (v >= -32) {
-      out = new byte[] {(byte) v};
-    } else if (v >= Byte.MIN_VALUE) {
-      out = withType(0xd0, v, 1);
-    } else if (v >= Short.MIN_VALUE) {
-      out = withType(0xd1, v, 2);
-    } else if (v >= Integer.MIN_VALUE) {
-      out = withType(0xd2, v, 4);
-    } else {
-      out = withType(0xd3, v, 8);
-    }
-    return new RawValue(out, 0, out.length);
+    return new FrameWriter(9).int64(v).toRawValue();
   }
 
   /** The number of encoded bytes. */
@@ -117,6 +89,10 @@ public final class RawValue {
   public boolean isMap() {
     int b = bytes[offset] & 0xff;
     return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
+  }
+
+  FrameWriter copyTo(FrameWriter out) {
+    return out.bytes(bytes, offset, length);
   }
 
   /** Writes the bytes as they are, with no re-encoding. */
@@ -367,20 +343,6 @@ public final class RawValue {
     } catch (CharacterCodingException e) {
       throw new IllegalArgumentException("string is not encodable as UTF-8 (lone surrogate)", e);
     }
-  }
-
-  /** The smallest str header for {@code len} bytes, as Python's msgpack writes it. */
-  static byte[] strHeader(int len) {
-    if (len < 32) {
-      return new byte[] {(byte) (0xa0 | len)};
-    }
-    if (len <= 0xff) {
-      return new byte[] {(byte) 0xd9, (byte) len};
-    }
-    if (len <= 0xffff) {
-      return withType(0xda, len, 2);
-    }
-    return withType(0xdb, len, 4);
   }
 
   /** A map header for {@code count} entries, as wide as the old header unless it must grow. */

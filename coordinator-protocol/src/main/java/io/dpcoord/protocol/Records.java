@@ -1,10 +1,5 @@
 package io.dpcoord.protocol;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import org.msgpack.core.MessageBufferPacker;
-import org.msgpack.core.MessagePack;
-
 /** Records the coordinator itself writes. */
 public final class Records {
   private Records() {}
@@ -27,58 +22,27 @@ public final class Records {
     RawValue.checkPresent(prompt, "prompt");
     RawValue.checkPresent(samplingParams, "samplingParams");
     RawValue.checkPresent(reason, "reason");
-    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      p.packMapHeader(7);
-      str(p, "request_id");
-      p.packLong(requestId);
-      str(p, "status");
-      str(p, "FAILED");
-      str(p, "prompt");
-      prompt.writeTo(p);
-      str(p, "sampling_params");
-      samplingParams.writeTo(p);
-      str(p, "inference_parameters");
-      p.packNil();
-      str(p, "generated_tokens");
-      p.packArrayHeader(0);
-      str(p, "events");
-      p.packArrayHeader(2);
-
-      p.packMapHeader(3);
-      str(p, "timestamp");
-      p.packDouble(unixSeconds);
-      str(p, "type");
-      str(p, "ERROR_NONTRANSIENT");
-      str(p, "payload");
-      p.packMapHeader(4);
-      str(p, "type");
-      str(p, "ContextOverflowError");
-      str(p, "request_id");
-      p.packLong(requestId);
-      str(p, "message");
-      str(p, reason);
-      str(p, "is_transient");
-      p.packBoolean(false);
-
-      p.packMapHeader(3);
-      str(p, "timestamp");
-      p.packDouble(unixSeconds);
-      str(p, "type");
-      str(p, "FAIL");
-      str(p, "payload");
-      p.packNil();
-
-      byte[] bytes = p.toByteArray();
-      return RawValue.slice(bytes, 0, bytes.length);
-    } catch (IOException e) {
-      throw new UncheckedIOException("in-memory packer failed", e);
-    }
-  }
-
-  /** A str with the smallest header, whatever the packer's own string heuristics. */
-  private static void str(MessageBufferPacker p, String s) throws IOException {
-    byte[] utf8 = RawValue.utf8(s);
-    p.packRawStringHeader(utf8.length);
-    p.writePayload(utf8);
+    FrameWriter out = new FrameWriter(320 + prompt.length() + samplingParams.length());
+    out.mapHeader(7);
+    out.str("request_id").int64(requestId);
+    out.str("status").str("FAILED");
+    out.str("prompt").raw(prompt);
+    out.str("sampling_params").raw(samplingParams);
+    out.str("inference_parameters").nil();
+    out.str("generated_tokens").arrayHeader(0);
+    out.str("events").arrayHeader(2);
+    out.mapHeader(3);
+    out.str("timestamp").float64(unixSeconds);
+    out.str("type").str("ERROR_NONTRANSIENT");
+    out.str("payload").mapHeader(4);
+    out.str("type").str("ContextOverflowError");
+    out.str("request_id").int64(requestId);
+    out.str("message").str(reason);
+    out.str("is_transient").bool(false);
+    out.mapHeader(3);
+    out.str("timestamp").float64(unixSeconds);
+    out.str("type").str("FAIL");
+    out.str("payload").nil();
+    return out.toRawValue();
   }
 }
