@@ -76,9 +76,6 @@ public final class MessageCodec {
     }
     reader.reset(frame, 0, frame.length, null);
     Type type = reader.peekType();
-    if (type == Type.RESERVED) {
-      throw reader.malformed("the reserved byte 0xc1");
-    }
     if (type != Type.ARRAY) {
       throw new ProtocolException(
           Reason.NOT_AN_ARRAY, null, "frame: must be a msgpack array, got " + type);

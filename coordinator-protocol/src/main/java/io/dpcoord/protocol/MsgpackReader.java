@@ -178,10 +178,14 @@ final class MsgpackReader {
     return pos == limit;
   }
 
-  /** The family of the next value, without consuming it. */
+  /** The family of the next value, without consuming it; the reserved byte 0xc1 is malformed. */
   Type peekType() throws ProtocolException {
     require(1);
-    return TYPES[buf[pos] & 0xff];
+    Type type = TYPES[buf[pos] & 0xff];
+    if (type == Type.RESERVED) {
+      throw malformed("the reserved byte 0xc1");
+    }
+    return type;
   }
 
   /** Reads an array header and returns its declared element count (not checked). */

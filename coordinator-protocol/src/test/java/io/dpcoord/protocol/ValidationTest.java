@@ -35,6 +35,11 @@ class ValidationTest {
     ProtocolException reserved = reject(Direction.TO_COORDINATOR, "94 14 01 a1 61 81 a1 61 c1");
     assertThat(reserved.reason()).isEqualTo(Reason.MALFORMED_MSGPACK);
     assertThat(reserved.getMessage()).contains("byte 8: the reserved byte 0xc1");
+    // in a typed field too, 0xc1 is malformed input rather than a wrong type
+    assertThat(reject(Direction.TO_COORDINATOR, "94 14 01 a1 61 c1").getMessage())
+        .isEqualTo("SUBMIT_REQUEST: malformed msgpack at byte 5: the reserved byte 0xc1");
+    assertThat(reject(Direction.TO_COORDINATOR, "94 14 01 92 01 c1 80").reason())
+        .isEqualTo(Reason.MALFORMED_MSGPACK);
     assertThat(reject(Direction.TO_COORDINATOR, "92 17").getMessage())
         .isEqualTo("ABORT_REQUEST: malformed msgpack at byte 2: unexpected end of input");
     // invalid UTF-8 in a text prompt: peers decode str strictly, so we do too
