@@ -1,0 +1,42 @@
+package io.dpcoord.sim;
+
+import io.dpcoord.protocol.RawValue;
+
+/** A request a simulated engine is serving: what it was sent and where it stands. */
+final class ActiveRequest {
+  final long requestId;
+  final RawValue prompt;
+  final long[] promptTokens;
+  final RawValue samplingParams;
+  final int generatedTokens;
+  final int cachedBlocks;
+  final boolean stream;
+  final double addedSeconds;
+
+  /** Engine time (pauses excluded) at which prefill ends and the first token starts. */
+  final long prefillDoneNanos;
+
+  /** Set when the request was answered (finished or aborted); its queued deadlines are void. */
+  boolean done;
+
+  ActiveRequest(
+      long requestId,
+      RawValue prompt,
+      long[] promptTokens,
+      RawValue samplingParams,
+      int generatedTokens,
+      int cachedBlocks,
+      boolean stream,
+      double addedSeconds,
+      long prefillDoneNanos) {
+    this.requestId = requestId;
+    this.prompt = prompt;
+    this.promptTokens = promptTokens;
+    this.samplingParams = samplingParams;
+    this.generatedTokens = generatedTokens;
+    this.cachedBlocks = cachedBlocks;
+    this.stream = stream;
+    this.addedSeconds = addedSeconds;
+    this.prefillDoneNanos = prefillDoneNanos;
+  }
+}
