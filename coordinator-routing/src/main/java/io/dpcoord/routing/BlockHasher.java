@@ -25,8 +25,8 @@ public final class BlockHasher {
 
   private final int blockSize;
   private final MessageDigest sha256;
-  private final byte[] chain = new byte[DIGEST_BYTES];
-  private final byte[] block;
+  /* digest_{i-1} then block i's tokens: one update per block, and the digest lands in place. */
+  private final byte[] message;
 
   /**
    * Creates a hasher for blocks of {@code blockSizeTokens} tokens.
@@ -39,7 +39,7 @@ public final class BlockHasher {
           "block size must be a positive token count, got " + blockSizeTokens);
     }
     this.blockSize = blockSizeTokens;
-    this.block = new byte[blockSizeTokens * Long.BYTES];
+    this.message = new byte[DIGEST_BYTES + blockSizeTokens * Long.BYTES];
     try {
       this.sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -77,21 +77,20 @@ public final class BlockHasher {
               + blocks
               + " blocks need hashing");
     }
-    Arrays.fill(chain, (byte) 0);
+    Arrays.fill(message, 0, DIGEST_BYTES, (byte) 0);
     int t = 0;
     for (int b = 0; b < blocks; b++) {
-      for (int j = 0; j < block.length; j += Long.BYTES) {
-        LONG_LE.set(block, j, tokens[t++]);
+      for (int j = DIGEST_BYTES; j < message.length; j += Long.BYTES) {
+        LONG_LE.set(message, j, tokens[t++]);
       }
-      sha256.update(chain, 0, DIGEST_BYTES);
-      sha256.update(block, 0, block.length);
+      sha256.update(message, 0, message.length);
       try {
-        sha256.digest(chain, 0, DIGEST_BYTES);
+        sha256.digest(message, 0, DIGEST_BYTES);
       } catch (DigestException e) {
-        // cannot happen: the buffer holds exactly one SHA-256 digest
+        // cannot happen: the space holds exactly one SHA-256 digest
         throw new IllegalStateException(e);
       }
-      long raw = (long) LONG_LE.get(chain, 0);
+      long raw = (long) LONG_LE.get(message, 0);
       out[b] = Long.remainderUnsigned(raw, Long.MAX_VALUE) + 1;
     }
     return blocks;

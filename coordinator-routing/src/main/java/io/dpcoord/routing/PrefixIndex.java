@@ -10,29 +10,30 @@ final class PrefixIndex {
   /*
    * Design notes.
    *
-   * Three structures, all primitive arrays, so lookups and updates neither box nor allocate once
-   * the arrays have grown to their working size:
+   * Everything lives in primitive arrays that grow by doubling to their working size and are then
+   * reused, so lookups and updates neither box nor allocate in steady state.
    *
-   * 1. A hash table from block hash to entry slot: open addressing with linear probing over a
-   *    power-of-two table kept at most half full, deletion by backward shift (Knuth, TAOCP vol. 3,
-   *    6.4, Algorithm R), so there are no tombstones and probe chains never degrade. Block hashes
-   *    are SHA-256 derived and already uniform, but callers (and tests) may use small integers,
-   *    so the slot is taken from the high bits of a Fibonacci multiplication.
+   * 1. `hashes`: block hash -> entry slot (LongIntTable: open addressing, backward-shift delete).
    *
-   * 2. Entry slots (one per tracked hash) threaded on an intrusive doubly linked list in
-   *    assignment order. A write moves the entry to the tail; when the index is full a new hash
-   *    takes the head's slot. Both are O(1), and the index never holds more than `capacity`
-   *    hashes however many distinct ones pass.
+   * 2. Entry slots, one per tracked hash, packed four longs apart (hash, owner list head, LRU
+   *    previous, LRU next) so that one cache line holds an entry. The slots are threaded on an
+   *    intrusive doubly linked list in assignment order: a write moves its entry to the tail, a
+   *    new hash in a full index takes the head's slot. Both O(1); the index never holds more than
+   *    `capacity` hashes however many distinct ones pass.
    *
-   * 3. Owner nodes from a pool with a free list: each entry heads a singly linked list of
-   *    (engine id, stamp, write time) nodes, at most one per engine id. A write moves the
-   *    writer's node to the front, because the engine routed to is usually the one that wrote
-   *    last, so the walk to find it is short.
+   * 3. Owner nodes from a pool with a free list, packed like entries: each entry heads a singly
+   *    linked list of (engine id, next, stamp, write time) nodes, at most one per engine id. A
+   *    write moves the writer's node to the front, because the engine a prefix is routed to is
+   *    usually the one that wrote it last, so the walk to find it is short; the walk is bounded by
+   *    the engines that share the hash. (A side table from (entry, engine) to node made writes
+   *    O(1) but measured no faster on RoutingDecisionBenchmark, and at 1M hashes it needs about
+   *    64 MB of its own.)
    *
    * Staleness is not the index's business: the router's predicate says whether a node is stale
-   * (engine gone, older than the epoch, past its TTL). Whoever walks an owner list drops the
-   * stale nodes it meets, and an entry left without owners is deleted, so removing an engine
-   * never costs a scan of the index.
+   * (engine gone, older than the epoch, past its TTL). Every walk of an owner list drops the
+   * stale nodes it meets (a read deletes an entry left with none); eviction frees whatever an
+   * entry still holds. Removing an engine therefore never scans the index, and a stale node
+   * costs memory only until its entry is next walked or evicted.
    */
 
   /** Says whether an owner node no longer describes an engine's cache. */
@@ -41,34 +42,33 @@ final class PrefixIndex {
   }
 
   private static final int NONE = -1;
-  private static final long FIBONACCI = 0x9E3779B97F4A7C15L;
-  private static final int MIN_TABLE = 16;
+  private static final int MIN_LENGTH = 16;
+
+  // entry fields, ENTRY longs apart
+  private static final int ENTRY = 4;
+  private static final int HASH = 0;
+  private static final int HEAD = 1;
+  private static final int PREV = 2;
+  private static final int NEXT = 3;
+
+  // owner node fields, NODE longs apart
+  private static final int NODE = 4;
+  private static final int ENGINE = 0;
+  private static final int LINK = 1;
+  private static final int STAMP = 2;
+  private static final int WRITTEN = 3;
 
   private final int capacity;
-  private final int maxTable;
   private final Staleness staleness;
+  private final LongIntTable hashes;
 
-  // hash -> entry slot; tableSlot holds entry + 1 so that 0 marks an empty cell
-  private long[] tableKey;
-  private int[] tableSlot;
-  private int tableShift;
-  private int size;
-
-  // entries
-  private long[] entryHash;
-  private int[] entryHead;
-  private int[] lruPrev;
-  private int[] lruNext;
+  private long[] entries;
   private int lruHead = NONE;
   private int lruTail = NONE;
   private int freeEntry = NONE;
   private int entriesTouched;
 
-  // owner nodes
-  private int[] nodeEngine;
-  private long[] nodeStamp;
-  private long[] nodeNanos;
-  private int[] nodeNext;
+  private long[] nodes;
   private int freeNode = NONE;
   private int nodesTouched;
 
@@ -79,22 +79,16 @@ final class PrefixIndex {
   PrefixIndex(int capacity, Staleness staleness) {
     this.capacity = capacity;
     this.staleness = staleness;
-    this.maxTable = Math.max(MIN_TABLE, Integer.highestOneBit(capacity - 1 | 1) << 2);
-    allocateTable(MIN_TABLE);
-    int entries = Math.min(capacity, MIN_TABLE);
-    entryHash = new long[entries];
-    entryHead = new int[entries];
-    lruPrev = new int[entries];
-    lruNext = new int[entries];
-    nodeEngine = new int[MIN_TABLE];
-    nodeStamp = new long[MIN_TABLE];
-    nodeNanos = new long[MIN_TABLE];
-    nodeNext = new int[MIN_TABLE];
+    int maxHashTable = Math.max(MIN_LENGTH, Integer.highestOneBit(capacity - 1 | 1) << 2);
+    this.hashes = new LongIntTable(MIN_LENGTH, maxHashTable);
+    int initial = Math.min(capacity, MIN_LENGTH);
+    entries = new long[initial * ENTRY];
+    nodes = new long[MIN_LENGTH * NODE];
   }
 
   /** Tracked block hashes. */
   int size() {
-    return size;
+    return hashes.size();
   }
 
   /** Hashes evicted to stay within capacity. */
@@ -109,12 +103,12 @@ final class PrefixIndex {
 
   /** Entry slots allocated (they never exceed the capacity). */
   int allocatedEntries() {
-    return entryHash.length;
+    return entries.length / ENTRY;
   }
 
   /** Owner nodes allocated (the pool grows to the most owners live at once). */
   int allocatedNodes() {
-    return nodeNext.length;
+    return nodes.length / NODE;
   }
 
   /** Clears the stale-seen flag; call before the owner walks of one decision. */
@@ -129,16 +123,7 @@ final class PrefixIndex {
 
   /** The entry slot of {@code hash}, or -1 if it is not tracked. */
   int lookup(long hash) {
-    int mask = tableKey.length - 1;
-    for (int i = home(hash); ; i = (i + 1) & mask) {
-      int s = tableSlot[i];
-      if (s == 0) {
-        return NONE;
-      }
-      if (tableKey[i] == hash) {
-        return s - 1;
-      }
-    }
+    return hashes.get(hash);
   }
 
   /**
@@ -149,21 +134,34 @@ final class PrefixIndex {
   int collectOwners(int entry, int[] engines, long[] stamps) {
     int count = 0;
     int prev = NONE;
-    int n = entryHead[entry];
+    int n = field(entries, entry * ENTRY + HEAD);
     while (n != NONE) {
-      int next = nodeNext[n];
-      if (staleness.isStale(nodeEngine[n], nodeStamp[n], nodeNanos[n])) {
-        unlinkNode(entry, prev, n);
+      int at = n * NODE;
+      int engine = (int) nodes[at + ENGINE];
+      int next = (int) nodes[at + LINK];
+      long stamp = nodes[at + STAMP];
+      if (staleness.isStale(engine, stamp, nodes[at + WRITTEN])) {
+        if (prev == NONE) {
+          entries[entry * ENTRY + HEAD] = next;
+        } else {
+          nodes[prev * NODE + LINK] = next;
+        }
+        freeNode(n);
+        purged++;
+        staleSeen = true;
       } else {
-        engines[count] = nodeEngine[n];
-        stamps[count] = nodeStamp[n];
+        engines[count] = engine;
+        stamps[count] = stamp;
         count++;
         prev = n;
       }
       n = next;
     }
-    if (entryHead[entry] == NONE) {
-      deleteEntry(entry);
+    if (field(entries, entry * ENTRY + HEAD) == NONE) {
+      hashes.remove(entries[entry * ENTRY + HASH]);
+      unlinkLru(entry);
+      entries[entry * ENTRY + NEXT] = freeEntry;
+      freeEntry = entry;
     }
     return count;
   }
@@ -174,222 +172,134 @@ final class PrefixIndex {
    * index evicts the least recently assigned one.
    */
   void assign(long hash, int engine, long stamp, long nanos) {
-    int entry = lookup(hash);
+    int entry = hashes.get(hash);
     if (entry == NONE) {
       entry = newEntry(hash);
-    } else {
-      moveToTail(entry);
+    } else if (entry != lruTail) {
+      unlinkLru(entry);
+      linkLruTail(entry);
     }
+    int head = field(entries, entry * ENTRY + HEAD);
     int prev = NONE;
-    int n = entryHead[entry];
-    while (n != NONE) {
-      int next = nodeNext[n];
-      if (nodeEngine[n] == engine) {
-        nodeStamp[n] = stamp;
-        nodeNanos[n] = nanos;
+    for (int n = head; n != NONE; ) {
+      int at = n * NODE;
+      int next = (int) nodes[at + LINK];
+      if (nodes[at + ENGINE] == engine) {
+        nodes[at + STAMP] = stamp;
+        nodes[at + WRITTEN] = nanos;
         if (prev != NONE) {
-          nodeNext[prev] = next;
-          nodeNext[n] = entryHead[entry];
-          entryHead[entry] = n;
+          nodes[prev * NODE + LINK] = next;
+          nodes[at + LINK] = head;
+          entries[entry * ENTRY + HEAD] = n;
         }
         return;
       }
-      if (staleness.isStale(nodeEngine[n], nodeStamp[n], nodeNanos[n])) {
-        unlinkNode(entry, prev, n);
+      if (staleness.isStale((int) nodes[at + ENGINE], nodes[at + STAMP], nodes[at + WRITTEN])) {
+        if (prev == NONE) {
+          head = next;
+          entries[entry * ENTRY + HEAD] = next;
+        } else {
+          nodes[prev * NODE + LINK] = next;
+        }
+        freeNode(n);
+        purged++;
       } else {
         prev = n;
       }
       n = next;
     }
     int node = newNode();
-    nodeEngine[node] = engine;
-    nodeStamp[node] = stamp;
-    nodeNanos[node] = nanos;
-    nodeNext[node] = entryHead[entry];
-    entryHead[entry] = node;
+    nodes[node * NODE + ENGINE] = engine;
+    nodes[node * NODE + LINK] = head;
+    nodes[node * NODE + STAMP] = stamp;
+    nodes[node * NODE + WRITTEN] = nanos;
+    entries[entry * ENTRY + HEAD] = node;
+  }
+
+  private static int field(long[] array, int index) {
+    return (int) array[index];
   }
 
   // ---- owner nodes ----
 
-  private void unlinkNode(int entry, int prev, int n) {
-    if (prev == NONE) {
-      entryHead[entry] = nodeNext[n];
-    } else {
-      nodeNext[prev] = nodeNext[n];
-    }
-    nodeNext[n] = freeNode;
-    freeNode = n;
-    purged++;
-    staleSeen = true;
-  }
-
   private int newNode() {
     if (freeNode != NONE) {
       int n = freeNode;
-      freeNode = nodeNext[n];
+      freeNode = field(nodes, n * NODE + LINK);
       return n;
     }
-    if (nodesTouched == nodeNext.length) {
-      int grown = nodeNext.length << 1;
-      nodeEngine = Arrays.copyOf(nodeEngine, grown);
-      nodeStamp = Arrays.copyOf(nodeStamp, grown);
-      nodeNanos = Arrays.copyOf(nodeNanos, grown);
-      nodeNext = Arrays.copyOf(nodeNext, grown);
+    if (nodesTouched * NODE == nodes.length) {
+      nodes = Arrays.copyOf(nodes, nodes.length * 2);
     }
     return nodesTouched++;
   }
 
-  private void freeNodes(int entry) {
-    int n = entryHead[entry];
-    while (n != NONE) {
-      int next = nodeNext[n];
-      nodeNext[n] = freeNode;
-      freeNode = n;
-      n = next;
-    }
-    entryHead[entry] = NONE;
+  private void freeNode(int n) {
+    nodes[n * NODE + LINK] = freeNode;
+    freeNode = n;
   }
 
   // ---- entries ----
 
   private int newEntry(long hash) {
     int entry;
-    if (size == capacity) {
-      entry = lruHead;
-      tableDelete(entryHash[entry]);
-      unlinkLru(entry);
-      freeNodes(entry);
-      size--;
-      evicted++;
+    if (hashes.size() == capacity) {
+      entry = evictHead();
     } else if (freeEntry != NONE) {
       entry = freeEntry;
-      freeEntry = lruNext[entry];
+      freeEntry = field(entries, entry * ENTRY + NEXT);
     } else {
-      if (entriesTouched == entryHash.length) {
-        int grown = (int) Math.min((long) capacity, (long) entryHash.length << 1);
-        entryHash = Arrays.copyOf(entryHash, grown);
-        entryHead = Arrays.copyOf(entryHead, grown);
-        lruPrev = Arrays.copyOf(lruPrev, grown);
-        lruNext = Arrays.copyOf(lruNext, grown);
+      if (entriesTouched * ENTRY == entries.length) {
+        long grown = Math.min((long) capacity, (long) entriesTouched * 2);
+        entries = Arrays.copyOf(entries, (int) grown * ENTRY);
       }
       entry = entriesTouched++;
     }
-    entryHash[entry] = hash;
-    entryHead[entry] = NONE;
+    entries[entry * ENTRY + HASH] = hash;
+    entries[entry * ENTRY + HEAD] = NONE;
     linkLruTail(entry);
-    size++;
-    tableInsert(hash, entry);
+    hashes.insert(hash, entry);
     return entry;
   }
 
-  private void deleteEntry(int entry) {
-    tableDelete(entryHash[entry]);
+  /** Frees the least recently assigned entry and its owners; returns its slot for reuse. */
+  private int evictHead() {
+    int entry = lruHead;
+    hashes.remove(entries[entry * ENTRY + HASH]);
     unlinkLru(entry);
-    size--;
-    lruNext[entry] = freeEntry;
-    freeEntry = entry;
-  }
-
-  private void moveToTail(int entry) {
-    if (entry != lruTail) {
-      unlinkLru(entry);
-      linkLruTail(entry);
+    int n = field(entries, entry * ENTRY + HEAD);
+    while (n != NONE) {
+      int next = field(nodes, n * NODE + LINK);
+      freeNode(n);
+      n = next;
     }
+    evicted++;
+    return entry;
   }
 
   private void linkLruTail(int entry) {
-    lruPrev[entry] = lruTail;
-    lruNext[entry] = NONE;
+    entries[entry * ENTRY + PREV] = lruTail;
+    entries[entry * ENTRY + NEXT] = NONE;
     if (lruTail == NONE) {
       lruHead = entry;
     } else {
-      lruNext[lruTail] = entry;
+      entries[lruTail * ENTRY + NEXT] = entry;
     }
     lruTail = entry;
   }
 
   private void unlinkLru(int entry) {
-    int p = lruPrev[entry];
-    int n = lruNext[entry];
+    int p = field(entries, entry * ENTRY + PREV);
+    int n = field(entries, entry * ENTRY + NEXT);
     if (p == NONE) {
       lruHead = n;
     } else {
-      lruNext[p] = n;
+      entries[p * ENTRY + NEXT] = n;
     }
     if (n == NONE) {
       lruTail = p;
     } else {
-      lruPrev[n] = p;
-    }
-  }
-
-  // ---- hash table ----
-
-  private int home(long hash) {
-    return (int) ((hash * FIBONACCI) >>> tableShift);
-  }
-
-  private void allocateTable(int length) {
-    tableKey = new long[length];
-    tableSlot = new int[length];
-    tableShift = 64 - Integer.numberOfTrailingZeros(length);
-  }
-
-  private void tableInsert(long hash, int entry) {
-    if ((size << 1) > tableKey.length && tableKey.length < maxTable) {
-      rehash(tableKey.length << 1);
-    }
-    int mask = tableKey.length - 1;
-    int i = home(hash);
-    while (tableSlot[i] != 0) {
-      i = (i + 1) & mask;
-    }
-    tableKey[i] = hash;
-    tableSlot[i] = entry + 1;
-  }
-
-  private void rehash(int length) {
-    long[] oldKey = tableKey;
-    int[] oldSlot = tableSlot;
-    allocateTable(length);
-    int mask = length - 1;
-    for (int j = 0; j < oldKey.length; j++) {
-      if (oldSlot[j] != 0) {
-        int i = home(oldKey[j]);
-        while (tableSlot[i] != 0) {
-          i = (i + 1) & mask;
-        }
-        tableKey[i] = oldKey[j];
-        tableSlot[i] = oldSlot[j];
-      }
-    }
-  }
-
-  private void tableDelete(long hash) {
-    int mask = tableKey.length - 1;
-    int i = home(hash);
-    while (tableSlot[i] == 0 || tableKey[i] != hash) {
-      if (tableSlot[i] == 0) {
-        return;
-      }
-      i = (i + 1) & mask;
-    }
-    // Backward shift: pull later members of the probe run into the hole when their home
-    // position does not lie cyclically in (hole, their position].
-    int j = i;
-    while (true) {
-      j = (j + 1) & mask;
-      if (tableSlot[j] == 0) {
-        tableSlot[i] = 0;
-        return;
-      }
-      int k = home(tableKey[j]);
-      boolean stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-      if (!stays) {
-        tableKey[i] = tableKey[j];
-        tableSlot[i] = tableSlot[j];
-        i = j;
-      }
+      entries[n * ENTRY + PREV] = p;
     }
   }
 }

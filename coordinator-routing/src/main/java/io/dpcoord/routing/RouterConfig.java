@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  */
 public final class RouterConfig {
   /** The largest index capacity: the hash table must stay addressable with an int. */
-  public static final int MAX_INDEX_CAPACITY = 1 << 29;
+  public static final int MAX_INDEX_CAPACITY = 1 << 28;
 
   private final Policy policy;
   private final double alpha;
