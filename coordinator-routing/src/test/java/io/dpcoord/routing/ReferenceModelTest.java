@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -31,7 +32,9 @@ class ReferenceModelTest {
     final List<Integer> ranks = new ArrayList<>();
     final Map<Integer, Integer> pending = new HashMap<>();
     final Map<Integer, Integer> incarnation = new HashMap<>();
-    final Map<Long, Map<Integer, Long>> index = new HashMap<>();
+    // in assignment order, least recent first, for the capacity bound
+    final LinkedHashMap<Long, Map<Integer, Long>> index = new LinkedHashMap<>();
+    int capacity = Integer.MAX_VALUE;
     long counter;
 
     Model(Policy policy, double alpha, int maxRequests) {
@@ -93,7 +96,15 @@ class ReferenceModelTest {
       counter++;
       if (prefixRouted(hashes)) {
         for (long h : used(hashes)) {
-          index.computeIfAbsent(h, k -> new LinkedHashMap<>()).put(label, counter);
+          Map<Integer, Long> owners = index.remove(h);
+          if (owners == null) {
+            owners = new HashMap<>();
+            if (index.size() == capacity) {
+              index.remove(index.keySet().iterator().next());
+            }
+          }
+          owners.put(label, counter);
+          index.put(h, owners);
         }
       }
     }
@@ -175,6 +186,52 @@ class ReferenceModelTest {
           new Random(seed * 7919 + maxRequests),
           RouterConfig.builder().policy(policy).alpha(alpha).maxRequests(maxRequests).build(),
           true);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Policy.class)
+  void routerMatchesAnLruModelWhenTheIndexOverflows(Policy policy) {
+    // No engine churn here: lazily purged stale entries legitimately hold capacity in the router
+    // until they are walked or evicted, where the model drops them at once.
+    for (long seed = 1; seed <= 4; seed++) {
+      Random rnd = new Random(seed);
+      int capacity = 10 + rnd.nextInt(40);
+      Model model = new Model(policy, 0.5, 4);
+      model.capacity = capacity;
+      Subject subject =
+          new Subject(
+              RouterConfig.builder().policy(policy).maxRequests(4).indexCapacity(capacity).build(),
+              4);
+      for (int label = 0; label < 4; label++) {
+        model.add(label);
+      }
+      RandomTraces traces = new RandomTraces(rnd);
+      List<Integer> open = new ArrayList<>();
+      for (int op = 0; op < 2000; op++) {
+        if (rnd.nextInt(100) < 60 || open.isEmpty()) {
+          List<Long> hashes = traces.request();
+          long[] array = hashes.stream().mapToLong(Long::longValue).toArray();
+          Decision d = subject.router.route(array, array.length, true);
+          int label = subject.labelOfEngine.get(d.engine());
+          assertThat(new int[] {label, d.matchDepth()})
+              .as("seed %d op %d", seed, op)
+              .containsExactly(model.route(hashes));
+          subject.router.commit(d, array, array.length);
+          model.commit(label, hashes);
+          open.add(label);
+        } else {
+          int label = open.remove(rnd.nextInt(open.size()));
+          subject.router.complete(subject.engineOfLabel.get(label));
+          model.complete(label, 1);
+        }
+        assertThat(subject.router.indexSize()).isEqualTo(model.index.size());
+      }
+      if (policy == Policy.LOAD_BALANCED) {
+        assertThat(subject.router.indexSize()).isZero();
+      } else {
+        assertThat(subject.router.evictedTotal()).isPositive();
+      }
     }
   }
 
