@@ -14,7 +14,11 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Launcher.Version.class,
     description = "Data-parallel inference coordinator (Megatron-LM wire compatible).",
-    subcommands = {CommandLine.HelpCommand.class, RouteReplayCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      ServeCommand.class,
+      RouteReplayCommand.class
+    })
 public final class Launcher implements Runnable {
 
   /** Exit status for bad usage: an unknown flag, a bad value, a contradictory combination. */
@@ -34,11 +38,13 @@ public final class Launcher implements Runnable {
     return cli;
   }
 
-  /** Prints {@code coordinator <sub>: <reason>} and a hint, never a usage dump, and returns 2. */
+  /**
+   * Prints one line, {@code coordinator <sub>: <reason> (see ...)}, never a usage dump; returns 2.
+   */
   private static int usageError(CommandLine.ParameterException e, String[] args) {
     CommandLine cmd = e.getCommandLine();
-    cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
-    cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help'.");
+    String name = cmd.getCommandSpec().qualifiedName();
+    cmd.getErr().println(name + ": " + e.getMessage() + " (see '" + name + " --help')");
     return USAGE;
   }
 

@@ -1,0 +1,108 @@
+package io.dpcoord.cli;
+
+import io.dpcoord.routing.Policy;
+import io.dpcoord.routing.RouterConfig;
+import java.time.Duration;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The routing flags shared by the commands that route ({@code serve}, {@code demo}). */
+final class RoutingOptions {
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec mixee;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "POLICY",
+      converter = PolicyConverter.class,
+      description =
+          "Routing policy: longest_prefix, first_prefix_block or load_balanced"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "longest_prefix")
+  Policy policy;
+
+  @Option(
+      names = "--alpha",
+      paramLabel = "A",
+      description =
+          "Weight of prefix affinity against free capacity, in [0, 1] (default: ${DEFAULT-VALUE}).",
+      defaultValue = "0.5")
+  double alpha;
+
+  @Option(
+      names = "--max-requests",
+      paramLabel = "N",
+      description = "Requests per engine counted as full capacity (default: ${DEFAULT-VALUE}).",
+      defaultValue = "16")
+  int maxRequests;
+
+  @Option(
+      names = "--block-size",
+      paramLabel = "TOKENS",
+      description = "Tokens per KV-cache block (default: ${DEFAULT-VALUE}).",
+      defaultValue = "16")
+  int blockSize;
+
+  @Option(
+      names = "--prefix-caching",
+      negatable = true,
+      fallbackValue = "true",
+      description =
+          "Route on prefix-cache affinity; --no-prefix-caching routes on load only"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "true")
+  boolean prefixCaching;
+
+  @Option(
+      names = "--ttl",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description =
+          "Forget index entries older than this, e.g. 300s or 5m; 0 keeps them"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  Duration ttl;
+
+  @Option(
+      names = "--index-capacity",
+      paramLabel = "HASHES",
+      description =
+          "Most block hashes the routing index tracks; the least recently assigned are evicted"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "1048576")
+  int indexCapacity;
+
+  /** The routing configuration, or a usage error naming the bad flag. */
+  RouterConfig toConfig() {
+    var parsed = mixee.commandLine().getParseResult();
+    boolean policyGiven = parsed.hasMatchedOption("--policy");
+    if (!prefixCaching && policyGiven && policy != Policy.LOAD_BALANCED) {
+      throw usage(
+          "--no-prefix-caching contradicts --policy "
+              + policy.cliName()
+              + " (prefix routing needs prefix caching)");
+    }
+    if (policy == Policy.LOAD_BALANCED && parsed.hasMatchedOption("--alpha")) {
+      throw usage("--alpha has no effect with --policy load_balanced");
+    }
+    try {
+      return RouterConfig.builder()
+          .policy(policy)
+          .alpha(alpha)
+          .maxRequests(maxRequests)
+          .blockSize(blockSize)
+          .prefixCaching(prefixCaching)
+          .ttl(ttl)
+          .indexCapacity(indexCapacity)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(mixee.commandLine(), message);
+  }
+}

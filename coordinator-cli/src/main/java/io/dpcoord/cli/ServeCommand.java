@@ -1,0 +1,151 @@
+package io.dpcoord.cli;
+
+import ch.qos.logback.classic.Level;
+import com.codahale.metrics.MetricRegistry;
+import io.dpcoord.metrics.DropwizardMetrics;
+import io.dpcoord.metrics.JmxPublication;
+import io.dpcoord.metrics.RemoteJmx;
+import io.dpcoord.server.Coordinator;
+import io.dpcoord.server.CoordinatorConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code ./coordinator serve}: the coordinator that Megatron engines and clients connect to. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Run the coordinator: a ZMQ ROUTER socket that Megatron-LM clients and engines connect to.",
+      "",
+      "The first line on stdout is the bound endpoint (tcp://HOST:PORT). SIGTERM, Ctrl-C or a"
+          + " SHUTDOWN message stop it cleanly: pending requests are answered FAILED, exit status"
+          + " 0.",
+      ""
+    })
+final class ServeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--bind",
+      paramLabel = "ADDRESS",
+      description = "Address to bind (default: ${DEFAULT-VALUE}).",
+      defaultValue = "127.0.0.1")
+  String bind;
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  int port;
+
+  @Option(
+      names = "--engines",
+      paramLabel = "N",
+      description =
+          "Engines to wait for before serving; their identities fix the rank order"
+              + " (default: ${DEFAULT-VALUE}: engines register as they come).",
+      defaultValue = "0")
+  int engines;
+
+  @Mixin RoutingOptions routing;
+
+  @Option(
+      names = "--jmx-port",
+      paramLabel = "PORT",
+      description =
+          "Also serve JMX remotely on 127.0.0.1:PORT (0 picks one) for JConsole or VisualVM;"
+              + " the metrics are always visible to a local JMX console.")
+  Integer jmxPort;
+
+  @Option(
+      names = "--name",
+      paramLabel = "TAG",
+      description =
+          "Tag of this coordinator's MBeans (dpcoord:...,coordinator=TAG) (default:"
+              + " ${DEFAULT-VALUE}).",
+      defaultValue = "coordinator")
+  String name;
+
+  @Option(
+      names = "--schedule-out",
+      paramLabel = "FILE",
+      description = "Write every routing decision to FILE as JSON (Megatron's schedule output).")
+  Path scheduleOut;
+
+  @Option(
+      names = "--log-level",
+      paramLabel = "LEVEL",
+      converter = Logging.LevelConverter.class,
+      description = "error, warn, info, debug, trace or off (default: ${DEFAULT-VALUE}).",
+      defaultValue = "info")
+  Level logLevel;
+
+  @Override
+  public Integer call() throws Exception {
+    if (port < 0 || port > 65535) {
+      throw usage("--port must be in 0..65535, got " + port);
+    }
+    if (engines < 0) {
+      throw usage("--engines must be >= 0, got " + engines);
+    }
+    if (jmxPort != null && (jmxPort < 0 || jmxPort > 65535)) {
+      throw usage("--jmx-port must be in 0..65535, got " + jmxPort);
+    }
+    if (scheduleOut != null && Files.isDirectory(scheduleOut)) {
+      throw usage("--schedule-out " + scheduleOut + " is a directory");
+    }
+    Logging.setLevel(logLevel);
+    CoordinatorConfig.Builder config =
+        CoordinatorConfig.builder()
+            .bindAddress(bind)
+            .port(port)
+            .expectedEngines(engines)
+            .routing(routing.toConfig())
+            .scheduleOut(scheduleOut);
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+
+    DropwizardMetrics metrics = new DropwizardMetrics(new MetricRegistry());
+    Coordinator coordinator;
+    try {
+      coordinator = Coordinator.start(config.metrics(metrics).build());
+    } catch (BindException e) {
+      throw usage(e.getMessage());
+    } catch (IOException e) {
+      throw usage("cannot start: " + e.getMessage());
+    }
+    try (JmxPublication jmx = JmxPublication.start(metrics, name);
+        RemoteJmx remote = jmxPort == null ? null : RemoteJmx.start(jmxPort)) {
+      Signals.onTerminate(coordinator::shutdown);
+      out.println(coordinator.endpoint());
+      out.flush();
+      if (remote != null) {
+        err.println("JMX: " + remote.serviceUrl() + " (jconsole 127.0.0.1:" + remote.port() + ")");
+        err.flush();
+      }
+      while (!coordinator.awaitTermination(Duration.ofSeconds(1))) {
+        // the loop stops on SHUTDOWN, SIGTERM or Ctrl-C
+      }
+    } finally {
+      coordinator.close();
+    }
+    return 0;
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+}

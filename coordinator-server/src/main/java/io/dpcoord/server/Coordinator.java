@@ -1,0 +1,145 @@
+package io.dpcoord.server;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
+
+/**
+ * A running coordinator: a bound ROUTER socket and the thread of its event loop.
+ *
+ * <pre>{@code
+ * try (Coordinator c = Coordinator.start(CoordinatorConfig.builder().expectedEngines(4).build())) {
+ *   System.out.println(c.endpoint());   // tcp://127.0.0.1:<port>
+ *   c.awaitTermination(Duration.ofDays(365));
+ * }
+ * }</pre>
+ */
+public final class Coordinator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
+
+  /** How long the loop waits for a message before doing housekeeping (and checking for stop). */
+  private static final int POLL_MILLIS = 50;
+
+  private final ZContext context;
+  private final String endpoint;
+  private final CoordinatorStatus status = new CoordinatorStatus();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final Thread thread;
+  private volatile boolean stopRequested;
+
+  private Coordinator(CoordinatorConfig config) throws IOException {
+    context = new ZContext(1);
+    ZMQ.Socket socket = context.createSocket(SocketType.ROUTER);
+    ScheduleWriter schedule = null;
+    try {
+      socket.setRouterMandatory(true);
+      // A restarted engine reconnects with its old identity: hand the identity to the new
+      // connection instead of refusing it while the old one is being torn down.
+      socket.setRouterHandover(true);
+      socket.setSndHWM(0);
+      socket.setRcvHWM(0);
+      socket.setLinger(0);
+      socket.setReceiveTimeOut(POLL_MILLIS);
+      socket.base().setSocketOpt(zmq.ZMQ.ZMQ_DISCONNECT_MSG, EventLoop.DISCONNECT_NOTE);
+      endpoint = bind(socket, config.bindAddress(), config.port());
+      if (config.scheduleOut() != null) {
+        schedule =
+            new ScheduleWriter(
+                config.scheduleOut(),
+                config.routing().policy().cliName(),
+                config.expectedEngines());
+      }
+    } catch (IOException | RuntimeException e) {
+      context.close();
+      throw e;
+    }
+    EventLoop loop = new EventLoop(socket, config, schedule, status, System::nanoTime);
+    thread =
+        new Thread(
+            () -> {
+              try {
+                loop.run(() -> stopRequested);
+              } catch (RuntimeException | Error e) {
+                LOG.error("the event loop stopped unexpectedly", e);
+              } finally {
+                context.close();
+                terminated.countDown();
+              }
+            },
+            "coordinator-loop");
+  }
+
+  /** Binds the socket and starts the event loop. BindException when the port is taken. */
+  public static Coordinator start(CoordinatorConfig config) throws IOException {
+    Coordinator c = new Coordinator(config);
+    c.thread.start();
+    return c;
+  }
+
+  private static String bind(ZMQ.Socket socket, String address, int port) throws IOException {
+    String requested = "tcp://" + address + ":" + (port == 0 ? "*" : Integer.toString(port));
+    try {
+      socket.bind(requested);
+    } catch (ZMQException e) {
+      if (e.getErrorCode() == zmq.ZError.EADDRINUSE) {
+        throw new BindException("port " + port + " on " + address + " is already in use");
+      }
+      throw new IOException("cannot bind " + requested + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      throw new IOException("cannot bind " + requested + ": " + e.getMessage(), e);
+    }
+    return socket.getLastEndpoint();
+  }
+
+  /** The bound endpoint, e.g. {@code tcp://127.0.0.1:45123}. */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  /** The bound TCP port. */
+  public int port() {
+    return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+  }
+
+  /** Live status, readable from any thread. */
+  public CoordinatorStatus status() {
+    return status;
+  }
+
+  /** Asks the loop to stop; pending requests are then answered FAILED. Returns immediately. */
+  public void shutdown() {
+    stopRequested = true;
+  }
+
+  /** Waits for the loop to finish (after {@link #shutdown()} or a SHUTDOWN message). */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** True once the loop has finished and the socket is closed. */
+  public boolean isTerminated() {
+    return terminated.getCount() == 0;
+  }
+
+  /** Stops the loop and waits for it (at most 10 s). */
+  @Override
+  public void close() {
+    shutdown();
+    try {
+      if (!awaitTermination(Duration.ofSeconds(10))) {
+        LOG.warn("the event loop did not stop within 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

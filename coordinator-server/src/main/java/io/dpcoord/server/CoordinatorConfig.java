@@ -1,0 +1,137 @@
+package io.dpcoord.server;
+
+import io.dpcoord.metrics.CoordinatorMetrics;
+import io.dpcoord.routing.RouterConfig;
+import io.dpcoord.routing.Tokenizer;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.function.DoubleSupplier;
+
+/** Everything a {@link Coordinator} needs to start. Immutable; built with {@link #builder()}. */
+public final class CoordinatorConfig {
+  private final String bindAddress;
+  private final int port;
+  private final int expectedEngines;
+  private final RouterConfig routing;
+  private final Tokenizer tokenizer;
+  private final CoordinatorMetrics metrics;
+  private final Path scheduleOut;
+  private final DoubleSupplier unixSeconds;
+
+  private CoordinatorConfig(Builder b) {
+    this.bindAddress = b.bindAddress;
+    this.port = b.port;
+    this.expectedEngines = b.expectedEngines;
+    this.routing = b.routing;
+    this.tokenizer = b.tokenizer;
+    this.metrics = b.metrics;
+    this.scheduleOut = b.scheduleOut;
+    this.unixSeconds = b.unixSeconds;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The address the ROUTER socket binds to (default 127.0.0.1). */
+  public String bindAddress() {
+    return bindAddress;
+  }
+
+  /** The TCP port; 0 picks a free one. */
+  public int port() {
+    return port;
+  }
+
+  /** Engines to wait for before the start-up rank order is fixed (0: none). */
+  public int expectedEngines() {
+    return expectedEngines;
+  }
+
+  public RouterConfig routing() {
+    return routing;
+  }
+
+  /** Turns text prompts into tokens for prefix hashing. */
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public CoordinatorMetrics metrics() {
+    return metrics;
+  }
+
+  /** Where to write the routing schedule (Megatron's schedule output), or null. */
+  public Path scheduleOut() {
+    return scheduleOut;
+  }
+
+  /** The wall clock stamped on the FAILED records the coordinator writes. */
+  public DoubleSupplier unixSeconds() {
+    return unixSeconds;
+  }
+
+  /** Builder with the defaults of {@code ./coordinator serve}. */
+  public static final class Builder {
+    private String bindAddress = "127.0.0.1";
+    private int port = 0;
+    private int expectedEngines = 0;
+    private RouterConfig routing = RouterConfig.builder().build();
+    private Tokenizer tokenizer = Tokenizer.utf8Bytes();
+    private CoordinatorMetrics metrics = CoordinatorMetrics.noop();
+    private Path scheduleOut;
+    private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
+
+    private Builder() {}
+
+    public Builder bindAddress(String address) {
+      this.bindAddress = Objects.requireNonNull(address, "bindAddress");
+      return this;
+    }
+
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    public Builder expectedEngines(int engines) {
+      if (engines < 0) {
+        throw new IllegalArgumentException("expected engines must be >= 0, got " + engines);
+      }
+      this.expectedEngines = engines;
+      return this;
+    }
+
+    public Builder routing(RouterConfig routing) {
+      this.routing = Objects.requireNonNull(routing, "routing");
+      return this;
+    }
+
+    public Builder tokenizer(Tokenizer tokenizer) {
+      this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+      return this;
+    }
+
+    public Builder metrics(CoordinatorMetrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    public Builder scheduleOut(Path path) {
+      this.scheduleOut = path;
+      return this;
+    }
+
+    public Builder unixSeconds(DoubleSupplier clock) {
+      this.unixSeconds = Objects.requireNonNull(clock, "unixSeconds");
+      return this;
+    }
+
+    public CoordinatorConfig build() {
+      return new CoordinatorConfig(this);
+    }
+  }
+}
