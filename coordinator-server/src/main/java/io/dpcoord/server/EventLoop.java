@@ -546,17 +546,22 @@ final class EventLoop {
       LOG.warn("start-up engine {} disconnected before serving", from);
       return;
     }
-    Map<Long, Long> ids = clients.remove(from);
-    LOG.debug("peer {} disconnected ({})", from, ids != null ? "client" : "unknown");
-    if (ids != null) {
-      knownClients.set(clients.size());
-      // Nobody will read these answers: spare the engines the work.
-      for (Long requestId : ids.values()) {
-        PendingRequest request = requests.get(requestId);
-        Peer target = request == null ? null : peerOfEngine.get(request.engine);
-        if (target != null) {
-          send(target, new AbortRequest(requestId));
-        }
+    LOG.debug("client {} disconnected", from);
+    forgetClient(from);
+  }
+
+  /** Forgets a client that went away and spares the engines its unanswerable requests. */
+  private void forgetClient(Peer client) {
+    Map<Long, Long> ids = clients.remove(client);
+    if (ids == null) {
+      return;
+    }
+    knownClients.set(clients.size());
+    for (Long requestId : ids.values()) {
+      PendingRequest request = requests.get(requestId);
+      Peer engine = request == null ? null : peerOfEngine.get(request.engine);
+      if (engine != null) {
+        send(engine, new AbortRequest(requestId));
       }
     }
   }
@@ -678,9 +683,9 @@ final class EventLoop {
 
   private boolean send(Peer to, Message message) {
     boolean sent = sendFrame(to, codec.encode(message));
-    if (!sent && clients.remove(to) != null) {
-      knownClients.set(clients.size()); // a client that went away: release its state
+    if (!sent && clients.containsKey(to)) {
       warnings.warn("client-gone", "client " + to + " is gone; its state was released");
+      forgetClient(to);
     }
     return sent;
   }
