@@ -17,7 +17,10 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       ServeCommand.class,
-      RouteReplayCommand.class
+      RouteReplayCommand.class,
+      EngineCommand.class,
+      LoadCommand.class,
+      DemoCommand.class
     })
 public final class Launcher implements Runnable {
 
