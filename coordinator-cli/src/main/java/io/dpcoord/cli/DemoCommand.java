@@ -30,6 +30,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,6 +62,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final String JMX_TAG = "demo";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration REREGISTER_WAIT = Duration.ofSeconds(3);
   private static final double EPOCH_AT = 0.5;
   private static final double RESTART_AT = 0.7;
   private static final long LIVE_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
@@ -332,6 +334,7 @@ final class DemoCommand implements Callable<Integer> {
         err().println("coordinator demo: the load generator failed: " + failure.get().getMessage());
         return 1;
       }
+      awaitAllEngines();
       return printReport(report.get());
     }
 
@@ -384,6 +387,17 @@ final class DemoCommand implements Callable<Integer> {
           wait = Math.min(wait, next - now);
         }
         wait = Math.max(wait, 0);
+      }
+    }
+
+    /**
+     * Gives a restarted engine time to register (its handshake may be retried once, see the
+     * simulator's design notes), so that the report shows the steady state.
+     */
+    private void awaitAllEngines() {
+      long deadline = System.nanoTime() + REREGISTER_WAIT.toNanos();
+      while (coordinator.status().activeEngines() < engines && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
       }
     }
 
