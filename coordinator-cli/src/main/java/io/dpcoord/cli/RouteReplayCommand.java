@@ -28,12 +28,15 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Replays a routing trace (JSON Lines on stdin) and writes one decision per submit to stdout.",
-      "In:  {\"op\":\"submit\",\"id\":7,\"tokens\":[1,2,3]}  {\"op\":\"complete\",\"id\":7}"
-          + "  {\"op\":\"remove\",\"rank\":3}",
-      "     {\"op\":\"add\",\"rank\":8}  {\"op\":\"epoch\",\"value\":2}  {\"op\":\"advance\",\"ms\":500}",
+      "",
+      "In:  {\"op\":\"submit\",\"id\":7,\"tokens\":[1,2,3]}   {\"op\":\"complete\",\"id\":7}",
+      "     {\"op\":\"remove\",\"rank\":3}   {\"op\":\"add\",\"rank\":8}",
+      "     {\"op\":\"epoch\",\"value\":2}   {\"op\":\"advance\",\"ms\":500}",
       "Out: {\"id\":7,\"rank\":2,\"match\":3,\"hit\":true,\"stale\":false}",
+      "",
       "rank is the engine's original index; match is the chosen engine's match in blocks.",
-      "Without --ttl-ms, epoch ops or a full index the decisions are Megatron's exactly."
+      "Without --ttl-ms, epoch ops or a full index the decisions are Megatron's exactly.",
+      ""
     })
 public final class RouteReplayCommand implements Callable<Integer> {
 
