@@ -455,9 +455,10 @@ public final class SimulatedEngine implements AutoCloseable {
     // like a request that failed before its first token: no generated tokens are reported
     RawValue record =
         records.write(r, RecordWriter.FAILED, 0, "FAIL", config.unixSeconds().getAsDouble());
-    send(codec.encode(new EngineReply(List.of(new ReplyRecord(requestId, record)), 0)));
+    // counters first, so that whoever sees the reply also sees them
     aborted.incrementAndGet();
     inProgress.decrementAndGet();
+    send(codec.encode(new EngineReply(List.of(new ReplyRecord(requestId, record)), 0)));
   }
 
   private void newEpoch(long value) {
@@ -525,14 +526,14 @@ public final class SimulatedEngine implements AutoCloseable {
       }
     }
     if (!partials.isEmpty()) {
-      send(codec.encode(new EngineReplyPartial(partials, 0)));
       partialsSent.addAndGet(partials.size());
+      send(codec.encode(new EngineReplyPartial(partials, 0)));
       partials.clear();
     }
     if (!finals.isEmpty()) {
-      send(codec.encode(new EngineReply(finals, 0)));
       served.addAndGet(finals.size());
       inProgress.addAndGet(-finals.size());
+      send(codec.encode(new EngineReply(finals, 0)));
       finals.clear();
     }
   }

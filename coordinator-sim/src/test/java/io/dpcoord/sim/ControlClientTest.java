@@ -36,7 +36,7 @@ class ControlClientTest {
                 throw new CompletionException(e);
               }
             });
-    TestRouter.Received hello = router.receive();
+    TestRouter.Received hello = router.receiveLive();
     assertThat(hello.decode()).isInstanceOf(Connect.class);
     router.send(hello.identity(), new ConnectAck());
 

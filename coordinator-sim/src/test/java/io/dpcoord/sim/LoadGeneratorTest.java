@@ -120,7 +120,7 @@ class LoadGeneratorTest {
 
   @Test
   void aDroppedRequestIsLostAfterTheIdleTimeout() {
-    LoadConfig config = small(10, 4).idleTimeout(Duration.ofMillis(300)).build();
+    LoadConfig config = small(10, 4).idleTimeout(Duration.ofSeconds(1)).build();
     CompletableFuture<LoadReport> result = start(new LoadGenerator(router.endpoint(), config));
 
     serve(

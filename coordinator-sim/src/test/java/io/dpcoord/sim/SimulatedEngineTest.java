@@ -71,7 +71,7 @@ class SimulatedEngineTest {
   private byte[] register(EngineConfig config) {
     SimulatedEngine engine = SimulatedEngine.start(router.endpoint(), config);
     engines.add(engine);
-    TestRouter.Received r = router.receive();
+    TestRouter.Received r = router.receiveLive();
     assertThat(r.decode()).isInstanceOf(Registration.class);
     return r.identity();
   }
@@ -110,7 +110,7 @@ class SimulatedEngineTest {
     SimulatedEngine engine = SimulatedEngine.start(router.endpoint(), instant(3).build());
     engines.add(engine);
 
-    TestRouter.Received r = router.receive();
+    TestRouter.Received r = router.receiveLive();
 
     assertThat(r.payload()).isEmpty();
     assertThat(r.identityText()).isEqualTo("mp-coord-3").isEqualTo(engine.identity());
