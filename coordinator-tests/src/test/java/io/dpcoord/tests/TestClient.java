@@ -1,0 +1,93 @@
+package io.dpcoord.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dpcoord.protocol.ClientReply;
+import io.dpcoord.protocol.ClientReplyPartial;
+import io.dpcoord.protocol.Direction;
+import io.dpcoord.protocol.Message;
+import io.dpcoord.protocol.MessageCodec;
+import io.dpcoord.protocol.ProtocolException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A client: CONNECT handshake, SUBMIT and friends, replies decoded as a client decodes them. */
+final class TestClient extends TestPeer {
+  /** Sampling params used when a test does not care: {"num_tokens_to_generate": 4}. */
+  static final Object SAMPLING = Pack.map("num_tokens_to_generate", 4);
+
+  private static final byte[] CONNECT = Pack.array(0);
+  private static final byte[] CONNECT_ACK = Pack.array(1);
+
+  private final MessageCodec codec = new MessageCodec();
+  private final String name;
+
+  TestClient(String endpoint, String name) {
+    super(endpoint, null);
+    this.name = name;
+  }
+
+  /** Sends CONNECT and expects CONNECT_ACK as the next message. */
+  TestClient connect() {
+    send(CONNECT);
+    expectFrame(CONNECT_ACK);
+    return this;
+  }
+
+  /**
+   * A round trip that proves nothing else was queued for this client: every message the coordinator
+   * sent it before answering this CONNECT would arrive first and fail the test. It also proves that
+   * the coordinator finished handling everything whose effect this client saw.
+   */
+  void expectNothingMore() {
+    connect();
+  }
+
+  /** {@code [20, cid, prompt, sampling_params]}. */
+  void submit(long cid, Object prompt, Object samplingParams) {
+    send(Pack.array(20, cid, prompt, samplingParams));
+  }
+
+  /** {@code [20, cid, prompt, {"num_tokens_to_generate": 4}]}. */
+  void submit(long cid, Object prompt) {
+    submit(cid, prompt, SAMPLING);
+  }
+
+  /** The next message, decoded as a client decodes it. */
+  Message receive() {
+    byte[] frame = receiveFrame();
+    try {
+      return codec.decode(Direction.TO_CLIENT, frame);
+    } catch (ProtocolException e) {
+      throw new AssertionError(this + " got an undecodable frame " + Pack.hex(frame), e);
+    }
+  }
+
+  /** The next message, which must be a terminal ENGINE_REPLY. */
+  ClientReply receiveReply() {
+    Message m = receive();
+    assertThat(m).as("%s expected a reply", this).isInstanceOf(ClientReply.class);
+    return (ClientReply) m;
+  }
+
+  /** The next message, which must be an ENGINE_REPLY_PARTIAL. */
+  ClientReplyPartial receivePartial() {
+    Message m = receive();
+    assertThat(m).as("%s expected a partial reply", this).isInstanceOf(ClientReplyPartial.class);
+    return (ClientReplyPartial) m;
+  }
+
+  /** The next {@code n} messages, which must all be terminal replies. */
+  List<ClientReply> receiveReplies(int n) {
+    List<ClientReply> replies = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      replies.add(receiveReply());
+    }
+    return replies;
+  }
+
+  @Override
+  public String toString() {
+    return "client " + name;
+  }
+}

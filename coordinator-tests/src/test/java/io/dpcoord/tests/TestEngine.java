@@ -1,0 +1,108 @@
+package io.dpcoord.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dpcoord.protocol.Direction;
+import io.dpcoord.protocol.EngineSubmit;
+import io.dpcoord.protocol.Message;
+import io.dpcoord.protocol.MessageCodec;
+import io.dpcoord.protocol.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A scripted engine: identity {@code mp-coord-<rank>} (or any), registration by an empty frame, and
+ * replies the test writes record by record.
+ */
+final class TestEngine extends TestPeer {
+  private final MessageCodec codec = new MessageCodec();
+  private final String identity;
+
+  TestEngine(String endpoint, String identity) {
+    super(endpoint, identity.getBytes(StandardCharsets.UTF_8));
+    this.identity = identity;
+  }
+
+  /** The identity of the engine of data-parallel rank {@code rank}. */
+  static String identityOf(int rank) {
+    return "mp-coord-" + rank;
+  }
+
+  String identity() {
+    return identity;
+  }
+
+  /** Sends the registration, an empty frame. */
+  TestEngine register() {
+    send(new byte[0]);
+    return this;
+  }
+
+  /** The next message, decoded as an engine decodes it. */
+  Message receive() {
+    byte[] frame = receiveFrame();
+    try {
+      return codec.decode(Direction.TO_ENGINE, frame);
+    } catch (ProtocolException e) {
+      throw new AssertionError(this + " got an undecodable frame " + Pack.hex(frame), e);
+    }
+  }
+
+  /** The next message, which must be a SUBMIT_REQUEST. */
+  EngineSubmit receiveSubmit() {
+    Message m = receive();
+    assertThat(m).as("%s expected a SUBMIT_REQUEST", this).isInstanceOf(EngineSubmit.class);
+    return (EngineSubmit) m;
+  }
+
+  /** The coordinator request ids of the next {@code n} messages, which must all be SUBMITs. */
+  long[] receiveSubmitIds(int n) {
+    long[] ids = new long[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = receiveSubmit().requestId();
+    }
+    return ids;
+  }
+
+  /** {@code [21, [records...]]}, each record given as its encoded map. */
+  void reply(byte[]... records) {
+    send(Pack.array(21, rawList(records)));
+  }
+
+  /** {@code [22, [partials...]]}. */
+  void replyPartial(byte[]... records) {
+    send(Pack.array(22, rawList(records)));
+  }
+
+  /** {@code [21, [record(rid) for each rid]]}: a COMPLETED record per request. */
+  void complete(long... requestIds) {
+    byte[][] records = new byte[requestIds.length][];
+    for (int i = 0; i < requestIds.length; i++) {
+      records[i] = ReplyRecords.completed(requestIds[i]);
+    }
+    reply(records);
+  }
+
+  /** {@code [60]}: the engine leaves. */
+  void disconnect() {
+    send(Pack.array(60));
+  }
+
+  /** Drops the connection like a crashed engine: nothing more is sent, nothing queued survives. */
+  void kill() {
+    close();
+  }
+
+  private static List<Object> rawList(byte[][] records) {
+    List<Object> list = new ArrayList<>(records.length);
+    Arrays.stream(records).map(Pack::raw).forEach(list::add);
+    return list;
+  }
+
+  @Override
+  public String toString() {
+    return "engine " + identity;
+  }
+}
