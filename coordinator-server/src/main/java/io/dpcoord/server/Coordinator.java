@@ -45,6 +45,9 @@ public final class Coordinator implements AutoCloseable {
       // A restarted engine reconnects with its old identity: hand the identity to the new
       // connection instead of refusing it while the old one is being torn down.
       socket.setRouterHandover(true);
+      // jeromq sometimes stalls a new connection's handshake (docs/design/sim.md); dropping a
+      // handshake that has not finished in 5 s lets the peer reconnect instead of waiting 30 s.
+      socket.setHandshakeIvl(5_000);
       socket.setSndHWM(0);
       socket.setRcvHWM(0);
       socket.setLinger(0);
