@@ -1,0 +1,142 @@
+package io.dpcoord.tests;
+
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the Python peers of the interop tests: Megatron-like clients and engines written against
+ * Debian's libzmq ({@code python3-zmq}) and {@code python3-msgpack}, an implementation of the wire
+ * independent of ours. The scripts live in {@code src/test/resources/interop}. {@link #close()}
+ * kills every process it started.
+ */
+final class InteropPython implements AutoCloseable {
+  /** Debian's interpreter: the one that has the zmq and msgpack modules. */
+  static final String PYTHON = "/usr/bin/python3";
+
+  private static final String INSTALL_HINT =
+      "the interop tests need Debian's "
+          + PYTHON
+          + " with its zmq and msgpack modules: "
+          + "apt-get install python3-zmq python3-msgpack";
+  private static final List<String> SCRIPTS =
+      List.of("megatron_wire.py", "engine.py", "client.py", "parity.py");
+
+  private final Path dir;
+  private final List<InteropProcess> started = new ArrayList<>();
+
+  private InteropPython(Path dir) {
+    this.dir = dir;
+  }
+
+  /**
+   * Checks the interpreter and its modules and copies the scripts into {@code dir}. A missing
+   * interpreter or module fails the test (never skips it), saying what to install.
+   */
+  static InteropPython in(Path dir) throws IOException, InterruptedException {
+    checkInterpreter(PYTHON, dir);
+    InteropPython python = new InteropPython(dir);
+    for (String script : SCRIPTS) {
+      python.copyResource(script);
+    }
+    return python;
+  }
+
+  /**
+   * Fails the test, saying what to install, unless {@code python} runs and imports zmq and msgpack.
+   */
+  static void checkInterpreter(String python, Path dir) throws InterruptedException {
+    Path out = dir.resolve("python-check.out");
+    Process p;
+    try {
+      p =
+          new ProcessBuilder(python, "-c", "import zmq, msgpack")
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile())
+              .start();
+    } catch (IOException e) {
+      fail("%s (cannot start it: %s)", INSTALL_HINT, e.getMessage());
+      return;
+    }
+    try {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        fail("%s (checking its modules took over 30 s)", INSTALL_HINT);
+      }
+      if (p.exitValue() != 0) {
+        fail("%s (%s)", INSTALL_HINT, readQuietly(out).strip());
+      }
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  private static String readQuietly(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Copies the classpath resource {@code interop/<name>} into the working directory. */
+  Path copyResource(String name) throws IOException {
+    Path target = dir.resolve(name);
+    try (InputStream in = InteropPython.class.getResourceAsStream("/interop/" + name)) {
+      if (in == null) {
+        throw new IOException("test resource interop/" + name + " is missing");
+      }
+      Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return target;
+  }
+
+  /** Starts {@code engine.py} as data-parallel rank {@code rank}, with extra options. */
+  InteropProcess engine(String endpoint, int rank, String... options) throws IOException {
+    List<String> args = new ArrayList<>(List.of("--endpoint", endpoint, "--rank", "" + rank));
+    args.addAll(List.of(options));
+    return run("engine-" + rank, "engine.py", args);
+  }
+
+  /** Starts {@code client.py} named {@code name}, with the scenario and its options. */
+  InteropProcess client(String name, String endpoint, String... scenario) throws IOException {
+    List<String> args = new ArrayList<>(List.of("--endpoint", endpoint));
+    args.addAll(List.of(scenario));
+    return run(name, "client.py", args);
+  }
+
+  /** Starts one of the scripts with {@code args}; the process is killed by {@link #close()}. */
+  InteropProcess run(String name, String script, List<String> args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(PYTHON, "-B", "-s", script));
+    command.addAll(args);
+    InteropProcess p = InteropProcess.start(name, command, dir);
+    started.add(p);
+    return p;
+  }
+
+  /** Kills every process started here (those still running) and reads their last output. */
+  @Override
+  public void close() {
+    started.forEach(InteropProcess::close);
+    started.clear();
+  }
+
+  /** The hex SHA-256 of {@code bytes}, as the scripts print digests. */
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+}

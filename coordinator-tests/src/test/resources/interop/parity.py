@@ -1,0 +1,162 @@
+"""Replays a routing trace through the wire: one Megatron-like client and engine DEALERs.
+
+    parity.py --endpoint E --trace trace.jsonl.gz --identities mp-coord-2,mp-coord-10,...
+
+The engines register (empty frame) in the order given. Each trace op is carried out on the
+wire and confirmed before the next one starts, so the coordinator sees exactly the trace:
+- submit:   the client sends [20, id, tokens, sampling_params]; the driver waits until one
+            engine receives it and reports `decision id=<id> engine=<identity>`.
+- complete: the engine holding the request answers [21, [record]]; the driver waits until the
+            client has the reply (so the coordinator has released the request's pending count).
+            A request of a removed engine was already answered FAILED: nothing to do.
+- remove:   the engine of that rank index sends DISCONNECT [60]; the driver waits until the
+            client has a FAILED reply for each request still pending on it.
+Engines never answer on their own, so pending counts follow the trace. At the end every engine
+answers what it still holds. Rank index = position of the identity in unsigned byte order.
+"""
+
+import argparse
+import gzip
+import json
+import random
+import time
+
+import zmq
+
+import megatron_wire as w
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--trace", required=True)
+    parser.add_argument("--identities", required=True)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+
+    deadline = time.monotonic() + args.seconds
+    identities = args.identities.split(",")
+    by_rank = sorted(identities, key=lambda s: s.encode("utf-8"))  # bytes compare unsigned
+    context = zmq.Context()
+    engines = {}
+    poller = zmq.Poller()
+    for identity in identities:
+        socket = w.dealer(context, args.endpoint, identity)
+        socket.send(b"")
+        engines[identity] = socket
+        poller.register(socket, zmq.POLLIN)
+    client = w.dealer(context, args.endpoint)
+    client.send(w.pack([w.CONNECT]))
+    if w.unpack(w.recv_within(client, deadline, "CONNECT_ACK")) != [w.CONNECT_ACK]:
+        w.die("expected CONNECT_ACK")
+
+    replay = Replay(client, engines, poller, deadline)
+    ops = 0
+    with gzip.open(args.trace, "rt", encoding="utf-8") as trace:
+        for line in trace:
+            op = json.loads(line)
+            kind = op["op"]
+            if kind == "submit":
+                replay.submit(op["id"], op["tokens"])
+            elif kind == "complete":
+                replay.complete(op["id"])
+            elif kind == "remove":
+                replay.remove(by_rank[op["rank"]])
+            else:
+                w.die("trace op %r cannot be replayed through the wire" % kind)
+            ops += 1
+    replay.finish()
+    w.emit("done", ops=ops, submits=len(replay.owner), failed=replay.failed)
+    for socket in list(engines.values()) + [client]:
+        socket.close()
+    context.term()
+
+
+class Replay:
+    def __init__(self, client, engines, poller, deadline):
+        self.client = client
+        self.engines = engines
+        self.poller = poller
+        self.deadline = deadline
+        self.params = w.sampling_params(1, False)
+        self.rng = random.Random(7)
+        self.owner = {}  # trace id -> (identity, rid)
+        self.prompt = {}  # trace id -> tokens
+        self.pending = {identity: set() for identity in engines}
+        self.removed = set()
+        self.failed = 0
+
+    def submit(self, cid, tokens):
+        self.client.send(w.pack([w.SUBMIT_REQUEST, cid, tokens, self.params]))
+        identity, message = self.engine_frame()
+        if message[0] != w.SUBMIT_REQUEST or len(message) != 5 or message[2] != tokens:
+            w.die("engine %s got %r for trace id %d" % (identity, message[:2], cid))
+        if identity in self.removed:
+            w.die("request %d was routed to removed engine %s" % (cid, identity))
+        self.owner[cid] = (identity, message[1])
+        self.prompt[cid] = tokens
+        self.pending[identity].add(cid)
+        w.emit("decision", id=cid, engine=identity)
+
+    def complete(self, cid):
+        identity, _ = self.owner[cid]
+        if identity in self.removed:
+            return  # answered FAILED when its engine left
+        self.answer(identity, [cid])
+
+    def remove(self, identity):
+        lost = set(self.pending[identity])
+        if not lost:
+            w.die("engine %s has nothing pending: its removal cannot be confirmed" % identity)
+        self.engines[identity].send(w.pack([w.DISCONNECT]))
+        self.removed.add(identity)
+        while lost:
+            cid, record, _ = self.client_reply()
+            if cid not in lost:
+                w.die("unexpected reply for trace id %d while %s was leaving" % (cid, identity))
+            w.check_failed(record, self.prompt[cid], self.params)
+            lost.discard(cid)
+            self.failed += 1
+        self.pending[identity].clear()
+
+    def finish(self):
+        for identity in self.engines:
+            if identity not in self.removed and self.pending[identity]:
+                self.answer(identity, sorted(self.pending[identity]))
+
+    def answer(self, identity, cids):
+        """The engine answers `cids` in one ENGINE_REPLY; waits until the client has each."""
+        records, digests = [], {}
+        for cid in cids:
+            rid = self.owner[cid][1]
+            record = w.engine_record(rid, self.prompt[cid], self.params, "COMPLETED",
+                                     w.generated_tokens(rid, 1), time.time(), self.rng)
+            records.append(record)
+            digests[cid] = w.sha256(w.pack(record))
+            self.pending[identity].discard(cid)
+        self.engines[identity].send(w.pack([w.ENGINE_REPLY, records]))
+        while digests:
+            cid, _, digest = self.client_reply()
+            if digests.pop(cid, None) != digest:
+                w.die("reply for trace id %d is not the record its engine packed" % cid)
+
+    def engine_frame(self):
+        left = self.deadline - time.monotonic()
+        events = dict(self.poller.poll(max(1, int(left * 1000)))) if left > 0 else {}
+        if not events:
+            w.die("no engine received the request before the deadline")
+        for identity, socket in self.engines.items():
+            if socket in events:
+                return identity, w.unpack(socket.recv())
+        raise AssertionError("poller reported an unknown socket")
+
+    def client_reply(self):
+        frame = w.recv_within(self.client, self.deadline, "reply at the client")
+        message = w.unpack(frame)
+        if message[0] != w.ENGINE_REPLY or len(message) != 3:
+            w.die("client expected [21, id, record], got %r" % (message[:2],))
+        return message[1], message[2], w.sha256(w.elements(frame)[2])
+
+
+if __name__ == "__main__":
+    main()
