@@ -47,7 +47,7 @@ final class RecordWriter {
       ActiveRequest request, String status, int generated, String lastEvent, double nowSeconds) {
     packer.clear();
     try {
-      packer.packMapHeader(extensionFields ? 11 : 9);
+      packer.packMapHeader(extensionFields ? 12 : 10);
       packer.packString("request_id");
       packer.packLong(request.requestId);
       packer.packString("prompt");
@@ -70,9 +70,12 @@ final class RecordWriter {
       packer.packString(status);
       packer.packString("sampling_params");
       request.samplingParams.writeTo(packer);
+      // read by key in Megatron's DynamicInferenceRequest.deserialize: must be present
+      packer.packString("inference_parameters");
+      packer.packNil();
       packer.packString("events");
       packer.packArrayHeader(lastEvent == null ? 1 : 2);
-      event("ADD", request.addedSeconds);
+      event("ADD_ENGINE", request.addedSeconds);
       if (lastEvent != null) {
         event(lastEvent, nowSeconds);
       }

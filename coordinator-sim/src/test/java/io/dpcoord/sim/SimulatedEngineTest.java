@@ -135,6 +135,7 @@ class SimulatedEngineTest {
             "generated_text",
             "status",
             "sampling_params",
+            "inference_parameters",
             "events",
             "latency",
             "served_by_rank",
@@ -150,7 +151,7 @@ class SimulatedEngineTest {
     assertThat(f.get("prompt_tokens").asArrayValue().get(1).asArrayValue().size()).isEqualTo(40);
     assertThat(f.get("latency").isFloatValue()).isTrue();
     assertThat(f.get("served_by_rank").asIntegerValue().toInt()).isEqualTo(2);
-    assertThat(eventTypes(f)).containsExactly("ADD", "FINISH");
+    assertThat(eventTypes(f)).containsExactly("ADD_ENGINE", "FINISH");
     for (Value e : f.get("events").asArrayValue()) {
       Map<Value, Value> event = e.asMapValue().map();
       assertThat(event.get(str("timestamp")).isFloatValue()).isTrue();
