@@ -126,6 +126,23 @@ class MetricsTest {
   }
 
   @Test
+  void aRepeatedGenerationEpochOfTheSameValueLeavesTheIndexFresh() {
+    try (TestCoordinator c = TestCoordinator.start()) {
+      TestEngine e0 = c.engine(0);
+      TestClient client = c.client();
+      client.send(Pack.array(44, 2));
+      e0.expectFrame(Pack.array(44, 2));
+      roundTrip(client, e0, 1, P); // written in epoch 2
+      client.send(Pack.array(44, 2)); // the same epoch again: the weights did not change
+      e0.expectFrame(Pack.array(44, 2));
+      roundTrip(client, e0, 2, P);
+      client.expectNothingMore();
+      assertThat(c.count(Metric.ROUTING_STALE_DETECTED_TOTAL)).isZero();
+      assertThat(c.count(Metric.ROUTING_CACHE_HIT_TOTAL)).isEqualTo(1);
+    }
+  }
+
+  @Test
   void invalidMessageIsCountedOncePerBadFrame() {
     try (TestCoordinator c = TestCoordinator.start()) {
       TestClient client = c.client();

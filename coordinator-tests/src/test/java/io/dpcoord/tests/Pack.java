@@ -90,6 +90,17 @@ final class Pack {
     }
   }
 
+  /** The value as JSON-like text followed by its bytes in hex, for failure messages. */
+  static String describe(byte[] bytes) {
+    String text;
+    try (var u = MessagePack.newDefaultUnpacker(bytes)) {
+      text = u.unpackValue().toJson() + (u.hasNext() ? " + trailing bytes" : "");
+    } catch (IOException | RuntimeException e) {
+      text = "not msgpack";
+    }
+    return text + " " + hex(bytes);
+  }
+
   /** Lower-case hex, for failure messages. */
   static String hex(byte[] bytes) {
     StringBuilder s = new StringBuilder("[");

@@ -216,9 +216,9 @@ final class ReplyRecords {
     assertThat(field(fail, "type").asStringValue().asString()).isEqualTo("FAIL");
     assertThat(field(fail, "payload").isNilValue()).isTrue();
     // and byte for byte: float64 timestamps, smallest ints, prompt and params as sent
-    assertThat(Pack.hex(record))
+    assertThat(Pack.describe(record))
         .isEqualTo(
-            Pack.hex(
+            Pack.describe(
                 expectedFailed(
                     rid, prompt, samplingParams, TestCoordinator.UNIX_SECONDS, message)));
   }

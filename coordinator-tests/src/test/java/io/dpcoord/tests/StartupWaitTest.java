@@ -2,6 +2,7 @@ package io.dpcoord.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dpcoord.metrics.Metric;
 import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.EngineSubmit;
 import io.dpcoord.routing.Policy;
@@ -88,20 +89,65 @@ class StartupWaitTest {
     try (TestCoordinator c =
         TestCoordinator.start(b -> b.expectedEngines(2).routing(LOAD_BALANCED))) {
       TestEngine leaver = c.engine(0);
+      // a CONNECT from an engine is dropped and counted: proof the one before it was handled
+      leaver.send(Pack.array(0));
+      c.awaitCount(Metric.COORDINATOR_UNKNOWN_SENDER_TOTAL, 1);
       leaver.disconnect(); // it stays connected, but has said it is leaving
+      leaver.send(Pack.array(0));
+      c.awaitCount(Metric.COORDINATOR_UNKNOWN_SENDER_TOTAL, 2);
+
+      TestEngine e1 = c.unregisteredEngine(TestEngine.identityOf(1)).register();
+      e1.send(Pack.array(0)); // in order: rank 1 registers before rank 2
+      c.awaitCount(Metric.COORDINATOR_UNKNOWN_SENDER_TOTAL, 3);
+      TestEngine e2 = c.unregisteredEngine(TestEngine.identityOf(2)).register();
+      assertThat(c.status().awaitStarted(Await.DEADLINE)).isTrue();
+      TestClient client = c.client();
+      client.submit(0, "to rank 0");
+      client.submit(1, "to rank 1");
+      // ranks [mp-coord-1, mp-coord-2]; were the leaver ranked, it would be rank 0
+      assertThat(e1.receiveSubmit().prompt().text()).isEqualTo("to rank 0");
+      assertThat(e2.receiveSubmit().prompt().text()).isEqualTo("to rank 1");
+      assertThat(c.status().activeEngines()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void startUpEngineWhoseConnectionDropsDuringTheWaitIsNotRanked() throws Exception {
+    try (TestCoordinator c =
+        TestCoordinator.start(b -> b.expectedEngines(2).routing(LOAD_BALANCED))) {
+      TestEngine dropped = c.engine(0);
+      dropped.send(Pack.array(0)); // dropped and counted: the registration was handled
+      c.awaitCount(Metric.COORDINATOR_UNKNOWN_SENDER_TOTAL, 1);
+      dropped.kill();
+      // registration, CONNECT, and the socket's note that the connection ended
+      c.awaitObservations(Metric.COORDINATOR_MESSAGE_PROCESSING_LATENCY_SECONDS, 3);
+      assertThat(c.status().started()).isFalse();
+
       TestEngine e1 = c.engine(1);
       TestEngine e2 = c.engine(2);
       assertThat(c.status().awaitStarted(Await.DEADLINE)).isTrue();
-      c.awaitActiveEngines(2);
       TestClient client = c.client();
-      client.submit(0, "a");
-      client.submit(1, "b");
-      e1.receiveSubmit();
-      e2.receiveSubmit();
-      client.send(Pack.array(25, 99)); // RELEASE_KV, broadcast to the engines that are routed
-      e1.expectFrame(Pack.array(25, 99));
-      e2.expectFrame(Pack.array(25, 99));
+      client.submit(0, "to rank 0");
+      client.submit(1, "to rank 1");
+      assertThat(e1.receiveSubmit().prompt().text()).isEqualTo("to rank 0");
+      assertThat(e2.receiveSubmit().prompt().text()).isEqualTo("to rank 1");
       assertThat(c.status().activeEngines()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void abortOfARequestHeldDuringTheWaitReachesItsEngineOnceRouted() throws Exception {
+    try (TestCoordinator c = TestCoordinator.start(b -> b.expectedEngines(1))) {
+      TestClient client = c.client();
+      client.submit(5, "held, then aborted");
+      client.send(Pack.array(23, 5));
+      client.expectNothingMore(); // both handled before the engine comes
+      TestEngine engine = c.engine(0);
+      assertThat(c.status().awaitStarted(Await.DEADLINE)).isTrue();
+      long rid = engine.receiveSubmit().requestId();
+      client.send(Pack.array(46)); // a broadcast: anything sent to the engine before it is first
+      engine.expectFrame(Pack.array(23, rid));
+      engine.expectFrame(Pack.array(46));
     }
   }
 }

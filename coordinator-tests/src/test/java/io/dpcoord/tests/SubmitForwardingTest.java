@@ -83,7 +83,7 @@ class SubmitForwardingTest {
               Pack.raw(prompt),
               Pack.raw(ODD_SAMPLING_PARAMS),
               multiModal == null ? null : Pack.raw(multiModal));
-      assertThat(Pack.hex(forwarded)).isEqualTo(Pack.hex(expected));
+      assertThat(Pack.describe(forwarded)).isEqualTo(Pack.describe(expected));
 
       engine.complete(rid);
       assertThat(client.receiveReply().clientRequestId()).isEqualTo(41);
@@ -164,9 +164,9 @@ class SubmitForwardingTest {
       byte[] forwarded = e1.receiveFrame();
       long rid = Pack.unpack(forwarded).asArrayValue().get(1).asIntegerValue().asLong();
       assertThat(rid).isNotEqualTo(first.requestId());
-      assertThat(Pack.hex(forwarded))
+      assertThat(Pack.describe(forwarded))
           .isEqualTo(
-              Pack.hex(
+              Pack.describe(
                   Pack.array(
                       24,
                       rid,

@@ -85,9 +85,10 @@ final class TestCoordinator implements AutoCloseable {
 
   /** An engine with any identity, registered (see {@link #engine(int)}). */
   TestEngine engine(String identity) {
+    boolean serving = status().started(); // read first: it never goes back to false
     int before = status().activeEngines();
     TestEngine e = unregisteredEngine(identity).register();
-    if (status().started()) {
+    if (serving) {
       awaitActiveEngines(before + 1);
     }
     return e;

@@ -78,7 +78,7 @@ abstract class TestPeer implements AutoCloseable {
   /** Fails unless the next message is exactly {@code expected}. */
   final void expectFrame(byte[] expected) {
     byte[] got = receiveFrame();
-    assertThat(Pack.hex(got)).as("%s received", this).isEqualTo(Pack.hex(expected));
+    assertThat(Pack.describe(got)).as("%s received", this).isEqualTo(Pack.describe(expected));
   }
 
   /**
