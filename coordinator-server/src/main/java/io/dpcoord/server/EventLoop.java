@@ -20,6 +20,7 @@ import io.dpcoord.protocol.RawValue;
 import io.dpcoord.protocol.Records;
 import io.dpcoord.protocol.Registration;
 import io.dpcoord.protocol.ReplyRecord;
+import io.dpcoord.protocol.SetGenerationEpoch;
 import io.dpcoord.protocol.SubmitRequest;
 import io.dpcoord.protocol.SubmitRequestWithKv;
 import io.dpcoord.routing.BlockHasher;
@@ -29,6 +30,7 @@ import io.dpcoord.routing.Router;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.routing.Tokenizer;
 import java.io.IOException;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -65,10 +67,18 @@ final class EventLoop {
   private static final Logger LOG = LoggerFactory.getLogger(EventLoop.class);
 
   /**
-   * The payload a ROUTER delivers (ZMQ_DISCONNECT_MSG) when a peer's connection drops: 0xc1 is the
-   * one byte msgpack never uses, so no valid message looks like it.
+   * The payload the ROUTER delivers (ZMQ_DISCONNECT_MSG) when a peer's connection drops: 0xc1, the
+   * one byte msgpack never uses, so no valid message looks like it, then 16 random bytes drawn when
+   * the process starts, so that no peer can forge its own (or anyone's) farewell.
    */
-  static final byte[] DISCONNECT_NOTE = {(byte) 0xc1};
+  static final byte[] DISCONNECT_NOTE = disconnectNote();
+
+  private static byte[] disconnectNote() {
+    byte[] note = new byte[17];
+    new SecureRandom().nextBytes(note);
+    note[0] = (byte) 0xc1;
+    return note;
+  }
 
   /** SUBMITs held while the coordinator waits for its start-up engines. */
   private static final int MAX_STARTUP_BACKLOG = 100_000;
@@ -110,6 +120,7 @@ final class EventLoop {
   private boolean shutdownRequested;
   private ControlState state = ControlState.RUNNING;
   private long nextRequestId;
+  private SetGenerationEpoch lastEpoch;
   private long[] hashBuffer = new long[64];
   private long lastEvictedTotal;
   private long lastFlushNanos;
@@ -187,7 +198,7 @@ final class EventLoop {
             Header.STOP,
             Header.START_CUDA_PROFILER,
             Header.STOP_CUDA_PROFILER)) {
-      on(signal, Role.CLIENT, (from, msg, frame, t) -> control(from, msg.header(), frame));
+      on(signal, Role.CLIENT, (from, msg, frame, t) -> control(msg, frame));
     }
     on(Header.SHUTDOWN, Role.CLIENT, (from, msg, frame, t) -> shutdownRequested = true);
     on(Header.ENGINE_REPLY, Role.ENGINE, (from, msg, frame, t) -> reply(from, (EngineReply) msg));
@@ -328,6 +339,7 @@ final class EventLoop {
     }
     if (!started) {
       if (startupBacklog.size() >= MAX_STARTUP_BACKLOG) {
+        unpend(request);
         fail(request, "the coordinator is still waiting for its start-up engines");
       } else {
         startupBacklog.add(new Held(request, bound));
@@ -343,13 +355,26 @@ final class EventLoop {
   /** A request accepted while the coordinator waits for its start-up engines. */
   private record Held(PendingRequest request, EngineBound bound) {}
 
+  /**
+   * Accepts a request: from here on it is pending (in flight, abortable) until its one terminal
+   * reply, whether it is routed at once or held for the start-up engines.
+   */
   private PendingRequest accept(
       Peer from, long clientRequestId, Prompt prompt, RawValue samplingParams, long receivedNanos) {
     PendingRequest request =
         new PendingRequest(
             nextRequestId++, from, clientRequestId, prompt.raw(), samplingParams, receivedNanos);
+    requests.put(request.requestId, request);
+    clients.get(from).put(clientRequestId, request.requestId);
     submitted.inc();
+    publishInFlight();
     return request;
+  }
+
+  /** Forgets a pending request (before its terminal reply is sent). */
+  private void unpend(PendingRequest request) {
+    requests.remove(request.requestId);
+    forgetClientId(request);
   }
 
   /** Routes a request and sends it, retrying on the next best engine while sends fail. */
@@ -367,15 +392,14 @@ final class EventLoop {
       }
       routing.commit(decision, hashBuffer, hashes);
       request.engine = decision.engine();
-      requests.put(request.requestId, request);
-      Map<Long, Long> ids = clients.get(request.client);
-      if (ids != null) {
-        ids.put(request.clientRequestId, request.requestId);
-      }
       recordDecision(request, decision, stale, hashes);
+      if (request.abortRequested) {
+        abort(request); // the client aborted it while it was held for the start-up engines
+      }
       return;
     }
     allEnginesExhausted.inc();
+    unpend(request);
     fail(request, "no engine is available");
   }
 
@@ -395,8 +419,6 @@ final class EventLoop {
       lastEvictedTotal = evicted;
     }
     indexEntries.set(routing.indexSize());
-    inFlight.set(requests.size());
-    status.inFlight(requests.size());
     if (schedule != null) {
       int used = routingConfig.policy() == Policy.FIRST_PREFIX_BLOCK ? Math.min(1, hashes) : hashes;
       try {
@@ -431,6 +453,15 @@ final class EventLoop {
     if (request == null) {
       return; // unknown or already answered: a no-op, as in Megatron
     }
+    if (request.engine < 0) {
+      request.abortRequested = true; // held for the start-up engines: abort once it is routed
+      return;
+    }
+    abort(request);
+  }
+
+  /** Forwards an abort to the engine serving the request, as [23, rid]. */
+  private void abort(PendingRequest request) {
     Peer engine = peerOfEngine.get(request.engine);
     if (engine != null && !send(engine, new AbortRequest(request.requestId))) {
       engineUnreachable.inc();
@@ -438,7 +469,8 @@ final class EventLoop {
     }
   }
 
-  private void control(Peer from, Header signal, byte[] frame) {
+  private void control(Message message, byte[] frame) {
+    Header signal = message.header();
     if (ControlState.governs(signal)) {
       switch (state.outcome(signal)) {
         case IGNORE:
@@ -450,7 +482,8 @@ final class EventLoop {
         case APPLY:
           state = state.after(signal);
           status.controlState(state);
-          if (signal == Header.SET_GENERATION_EPOCH) {
+          if (message instanceof SetGenerationEpoch epoch && !epoch.equals(lastEpoch)) {
+            lastEpoch = epoch; // the same epoch again means the same weights
             routing.newEpoch();
           }
           break;
@@ -542,8 +575,8 @@ final class EventLoop {
       removeEngine(from, "disconnected");
       return;
     }
-    if (startupEngines.remove(from)) {
-      LOG.warn("start-up engine {} disconnected before serving", from);
+    if (startupEngines.contains(from)) {
+      removeEngine(from, "disconnected");
       return;
     }
     LOG.debug("client {} disconnected", from);
@@ -569,6 +602,10 @@ final class EventLoop {
   private void removeEngine(Peer engine, String why) {
     Integer id = engines.remove(engine);
     if (id == null) {
+      if (startupEngines.remove(engine)) {
+        formerEngines.add(engine);
+        LOG.warn("start-up engine {} {} before serving", engine, why);
+      }
       return;
     }
     routing.remove(id);
@@ -608,8 +645,7 @@ final class EventLoop {
         completed.inc();
       }
     }
-    inFlight.set(requests.size());
-    status.inFlight(requests.size());
+    publishInFlight();
   }
 
   private void partial(Peer from, EngineReplyPartial reply) {
@@ -644,8 +680,7 @@ final class EventLoop {
   /** Answers a request FAILED on the engine's behalf (a record Megatron's client accepts). */
   private void fail(PendingRequest request, String reason) {
     failed.inc();
-    inFlight.set(requests.size());
-    status.inFlight(requests.size());
+    publishInFlight();
     if (!clients.containsKey(request.client)) {
       return;
     }
@@ -669,14 +704,11 @@ final class EventLoop {
   private void failEverything(String reason) {
     List<PendingRequest> all = new ArrayList<>(requests.values());
     requests.clear();
+    startupBacklog.clear(); // held requests are in `requests` too
     for (PendingRequest request : all) {
       fail(request, reason);
     }
-    for (Held held; (held = startupBacklog.poll()) != null; ) {
-      fail(held.request, reason);
-    }
-    inFlight.set(0);
-    status.inFlight(0);
+    publishInFlight();
   }
 
   // ---------------------------------------------------------------- sending
@@ -717,6 +749,11 @@ final class EventLoop {
         warnings.warn("schedule", "cannot write the schedule: " + e.getMessage());
       }
     }
+  }
+
+  private void publishInFlight() {
+    inFlight.set(requests.size());
+    status.inFlight(requests.size());
   }
 
   private void publishEngineCount() {

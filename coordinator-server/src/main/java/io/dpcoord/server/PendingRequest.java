@@ -17,6 +17,9 @@ final class PendingRequest {
   /** The engine it was sent to; -1 until it was sent. */
   int engine = -1;
 
+  /** The client aborted it before it was sent (while held for the start-up engines). */
+  boolean abortRequested;
+
   PendingRequest(
       long requestId,
       Peer client,

@@ -61,8 +61,9 @@ class EngineLifecycleTest {
 
       client.submit(4, p); // rank 0's entries for p predate the restart: stale, not a hit
       long after = e0.receiveSubmit().requestId();
+      // the loop records the decision right after the send: wait for it, then read the rest
+      c.awaitCount(Metric.ROUTING_STALE_DETECTED_TOTAL, 1);
       assertThat(c.count(Metric.ROUTING_CACHE_HIT_TOTAL)).isEqualTo(1);
-      assertThat(c.count(Metric.ROUTING_STALE_DETECTED_TOTAL)).isEqualTo(1);
       assertThat(c.status().activeEngines()).isEqualTo(2);
       e0.complete(pending); // a late answer for the request already failed: dropped
       e0.complete(after);
