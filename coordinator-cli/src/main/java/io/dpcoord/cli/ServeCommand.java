@@ -119,16 +119,14 @@ final class ServeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
 
     DropwizardMetrics metrics = new DropwizardMetrics(new MetricRegistry());
-    Coordinator coordinator;
+    JmxPublication jmx;
     try {
-      coordinator = Coordinator.start(config.metrics(metrics).build());
-    } catch (BindException e) {
-      throw usage(e.getMessage());
-    } catch (IOException e) {
-      throw usage("cannot start: " + e.getMessage());
+      jmx = JmxPublication.start(metrics, name);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw usage("--name " + name + ": " + e.getMessage());
     }
-    try (JmxPublication jmx = JmxPublication.start(metrics, name);
-        RemoteJmx remote = jmxPort == null ? null : RemoteJmx.start(jmxPort)) {
+    try (RemoteJmx remote = startRemoteJmx();
+        Coordinator coordinator = startCoordinator(config.metrics(metrics).build())) {
       Signals.onTerminate(coordinator::shutdown);
       out.println(coordinator.endpoint());
       out.flush();
@@ -140,9 +138,30 @@ final class ServeCommand implements Callable<Integer> {
         // the loop stops on SHUTDOWN, SIGTERM or Ctrl-C
       }
     } finally {
-      coordinator.close();
+      jmx.close();
     }
     return 0;
+  }
+
+  private RemoteJmx startRemoteJmx() {
+    if (jmxPort == null) {
+      return null;
+    }
+    try {
+      return RemoteJmx.start(jmxPort);
+    } catch (IOException e) {
+      throw usage("--jmx-port " + jmxPort + ": " + e.getMessage());
+    }
+  }
+
+  private Coordinator startCoordinator(CoordinatorConfig config) {
+    try {
+      return Coordinator.start(config);
+    } catch (BindException e) {
+      throw usage(e.getMessage());
+    } catch (IOException e) {
+      throw usage("cannot start: " + e.getMessage());
+    }
   }
 
   private ParameterException usage(String message) {
