@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>All metrics are registered in the constructor, so a JMX console shows the whole catalogue from
  * the first second (gauges at 0). Two instances on one registry share its metrics.
  */
-public final class DropwizardMetrics implements CoordinatorMetrics {
+public final class DropwizardMetrics extends TableBinding {
   private static final double NANOS_PER_SECOND = 1e9;
   private static final double PER_CENT = 100;
 
@@ -67,38 +67,8 @@ public final class DropwizardMetrics implements CoordinatorMetrics {
   }
 
   @Override
-  public void inc(String name, long value) {
-    handles.inc(name, value);
-  }
-
-  @Override
-  public void observe(String name, double value) {
-    handles.observe(name, value);
-  }
-
-  @Override
-  public void gauge(String name, double value) {
-    handles.gauge(name, value);
-  }
-
-  @Override
-  public Counter counter(Metric metric) {
-    return handles.counter(metric);
-  }
-
-  @Override
-  public Histogram histogram(Metric metric) {
-    return handles.histogram(metric);
-  }
-
-  @Override
-  public Gauge gauge(Metric metric) {
-    return handles.gauge(metric);
-  }
-
-  @Override
-  public long ignoredUpdates() {
-    return ignored.sum();
+  HandleTable handles() {
+    return handles;
   }
 
   private static Histogram histogramHandle(
@@ -106,13 +76,13 @@ public final class DropwizardMetrics implements CoordinatorMetrics {
     if (metric.seconds()) {
       Timer timer =
           registry.timer(metric.metricName(), () -> new Timer(newReservoir(clock), clock));
-      return new TimerHandle(timer, ignored);
+      return new TimerHandle(metric, timer, ignored);
     }
     com.codahale.metrics.Histogram histogram =
         registry.histogram(
             metric.metricName(), () -> new com.codahale.metrics.Histogram(newReservoir(clock)));
     double scale = metric.metricName().endsWith("_ratio") ? PER_CENT : 1;
-    return new HistogramHandle(histogram, scale, ignored);
+    return new HistogramHandle(metric, histogram, scale, ignored);
   }
 
   private static com.codahale.metrics.Reservoir newReservoir(Clock clock) {
@@ -150,101 +120,68 @@ public final class DropwizardMetrics implements CoordinatorMetrics {
     }
   }
 
-  private static final class CounterHandle implements Counter {
+  private static final class CounterHandle extends HandleTable.CheckedCounter {
     private final com.codahale.metrics.Counter counter;
-    private final LongAdder ignored;
 
     CounterHandle(com.codahale.metrics.Counter counter, LongAdder ignored) {
+      super(ignored);
       this.counter = counter;
-      this.ignored = ignored;
     }
 
     @Override
-    public void inc() {
-      counter.inc();
-    }
-
-    @Override
-    public void inc(long n) {
-      if (n >= 0) {
-        counter.inc(n);
-      } else {
-        ignored.increment();
-      }
+    void add(long n) {
+      counter.inc(n);
     }
   }
 
-  private static final class TimerHandle implements Histogram {
+  private static final class TimerHandle extends HandleTable.CheckedHistogram {
     private final Timer timer;
-    private final LongAdder ignored;
 
-    TimerHandle(Timer timer, LongAdder ignored) {
+    TimerHandle(Metric metric, Timer timer, LongAdder ignored) {
+      super(metric, ignored);
       this.timer = timer;
-      this.ignored = ignored;
     }
 
     @Override
-    public void observe(double seconds) {
-      if (HandleTable.isObservation(seconds)) {
-        timer.update(Math.round(seconds * NANOS_PER_SECOND), TimeUnit.NANOSECONDS);
-      } else {
-        ignored.increment();
-      }
+    void record(double seconds) {
+      timer.update(Math.round(seconds * NANOS_PER_SECOND), TimeUnit.NANOSECONDS);
     }
 
     @Override
-    public void recordNanos(long nanos) {
-      if (nanos >= 0) {
-        timer.update(nanos, TimeUnit.NANOSECONDS);
-      } else {
-        ignored.increment();
-      }
+    void recordDuration(long nanos) {
+      timer.update(nanos, TimeUnit.NANOSECONDS);
     }
   }
 
-  private static final class HistogramHandle implements Histogram {
+  /** Not a duration metric: a duration given to it is dropped and counted as ignored. */
+  private static final class HistogramHandle extends HandleTable.CheckedHistogram {
     private final com.codahale.metrics.Histogram histogram;
     private final double scale;
-    private final LongAdder ignored;
 
-    HistogramHandle(com.codahale.metrics.Histogram histogram, double scale, LongAdder ignored) {
+    HistogramHandle(
+        Metric metric, com.codahale.metrics.Histogram histogram, double scale, LongAdder ignored) {
+      super(metric, ignored);
       this.histogram = histogram;
       this.scale = scale;
-      this.ignored = ignored;
     }
 
     @Override
-    public void observe(double value) {
-      if (HandleTable.isObservation(value)) {
-        histogram.update(Math.round(value * scale));
-      } else {
-        ignored.increment();
-      }
-    }
-
-    /** Not a duration metric: the value is dropped and counted as ignored. */
-    @Override
-    public void recordNanos(long nanos) {
-      ignored.increment();
+    void record(double value) {
+      histogram.update(Math.round(value * scale));
     }
   }
 
-  private static final class GaugeHandle implements Gauge {
+  private static final class GaugeHandle extends HandleTable.CheckedGauge {
     private final SettableDoubleGauge gauge;
-    private final LongAdder ignored;
 
     GaugeHandle(SettableDoubleGauge gauge, LongAdder ignored) {
+      super(ignored);
       this.gauge = gauge;
-      this.ignored = ignored;
     }
 
     @Override
-    public void set(double value) {
-      if (Double.isFinite(value)) {
-        gauge.set(value);
-      } else {
-        ignored.increment();
-      }
+    void store(double value) {
+      gauge.set(value);
     }
   }
 }

@@ -9,9 +9,12 @@ import java.util.function.Function;
  * <p>Resolving a handle is an array read after a type check; a string-keyed update is one hash
  * lookup (the catalogue caches its {@code Optional}s, so nothing is allocated) and then the same
  * handle update. Names that are unknown or of the wrong type are counted in the binding's ignored
- * updates, never thrown.
+ * updates, never thrown. The checked handles below drop and count the values no metric can hold
+ * (see {@link CoordinatorMetrics}), so every binding ignores the same values.
  */
 final class HandleTable {
+  private static final double NANOS_PER_SECOND = 1e9;
+
   private final CoordinatorMetrics.Counter[] counters;
   private final CoordinatorMetrics.Histogram[] histograms;
   private final CoordinatorMetrics.Gauge[] gauges;
@@ -75,14 +78,101 @@ final class HandleTable {
     }
   }
 
-  /** True for a value a histogram can hold: finite and not negative (NaN fails both tests). */
-  static boolean isObservation(double value) {
-    return value >= 0 && value < Double.POSITIVE_INFINITY;
+  long ignoredUpdates() {
+    return ignored.sum();
   }
 
   /** The handle of that name in {@code handles}, or null if unknown or of another type. */
   private static <T> T find(String name, T[] handles) {
     Metric metric = Metric.byName(name).orElse(null);
     return metric == null ? null : handles[metric.ordinal()];
+  }
+
+  /** A counter that drops and counts a negative increment; the binding adds the valid ones. */
+  abstract static class CheckedCounter implements CoordinatorMetrics.Counter {
+    private final LongAdder ignored;
+
+    CheckedCounter(LongAdder ignored) {
+      this.ignored = ignored;
+    }
+
+    /** Adds {@code n}, which is not negative. */
+    abstract void add(long n);
+
+    @Override
+    public final void inc() {
+      add(1);
+    }
+
+    @Override
+    public final void inc(long n) {
+      if (n >= 0) {
+        add(n);
+      } else {
+        ignored.increment();
+      }
+    }
+  }
+
+  /**
+   * A histogram that drops and counts an observation that is negative or not finite, and a duration
+   * that is negative or given to a metric that is not a {@code *_seconds} one.
+   */
+  abstract static class CheckedHistogram implements CoordinatorMetrics.Histogram {
+    private final LongAdder ignored;
+    private final boolean seconds;
+
+    CheckedHistogram(Metric metric, LongAdder ignored) {
+      this.ignored = ignored;
+      this.seconds = metric.seconds();
+    }
+
+    /** Records {@code value}, which is finite and not negative. */
+    abstract void record(double value);
+
+    /** Records a duration of a {@code *_seconds} metric, not negative; by default in seconds. */
+    void recordDuration(long nanos) {
+      record(nanos / NANOS_PER_SECOND);
+    }
+
+    @Override
+    public final void observe(double value) {
+      // NaN fails both tests
+      if (value >= 0 && value < Double.POSITIVE_INFINITY) {
+        record(value);
+      } else {
+        ignored.increment();
+      }
+    }
+
+    @Override
+    public final void recordNanos(long nanos) {
+      if (seconds && nanos >= 0) {
+        recordDuration(nanos);
+      } else {
+        ignored.increment();
+      }
+    }
+  }
+
+  /** A gauge that drops and counts a value that is not finite; the binding stores the others. */
+  abstract static class CheckedGauge implements CoordinatorMetrics.Gauge {
+    private final LongAdder ignored;
+
+    CheckedGauge(LongAdder ignored) {
+      this.ignored = ignored;
+    }
+
+    /** Stores {@code value}, which is finite. */
+    abstract void store(double value);
+
+    @Override
+    public final void set(double value) {
+      if (Double.isFinite(value)) {
+        store(value);
+      } else {
+        ignored.increment();
+      }
+    }
   }
 }

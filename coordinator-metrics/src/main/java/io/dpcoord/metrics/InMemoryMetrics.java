@@ -14,9 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * coordinator. It is thread-safe: the event loop may update it while a test thread reads it. The
  * same values are ignored as in every binding (see {@link CoordinatorMetrics}).
  */
-public final class InMemoryMetrics implements CoordinatorMetrics {
-  private static final double NANOS_PER_SECOND = 1e9;
-
+public final class InMemoryMetrics extends TableBinding {
   private final AtomicLongArray counts = new AtomicLongArray(Metric.values().length);
   private final AtomicLongArray gaugeBits = new AtomicLongArray(Metric.values().length);
   private final List<List<Double>> observations = new ArrayList<>();
@@ -32,38 +30,8 @@ public final class InMemoryMetrics implements CoordinatorMetrics {
   }
 
   @Override
-  public void inc(String name, long value) {
-    handles.inc(name, value);
-  }
-
-  @Override
-  public void observe(String name, double value) {
-    handles.observe(name, value);
-  }
-
-  @Override
-  public void gauge(String name, double value) {
-    handles.gauge(name, value);
-  }
-
-  @Override
-  public Counter counter(Metric metric) {
-    return handles.counter(metric);
-  }
-
-  @Override
-  public Histogram histogram(Metric metric) {
-    return handles.histogram(metric);
-  }
-
-  @Override
-  public Gauge gauge(Metric metric) {
-    return handles.gauge(metric);
-  }
-
-  @Override
-  public long ignoredUpdates() {
-    return ignored.sum();
+  HandleTable handles() {
+    return handles;
   }
 
   /** The sum of a counter. */
@@ -124,72 +92,47 @@ public final class InMemoryMetrics implements CoordinatorMetrics {
     return observations.get(Metric.require(metric, MetricType.HISTOGRAM, operation).ordinal());
   }
 
-  private final class CounterHandle implements Counter {
+  private final class CounterHandle extends HandleTable.CheckedCounter {
     private final int index;
 
     CounterHandle(Metric metric) {
+      super(ignored);
       this.index = metric.ordinal();
     }
 
     @Override
-    public void inc() {
-      counts.incrementAndGet(index);
-    }
-
-    @Override
-    public void inc(long n) {
-      if (n >= 0) {
-        counts.addAndGet(index, n);
-      } else {
-        ignored.increment();
-      }
+    void add(long n) {
+      counts.addAndGet(index, n);
     }
   }
 
-  private final class HistogramHandle implements Histogram {
+  private final class HistogramHandle extends HandleTable.CheckedHistogram {
     private final List<Double> values;
-    private final boolean seconds;
 
     HistogramHandle(Metric metric) {
+      super(metric, ignored);
       this.values = observations.get(metric.ordinal());
-      this.seconds = metric.seconds();
     }
 
     @Override
-    public void observe(double value) {
-      if (HandleTable.isObservation(value)) {
-        synchronized (values) {
-          values.add(value);
-        }
-      } else {
-        ignored.increment();
-      }
-    }
-
-    @Override
-    public void recordNanos(long nanos) {
-      if (seconds && nanos >= 0) {
-        observe(nanos / NANOS_PER_SECOND);
-      } else {
-        ignored.increment();
+    void record(double value) {
+      synchronized (values) {
+        values.add(value);
       }
     }
   }
 
-  private final class GaugeHandle implements Gauge {
+  private final class GaugeHandle extends HandleTable.CheckedGauge {
     private final int index;
 
     GaugeHandle(Metric metric) {
+      super(ignored);
       this.index = metric.ordinal();
     }
 
     @Override
-    public void set(double value) {
-      if (Double.isFinite(value)) {
-        gaugeBits.set(index, Double.doubleToRawLongBits(value));
-      } else {
-        ignored.increment();
-      }
+    void store(double value) {
+      gaugeBits.set(index, Double.doubleToRawLongBits(value));
     }
   }
 }

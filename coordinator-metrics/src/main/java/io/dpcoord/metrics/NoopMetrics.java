@@ -1,7 +1,7 @@
 package io.dpcoord.metrics;
 
 /**
- * The no-op binding: every operation does nothing, every handle is a constant singleton.
+ * The no-op binding: every operation does nothing, every handle is one constant singleton.
  *
  * <p>Handles still check their type at resolution, so code that runs against the no-op and resolves
  * a wrong handle fails the same way as it would against a real binding. Updates through a handle
@@ -23,19 +23,19 @@ enum NoopMetrics implements CoordinatorMetrics {
   @Override
   public Counter counter(Metric metric) {
     Metric.require(metric, MetricType.COUNTER, "counter(Metric)");
-    return NoopCounter.INSTANCE;
+    return NoopHandle.INSTANCE;
   }
 
   @Override
   public Histogram histogram(Metric metric) {
     Metric.require(metric, MetricType.HISTOGRAM, "histogram(Metric)");
-    return NoopHistogram.INSTANCE;
+    return NoopHandle.INSTANCE;
   }
 
   @Override
   public Gauge gauge(Metric metric) {
     Metric.require(metric, MetricType.GAUGE, "gauge(Metric)");
-    return NoopGauge.INSTANCE;
+    return NoopHandle.INSTANCE;
   }
 
   @Override
@@ -43,8 +43,8 @@ enum NoopMetrics implements CoordinatorMetrics {
     return "CoordinatorMetrics.noop()";
   }
 
-  /** The one no-op counter. */
-  enum NoopCounter implements Counter {
+  /** The one no-op handle, of every type. */
+  enum NoopHandle implements Counter, Histogram, Gauge {
     INSTANCE;
 
     @Override
@@ -52,22 +52,12 @@ enum NoopMetrics implements CoordinatorMetrics {
 
     @Override
     public void inc(long n) {}
-  }
-
-  /** The one no-op histogram. */
-  enum NoopHistogram implements Histogram {
-    INSTANCE;
 
     @Override
     public void observe(double value) {}
 
     @Override
     public void recordNanos(long nanos) {}
-  }
-
-  /** The one no-op gauge. */
-  enum NoopGauge implements Gauge {
-    INSTANCE;
 
     @Override
     public void set(double value) {}
