@@ -113,26 +113,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--no-churn", description = "Leave out the epoch change and the engine restart.")
   boolean noChurn;
 
-  @Option(
-      names = "--system-prompts",
-      paramLabel = "K",
-      description = "Shared system prompts (default: ${DEFAULT-VALUE}).",
-      defaultValue = "8")
-  int systemPrompts;
-
-  @Option(
-      names = "--system-tokens",
-      paramLabel = "S",
-      description = "Tokens per system prompt (default: ${DEFAULT-VALUE}).",
-      defaultValue = "256")
-  int systemTokens;
-
-  @Option(
-      names = "--suffix-tokens",
-      paramLabel = "U",
-      description = "Unique tokens after the system prompt (default: ${DEFAULT-VALUE}).",
-      defaultValue = "32")
-  int suffixTokens;
+  @Mixin WorkloadOptions workload;
 
   @Option(
       names = "--seed",
@@ -220,12 +201,11 @@ final class DemoCommand implements Callable<Integer> {
       throw usage("--requests must be in 1.." + LoadConfig.MAX_REQUESTS + ", got " + requests);
     }
     try {
-      return LoadConfig.builder()
-          .requests(requests == null ? LoadConfig.UNBOUNDED : requests)
-          .concurrency(concurrency)
-          .systemPrompts(systemPrompts)
-          .systemTokens(systemTokens)
-          .suffixTokens(suffixTokens)
+      return workload
+          .applyTo(
+              LoadConfig.builder()
+                  .requests(requests == null ? LoadConfig.UNBOUNDED : requests)
+                  .concurrency(concurrency))
           .seed(seed)
           .idleTimeout(IDLE_TIMEOUT)
           .build();

@@ -7,15 +7,12 @@ import io.dpcoord.sim.SimulatedEngine;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 /** {@code ./coordinator engine}: one simulated engine, until STOP, SIGTERM or Ctrl-C. */
 @Command(
@@ -37,13 +34,7 @@ final class EngineCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--connect",
-      required = true,
-      paramLabel = "ENDPOINT",
-      converter = EndpointConverter.class,
-      description = "The coordinator, e.g. tcp://127.0.0.1:5555.")
-  String connect;
+  @Mixin ConnectOption connect;
 
   @Option(names = "--rank", required = true, paramLabel = "I", description = "Data-parallel rank.")
   int rank;
@@ -123,12 +114,12 @@ final class EngineCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     SimulatedEngine engine;
     try {
-      engine = SimulatedEngine.start(connect, config);
+      engine = SimulatedEngine.start(connect.endpoint, config);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     Signals.onTerminate(engine::close);
-    err.println("engine " + engine.identity() + " connected to " + connect);
+    err.println("engine " + engine.identity() + " connected to " + connect.endpoint);
     err.flush();
     while (!engine.awaitStopped(Duration.ofSeconds(1))) {
       // it ends on STOP, SIGTERM or Ctrl-C
@@ -172,26 +163,5 @@ final class EngineCommand implements Callable<Integer> {
           spec.commandLine(), flag + " must be between 0 and one hour, got " + ms);
     }
     return Duration.ofNanos(Math.round(ms * 1_000_000));
-  }
-
-  /** Accepts {@code tcp://HOST:PORT} with a port in 1..65535; the error names the form. */
-  static final class EndpointConverter implements ITypeConverter<String> {
-    private static final Pattern TCP =
-        Pattern.compile("tcp://([^\\s:/]+|\\[[0-9A-Fa-f:.]+]):(\\d{1,5})");
-
-    @Override
-    public String convert(String value) {
-      Matcher m = TCP.matcher(value.trim());
-      if (!m.matches()) {
-        throw new TypeConversionException(
-            "'" + value + "' is not an endpoint of the form tcp://HOST:PORT");
-      }
-      int port = Integer.parseInt(m.group(2));
-      if (port < 1 || port > 65535) {
-        throw new TypeConversionException(
-            "port " + port + " in '" + value + "' is not in 1..65535");
-      }
-      return value.trim();
-    }
   }
 }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -31,13 +32,7 @@ import picocli.CommandLine.Spec;
 final class LoadCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--connect",
-      required = true,
-      paramLabel = "ENDPOINT",
-      converter = EngineCommand.EndpointConverter.class,
-      description = "The coordinator, e.g. tcp://127.0.0.1:5555.")
-  String connect;
+  @Mixin ConnectOption connect;
 
   @Option(names = "--requests", required = true, paramLabel = "N", description = "Requests.")
   long requests;
@@ -49,26 +44,7 @@ final class LoadCommand implements Callable<Integer> {
       description = "Most requests in flight at once.")
   int concurrency;
 
-  @Option(
-      names = "--system-prompts",
-      paramLabel = "K",
-      description = "Shared system prompts (default: ${DEFAULT-VALUE}).",
-      defaultValue = "8")
-  int systemPrompts;
-
-  @Option(
-      names = "--system-tokens",
-      paramLabel = "S",
-      description = "Tokens per system prompt (default: ${DEFAULT-VALUE}).",
-      defaultValue = "256")
-  int systemTokens;
-
-  @Option(
-      names = "--suffix-tokens",
-      paramLabel = "U",
-      description = "Unique tokens after the system prompt (default: ${DEFAULT-VALUE}).",
-      defaultValue = "32")
-  int suffixTokens;
+  @Mixin WorkloadOptions workload;
 
   @Option(
       names = "--generated-tokens",
@@ -114,12 +90,8 @@ final class LoadCommand implements Callable<Integer> {
     LoadConfig config;
     try {
       config =
-          LoadConfig.builder()
-              .requests(requests)
-              .concurrency(concurrency)
-              .systemPrompts(systemPrompts)
-              .systemTokens(systemTokens)
-              .suffixTokens(suffixTokens)
+          workload
+              .applyTo(LoadConfig.builder().requests(requests).concurrency(concurrency))
               .generatedTokens(generatedTokens)
               .seed(seed)
               .stream(stream)
@@ -131,7 +103,7 @@ final class LoadCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    LoadGenerator generator = new LoadGenerator(connect, config);
+    LoadGenerator generator = new LoadGenerator(connect.endpoint, config);
     Signals.onTerminate(generator::finishSubmitting);
     LoadReport report;
     try {
