@@ -130,8 +130,7 @@ public final class MessageCodec {
   private Message toCoordinator(long size) throws ProtocolException {
     switch (header) {
       case CONNECT:
-        arity(size, 1);
-        return CONNECT;
+        return headerOnly(size, CONNECT);
       case SUBMIT_REQUEST:
         if (size != 4 && size != 5) {
           throw wrongArity(size, "4 or 5");
@@ -139,7 +138,7 @@ public final class MessageCodec {
         return new SubmitRequest(
             int64(1, "client_request_id"),
             prompt(2),
-            clientParams(),
+            map(3, "sampling_params", 2),
             size == 5 ? nilOrMap(4, "multi_modal_data") : null);
       case SUBMIT_REQUEST_WITH_KV:
         arity(size, 6);
@@ -150,20 +149,13 @@ public final class MessageCodec {
         arity(size, 2);
         return replies();
       case ABORT_REQUEST:
-        arity(size, 2);
-        return new AbortRequest(int64(1, "client_request_id"));
       case RELEASE_KV:
-        arity(size, 2);
-        return new ReleaseKv(int64(1, "request_id"));
       case SET_GENERATION_EPOCH:
-        arity(size, 2);
-        return new SetGenerationEpoch(int64(1, "epoch"));
+        return oneInt64(size, "client_request_id");
       case DISCONNECT:
-        arity(size, 1);
-        return DISCONNECT;
+        return headerOnly(size, DISCONNECT);
       case SHUTDOWN:
-        arity(size, 1);
-        return SHUTDOWN;
+        return headerOnly(size, SHUTDOWN);
       default:
         return signalOrUnexpected(size, "the coordinator");
     }
@@ -183,24 +175,32 @@ public final class MessageCodec {
         return new EngineSubmitWithKv(
             int64(1, "request_id"), prompt(2), map(3, "sampling_params"), any(), any());
       case ABORT_REQUEST:
-        arity(size, 2);
-        return new AbortRequest(int64(1, "request_id"));
       case RELEASE_KV:
-        arity(size, 2);
-        return new ReleaseKv(int64(1, "request_id"));
       case SET_GENERATION_EPOCH:
-        arity(size, 2);
-        return new SetGenerationEpoch(int64(1, "epoch"));
+        return oneInt64(size, "request_id");
       default:
         return signalOrUnexpected(size, "an engine");
     }
   }
 
+  /**
+   * ABORT_REQUEST, RELEASE_KV or SET_GENERATION_EPOCH: the header and one int64, alike for the
+   * coordinator and an engine but for the name of an abort's id ({@code abortId}).
+   */
+  private Message oneInt64(long size, String abortId) throws ProtocolException {
+    arity(size, 2);
+    return switch (header) {
+      case ABORT_REQUEST -> new AbortRequest(int64(1, abortId));
+      case RELEASE_KV -> new ReleaseKv(int64(1, "request_id"));
+      case SET_GENERATION_EPOCH -> new SetGenerationEpoch(int64(1, "epoch"));
+      default -> throw new IllegalStateException(header + " is not a one-int64 message");
+    };
+  }
+
   private Message toClient(long size) throws ProtocolException {
     switch (header) {
       case CONNECT_ACK:
-        arity(size, 1);
-        return CONNECT_ACK;
+        return headerOnly(size, CONNECT_ACK);
       case ENGINE_REPLY:
         arity(size, 3);
         return new ClientReply(int64(1, "client_request_id"), clientRecord());
@@ -217,8 +217,13 @@ public final class MessageCodec {
     if (signal == null) {
       throw unexpected(receiver);
     }
+    return headerOnly(size, signal);
+  }
+
+  /** A message that is its header alone: {@code [header]}. */
+  private Message headerOnly(long size, Message message) throws ProtocolException {
     arity(size, 1);
-    return signal;
+    return message;
   }
 
   /** Element 1 of ENGINE_REPLY/PARTIAL: an array of maps; maps without a valid id are counted. */
@@ -360,23 +365,20 @@ public final class MessageCodec {
   }
 
   private RawValue map(int index, String name) throws ProtocolException {
+    return map(index, name, 1);
+  }
+
+  /**
+   * A map field, checked as if it sat {@code enclosingDepth} levels deep. A client's
+   * sampling_params is checked one level deeper than it sits (depth 2), because a FAILED record
+   * ({@link Records#failed}) carries it inside the record map of a reply frame.
+   */
+  private RawValue map(int index, String name, int enclosingDepth) throws ProtocolException {
     Type type = reader.peekType();
     if (type != Type.MAP) {
       throw wrongType(index, name, "a map", type.toString());
     }
-    return any();
-  }
-
-  /**
-   * A client's sampling_params: a map, checked one level deeper than it sits, because a FAILED
-   * record ({@link Records#failed}) carries it inside the record map of a reply frame.
-   */
-  private RawValue clientParams() throws ProtocolException {
-    Type type = reader.peekType();
-    if (type != Type.MAP) {
-      throw wrongType(3, "sampling_params", "a map", type.toString());
-    }
-    return any(2);
+    return any(enclosingDepth);
   }
 
   private RawValue nilOrMap(int index, String name) throws ProtocolException {
