@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,49 +31,40 @@ class InteropControlSignalsTest {
   private static final int REJECTED = 7; // index of the RESUME sent while RUNNING
 
   @TempDir Path dir;
-  private InteropPython python;
-  private Coordinator coordinator;
-
-  @AfterEach
-  void tearDown() {
-    if (python != null) {
-      python.close();
-    }
-    if (coordinator != null) {
-      coordinator.close();
-    }
-  }
 
   @Test
   void signalsReachEveryEngineWholeAndShutdownStopsTheCoordinator() throws Exception {
-    python = InteropPython.in(dir);
-    coordinator = Coordinator.start(CoordinatorConfig.builder().expectedEngines(2).build());
-    String endpoint = coordinator.endpoint();
-    List<InteropProcess> engines = List.of(python.engine(endpoint, 0), python.engine(endpoint, 1));
-    assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
+    try (InteropPython python = InteropPython.in(dir)) {
+      Coordinator coordinator =
+          python.startCoordinator(CoordinatorConfig.builder().expectedEngines(2).build());
+      String endpoint = coordinator.endpoint();
+      List<InteropProcess> engines =
+          List.of(python.engine(endpoint, 0), python.engine(endpoint, 1));
+      assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
 
-    InteropProcess client = python.client("client", endpoint, "control", "--signals", SIGNALS);
-    List<String> sent = new ArrayList<>();
-    for (InteropProcess.Event e : client.awaitEvents("signal", 11, WAIT)) {
-      sent.add(e.get("payload"));
+      InteropProcess client = python.client("client", endpoint, "control", "--signals", SIGNALS);
+      List<String> sent = new ArrayList<>();
+      for (InteropProcess.Event e : client.awaitEvents("signal", 11, WAIT)) {
+        sent.add(e.get("payload"));
+      }
+      assertThat(sent.get(REJECTED)).isEqualTo("912b"); // [43]
+      assertThat(sent.get(9)).isEqualTo("922ccf0000000200000005"); // [44, 2^33 + 5]
+      List<String> expected = new ArrayList<>(sent);
+      expected.remove(REJECTED);
+
+      for (InteropProcess engine : engines) {
+        engine.awaitExit(0, WAIT); // it sends DISCONNECT and exits on STOP
+        assertThat(engine.events("signal").stream().map(e -> e.get("payload")))
+            .as("%s received every accepted signal, whole, in order", engine.name())
+            .containsExactlyElementsOf(expected);
+        assertThat(engine.events("stopped")).hasSize(1);
+        assertThat(engine.events("other")).isEmpty();
+      }
+      assertThat(coordinator.status().controlState()).isEqualTo(ControlState.RUNNING);
+
+      client.writeLine("shutdown");
+      client.awaitExit(0, WAIT);
+      assertThat(coordinator.awaitTermination(WAIT)).as("SHUTDOWN stops the coordinator").isTrue();
     }
-    assertThat(sent.get(REJECTED)).isEqualTo("912b"); // [43]
-    assertThat(sent.get(9)).isEqualTo("922ccf0000000200000005"); // [44, 2^33 + 5]
-    List<String> expected = new ArrayList<>(sent);
-    expected.remove(REJECTED);
-
-    for (InteropProcess engine : engines) {
-      engine.awaitExit(0, WAIT); // it sends DISCONNECT and exits on STOP
-      assertThat(engine.events("signal").stream().map(e -> e.get("payload")))
-          .as("%s received every accepted signal, whole, in order", engine.name())
-          .containsExactlyElementsOf(expected);
-      assertThat(engine.events("stopped")).hasSize(1);
-      assertThat(engine.events("other")).isEmpty();
-    }
-    assertThat(coordinator.status().controlState()).isEqualTo(ControlState.RUNNING);
-
-    client.writeLine("shutdown");
-    client.awaitExit(0, WAIT);
-    assertThat(coordinator.awaitTermination(WAIT)).as("SHUTDOWN stops the coordinator").isTrue();
   }
 }

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,75 +29,64 @@ class InteropEngineDeathTest {
   private static final int SECOND_BATCH = 6;
 
   @TempDir Path dir;
-  private InteropPython python;
-  private Coordinator coordinator;
-
-  @AfterEach
-  void tearDown() {
-    if (python != null) {
-      python.close();
-    }
-    if (coordinator != null) {
-      coordinator.close();
-    }
-  }
 
   @Test
   void requestsPendingOnACrashedEngineAreAnsweredFailedAsMegatronReadsThem() throws Exception {
-    python = InteropPython.in(dir);
-    coordinator =
-        Coordinator.start(
-            CoordinatorConfig.builder()
-                .expectedEngines(2)
-                .routing(RouterConfig.builder().policy(Policy.LOAD_BALANCED).build())
-                .build());
-    String endpoint = coordinator.endpoint();
-    /*
-     * Neither engine answers during the first batch, so load-balanced routing alternates
-     * (ties go to rank 0): client ids 0, 2, 4, 6 to mp-coord-0, which crashes on its 4th;
-     * 1, 3, 5, 7 to mp-coord-1, which then answers them all. The client sends the second batch
-     * once the first is answered: it can only go to mp-coord-1.
-     */
-    InteropProcess doomed = python.engine(endpoint, 0, "--die-after", "" + HELD);
-    InteropProcess survivor = python.engine(endpoint, 1, "--hold", "" + HELD);
-    assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
+    try (InteropPython python = InteropPython.in(dir)) {
+      Coordinator coordinator =
+          python.startCoordinator(
+              CoordinatorConfig.builder()
+                  .expectedEngines(2)
+                  .routing(RouterConfig.builder().policy(Policy.LOAD_BALANCED).build())
+                  .build());
+      String endpoint = coordinator.endpoint();
+      /*
+       * Neither engine answers during the first batch, so load-balanced routing alternates
+       * (ties go to rank 0): client ids 0, 2, 4, 6 to mp-coord-0, which crashes on its 4th;
+       * 1, 3, 5, 7 to mp-coord-1, which then answers them all. The client sends the second batch
+       * once the first is answered: it can only go to mp-coord-1.
+       */
+      InteropProcess doomed = python.engine(endpoint, 0, "--die-after", "" + HELD);
+      InteropProcess survivor = python.engine(endpoint, 1, "--hold", "" + HELD);
+      assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
 
-    InteropProcess client =
-        python.client("client", endpoint, "requests", "--batches", 2 * HELD + "," + SECOND_BATCH);
-    client.awaitExit(0, WAIT); // the client checked every FAILED record and exits 1 on a bad one
-    doomed.awaitExit(17, WAIT);
-    assertThat(coordinator.status().activeEngines()).isEqualTo(1);
-    assertThat(coordinator.status().inFlight()).isZero();
+      InteropProcess client =
+          python.client("client", endpoint, "requests", "--batches", 2 * HELD + "," + SECOND_BATCH);
+      client.awaitExit(0, WAIT); // the client checked every FAILED record and exits 1 on a bad one
+      doomed.awaitExit(17, WAIT);
+      assertThat(coordinator.status().activeEngines()).isEqualTo(1);
+      assertThat(coordinator.status().inFlight()).isZero();
 
-    Map<Long, InteropProcess.Event> replies =
-        client.events("reply").stream().collect(Collectors.toMap(e -> e.getLong("cid"), e -> e));
-    assertThat(replies.keySet())
-        .containsExactlyInAnyOrderElementsOf(
-            LongStream.range(0, 2 * HELD + SECOND_BATCH).boxed().toList());
-    List<Long> failedCids =
-        replies.values().stream()
-            .filter(e -> e.get("status").equals("FAILED"))
-            .map(e -> e.getLong("cid"))
-            .sorted()
-            .toList();
-    assertThat(failedCids).containsExactly(0L, 2L, 4L, 6L);
-    assertThat(doomed.events("dying")).hasSize(1);
-    assertThat(
-            replies.values().stream()
-                .filter(e -> e.get("status").equals("FAILED"))
-                .map(e -> e.getLong("rid")))
-        .as("FAILED records name the requests the crashed engine held")
-        .containsExactlyInAnyOrderElementsOf(
-            doomed.events("request").stream().map(e -> e.getLong("rid")).toList());
+      Map<Long, InteropProcess.Event> replies =
+          client.events("reply").stream().collect(Collectors.toMap(e -> e.getLong("cid"), e -> e));
+      assertThat(replies.keySet())
+          .containsExactlyInAnyOrderElementsOf(
+              LongStream.range(0, 2 * HELD + SECOND_BATCH).boxed().toList());
+      List<Long> failedCids =
+          replies.values().stream()
+              .filter(e -> e.get("status").equals("FAILED"))
+              .map(e -> e.getLong("cid"))
+              .sorted()
+              .toList();
+      assertThat(failedCids).containsExactly(0L, 2L, 4L, 6L);
+      assertThat(doomed.events("dying")).hasSize(1);
+      assertThat(
+              replies.values().stream()
+                  .filter(e -> e.get("status").equals("FAILED"))
+                  .map(e -> e.getLong("rid")))
+          .as("FAILED records name the requests the crashed engine held")
+          .containsExactlyInAnyOrderElementsOf(
+              doomed.events("request").stream().map(e -> e.getLong("rid")).toList());
 
-    Map<Long, String> served =
-        survivor.awaitEvents("reply", HELD + SECOND_BATCH, WAIT).stream()
-            .collect(Collectors.toMap(e -> e.getLong("rid"), e -> e.get("sha256")));
-    for (InteropProcess.Event reply : replies.values()) {
-      if (reply.get("status").equals("COMPLETED")) {
-        assertThat(reply.get("sha256")).isEqualTo(served.get(reply.getLong("rid")));
+      Map<Long, String> served =
+          survivor.awaitEvents("reply", HELD + SECOND_BATCH, WAIT).stream()
+              .collect(Collectors.toMap(e -> e.getLong("rid"), e -> e.get("sha256")));
+      for (InteropProcess.Event reply : replies.values()) {
+        if (reply.get("status").equals("COMPLETED")) {
+          assertThat(reply.get("sha256")).isEqualTo(served.get(reply.getLong("rid")));
+        }
       }
+      assertThat(survivor.events("reply")).hasSize(HELD + SECOND_BATCH);
     }
-    assertThat(survivor.events("reply")).hasSize(HELD + SECOND_BATCH);
   }
 }

@@ -2,6 +2,8 @@ package io.dpcoord.tests;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import io.dpcoord.server.Coordinator;
+import io.dpcoord.server.CoordinatorConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * Starts the Python peers of the interop tests: Megatron-like clients and engines written against
  * Debian's libzmq ({@code python3-zmq}) and {@code python3-msgpack}, an implementation of the wire
  * independent of ours. The scripts live in {@code src/test/resources/interop}. {@link #close()}
- * kills every process it started.
+ * kills every process it started, then closes the coordinator started through it.
  */
 final class InteropPython implements AutoCloseable {
   /** Debian's interpreter: the one that has the zmq and msgpack modules. */
@@ -35,6 +37,7 @@ final class InteropPython implements AutoCloseable {
 
   private final Path dir;
   private final List<InteropProcess> started = new ArrayList<>();
+  private Coordinator coordinator;
 
   private InteropPython(Path dir) {
     this.dir = dir;
@@ -124,11 +127,27 @@ final class InteropPython implements AutoCloseable {
     return p;
   }
 
-  /** Kills every process started here (those still running) and reads their last output. */
+  /** Starts the coordinator the peers talk to; {@link #close()} closes it after the processes. */
+  Coordinator startCoordinator(CoordinatorConfig config) throws IOException {
+    if (coordinator != null) {
+      throw new IllegalStateException("a coordinator is already started");
+    }
+    coordinator = Coordinator.start(config);
+    return coordinator;
+  }
+
+  /**
+   * Kills every process started here (those still running) and reads their last output, then closes
+   * the coordinator.
+   */
   @Override
   public void close() {
     started.forEach(InteropProcess::close);
     started.clear();
+    if (coordinator != null) {
+      coordinator.close();
+      coordinator = null;
+    }
   }
 
   /** The hex SHA-256 of {@code bytes}, as the scripts print digests. */

@@ -23,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,71 +45,62 @@ class InteropRoutingParityTest {
   private static final Pattern DECISION = Pattern.compile("\"id\":(\\d+),\"rank\":(\\d+)");
 
   @TempDir Path dir;
-  private InteropPython python;
-  private Coordinator coordinator;
-
-  @AfterEach
-  void tearDown() {
-    if (python != null) {
-      python.close();
-    }
-    if (coordinator != null) {
-      coordinator.close();
-    }
-  }
 
   @Test
   void enginesChosenOverTheWireAreMegatronsDecisions() throws Exception {
-    python = InteropPython.in(dir);
-    Path trace = python.copyResource("parity-trace.jsonl.gz");
-    Map<Long, Integer> megatron = fixtureDecisions("parity-decisions-longest_prefix.jsonl.gz");
-    coordinator =
-        Coordinator.start(
-            CoordinatorConfig.builder()
-                .expectedEngines(ARRIVAL.size())
-                .routing(
-                    RouterConfig.builder()
-                        .policy(Policy.LONGEST_PREFIX)
-                        .alpha(0.5)
-                        .maxRequests(16)
-                        .blockSize(16)
-                        .build())
-                .build());
+    try (InteropPython python = InteropPython.in(dir)) {
+      Path trace = python.copyResource("parity-trace.jsonl.gz");
+      Map<Long, Integer> megatron = fixtureDecisions("parity-decisions-longest_prefix.jsonl.gz");
+      Coordinator coordinator =
+          python.startCoordinator(
+              CoordinatorConfig.builder()
+                  .expectedEngines(ARRIVAL.size())
+                  .routing(
+                      RouterConfig.builder()
+                          .policy(Policy.LONGEST_PREFIX)
+                          .alpha(0.5)
+                          .maxRequests(16)
+                          .blockSize(16)
+                          .build())
+                  .build());
 
-    InteropProcess driver =
-        python.run(
-            "parity",
-            "parity.py",
-            List.of(
-                "--endpoint",
-                coordinator.endpoint(),
-                "--trace",
-                trace.toString(),
-                "--identities",
-                String.join(",", ARRIVAL)));
-    driver.awaitExit(0, Duration.ofSeconds(50));
+      InteropProcess driver =
+          python.run(
+              "parity",
+              "parity.py",
+              List.of(
+                  "--endpoint",
+                  coordinator.endpoint(),
+                  "--trace",
+                  trace.toString(),
+                  "--identities",
+                  String.join(",", ARRIVAL)));
+      driver.awaitExit(0, Duration.ofSeconds(50));
 
-    List<String> byRank = new ArrayList<>(ARRIVAL);
-    byRank.sort((x, y) -> Arrays.compareUnsigned(utf8(x), utf8(y)));
-    assertThat(byRank).containsExactly("mp-coord-10", "mp-coord-11", "mp-coord-2", "mp-coord-3");
+      List<String> byRank = new ArrayList<>(ARRIVAL);
+      byRank.sort((x, y) -> Arrays.compareUnsigned(utf8(x), utf8(y)));
+      assertThat(byRank).containsExactly("mp-coord-10", "mp-coord-11", "mp-coord-2", "mp-coord-3");
 
-    List<InteropProcess.Event> decisions = driver.events("decision");
-    assertThat(decisions).hasSize(megatron.size());
-    for (InteropProcess.Event d : decisions) {
-      long id = d.getLong("id");
-      int rank = byRank.indexOf(d.get("engine"));
-      Integer expected = megatron.get(id);
-      if (expected == null || expected != rank) {
-        fail(
-            "request %d went to %s (rank %d); Megatron chose rank %s. Decisions so far agreed"
-                + " on %d request(s).",
-            id, d.get("engine"), rank, expected, decisions.indexOf(d));
+      List<InteropProcess.Event> decisions = driver.events("decision");
+      assertThat(decisions).hasSize(megatron.size());
+      for (InteropProcess.Event d : decisions) {
+        long id = d.getLong("id");
+        int rank = byRank.indexOf(d.get("engine"));
+        Integer expected = megatron.get(id);
+        if (expected == null || expected != rank) {
+          fail(
+              "request %d went to %s (rank %d); Megatron chose rank %s. Decisions so far agreed"
+                  + " on %d request(s).",
+              id, d.get("engine"), rank, expected, decisions.indexOf(d));
+        }
       }
+      InteropProcess.Event done = driver.events("done").get(0);
+      assertThat(done.getLong("submits")).isEqualTo(megatron.size());
+      assertThat(done.getLong("failed"))
+          .as("requests pending on the engine that left")
+          .isPositive();
+      assertThat(coordinator.status().inFlight()).isZero();
     }
-    InteropProcess.Event done = driver.events("done").get(0);
-    assertThat(done.getLong("submits")).isEqualTo(megatron.size());
-    assertThat(done.getLong("failed")).as("requests pending on the engine that left").isPositive();
-    assertThat(coordinator.status().inFlight()).isZero();
   }
 
   private static Map<Long, Integer> fixtureDecisions(String resource) throws IOException {

@@ -100,14 +100,8 @@ class StartupWaitTest {
       e1.send(Pack.array(0)); // in order: rank 1 registers before rank 2
       c.awaitCount(Metric.COORDINATOR_UNKNOWN_SENDER_TOTAL, 3);
       TestEngine e2 = c.unregisteredEngine(TestEngine.identityOf(2)).register();
-      assertThat(c.status().awaitStarted(Await.DEADLINE)).isTrue();
-      TestClient client = c.client();
-      client.submit(0, "to rank 0");
-      client.submit(1, "to rank 1");
       // ranks [mp-coord-1, mp-coord-2]; were the leaver ranked, it would be rank 0
-      assertThat(e1.receiveSubmit().prompt().text()).isEqualTo("to rank 0");
-      assertThat(e2.receiveSubmit().prompt().text()).isEqualTo("to rank 1");
-      assertThat(c.status().activeEngines()).isEqualTo(2);
+      assertStartedWithRanks(c, e1, e2);
     }
   }
 
@@ -125,13 +119,7 @@ class StartupWaitTest {
 
       TestEngine e1 = c.engine(1);
       TestEngine e2 = c.engine(2);
-      assertThat(c.status().awaitStarted(Await.DEADLINE)).isTrue();
-      TestClient client = c.client();
-      client.submit(0, "to rank 0");
-      client.submit(1, "to rank 1");
-      assertThat(e1.receiveSubmit().prompt().text()).isEqualTo("to rank 0");
-      assertThat(e2.receiveSubmit().prompt().text()).isEqualTo("to rank 1");
-      assertThat(c.status().activeEngines()).isEqualTo(2);
+      assertStartedWithRanks(c, e1, e2);
     }
   }
 
@@ -149,5 +137,20 @@ class StartupWaitTest {
       engine.expectFrame(Pack.array(23, rid));
       engine.expectFrame(Pack.array(46));
     }
+  }
+
+  /**
+   * Waits for the start, then proves the ranks are exactly {@code [rank0, rank1]}: with both idle,
+   * load balancing sends request i to rank i.
+   */
+  private static void assertStartedWithRanks(TestCoordinator c, TestEngine rank0, TestEngine rank1)
+      throws InterruptedException {
+    assertThat(c.status().awaitStarted(Await.DEADLINE)).isTrue();
+    TestClient client = c.client();
+    client.submit(0, "to rank 0");
+    client.submit(1, "to rank 1");
+    assertThat(rank0.receiveSubmit().prompt().text()).isEqualTo("to rank 0");
+    assertThat(rank1.receiveSubmit().prompt().text()).isEqualTo("to rank 1");
+    assertThat(c.status().activeEngines()).isEqualTo(2);
   }
 }
