@@ -519,6 +519,7 @@ final class EventLoop {
     }
     if (!started) {
       startupEngines.add(from);
+      formerEngines.remove(from);
       LOG.info(
           "engine {} registered ({}/{})", from, startupEngines.size(), config.expectedEngines());
       if (startupEngines.size() == config.expectedEngines()) {
@@ -570,12 +571,7 @@ final class EventLoop {
    * identity ever arrived after that identity's next registration).
    */
   private void peerGone(Peer from) {
-    Integer engine = engines.get(from);
-    if (engine != null) {
-      removeEngine(from, "disconnected");
-      return;
-    }
-    if (startupEngines.contains(from)) {
+    if (engines.containsKey(from) || startupEngines.contains(from)) {
       removeEngine(from, "disconnected");
       return;
     }
@@ -624,8 +620,7 @@ final class EventLoop {
       }
     }
     for (PendingRequest request : lost) {
-      requests.remove(request.requestId);
-      forgetClientId(request);
+      unpend(request);
       fail(request, reason);
     }
   }
