@@ -2,6 +2,7 @@ package io.dpcoord.cli;
 
 import ch.qos.logback.classic.Level;
 import com.codahale.metrics.MetricRegistry;
+import io.dpcoord.metrics.ConsoleReporting;
 import io.dpcoord.metrics.DropwizardMetrics;
 import io.dpcoord.metrics.JmxPublication;
 import io.dpcoord.metrics.RemoteJmx;
@@ -80,6 +81,16 @@ final class ServeCommand implements Callable<Integer> {
   String name;
 
   @Option(
+      names = "--report-every",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description =
+          "Print every metric to stderr this often (e.g. 60s), for operators without a JMX"
+              + " console; 0 turns it off (default: ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  Duration reportEvery;
+
+  @Option(
       names = "--schedule-out",
       paramLabel = "FILE",
       description = "Write every routing decision to FILE as JSON (Megatron's schedule output).")
@@ -125,6 +136,8 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw usage("--name " + name + ": " + e.getMessage());
     }
+    ConsoleReporting reports =
+        reportEvery.isZero() ? null : ConsoleReporting.start(metrics, reportEvery, System.err);
     try (RemoteJmx remote = startRemoteJmx();
         Coordinator coordinator = startCoordinator(config.metrics(metrics).build())) {
       Signals.onTerminate(coordinator::shutdown);
@@ -138,6 +151,9 @@ final class ServeCommand implements Callable<Integer> {
         // the loop stops on SHUTDOWN, SIGTERM or Ctrl-C
       }
     } finally {
+      if (reports != null) {
+        reports.close(); // prints a last report
+      }
       jmx.close();
     }
     return 0;

@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,6 +96,29 @@ class ServeProcessTest {
   }
 
   @Test
+  void reportEveryPrintsTheMetricsToStderrUntilSigterm() throws Exception {
+    Path err = Files.createTempFile(temp, "err", ".txt");
+    Process serve =
+        new ProcessBuilder(launcher("serve", "--report-every", "200ms", "--log-level", "warn"))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(err.toFile())
+            .start();
+    try {
+      Await.until(
+          "a metrics report on stderr",
+          () -> read(err).contains("coordinator_requests_submitted_total"),
+          () -> read(err));
+      serve.destroy(); // SIGTERM
+      assertThat(serve.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS)).isTrue();
+      assertThat(serve.exitValue()).isZero();
+      assertThat(Files.readString(err))
+          .contains("routing_cache_hit_total", "coordinator_routing_latency_seconds");
+    } finally {
+      serve.destroyForcibly();
+    }
+  }
+
+  @Test
   void aPortAlreadyInUseExitsTwoWithOneLine() throws Exception {
     try (ZMQ.Context context = ZMQ.context(1)) {
       ZMQ.Socket holder = context.socket(SocketType.ROUTER);
@@ -133,6 +157,14 @@ class ServeProcessTest {
     assertThat(r.stdout).isEmpty();
     assertThat(r.stderr).hasSize(1);
     assertThat(r.stderr.get(0)).contains(flag.get(1));
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** How a process ended: its status and its output lines. */

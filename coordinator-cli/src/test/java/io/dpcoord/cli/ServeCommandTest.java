@@ -1,0 +1,69 @@
+package io.dpcoord.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@code serve}'s usage: every refusal happens before anything binds, in one line, status 2. */
+@Timeout(30)
+class ServeCommandTest {
+
+  @Test
+  void helpListsEveryFlag() {
+    CliRun r = CliRun.of("serve", "--help");
+    assertThat(r.status()).isZero();
+    assertThat(r.out())
+        .contains(
+            "--bind",
+            "--port",
+            "--engines",
+            "--policy",
+            "--alpha",
+            "--max-requests",
+            "--block-size",
+            "prefix-caching",
+            "--ttl",
+            "--index-capacity",
+            "--jmx-port",
+            "--name",
+            "--report-every",
+            "--schedule-out",
+            "--log-level");
+  }
+
+  static Stream<Arguments> refusals() {
+    return Stream.of(
+        Arguments.of(new String[] {"--alpha", "2"}, "alpha"),
+        Arguments.of(new String[] {"--max-requests", "0"}, "0"),
+        Arguments.of(new String[] {"--block-size", "-16"}, "-16"),
+        Arguments.of(new String[] {"--ttl", "5 minutes"}, "5 minutes"),
+        Arguments.of(new String[] {"--report-every", "often"}, "often"),
+        Arguments.of(new String[] {"--log-level", "loud"}, "loud"),
+        Arguments.of(new String[] {"--jmx-port", "70000"}, "70000"),
+        Arguments.of(new String[] {"--name", "two words"}, "two words"),
+        Arguments.of(new String[] {"--index-capacity", "0"}, "0"),
+        Arguments.of(
+            new String[] {"--no-prefix-caching", "--policy", "longest_prefix"},
+            "--no-prefix-caching contradicts --policy longest_prefix"),
+        Arguments.of(
+            new String[] {"--policy", "load_balanced", "--alpha", "0.3"},
+            "--alpha has no effect with --policy load_balanced"),
+        Arguments.of(new String[] {"--frobnicate"}, "--frobnicate"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("refusals")
+  void badUsageIsOneLineWithStatusTwo(String[] flags, String named) {
+    String[] args = Stream.concat(Stream.of("serve"), Stream.of(flags)).toArray(String[]::new);
+    CliRun r = CliRun.of(args);
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.errLines()).hasSize(1);
+    assertThat(r.errLines().get(0)).startsWith("coordinator serve: ").contains(named);
+  }
+}
