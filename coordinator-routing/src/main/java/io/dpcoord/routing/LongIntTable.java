@@ -42,6 +42,11 @@ final class LongIntTable {
     }
   }
 
+  /** Reads {@code key}'s home cell and returns its value word, to bring it into the cache. */
+  long touch(long key) {
+    return cells[2 * home(key) + 1];
+  }
+
   /** Maps {@code key}, which must be absent, to {@code value} (non-negative). */
   void insert(long key, int value) {
     if ((size + 1) * 2 > length()) {

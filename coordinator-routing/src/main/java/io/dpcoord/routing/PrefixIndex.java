@@ -29,6 +29,24 @@ final class PrefixIndex {
    *    O(1) but measured no faster on RoutingDecisionBenchmark, and at 1M hashes it needs about
    *    64 MB of its own.)
    *
+   * Cache misses. At a million hashes every table is tens of megabytes, so what costs is the
+   * number of cache lines a write touches that are not already close, and whether those misses
+   * come one at a time or together.
+   *
+   *  - Successor hint. Entry slots are handed out in eviction order, so the hashes of one request
+   *    sit in consecutive slots, and the LRU list links each to the one assigned after it. When a
+   *    write moves an entry to the tail, the entry that used to follow it is kept as a guess for
+   *    the next write; a commit of a request seen before then finds every entry after the first
+   *    without touching the hash table: one compare against the guessed entry's hash (and its
+   *    owner list, which is empty only in a free slot) replaces a lookup in a table far bigger
+   *    than any cache. A wrong guess costs that compare and falls back to the lookup.
+   *
+   *  - Eviction warm-up. The hashes to evict next are known (the head of the LRU list), but each
+   *    removal needs its hash-table cell, one miss per new hash. Every WARM evictions, one loop
+   *    reads the cells of the next WARM heads' hashes; the loads are independent, so the misses
+   *    overlap, and the removals that follow find their cells in the cache. `warm` does the same
+   *    for the router's deepest-first lookups of a request's hashes that are not tracked.
+   *
    * Staleness is not the index's business: the router's predicate says whether a node is stale
    * (engine gone, older than the epoch, past its TTL). Every walk of an owner list drops the
    * stale nodes it meets (a read deletes an entry left with none); eviction frees whatever an
@@ -43,6 +61,7 @@ final class PrefixIndex {
 
   private static final int NONE = -1;
   private static final int MIN_LENGTH = 16;
+  private static final int WARM = 16;
 
   // entry fields, ENTRY longs apart
   private static final int ENTRY = 4;
@@ -71,6 +90,13 @@ final class PrefixIndex {
   private long[] nodes;
   private int freeNode = NONE;
   private int nodesTouched;
+
+  // the entry assigned after the last assigned one, the previous time round (see assign)
+  private int successor = NONE;
+
+  // evictions left before warmHeads runs again, and the sum of its loads (so they stay)
+  private int warmed;
+  private long touched;
 
   private long evicted;
   private long purged;
@@ -119,6 +145,18 @@ final class PrefixIndex {
   /** Whether an owner walk since {@link #resetStaleSeen()} dropped a stale node. */
   boolean staleSeen() {
     return staleSeen;
+  }
+
+  /**
+   * Reads the hash-table cells of {@code hashes[from..to)} in one loop of independent loads, so
+   * that the cache misses of the lookups that follow overlap instead of coming one at a time.
+   */
+  void warm(long[] hashes, int from, int to) {
+    long sum = 0;
+    for (int i = from; i < to; i++) {
+      sum += this.hashes.touch(hashes[i]);
+    }
+    touched = sum;
   }
 
   /** The entry slot of {@code hash}, or -1 if it is not tracked. */
@@ -172,10 +210,17 @@ final class PrefixIndex {
    * index evicts the least recently assigned one.
    */
   void assign(long hash, int engine, long stamp, long nanos) {
-    int entry = hashes.get(hash);
+    int entry = successor;
+    if (entry == NONE
+        || entries[entry * ENTRY + HASH] != hash
+        || entries[entry * ENTRY + HEAD] == NONE) {
+      entry = hashes.get(hash);
+    }
+    successor = NONE;
     if (entry == NONE) {
       entry = newEntry(hash);
     } else if (entry != lruTail) {
+      successor = field(entries, entry * ENTRY + NEXT);
       unlinkLru(entry);
       linkLruTail(entry);
     }
@@ -264,6 +309,10 @@ final class PrefixIndex {
 
   /** Frees the least recently assigned entry and its owners; returns its slot for reuse. */
   private int evictHead() {
+    if (warmed == 0) {
+      warmHeads();
+    }
+    warmed--;
     int entry = lruHead;
     hashes.remove(entries[entry * ENTRY + HASH]);
     unlinkLru(entry);
@@ -275,6 +324,21 @@ final class PrefixIndex {
     }
     evicted++;
     return entry;
+  }
+
+  /**
+   * Reads the hash-table cells of the next WARM entries in line for eviction, in one loop of
+   * independent loads, so that their cache misses overlap instead of coming one per eviction.
+   */
+  private void warmHeads() {
+    long sum = 0;
+    int e = lruHead;
+    for (int i = 0; i < WARM && e != NONE; i++) {
+      sum += hashes.touch(entries[e * ENTRY + HASH]);
+      e = field(entries, e * ENTRY + NEXT);
+    }
+    touched = sum;
+    warmed = WARM;
   }
 
   private void linkLruTail(int entry) {
