@@ -61,7 +61,9 @@ final class PrefixIndex {
 
   private static final int NONE = -1;
   private static final int MIN_LENGTH = 16;
-  private static final int WARM = 16;
+
+  /** Cache lines fetched together by the warm-ups (see the design notes). */
+  static final int WARM = 16;
 
   // entry fields, ENTRY longs apart
   private static final int ENTRY = 4;

@@ -53,8 +53,6 @@ public final class Router {
    * into one reused Decision; the index allocates only while it grows to its working size.
    */
 
-  private static final int WARM = 16;
-
   private final Policy policy;
   private final double alpha;
   private final double oneMinusAlpha;
@@ -265,7 +263,7 @@ public final class Router {
     for (int i = n - 1; i >= 0 && owners == 0; i--) {
       if (i < warmFrom) {
         // the deeper hashes were not tracked: fetch the next WARM cells together
-        warmFrom = Math.max(0, i + 1 - WARM);
+        warmFrom = Math.max(0, i + 1 - PrefixIndex.WARM);
         index.warm(hashes, warmFrom, i + 1);
       }
       int entry = index.lookup(hashes[i]);
