@@ -78,13 +78,13 @@ final class RoutingOptions {
   RouterConfig toConfig() {
     var parsed = mixee.commandLine().getParseResult();
     boolean policyGiven = parsed.hasMatchedOption("--policy");
-    if (!prefixCaching && policyGiven && policy != Policy.LOAD_BALANCED) {
+    if (!prefixCaching && policyGiven && policy.usesPrefix()) {
       throw usage(
           "--no-prefix-caching contradicts --policy "
               + policy.cliName()
               + " (prefix routing needs prefix caching)");
     }
-    if (policy == Policy.LOAD_BALANCED && parsed.hasMatchedOption("--alpha")) {
+    if (!policy.usesPrefix() && parsed.hasMatchedOption("--alpha")) {
       throw usage("--alpha has no effect with --policy load_balanced");
     }
     try {

@@ -136,11 +136,13 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw usage("--name " + name + ": " + e.getMessage());
     }
-    ConsoleReporting reports =
-        reportEvery.isZero() ? null : ConsoleReporting.start(metrics, reportEvery, System.err);
+    ConsoleReporting reports = null;
     try (RemoteJmx remote = startRemoteJmx();
         Coordinator coordinator = startCoordinator(config.metrics(metrics).build())) {
       Signals.onTerminate(coordinator::shutdown);
+      // after the handler: whoever sees a report may send SIGTERM and expect a clean stop
+      reports =
+          reportEvery.isZero() ? null : ConsoleReporting.start(metrics, reportEvery, System.err);
       out.println(coordinator.endpoint());
       out.flush();
       if (remote != null) {

@@ -6,6 +6,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HexFormat;
 import org.msgpack.core.MessagePacker;
 
 /**
@@ -295,9 +296,7 @@ public final class RawValue {
   public String toString() {
     StringBuilder sb = new StringBuilder("RawValue[");
     int shown = Math.min(length, 64);
-    for (int i = 0; i < shown; i++) {
-      sb.append(String.format("%02x", bytes[offset + i] & 0xff));
-    }
+    HexFormat.of().formatHex(sb, bytes, offset, offset + shown);
     if (shown < length) {
       sb.append("... (").append(length).append(" bytes)");
     }

@@ -16,7 +16,8 @@ import java.util.Arrays;
  * 1}, a value in {@code [1, 2^63 - 1]}. A partial tail block produces no hash. Because the digests
  * chain, equal hashes at depth {@code i} mean equal prompts up to the end of block {@code i}.
  *
- * <p>Not thread-safe: an instance reuses its digest and buffers, so give each thread its own.
+ * <p>Not thread-safe: an instance reuses its digest and buffers (the hash output among them), so
+ * give each thread its own.
  */
 public final class BlockHasher {
   private static final VarHandle LONG_LE =
@@ -27,6 +28,7 @@ public final class BlockHasher {
   private final MessageDigest sha256;
   /* digest_{i-1} then block i's tokens: one update per block, and the digest lands in place. */
   private final byte[] message;
+  private long[] hashes = new long[64];
 
   /**
    * Creates a hasher for blocks of {@code blockSizeTokens} tokens.
@@ -54,28 +56,23 @@ public final class BlockHasher {
   }
 
   /**
-   * Writes one hash per complete block of {@code tokens[0..length)} into {@code out} and returns
-   * how many it wrote ({@code length / blockSize}).
+   * Hashes the first {@code blocks} complete blocks of {@code tokens} into {@link #hashes()} and
+   * returns {@code blocks}.
    *
-   * @throws IllegalArgumentException if {@code length} is outside the array or {@code out} has
-   *     fewer than {@code length / blockSize} places
+   * @throws IllegalArgumentException if {@code tokens} holds fewer than {@code blocks} complete
+   *     blocks
    */
-  public int hash(long[] tokens, int length, long[] out) {
-    if (tokens == null || length < 0 || length > tokens.length) {
+  public int hash(long[] tokens, int blocks) {
+    if (tokens == null || blocks < 0 || blocks > tokens.length / blockSize) {
       throw new IllegalArgumentException(
-          "token length "
-              + length
-              + " is outside the token array of "
+          blocks
+              + " blocks of "
+              + blockSize
+              + " tokens do not fit in the token array of "
               + (tokens == null ? "null" : tokens.length));
     }
-    int blocks = length / blockSize;
-    if (out == null || out.length < blocks) {
-      throw new IllegalArgumentException(
-          "hash output holds "
-              + (out == null ? 0 : out.length)
-              + " values but "
-              + blocks
-              + " blocks need hashing");
+    if (hashes.length < blocks) {
+      hashes = new long[Math.max(blocks, hashes.length * 2)];
     }
     Arrays.fill(message, 0, DIGEST_BYTES, (byte) 0);
     int t = 0;
@@ -91,18 +88,16 @@ public final class BlockHasher {
         throw new IllegalStateException(e);
       }
       long raw = (long) LONG_LE.get(message, 0);
-      out[b] = Long.remainderUnsigned(raw, Long.MAX_VALUE) + 1;
+      hashes[b] = Long.remainderUnsigned(raw, Long.MAX_VALUE) + 1;
     }
     return blocks;
   }
 
-  /** Returns the hashes of every complete block of {@code tokens} in a new array. */
-  public long[] hashes(long[] tokens) {
-    if (tokens == null) {
-      throw new IllegalArgumentException("tokens are null");
-    }
-    long[] out = new long[tokens.length / blockSize];
-    hash(tokens, tokens.length, out);
-    return out;
+  /**
+   * The hashes written by the last {@link #hash} call, in {@code [0, blocks)}: the hasher's own
+   * array, which grows as needed and is overwritten by the next call.
+   */
+  public long[] hashes() {
+    return hashes;
   }
 }

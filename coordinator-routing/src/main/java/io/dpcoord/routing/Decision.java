@@ -4,31 +4,31 @@ package io.dpcoord.routing;
  * The outcome of one routing decision: the chosen engine and what the prefix index said about it.
  *
  * <p>{@link Router#route} returns one instance that it reuses for every call, so a decision is
- * valid until the router's next {@code route}; {@link #copy()} takes a snapshot that stays.
+ * valid until the router's next {@code route}; a caller that needs it longer copies what it needs.
  */
 public final class Decision {
   private int engine;
   private int rank;
+  private int hashesUsed;
   private int matchDepth;
   private double matchFraction;
   private boolean staleFound;
-  private boolean prefixApplied;
 
   Decision() {}
 
   void set(
       int engine,
       int rank,
+      int hashesUsed,
       int matchDepth,
       double matchFraction,
-      boolean staleFound,
-      boolean prefixApplied) {
+      boolean staleFound) {
     this.engine = engine;
     this.rank = rank;
+    this.hashesUsed = hashesUsed;
     this.matchDepth = matchDepth;
     this.matchFraction = matchFraction;
     this.staleFound = staleFound;
-    this.prefixApplied = prefixApplied;
   }
 
   /** The chosen engine's id. */
@@ -39,6 +39,14 @@ public final class Decision {
   /** The chosen engine's rank index when the decision was made. */
   public int rank() {
     return rank;
+  }
+
+  /**
+   * How many of the request's leading block hashes the decision was made on (and the commit
+   * assigns): what the policy uses of them, 0 when the decision went by load only.
+   */
+  public int hashesUsed() {
+    return hashesUsed;
   }
 
   /** How many leading blocks of the request the chosen engine holds (fresh), 0 if none. */
@@ -53,7 +61,7 @@ public final class Decision {
 
   /** Whether prefix routing applied and the chosen engine had a fresh match. */
   public boolean hit() {
-    return prefixApplied && matchDepth > 0;
+    return matchDepth > 0;
   }
 
   /** Whether the decision met (and purged) stale index entries. */
@@ -63,13 +71,13 @@ public final class Decision {
 
   /** Whether prefix routing applied; false when the decision went by load only. */
   public boolean prefixApplied() {
-    return prefixApplied;
+    return hashesUsed > 0;
   }
 
   /** Returns an independent snapshot of this decision. */
-  public Decision copy() {
+  Decision copy() {
     Decision d = new Decision();
-    d.set(engine, rank, matchDepth, matchFraction, staleFound, prefixApplied);
+    d.set(engine, rank, hashesUsed, matchDepth, matchFraction, staleFound);
     return d;
   }
 
@@ -81,12 +89,12 @@ public final class Decision {
         + rank
         + ", matchDepth="
         + matchDepth
+        + ", hashesUsed="
+        + hashesUsed
         + ", hit="
         + hit()
         + ", staleFound="
         + staleFound
-        + ", prefixApplied="
-        + prefixApplied
         + "}";
   }
 }

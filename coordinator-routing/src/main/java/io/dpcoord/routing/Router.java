@@ -1,6 +1,7 @@
 package io.dpcoord.routing;
 
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.function.LongSupplier;
 
@@ -10,7 +11,9 @@ import java.util.function.LongSupplier;
  * <p>Single-threaded, like the event loop that owns it. The loop calls {@link #route} to choose an
  * engine, sends the request, and calls {@link #commit} once the send succeeded; a terminal reply
  * calls {@link #complete}. Engines get ids that are never reused: an id names one incarnation of an
- * engine, so a restarted engine gets a new id and everything written for the old one is stale.
+ * engine, so a restarted engine gets a new id ({@link #replace}) and everything written for the old
+ * one is stale. Which peer an id stands for is the caller's business: the router knows ids and
+ * ranks, not identities.
  */
 public final class Router {
   /*
@@ -22,7 +25,7 @@ public final class Router {
    *   load only (LOAD_BALANCED, prefix caching off, no complete block, multimodal): the active
    *   engine with the fewest pending requests, ties to the lowest rank index.
    *
-   *   prefix routing: n = hashes used (1 for FIRST_PREFIX_BLOCK). Scan i = n-1 .. 0 for the first
+   *   prefix routing: n = Policy.hashesUsed (1 for FIRST_PREFIX_BLOCK). Scan i = n-1 .. 0 for the first
    *   hash with a fresh owner; its owners get match = (i + 1.0) / n and recency = their stamp,
    *   every other engine 0. score = alpha * match + (1.0 - alpha) * (max(0, maxRequests -
    *   pending) / (double) maxRequests), in double and in exactly that order, so that equal scores
@@ -33,7 +36,7 @@ public final class Router {
    *
    * Ranks. order[0..active) lists the active engine ids by rank index. Start-up engines are sorted
    * as unsigned bytes, later ones appended, a removed one closes the gap (the ones above move
-   * down by one, keeping their order), a re-registered one keeps its place under a new id. Only
+   * down by one, keeping their order), a replaced (restarted) one keeps its place under a new id. Only
    * relative order matters to the rule, which this keeps exactly as the reference renumbers.
    *
    * Staleness (extension). An owner node is stale when its engine id is inactive (removed, or
@@ -61,12 +64,10 @@ public final class Router {
   private final long ttlNanos;
   private final LongSupplier clock;
   private final PrefixIndex index;
-  private final IdentityTable identities = new IdentityTable();
   private final Decision decision = new Decision();
 
   // per engine id
   private int engines;
-  private byte[][] identity = new byte[8][];
   private int[] pending = new int[8];
   private boolean[] active = new boolean[8];
   private int[] rankOfEngine = new int[8];
@@ -126,34 +127,35 @@ public final class Router {
     for (int i = 1; i < sorted.length; i++) {
       if (Arrays.equals(initial.get(sorted[i - 1]), initial.get(sorted[i]))) {
         throw new IllegalArgumentException(
-            "identity " + describe(initial.get(sorted[i])) + " is listed twice");
+            "identity 0x" + HexFormat.of().formatHex(initial.get(sorted[i])) + " is listed twice");
       }
     }
     int[] ids = new int[sorted.length];
     for (Integer argIndex : sorted) {
-      ids[argIndex] = append(initial.get(argIndex).clone());
+      ids[argIndex] = append();
     }
     return ids;
   }
 
+  /** Registers an engine that arrives after start-up: a new id, ranked last, cold. */
+  public int register() {
+    return append();
+  }
+
   /**
-   * Registers an engine that arrives after start-up and returns its new engine id.
+   * Replaces an engine that restarted: the new id takes the old one's rank position with a pending
+   * count of 0, and the old id's index entries become stale.
    *
-   * <p>A new identity is appended last. An identity that is registered now is a restart: the new id
-   * takes the old one's rank position with a pending count of 0, and the old id's index entries
-   * become stale. An identity that was removed comes back appended last, cold.
+   * @throws IllegalArgumentException if {@code engineId} is not active
    */
-  public int register(byte[] engineIdentity) {
-    if (engineIdentity == null) {
-      throw new IllegalArgumentException("identity is null");
+  public int replace(int engineId) {
+    if (!isActive(engineId)) {
+      throw new IllegalArgumentException(
+          "engine " + engineId + " is not active; cannot replace it");
     }
-    int old = identities.get(engineIdentity);
-    if (old < 0 || !active[old]) {
-      return append(engineIdentity.clone());
-    }
-    int rank = rankOfEngine[old];
-    deactivate(old);
-    int id = newEngine(engineIdentity.clone());
+    int rank = rankOfEngine[engineId];
+    deactivate(engineId);
+    int id = newEngine();
     order[rank] = id;
     rankOfEngine[id] = rank;
     active[id] = true;
@@ -180,27 +182,8 @@ public final class Router {
     return true;
   }
 
-  /** The engine id registered under {@code engineIdentity}, or -1 if none is. */
-  public int engineOf(byte[] engineIdentity) {
-    if (engineIdentity == null) {
-      return -1;
-    }
-    int id = identities.get(engineIdentity);
-    return id >= 0 && active[id] ? id : -1;
-  }
-
-  /**
-   * The identity an engine registered with (the router's own copy: do not modify it).
-   *
-   * @throws IllegalArgumentException if no engine ever had this id
-   */
-  public byte[] identityOf(int engineId) {
-    checkIssued(engineId);
-    return identity[engineId];
-  }
-
   /** Whether {@code engineId} is registered and not removed or replaced. */
-  public boolean isActive(int engineId) {
+  boolean isActive(int engineId) {
     return engineId >= 0 && engineId < engines && active[engineId];
   }
 
@@ -219,16 +202,11 @@ public final class Router {
     return Arrays.copyOf(order, activeCount);
   }
 
-  /** The router's policy. */
-  public Policy policy() {
-    return policy;
-  }
-
   /**
    * Chooses an engine for a request; does not change any state except dropping stale entries.
    *
-   * @param hashes the request's block hashes in {@code hashes[0..count)}, all of them (the router
-   *     truncates for FIRST_PREFIX_BLOCK); may be null when {@code count} is 0
+   * @param hashes the request's leading block hashes in {@code hashes[0..count)}; the router uses
+   *     as many as {@link Policy#hashesUsed} says; may be null when {@code count} is 0
    * @param prefixEligible false forces routing by load (multimodal data, a request with its own KV
    *     cache)
    * @return the decision, owned by the router and valid until the next call
@@ -239,17 +217,18 @@ public final class Router {
     if (activeCount == 0) {
       throw new IllegalStateException("no engine is registered to route to");
     }
-    if (!prefixEligible || !prefixCaching || policy == Policy.LOAD_BALANCED || count == 0) {
+    int used = prefixEligible && prefixCaching ? policy.hashesUsed(count) : 0;
+    if (used == 0) {
       int best = 0;
       for (int r = 1; r < activeCount; r++) {
         if (pending[order[r]] < pending[order[best]]) {
           best = r;
         }
       }
-      decision.set(order[best], best, 0, 0.0, false, false);
+      decision.set(order[best], best, 0, 0, 0.0, false);
       return decision;
     }
-    return routeByPrefix(hashes, policy == Policy.FIRST_PREFIX_BLOCK ? 1 : count);
+    return routeByPrefix(hashes, used);
   }
 
   private Decision routeByPrefix(long[] hashes, int n) {
@@ -297,14 +276,14 @@ public final class Router {
       recency[r] = 0;
     }
     int matchDepth = bestOwned ? depth + 1 : 0;
-    decision.set(order[best], best, matchDepth, bestOwned ? match : 0.0, index.staleSeen(), true);
+    decision.set(order[best], best, n, matchDepth, bestOwned ? match : 0.0, index.staleSeen());
     return decision;
   }
 
   /**
    * Records that the request was sent to {@code decision.engine()}: its pending count and the
-   * assignment counter go up by one, and when prefix routing applied every hash it used now names
-   * that engine with the new counter value.
+   * assignment counter go up by one, and every hash the decision used ({@link
+   * Decision#hashesUsed()}) now names that engine with the new counter value.
    *
    * @param hashes the same hashes the decision was made with
    * @throws IllegalStateException if the engine was removed since the decision
@@ -320,8 +299,12 @@ public final class Router {
     }
     pending[e]++;
     counter++;
-    if (d.prefixApplied()) {
-      int n = policy == Policy.FIRST_PREFIX_BLOCK ? Math.min(1, count) : count;
+    int n = d.hashesUsed();
+    if (n > count) {
+      throw new IllegalArgumentException(
+          "the decision used " + n + " hashes but only " + count + " are given");
+    }
+    if (n > 0) {
       if (ttlNanos > 0) {
         now = clock.getAsLong();
       }
@@ -346,6 +329,11 @@ public final class Router {
     epochStamp = counter;
   }
 
+  /** The router's policy. */
+  Policy policy() {
+    return policy;
+  }
+
   /** The engine's pending requests; 0 for an engine that is not active. */
   public int pending(int engineId) {
     return isActive(engineId) ? pending[engineId] : 0;
@@ -362,7 +350,7 @@ public final class Router {
   }
 
   /** Stale owner entries dropped so far (engine gone, older than the epoch or the TTL). */
-  public long stalePurgedTotal() {
+  long stalePurgedTotal() {
     return index.purged();
   }
 
@@ -379,8 +367,8 @@ public final class Router {
         || (ttlNanos > 0 && now - writtenNanos > ttlNanos);
   }
 
-  private int append(byte[] engineIdentity) {
-    int id = newEngine(engineIdentity);
+  private int append() {
+    int id = newEngine();
     order[activeCount] = id;
     rankOfEngine[id] = activeCount;
     activeCount++;
@@ -388,10 +376,9 @@ public final class Router {
     return id;
   }
 
-  private int newEngine(byte[] engineIdentity) {
-    if (engines == identity.length) {
+  private int newEngine() {
+    if (engines == pending.length) {
       int grown = engines * 2;
-      identity = Arrays.copyOf(identity, grown);
       pending = Arrays.copyOf(pending, grown);
       active = Arrays.copyOf(active, grown);
       rankOfEngine = Arrays.copyOf(rankOfEngine, grown);
@@ -401,22 +388,13 @@ public final class Router {
       ownerEngines = Arrays.copyOf(ownerEngines, grown);
       ownerStamps = Arrays.copyOf(ownerStamps, grown);
     }
-    int id = engines++;
-    identity[id] = engineIdentity;
-    identities.put(engineIdentity, id);
-    return id;
+    return engines++;
   }
 
   private void deactivate(int engineId) {
     active[engineId] = false;
     rankOfEngine[engineId] = -1;
     pending[engineId] = 0;
-  }
-
-  private void checkIssued(int engineId) {
-    if (engineId < 0 || engineId >= engines) {
-      throw new IllegalArgumentException("no engine ever had id " + engineId);
-    }
   }
 
   private static void checkHashes(long[] hashes, int count) {
@@ -427,13 +405,5 @@ public final class Router {
               + " is outside the hash array of "
               + (hashes == null ? "null" : hashes.length));
     }
-  }
-
-  private static String describe(byte[] engineIdentity) {
-    StringBuilder sb = new StringBuilder("0x");
-    for (byte b : engineIdentity) {
-      sb.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-    }
-    return sb.toString();
   }
 }

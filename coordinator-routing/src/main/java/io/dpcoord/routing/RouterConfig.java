@@ -76,6 +76,19 @@ public final class RouterConfig {
     return prefixCaching;
   }
 
+  /**
+   * How many leading blocks of a prompt of {@code tokens} tokens need hashing for routing: the
+   * complete blocks the policy uses, none when prefix caching is off.
+   */
+  public int blocksToHash(int tokens) {
+    return prefixCaching ? policy.hashesUsed(tokens / blockSize) : 0;
+  }
+
+  /** Whether any prompt is routed by its prefix: prefix caching is on and the policy uses it. */
+  public boolean routesByPrefix() {
+    return prefixCaching && policy.usesPrefix();
+  }
+
   /** How long an index entry stays fresh, in nanoseconds; 0 means forever. */
   public long ttlNanos() {
     return ttlNanos;

@@ -55,16 +55,16 @@ class BlockHasherTest {
     assertThat(vectors).hasSizeGreaterThanOrEqualTo(20);
     for (Vector v : vectors) {
       BlockHasher hasher = new BlockHasher(v.blockSize());
-      assertThat(hasher.hashes(v.tokens())).as(v.name()).containsExactly(v.hashes());
+      assertThat(hashesOf(hasher, v.tokens())).as(v.name()).containsExactly(v.hashes());
       // and again, to prove the reused buffers start clean
-      assertThat(hasher.hashes(v.tokens())).as(v.name()).containsExactly(v.hashes());
+      assertThat(hashesOf(hasher, v.tokens())).as(v.name()).containsExactly(v.hashes());
     }
   }
 
   @Test
   void hashesAreInThePositiveInt64Range() throws IOException {
     for (Vector v : vectors()) {
-      for (long h : new BlockHasher(v.blockSize()).hashes(v.tokens())) {
+      for (long h : hashesOf(new BlockHasher(v.blockSize()), v.tokens())) {
         assertThat(h).isBetween(1L, Long.MAX_VALUE);
       }
     }
@@ -75,17 +75,18 @@ class BlockHasherTest {
     BlockHasher hasher = new BlockHasher(4);
     long[] eleven = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
 
-    assertThat(hasher.hashes(Arrays.copyOf(eleven, 3))).isEmpty();
-    assertThat(hasher.hashes(eleven)).hasSize(2);
-    assertThat(hasher.hashes(eleven)).containsExactly(hasher.hashes(Arrays.copyOf(eleven, 8)));
+    assertThat(hashesOf(hasher, Arrays.copyOf(eleven, 3))).isEmpty();
+    assertThat(hashesOf(hasher, eleven)).hasSize(2);
+    assertThat(hashesOf(hasher, eleven))
+        .containsExactly(hashesOf(hasher, Arrays.copyOf(eleven, 8)));
   }
 
   @Test
   void hashesChainOnEveryEarlierToken() {
     BlockHasher hasher = new BlockHasher(4);
-    long[] a = hasher.hashes(new long[] {1, 2, 3, 4, 5, 6, 7, 8});
-    long[] b = hasher.hashes(new long[] {9, 8, 7, 6, 5, 6, 7, 8});
-    long[] c = hasher.hashes(new long[] {1, 2, 3, 4, 5, 6, 7, 9});
+    long[] a = hashesOf(hasher, new long[] {1, 2, 3, 4, 5, 6, 7, 8});
+    long[] b = hashesOf(hasher, new long[] {9, 8, 7, 6, 5, 6, 7, 8});
+    long[] c = hashesOf(hasher, new long[] {1, 2, 3, 4, 5, 6, 7, 9});
 
     assertThat(a[0]).isNotEqualTo(b[0]);
     assertThat(a[1]).as("same second block, different first").isNotEqualTo(b[1]);
@@ -94,13 +95,16 @@ class BlockHasherTest {
   }
 
   @Test
-  void hashIntoACallerArrayHonoursTheLength() {
+  void hashesOnlyTheBlocksAskedForIntoItsOwnGrowingArray() {
     BlockHasher hasher = new BlockHasher(2);
     long[] tokens = {1, 2, 3, 4, 5, 6};
-    long[] out = new long[3];
 
-    assertThat(hasher.hash(tokens, 5, out)).isEqualTo(2);
-    assertThat(Arrays.copyOf(out, 2)).containsExactly(hasher.hashes(new long[] {1, 2, 3, 4}));
+    assertThat(hasher.hash(tokens, 2)).isEqualTo(2);
+    long[] two = Arrays.copyOf(hasher.hashes(), 2);
+    assertThat(two).containsExactly(hashesOf(hasher, new long[] {1, 2, 3, 4}));
+    long[] many = new long[2 * 100];
+    assertThat(hasher.hash(many, 100)).isEqualTo(100);
+    assertThat(hasher.hashes()).hasSizeGreaterThanOrEqualTo(100);
     assertThat(hasher.blockSize()).isEqualTo(2);
   }
 
@@ -111,12 +115,17 @@ class BlockHasherTest {
     assertThatThrownBy(() -> new BlockHasher(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("got 0");
-    assertThatThrownBy(() -> hasher.hash(new long[4], 4, new long[1]))
+    assertThatThrownBy(() -> hasher.hash(new long[5], 3))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("2 blocks");
-    assertThatThrownBy(() -> hasher.hash(new long[4], 5, new long[4]))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("token length 5");
-    assertThatThrownBy(() -> hasher.hashes(null)).isInstanceOf(IllegalArgumentException.class);
+        .hasMessageContaining("3 blocks of 2 tokens")
+        .hasMessageContaining("array of 5");
+    assertThatThrownBy(() -> hasher.hash(new long[4], -1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> hasher.hash(null, 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** Every complete block's hash of {@code tokens}, in a new array. */
+  static long[] hashesOf(BlockHasher hasher, long[] tokens) {
+    return Arrays.copyOf(hasher.hashes(), hasher.hash(tokens, tokens.length / hasher.blockSize()));
   }
 }

@@ -53,7 +53,7 @@ class ParityFixtureTest {
       switch (op) {
         case "submit" -> {
           long id = Long.parseLong(group(ID, line));
-          long[] hashes = hasher.hashes(tokens(group(TOKENS, line)));
+          long[] hashes = BlockHasherTest.hashesOf(hasher, tokens(group(TOKENS, line)));
           Decision d = router.route(hashes, hashes.length, true);
           router.commit(d, hashes, hashes.length);
           inFlight.put(id, d.engine());

@@ -154,6 +154,12 @@ class ReferenceModelTest {
       }
     }
 
+    /** Registers the label's engine: a restart when it is active, else new or back, cold. */
+    int register(int label) {
+      Integer engine = engineOfLabel.get(label);
+      return engine != null && router.isActive(engine) ? router.replace(engine) : router.register();
+    }
+
     void track(int label, int engine) {
       engineOfLabel.put(label, engine);
       labelOfEngine.put(engine, label);
@@ -299,7 +305,7 @@ class ReferenceModelTest {
         } else {
           label = nextLabel++;
         }
-        subject.track(label, router.register(Subject.identity(label)));
+        subject.track(label, subject.register(label));
         model.add(label);
       }
       if (compare) {

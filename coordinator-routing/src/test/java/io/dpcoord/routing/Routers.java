@@ -30,7 +30,7 @@ final class Routers {
   /** Commits {@code hashes} to {@code engine} as a prefix decision would (pending goes up). */
   static void assign(Router router, int engine, long... hashes) {
     Decision d = new Decision();
-    d.set(engine, router.rankOf(engine), 0, 0.0, false, true);
+    d.set(engine, router.rankOf(engine), router.policy().hashesUsed(hashes.length), 0, 0.0, false);
     router.commit(d, hashes, hashes.length);
   }
 
@@ -40,7 +40,7 @@ final class Routers {
       router.complete(engine);
     }
     Decision d = new Decision();
-    d.set(engine, router.rankOf(engine), 0, 0.0, false, false);
+    d.set(engine, router.rankOf(engine), 0, 0, 0.0, false);
     while (router.pending(engine) < target) {
       router.commit(d, null, 0);
     }

@@ -17,8 +17,10 @@ class TokenizerTest {
   void promptsSharingAPrefixShareTheirLeadingBlockHashes() {
     BlockHasher hasher = new BlockHasher(16);
     String system = "You are a helpful assistant. Answer briefly and cite sources.";
-    long[] a = hasher.hashes(Tokenizer.utf8Bytes().tokenize(system + " What is 2+2?"));
-    long[] b = hasher.hashes(Tokenizer.utf8Bytes().tokenize(system + " Name a prime."));
+    long[] a =
+        BlockHasherTest.hashesOf(hasher, Tokenizer.utf8Bytes().tokenize(system + " What is 2+2?"));
+    long[] b =
+        BlockHasherTest.hashesOf(hasher, Tokenizer.utf8Bytes().tokenize(system + " Name a prime."));
 
     int shared = system.length() / 16;
     assertThat(shared).isEqualTo(3);

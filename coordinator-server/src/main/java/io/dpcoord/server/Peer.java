@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HexFormat;
 
 /** A ZMQ routing identity, usable as a map key (equality by content). */
 final class Peer {
@@ -33,12 +34,7 @@ final class Peer {
   public String toString() {
     for (byte b : id) {
       if (b < 0x20 || b > 0x7e) {
-        StringBuilder hex = new StringBuilder("0x");
-        for (byte x : id) {
-          hex.append(Character.forDigit((x >> 4) & 0xf, 16))
-              .append(Character.forDigit(x & 0xf, 16));
-        }
-        return hex.toString();
+        return "0x" + HexFormat.of().formatHex(id);
       }
     }
     return new String(id, StandardCharsets.US_ASCII);

@@ -13,6 +13,7 @@ import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.Prompt;
 import io.dpcoord.protocol.ProtocolException;
+import io.dpcoord.protocol.RateLimitedLog;
 import io.dpcoord.protocol.RawValue;
 import io.dpcoord.protocol.ReleaseKv;
 import io.dpcoord.protocol.ReplyRecord;
@@ -84,7 +85,6 @@ public final class SimulatedEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedEngine.class);
   private static final Tokenizer TEXT = Tokenizer.utf8Bytes();
   private static final int CLOSE_LINGER_MILLIS = 1000;
-  private static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final Duration STOP_WAIT = Duration.ofSeconds(5);
   private static final int SOCKET = 0;
   private static final int WAKE = 1;
@@ -139,7 +139,6 @@ public final class SimulatedEngine implements AutoCloseable {
   private final PriorityQueue<Due> queue = new PriorityQueue<>();
   private final List<ReplyRecord> finals = new ArrayList<>();
   private final List<ReplyRecord> partials = new ArrayList<>();
-  private long[] hashBuffer = new long[64];
   private long seq;
   private boolean paused;
   private boolean suspended;
@@ -148,8 +147,11 @@ public final class SimulatedEngine implements AutoCloseable {
   private boolean haveEpoch;
   private long epoch;
   private boolean stopSignalled;
-  private long lastWarnNanos = Long.MIN_VALUE;
-  private long suppressedWarnings;
+  private final RateLimitedLog warnings =
+      new RateLimitedLog(
+          line -> LOG.warn("engine {}: {}", identity(), line),
+          TimeUnit.SECONDS.toNanos(1),
+          System::nanoTime);
 
   private final AtomicLong accepted = new AtomicLong();
   private final AtomicLong served = new AtomicLong();
@@ -388,12 +390,8 @@ public final class SimulatedEngine implements AutoCloseable {
       return;
     }
     long[] tokens = prompt.isText() ? TEXT.tokenize(prompt.text()) : prompt.tokens();
-    int blocks = tokens.length / config.blockSize();
-    if (hashBuffer.length < blocks) {
-      hashBuffer = new long[Math.max(blocks, hashBuffer.length * 2)];
-    }
-    hasher.hash(tokens, tokens.length, hashBuffer);
-    int cached = cache.lookupAndInsert(hashBuffer, blocks);
+    int blocks = hasher.hash(tokens, tokens.length / config.blockSize());
+    int cached = cache.lookupAndInsert(hasher.hashes(), blocks);
     int generated = generatedTokens(samplingParams);
     boolean stream = config.stream() || streamRequested(samplingParams);
     long uncached = tokens.length - (long) cached * config.blockSize();
@@ -552,19 +550,7 @@ public final class SimulatedEngine implements AutoCloseable {
 
   /** Logs at most one warning a second, with the count of those left out. */
   private void warn(String message) {
-    long now = System.nanoTime();
-    if (lastWarnNanos != Long.MIN_VALUE && now - lastWarnNanos < WARN_INTERVAL_NANOS) {
-      suppressedWarnings++;
-      return;
-    }
-    lastWarnNanos = now;
-    if (suppressedWarnings > 0) {
-      LOG.warn(
-          "engine {}: {} ({} more warnings suppressed)", identity(), message, suppressedWarnings);
-      suppressedWarnings = 0;
-    } else {
-      LOG.warn("engine {}: {}", identity(), message);
-    }
+    warnings.warn("engine", message);
   }
 
   @Override

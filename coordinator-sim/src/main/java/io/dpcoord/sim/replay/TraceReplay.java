@@ -69,6 +69,7 @@ public final class TraceReplay {
 
   private final Router router;
   private final BlockHasher hasher;
+  private final RouterConfig config;
   private final Map<Integer, Integer> engineOfLabel = new HashMap<>();
   private int[] labelOfEngine = new int[16];
   private final LongIntMap requests = new LongIntMap();
@@ -91,7 +92,6 @@ public final class TraceReplay {
   private boolean hasMs;
   private long ms;
 
-  private long[] hashes = new long[64];
   private final byte[] out = new byte[1 << 16];
   private int outPos;
 
@@ -107,6 +107,7 @@ public final class TraceReplay {
     }
     this.router = new Router(config.toBuilder().nanoClock(() -> clockNanos).build());
     this.hasher = new BlockHasher(config.blockSize());
+    this.config = config;
     List<byte[]> identities = new ArrayList<>(ranks);
     for (int label = 0; label < ranks; label++) {
       identities.add(identity(label));
@@ -178,13 +179,9 @@ public final class TraceReplay {
     if (router.activeEngines() == 0) {
       throw new TraceException(n, "no engine is active to route request " + id + " to");
     }
-    int blocks = tokenCount / hasher.blockSize();
-    if (hashes.length < blocks) {
-      hashes = new long[Math.max(blocks, hashes.length * 2)];
-    }
-    int count = hasher.hash(tokens, tokenCount, hashes);
-    Decision d = router.route(hashes, count, true);
-    router.commit(d, hashes, count);
+    int count = hasher.hash(tokens, config.blocksToHash(tokenCount));
+    Decision d = router.route(hasher.hashes(), count, true);
+    router.commit(d, hasher.hashes(), count);
     requests.put(id, d.engine());
     submits++;
     write(ID);
@@ -231,7 +228,9 @@ public final class TraceReplay {
           n, "rank " + rank + " is out of range: labels are 0.." + Integer.MAX_VALUE);
     }
     int label = (int) rank;
-    track(label, router.register(identity(label)));
+    Integer engine = engineOfLabel.get(label);
+    boolean running = engine != null && router.rankOf(engine) >= 0;
+    track(label, running ? router.replace(engine) : router.register());
   }
 
   private void epoch(long n) throws TraceException {

@@ -1,0 +1,379 @@
+package io.dpcoord.server;
+
+import io.dpcoord.protocol.AbortRequest;
+import io.dpcoord.protocol.ConnectAck;
+import io.dpcoord.protocol.EngineReply;
+import io.dpcoord.protocol.EngineReplyPartial;
+import io.dpcoord.protocol.EngineSubmit;
+import io.dpcoord.protocol.EngineSubmitWithKv;
+import io.dpcoord.protocol.Header;
+import io.dpcoord.protocol.Prompt;
+import io.dpcoord.protocol.RateLimitedLog;
+import io.dpcoord.protocol.RawValue;
+import io.dpcoord.protocol.ReplyRecord;
+import io.dpcoord.protocol.SetGenerationEpoch;
+import io.dpcoord.protocol.SubmitRequest;
+import io.dpcoord.protocol.SubmitRequestWithKv;
+import io.dpcoord.routing.Decision;
+import io.dpcoord.routing.Router;
+import java.util.List;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the coordinator does with each message: one handler per message, named for it, called by
+ * {@link EventLoop} once it has decoded the message and checked its sender.
+ *
+ * <p>The handlers change state only through its owners: {@link Engines} (membership, the start-up
+ * gate), {@link PendingRequests} (accepted requests, connected clients) and {@link Router} (ranks,
+ * loads, the prefix index); they send through {@link Outbox}. Every accepted request gets exactly
+ * one terminal reply: its engine's, or a FAILED record when its engine goes away, no engine is
+ * left, routing it failed, or the coordinator stops. (The split follows Aeron's driver: an adapter
+ * decodes and calls {@code conductor.onXxx}.)
+ */
+final class Conductor {
+  private static final Logger LOG = LoggerFactory.getLogger(Conductor.class);
+
+  /** SUBMITs held while the coordinator waits for its start-up engines. */
+  private static final int MAX_STARTUP_BACKLOG = 100_000;
+
+  private final Router router;
+  private final RequestRouting routing;
+  private final Engines engines;
+  private final PendingRequests pending;
+  private final LoopMetrics metrics;
+  private final Outbox outbox;
+  private final CoordinatorStatus status;
+  private final RateLimitedLog warnings;
+
+  private ControlState state = ControlState.RUNNING;
+  private SetGenerationEpoch lastEpoch;
+  private boolean shutdownRequested;
+
+  Conductor(
+      CoordinatorConfig config,
+      Engines engines,
+      PendingRequests pending,
+      Router router,
+      LoopMetrics metrics,
+      Outbox outbox,
+      ScheduleWriter schedule,
+      CoordinatorStatus status,
+      RateLimitedLog warnings,
+      LongSupplier nanoTime) {
+    this.router = router;
+    this.routing = new RequestRouting(config, router, metrics, schedule, nanoTime);
+    this.engines = engines;
+    this.pending = pending;
+    this.metrics = metrics;
+    this.outbox = outbox;
+    this.status = status;
+    this.warnings = warnings;
+    publishEngineCount();
+    status.started(engines.started());
+  }
+
+  /** Whether a client asked the coordinator to shut down. */
+  boolean shutdownRequested() {
+    return shutdownRequested;
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  void onConnect(Inbound in) {
+    // Megatron ignores a repeated CONNECT; answering again lets a reconnecting client proceed.
+    pending.connect(in.from());
+    metrics.knownClients.set(pending.clients());
+    outbox.send(in.from(), new ConnectAck());
+  }
+
+  void onSubmit(Inbound in) {
+    SubmitRequest s = (SubmitRequest) in.message();
+    PendingRequest r = accept(in, s.clientRequestId(), s.prompt(), s.samplingParams());
+    RawValue media = s.multiModalData() == null ? RawValue.nil() : s.multiModalData();
+    byte[] frame =
+        outbox.encode(new EngineSubmit(r.requestId, s.prompt(), s.samplingParams(), media));
+    admit(r, new EngineBound(frame, s.prompt(), media.isNil()));
+  }
+
+  void onSubmitWithKv(Inbound in) {
+    SubmitRequestWithKv s = (SubmitRequestWithKv) in.message();
+    PendingRequest r = accept(in, s.clientRequestId(), s.prompt(), s.samplingParams());
+    byte[] frame =
+        outbox.encode(
+            new EngineSubmitWithKv(
+                r.requestId, s.prompt(), s.samplingParams(), s.kvMeta(), s.srcBlockIds()));
+    admit(r, new EngineBound(frame, s.prompt(), false));
+  }
+
+  /** From here on the request is pending (in flight, abortable) until its one terminal reply. */
+  private PendingRequest accept(
+      Inbound in, long clientRequestId, Prompt prompt, RawValue samplingParams) {
+    PendingRequest r =
+        pending.accept(
+            in.from(), clientRequestId, prompt.raw(), samplingParams, in.receivedNanos());
+    metrics.submitted.inc();
+    publishInFlight();
+    return r;
+  }
+
+  /** Routes an accepted request now, or holds it until the start-up engines are all there. */
+  private void admit(PendingRequest r, EngineBound bound) {
+    if (engines.started()) {
+      dispatch(r, bound);
+    } else if (pending.unroutedCount() > MAX_STARTUP_BACKLOG) {
+      answerFailed(r, "the coordinator is still waiting for its start-up engines");
+    } else {
+      r.held = bound;
+    }
+  }
+
+  /** Routes a request and sends it; if routing throws, the request is answered FAILED. */
+  private void dispatch(PendingRequest r, EngineBound bound) {
+    try {
+      route(r, bound);
+    } catch (RuntimeException e) {
+      metrics.internalError.inc();
+      LOG.error("internal error while routing request {} from {}", r.requestId, r.client, e);
+      if (pending.get(r.requestId) == r) {
+        answerFailed(r, "internal error in the coordinator while routing the request: " + e);
+      }
+    }
+  }
+
+  /** Chooses an engine and sends; while sends fail, removes that engine and chooses again. */
+  private void route(PendingRequest r, EngineBound bound) {
+    int count = routing.hash(bound);
+    boolean stale = false;
+    while (router.activeEngines() > 0) {
+      Decision decision = routing.choose(bound, count);
+      stale |= decision.staleFound();
+      Peer engine = engines.peerOf(decision.engine());
+      if (!outbox.sendFrame(engine, bound.frame())) {
+        metrics.engineUnreachable.inc();
+        removeEngine(engine, "unreachable");
+        continue;
+      }
+      routing.sent(r, decision, count, stale);
+      pending.routed(r, decision.engine());
+      if (r.abortRequested) {
+        forwardAbort(r); // the client aborted it while it was held for the start-up engines
+      }
+      return;
+    }
+    metrics.allEnginesExhausted.inc();
+    answerFailed(r, "no engine is available");
+  }
+
+  void onClientAbort(Inbound in) {
+    long clientRequestId = ((AbortRequest) in.message()).requestId();
+    PendingRequest r = pending.ofClient(in.from(), clientRequestId);
+    if (r == null) {
+      return; // unknown or already answered: a no-op, as in Megatron
+    }
+    if (r.engine == PendingRequests.UNROUTED) {
+      r.abortRequested = true; // held for the start-up engines: abort once it is routed
+    } else {
+      forwardAbort(r);
+    }
+  }
+
+  /** Sends {@code [ABORT_REQUEST, request_id]} to the engine serving the request. */
+  private void forwardAbort(PendingRequest r) {
+    Peer engine = engines.peerOf(r.engine);
+    if (engine != null && !outbox.send(engine, new AbortRequest(r.requestId))) {
+      metrics.engineUnreachable.inc();
+      removeEngine(engine, "unreachable");
+    }
+  }
+
+  /** A control signal (or SET_GENERATION_EPOCH): applied to the state machine, then broadcast. */
+  void onControl(Inbound in) {
+    Header signal = in.message().header();
+    if (ControlState.governs(signal)) {
+      switch (state.outcome(signal)) {
+        case IGNORE:
+          return;
+        case REJECT:
+          metrics.invalidMessage.inc();
+          warnings.warn("control:" + signal, "rejected " + signal + " in state " + state);
+          return;
+        case APPLY:
+          state = state.after(signal);
+          status.controlState(state);
+          if (in.message() instanceof SetGenerationEpoch epoch && !epoch.equals(lastEpoch)) {
+            lastEpoch = epoch; // the same epoch again means the same weights
+            router.newEpoch();
+          }
+          break;
+      }
+    }
+    broadcast(in.frame());
+  }
+
+  void onReleaseKv(Inbound in) {
+    broadcast(in.frame());
+  }
+
+  /** Sends a client's frame as it is to every active engine, removing the ones that are gone. */
+  private void broadcast(byte[] frame) {
+    for (Peer engine : engines.active()) {
+      if (!outbox.sendFrame(engine, frame)) {
+        metrics.engineUnreachable.inc();
+        removeEngine(engine, "unreachable");
+      }
+    }
+  }
+
+  void onShutdown(Inbound in) {
+    shutdownRequested = true;
+  }
+
+  /**
+   * A peer's connection dropped: an engine leaves routing, a client is forgotten. The note names
+   * the identity's current connection (docs/design/server.md).
+   */
+  void onPeerGone(Peer from) {
+    if (engines.isEngine(from)) {
+      removeEngine(from, "disconnected");
+    } else {
+      forgetClient(from);
+    }
+  }
+
+  /** Forgets a client that went away and spares the engines its unanswerable requests. */
+  void forgetClient(Peer client) {
+    for (PendingRequest r : pending.forgetClient(client)) {
+      Peer engine = engines.peerOf(r.engine);
+      if (engine != null) {
+        outbox.send(engine, new AbortRequest(r.requestId));
+      }
+    }
+    metrics.knownClients.set(pending.clients());
+  }
+
+  // ---------------------------------------------------------------- engines
+
+  void onRegister(Inbound in) {
+    boolean wasStarted = engines.started();
+    int replaced = engines.register(in.from());
+    if (replaced >= 0) {
+      failAll(
+          pending.removeAllOn(replaced),
+          "engine " + in.from() + " restarted with the request pending");
+    }
+    publishEngineCount();
+    if (!wasStarted && engines.started()) {
+      status.started(true);
+      for (PendingRequest held : pending.unrouted()) {
+        dispatch(held, held.held);
+      }
+    }
+  }
+
+  void onEngineDisconnect(Inbound in) {
+    removeEngine(in.from(), "disconnected");
+  }
+
+  private void removeEngine(Peer engine, String why) {
+    int id = engines.remove(engine, why);
+    if (id >= 0) {
+      failAll(
+          pending.removeAllOn(id), "engine " + engine + " " + why + " with the request pending");
+      publishEngineCount();
+    }
+  }
+
+  void onEngineReply(Inbound in) {
+    EngineReply reply = (EngineReply) in.message();
+    countInvalidRecords(in.from(), reply.invalidRecords());
+    for (ReplyRecord record : reply.records()) {
+      PendingRequest r = answered(in.from(), record.requestId());
+      if (r != null) {
+        pending.remove(r);
+        router.complete(r.engine);
+        outbox.reply(r, record.raw());
+      }
+    }
+    publishInFlight();
+  }
+
+  void onEngineReplyPartial(Inbound in) {
+    EngineReplyPartial reply = (EngineReplyPartial) in.message();
+    countInvalidRecords(in.from(), reply.invalidRecords());
+    for (ReplyRecord record : reply.records()) {
+      PendingRequest r = answered(in.from(), record.requestId());
+      if (r != null) {
+        outbox.partial(r, record.raw());
+      }
+    }
+  }
+
+  /**
+   * The pending request that {@code engine} may reply for under {@code requestId}, or null (the
+   * reply is dropped and counted) when the request is not pending or was sent to another engine.
+   */
+  private PendingRequest answered(Peer engine, long requestId) {
+    PendingRequest r = pending.get(requestId);
+    int id = engines.idOf(engine);
+    if (r != null && id >= 0 && r.engine == id) {
+      return r;
+    }
+    metrics.invalidMessage.inc();
+    warnings.warn(
+        r == null ? "late-reply" : "foreign-reply",
+        "dropped a reply from "
+            + engine
+            + " for request "
+            + requestId
+            + (r == null ? ": not pending" : ": it was sent to another engine"));
+    return null;
+  }
+
+  private void countInvalidRecords(Peer from, int count) {
+    if (count > 0) {
+      metrics.invalidMessage.inc(count);
+      warnings.warn(
+          "record", "dropped " + count + " reply record(s) from " + from + ": no int request_id");
+    }
+  }
+
+  // ---------------------------------------------------------------- answers and housekeeping
+
+  /** Forgets a pending request and answers it FAILED on its engine's behalf. */
+  private void answerFailed(PendingRequest r, String reason) {
+    pending.remove(r);
+    publishInFlight();
+    outbox.fail(r, reason);
+  }
+
+  private void failAll(List<PendingRequest> lost, String reason) {
+    publishInFlight();
+    for (PendingRequest r : lost) {
+      outbox.fail(r, reason);
+    }
+  }
+
+  /** Answers everything still pending FAILED: the coordinator is stopping. */
+  void stop() {
+    failAll(pending.removeAll(), "coordinator shutting down");
+    routing.close();
+  }
+
+  /** Periodic work off the message path: the schedule reaches the disk. */
+  void housekeeping() {
+    routing.flush();
+  }
+
+  private void publishInFlight() {
+    metrics.inFlight.set(pending.size());
+    status.inFlight(pending.size());
+  }
+
+  private void publishEngineCount() {
+    int count = engines.activeCount();
+    metrics.activeEngines.set(count);
+    status.activeEngines(count);
+  }
+}

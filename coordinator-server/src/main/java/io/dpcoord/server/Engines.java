@@ -1,0 +1,182 @@
+package io.dpcoord.server;
+
+import io.dpcoord.routing.Router;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engines: the start-up gate, who is registered, under which engine id, and in which rank order
+ * (through {@link Router}, which knows ids and ranks but not identities).
+ *
+ * <p>Each peer that ever registered has one {@link Engine} here, in one of three states: waiting
+ * (registered before the start-up engines were all there), active (routable, with an engine id),
+ * gone (left, died or was unreachable; its late replies are still an engine's, not a stranger's).
+ * This is the coordinator's one table of engine identities; everything about an engine's membership
+ * changes here and nowhere else.
+ */
+final class Engines {
+  private static final Logger LOG = LoggerFactory.getLogger(Engines.class);
+
+  private enum State {
+    WAITING,
+    ACTIVE,
+    GONE
+  }
+
+  private static final class Engine {
+    final Peer peer;
+    State state;
+    int id = -1;
+
+    Engine(Peer peer) {
+      this.peer = peer;
+    }
+  }
+
+  private final Router router;
+  private final int expected;
+  private final Map<Peer, Engine> byPeer = new HashMap<>();
+  private Peer[] peerOfId = new Peer[8];
+  private int waiting;
+  private boolean started;
+
+  /** Engines routed by {@code router}; serving starts once {@code expected} have registered. */
+  Engines(Router router, int expected) {
+    this.router = router;
+    this.expected = expected;
+    this.started = expected == 0;
+  }
+
+  /** Whether the start-up engines are all there (always, when none are expected). */
+  boolean started() {
+    return started;
+  }
+
+  /** Whether {@code peer} ever registered as an engine (waiting, active or gone). */
+  boolean isEngine(Peer peer) {
+    return byPeer.containsKey(peer);
+  }
+
+  /** The active engine id of {@code peer}, or -1. */
+  int idOf(Peer peer) {
+    Engine e = byPeer.get(peer);
+    return e != null && e.state == State.ACTIVE ? e.id : -1;
+  }
+
+  /** The peer of an active engine id, or null. */
+  Peer peerOf(int id) {
+    return id >= 0 && id < peerOfId.length ? peerOfId[id] : null;
+  }
+
+  /** Routable engines: none before start-up is over. */
+  int activeCount() {
+    return started ? router.activeEngines() : 0;
+  }
+
+  /** The active engines in rank order. */
+  List<Peer> active() {
+    List<Peer> peers = new ArrayList<>();
+    for (int id : router.activeEnginesInRankOrder()) {
+      peers.add(peerOfId[id]);
+    }
+    return peers;
+  }
+
+  /**
+   * Registers {@code from}. Before start-up is over it waits (the last expected one fixes the rank
+   * order and starts serving); after, a new or returning engine is ranked last, and an active one
+   * is a restart: a new id at its old rank.
+   *
+   * @return the id the engine had before if this registration is a restart (its requests are lost
+   *     with the old process), else -1
+   */
+  int register(Peer from) {
+    Engine e = byPeer.computeIfAbsent(from, Engine::new);
+    if (!started) {
+      if (e.state != State.WAITING) {
+        e.state = State.WAITING;
+        waiting++;
+      }
+      LOG.info("engine {} registered ({}/{})", from, waiting, expected);
+      if (waiting == expected) {
+        finishStartup();
+      }
+      return -1;
+    }
+    if (e.state == State.ACTIVE) {
+      int old = e.id;
+      peerOfId[old] = null;
+      activate(e, router.replace(old));
+      LOG.warn("engine {} re-registered (restarted): its cache entries are stale", from);
+      return old;
+    }
+    activate(e, router.register());
+    LOG.info("engine {} registered late as rank {}", from, router.rankOf(e.id));
+    return -1;
+  }
+
+  private void finishStartup() {
+    List<Engine> initial = new ArrayList<>();
+    List<byte[]> identities = new ArrayList<>();
+    for (Engine e : byPeer.values()) {
+      if (e.state == State.WAITING) {
+        initial.add(e);
+        identities.add(e.peer.id());
+      }
+    }
+    int[] ids = router.registerInitial(identities);
+    for (int i = 0; i < ids.length; i++) {
+      activate(initial.get(i), ids[i]);
+    }
+    waiting = 0;
+    started = true;
+    StringJoiner order = new StringJoiner(", ");
+    active().forEach(p -> order.add(p.toString()));
+    LOG.info("all {} start-up engines registered; serving; rank order: {}", ids.length, order);
+  }
+
+  private void activate(Engine e, int id) {
+    e.state = State.ACTIVE;
+    e.id = id;
+    if (id >= peerOfId.length) {
+      peerOfId = Arrays.copyOf(peerOfId, Math.max(id + 1, peerOfId.length * 2));
+    }
+    peerOfId[id] = e.peer;
+  }
+
+  /**
+   * Takes {@code peer} out of routing because it {@code why} (disconnected, unreachable, ...).
+   *
+   * @return its engine id if it was active (its pending requests must be answered), else -1
+   */
+  int remove(Peer peer, String why) {
+    Engine e = byPeer.get(peer);
+    if (e == null || e.state == State.GONE) {
+      return -1;
+    }
+    if (e.state == State.WAITING) {
+      e.state = State.GONE;
+      waiting--;
+      LOG.warn("start-up engine {} {} before serving", peer, why);
+      return -1;
+    }
+    int id = e.id;
+    int pending = router.pending(id);
+    router.remove(id);
+    peerOfId[id] = null;
+    e.state = State.GONE;
+    LOG.warn(
+        "engine {} {}: removed from routing with {} requests pending ({} engines left)",
+        peer,
+        why,
+        pending,
+        router.activeEngines());
+    return id;
+  }
+}

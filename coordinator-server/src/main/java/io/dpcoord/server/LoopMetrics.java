@@ -1,0 +1,80 @@
+package io.dpcoord.server;
+
+import io.dpcoord.metrics.CoordinatorMetrics;
+import io.dpcoord.metrics.CoordinatorMetrics.Counter;
+import io.dpcoord.metrics.CoordinatorMetrics.Gauge;
+import io.dpcoord.metrics.CoordinatorMetrics.Histogram;
+import io.dpcoord.metrics.Metric;
+import io.dpcoord.routing.Decision;
+
+/**
+ * The event loop's metric handles (docs/spec/METRICS.md), resolved once when the loop is built and
+ * then updated directly: no name lookup per event.
+ */
+final class LoopMetrics {
+  final Counter cacheHit;
+  final Counter cacheMiss;
+  final Counter staleDetected;
+  final Counter invalidMessage;
+  final Counter internalError;
+  final Counter unknownSender;
+  final Counter engineUnreachable;
+  final Counter allEnginesExhausted;
+  final Counter submitted;
+  final Counter completed;
+  final Counter failed;
+  final Counter indexEvicted;
+  final Histogram routingLatency;
+  final Histogram processingLatency;
+  final Histogram prefixMatchRatio;
+  final Gauge activeEngines;
+  final Gauge inFlight;
+  final Gauge knownClients;
+  final Gauge indexEntries;
+
+  private long lastEvictedTotal;
+
+  LoopMetrics(CoordinatorMetrics m) {
+    cacheHit = m.counter(Metric.ROUTING_CACHE_HIT_TOTAL);
+    cacheMiss = m.counter(Metric.ROUTING_CACHE_MISS_TOTAL);
+    staleDetected = m.counter(Metric.ROUTING_STALE_DETECTED_TOTAL);
+    invalidMessage = m.counter(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL);
+    internalError = m.counter(Metric.COORDINATOR_INTERNAL_ERROR_TOTAL);
+    unknownSender = m.counter(Metric.COORDINATOR_UNKNOWN_SENDER_TOTAL);
+    engineUnreachable = m.counter(Metric.COORDINATOR_ENGINE_UNREACHABLE_TOTAL);
+    allEnginesExhausted = m.counter(Metric.COORDINATOR_ALL_ENGINES_EXHAUSTED_TOTAL);
+    submitted = m.counter(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL);
+    completed = m.counter(Metric.COORDINATOR_REQUESTS_COMPLETED_TOTAL);
+    failed = m.counter(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL);
+    indexEvicted = m.counter(Metric.ROUTING_INDEX_EVICTED_TOTAL);
+    routingLatency = m.histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS);
+    processingLatency = m.histogram(Metric.COORDINATOR_MESSAGE_PROCESSING_LATENCY_SECONDS);
+    prefixMatchRatio = m.histogram(Metric.ROUTING_PREFIX_MATCH_RATIO);
+    activeEngines = m.gauge(Metric.COORDINATOR_ACTIVE_ENGINES);
+    inFlight = m.gauge(Metric.COORDINATOR_REQUESTS_IN_FLIGHT);
+    knownClients = m.gauge(Metric.COORDINATOR_KNOWN_CLIENTS);
+    indexEntries = m.gauge(Metric.ROUTING_INDEX_ENTRIES);
+  }
+
+  /**
+   * Records a request sent to its engine: routing latency, cache hit or miss and match ratio when
+   * prefix routing applied, a stale detection if any attempt met one, and the index's size and
+   * evictions after the commit.
+   */
+  void routed(
+      Decision decision, boolean staleSeen, long latencyNanos, long indexSize, long evictedTotal) {
+    routingLatency.recordNanos(latencyNanos);
+    if (decision.prefixApplied()) {
+      (decision.hit() ? cacheHit : cacheMiss).inc();
+      prefixMatchRatio.observe(decision.matchFraction());
+    }
+    if (staleSeen) {
+      staleDetected.inc();
+    }
+    if (evictedTotal != lastEvictedTotal) {
+      indexEvicted.inc(evictedTotal - lastEvictedTotal);
+      lastEvictedTotal = evictedTotal;
+    }
+    indexEntries.set(indexSize);
+  }
+}

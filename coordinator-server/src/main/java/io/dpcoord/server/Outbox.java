@@ -1,0 +1,101 @@
+package io.dpcoord.server;
+
+import io.dpcoord.protocol.ClientReply;
+import io.dpcoord.protocol.ClientReplyPartial;
+import io.dpcoord.protocol.Message;
+import io.dpcoord.protocol.MessageCodec;
+import io.dpcoord.protocol.RateLimitedLog;
+import io.dpcoord.protocol.RawValue;
+import io.dpcoord.protocol.Records;
+import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
+
+/**
+ * What the coordinator sends, without ever blocking: frames to engines, and the replies and FAILED
+ * answers that go to clients. A send that fails means its peer is gone; for a client, the loop is
+ * told ({@code clientGone}) so that it forgets the client.
+ */
+final class Outbox {
+  private final ZMQ.Socket socket;
+  private final MessageCodec codec = new MessageCodec();
+  private final PendingRequests pending;
+  private final LoopMetrics metrics;
+  private final DoubleSupplier unixSeconds;
+  private final RateLimitedLog warnings;
+  private final Consumer<Peer> clientGone;
+
+  Outbox(
+      ZMQ.Socket socket,
+      PendingRequests pending,
+      LoopMetrics metrics,
+      DoubleSupplier unixSeconds,
+      RateLimitedLog warnings,
+      Consumer<Peer> clientGone) {
+    this.socket = socket;
+    this.pending = pending;
+    this.metrics = metrics;
+    this.unixSeconds = unixSeconds;
+    this.warnings = warnings;
+    this.clientGone = clientGone;
+  }
+
+  /** Encodes a message (an engine's copy of a request, say) with the outbox's reusable buffers. */
+  byte[] encode(Message message) {
+    return codec.encode(message);
+  }
+
+  /** Sends a message; false if the peer is gone (a client that is gone is forgotten). */
+  boolean send(Peer to, Message message) {
+    boolean sent = sendFrame(to, codec.encode(message));
+    if (!sent && pending.isClient(to)) {
+      warnings.warn("client-gone", "client " + to + " is gone; its state was released");
+      clientGone.accept(to);
+    }
+    return sent;
+  }
+
+  /**
+   * Sends one frame without blocking. False when the peer is gone: EHOSTUNREACH for an identity the
+   * socket no longer knows, EAGAIN for a connection that dropped but is not yet reaped (with no
+   * high-water mark, nothing else makes a send wait).
+   */
+  boolean sendFrame(Peer to, byte[] frame) {
+    try {
+      return socket.send(to.id(), ZMQ.SNDMORE | ZMQ.DONTWAIT) && socket.send(frame, ZMQ.DONTWAIT);
+    } catch (ZMQException e) {
+      if (e.getErrorCode() == zmq.ZError.EHOSTUNREACH) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** Forwards an engine's terminal record, byte for byte, to the request's client. */
+  void reply(PendingRequest r, RawValue record) {
+    if (pending.isClient(r.client) && send(r.client, new ClientReply(r.clientRequestId, record))) {
+      metrics.completed.inc();
+    }
+  }
+
+  /** Forwards an engine's partial record, byte for byte, to the request's client. */
+  void partial(PendingRequest r, RawValue record) {
+    if (pending.isClient(r.client)) {
+      send(r.client, new ClientReplyPartial(r.clientRequestId, record));
+    }
+  }
+
+  /**
+   * Answers a request that is no longer pending FAILED, with a record Megatron's client accepts.
+   */
+  void fail(PendingRequest r, String reason) {
+    metrics.failed.inc();
+    if (pending.isClient(r.client)) {
+      RawValue record =
+          Records.failed(
+              r.requestId, r.prompt, r.samplingParams, unixSeconds.getAsDouble(), reason);
+      send(r.client, new ClientReply(r.clientRequestId, record));
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package io.dpcoord.server;
+
+import io.dpcoord.protocol.RawValue;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * The accepted requests without a terminal reply, and the clients that may send them.
+ *
+ * <p>Three indexes over one set of {@link PendingRequest}s, kept in step here and nowhere else: by
+ * the coordinator's request id (engine replies), by (client, client request id) (client aborts),
+ * and by engine (an engine that goes away fails exactly its own requests). The first two are
+ * primitive-keyed maps (Agrona), so the per-request path does not box; the third is a doubly linked
+ * list per engine id threaded through the requests themselves, so adding and removing are O(1) and
+ * failing an engine's requests touches only those. Requests that are not routed yet (held for the
+ * start-up engines) form one more list, in arrival order.
+ */
+final class PendingRequests {
+  /** The engine id of a request that has not been sent to an engine yet. */
+  static final int UNROUTED = -1;
+
+  private final Long2ObjectHashMap<PendingRequest> byId = new Long2ObjectHashMap<>();
+  private final Map<Peer, Long2ObjectHashMap<PendingRequest>> byClient = new HashMap<>();
+  private final Chain unrouted = new Chain();
+  private Chain[] byEngine = new Chain[8];
+  private long nextRequestId;
+
+  /** Records a client's handshake; false if it had already connected. */
+  boolean connect(Peer client) {
+    return byClient.putIfAbsent(client, new Long2ObjectHashMap<>()) == null;
+  }
+
+  /** Whether {@code peer} is a connected client. */
+  boolean isClient(Peer peer) {
+    return byClient.containsKey(peer);
+  }
+
+  /** Connected clients. */
+  int clients() {
+    return byClient.size();
+  }
+
+  /**
+   * Accepts a request from a connected client under the next request id; it is unrouted until
+   * {@link #routed}. A client request id that is still pending is rebound to the new request.
+   */
+  PendingRequest accept(
+      Peer client,
+      long clientRequestId,
+      RawValue prompt,
+      RawValue samplingParams,
+      long receivedNanos) {
+    PendingRequest r =
+        new PendingRequest(
+            nextRequestId++, client, clientRequestId, prompt, samplingParams, receivedNanos);
+    byId.put(r.requestId, r);
+    byClient.get(client).put(clientRequestId, r);
+    unrouted.add(r);
+    return r;
+  }
+
+  /** Records that {@code r} was sent to {@code engine}. */
+  void routed(PendingRequest r, int engine) {
+    chainOf(r.engine).remove(r);
+    r.engine = engine;
+    r.held = null;
+    chainOf(engine).add(r);
+  }
+
+  /** The pending request with this id, or null. */
+  PendingRequest get(long requestId) {
+    return byId.get(requestId);
+  }
+
+  /** The client's pending request with this client request id, or null. */
+  PendingRequest ofClient(Peer client, long clientRequestId) {
+    Long2ObjectHashMap<PendingRequest> ids = byClient.get(client);
+    return ids == null ? null : ids.get(clientRequestId);
+  }
+
+  /** Forgets a request: it had (or is about to get) its terminal reply. */
+  void remove(PendingRequest r) {
+    if (byId.remove(r.requestId) != r) {
+      return; // removed already
+    }
+    chainOf(r.engine).remove(r);
+    Long2ObjectHashMap<PendingRequest> ids = byClient.get(r.client);
+    if (ids != null && ids.get(r.clientRequestId) == r) {
+      ids.remove(r.clientRequestId);
+    }
+  }
+
+  /** Removes and returns the requests sent to {@code engine}, in the order they were sent. */
+  List<PendingRequest> removeAllOn(int engine) {
+    List<PendingRequest> lost = new ArrayList<>();
+    Chain chain = engine < byEngine.length ? byEngine[engine] : null;
+    if (chain != null) {
+      while (chain.first != null) {
+        lost.add(chain.first);
+        remove(chain.first);
+      }
+      byEngine[engine] = null; // engine ids are never reused
+    }
+    return lost;
+  }
+
+  /** Removes and returns every pending request, in request-id (arrival) order. */
+  List<PendingRequest> removeAll() {
+    List<PendingRequest> all = new ArrayList<>(byId.values());
+    all.sort(Comparator.comparingLong(r -> r.requestId));
+    all.forEach(this::remove);
+    return all;
+  }
+
+  /**
+   * Forgets a client that went away and returns its requests, which stay pending: their engines are
+   * still working on them, and their replies are dropped. Empty if it was not connected.
+   */
+  Collection<PendingRequest> forgetClient(Peer client) {
+    Long2ObjectHashMap<PendingRequest> ids = byClient.remove(client);
+    return ids == null ? List.of() : ids.values();
+  }
+
+  /** The requests not routed yet, oldest first (a copy). */
+  List<PendingRequest> unrouted() {
+    List<PendingRequest> list = new ArrayList<>(unrouted.size);
+    for (PendingRequest r = unrouted.first; r != null; r = r.next) {
+      list.add(r);
+    }
+    return list;
+  }
+
+  /** Requests not routed yet. */
+  int unroutedCount() {
+    return unrouted.size;
+  }
+
+  /** Accepted requests without a terminal reply. */
+  int size() {
+    return byId.size();
+  }
+
+  private Chain chainOf(int engine) {
+    if (engine == UNROUTED) {
+      return unrouted;
+    }
+    if (engine >= byEngine.length) {
+      byEngine = Arrays.copyOf(byEngine, Math.max(engine + 1, byEngine.length * 2));
+    }
+    Chain chain = byEngine[engine];
+    if (chain == null) {
+      chain = byEngine[engine] = new Chain();
+    }
+    return chain;
+  }
+
+  /** A doubly linked list threaded through {@link PendingRequest#previous} and {@code next}. */
+  private static final class Chain {
+    PendingRequest first;
+    PendingRequest last;
+    int size;
+
+    void add(PendingRequest r) {
+      r.previous = last;
+      r.next = null;
+      if (last == null) {
+        first = r;
+      } else {
+        last.next = r;
+      }
+      last = r;
+      size++;
+    }
+
+    void remove(PendingRequest r) {
+      if (r.previous == null) {
+        first = r.next;
+      } else {
+        r.previous.next = r.next;
+      }
+      if (r.next == null) {
+        last = r.previous;
+      } else {
+        r.next.previous = r.previous;
+      }
+      r.previous = r.next = null;
+      size--;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package io.dpcoord.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dpcoord.protocol.RawValue;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class PendingRequestsTest {
+  private final PendingRequests pending = new PendingRequests();
+  private final Peer alice = peer("alice");
+  private final Peer bob = peer("bob");
+
+  private static Peer peer(String name) {
+    return new Peer(name.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  private PendingRequest accept(Peer client, long clientRequestId) {
+    return pending.accept(client, clientRequestId, RawValue.nil(), RawValue.nil(), 0);
+  }
+
+  @Test
+  void acceptedRequestsAreFoundByIdAndByClientUntilRemoved() {
+    assertThat(pending.connect(alice)).isTrue();
+    assertThat(pending.connect(alice)).isFalse();
+    PendingRequest r = accept(alice, 7);
+
+    assertThat(r.engine).isEqualTo(PendingRequests.UNROUTED);
+    assertThat(pending.get(r.requestId)).isSameAs(r);
+    assertThat(pending.ofClient(alice, 7)).isSameAs(r);
+    assertThat(pending.size()).isEqualTo(1);
+    assertThat(pending.unrouted()).containsExactly(r);
+
+    pending.routed(r, 3);
+    assertThat(pending.unroutedCount()).isZero();
+    pending.remove(r);
+    pending.remove(r); // a second remove changes nothing
+
+    assertThat(pending.get(r.requestId)).isNull();
+    assertThat(pending.ofClient(alice, 7)).isNull();
+    assertThat(pending.size()).isZero();
+    assertThat(pending.removeAllOn(3)).isEmpty();
+  }
+
+  @Test
+  void aReusedClientRequestIdNamesTheNewestAndRemovingTheOldKeepsIt() {
+    pending.connect(alice);
+    PendingRequest first = accept(alice, 1);
+    PendingRequest second = accept(alice, 1);
+
+    assertThat(pending.ofClient(alice, 1)).isSameAs(second);
+    pending.remove(first);
+    assertThat(pending.ofClient(alice, 1)).isSameAs(second);
+  }
+
+  @Test
+  void failingAnEngineTakesExactlyItsRequestsInTheOrderTheyWereSent() {
+    pending.connect(alice);
+    pending.connect(bob);
+    PendingRequest a0 = accept(alice, 0);
+    PendingRequest b0 = accept(bob, 0);
+    PendingRequest a1 = accept(alice, 1);
+    PendingRequest held = accept(bob, 1);
+    pending.routed(a1, 0);
+    pending.routed(b0, 1);
+    pending.routed(a0, 0);
+
+    assertThat(pending.removeAllOn(0)).containsExactly(a1, a0);
+
+    assertThat(pending.size()).isEqualTo(2);
+    assertThat(pending.get(b0.requestId)).isSameAs(b0);
+    assertThat(pending.unrouted()).containsExactly(held);
+    assertThat(pending.ofClient(alice, 0)).isNull();
+    assertThat(pending.removeAll()).containsExactly(b0, held);
+    assertThat(pending.size()).isZero();
+  }
+
+  @Test
+  void aForgottenClientsRequestsStayPendingForTheirEngines() {
+    pending.connect(alice);
+    PendingRequest r = accept(alice, 5);
+    pending.routed(r, 2);
+
+    assertThat(pending.forgetClient(alice)).containsExactly(r);
+
+    assertThat(pending.isClient(alice)).isFalse();
+    assertThat(pending.clients()).isZero();
+    assertThat(pending.get(r.requestId)).isSameAs(r);
+    assertThat(pending.forgetClient(alice)).isEmpty();
+    assertThat(pending.removeAllOn(2)).containsExactly(r);
+  }
+
+  /** Random operations against a model of plain maps: the three indexes always agree with it. */
+  @Test
+  void indexesStayInStepWithASimpleModel() {
+    SplittableRandom rnd = new SplittableRandom(11);
+    Map<Long, Integer> engineOf = new HashMap<>(); // request id -> engine (-1: unrouted)
+    List<PendingRequest> live = new ArrayList<>();
+    pending.connect(alice);
+    for (int step = 0; step < 20_000; step++) {
+      int op = rnd.nextInt(10);
+      if (op < 4 || live.isEmpty()) {
+        PendingRequest r = accept(alice, step);
+        live.add(r);
+        engineOf.put(r.requestId, PendingRequests.UNROUTED);
+      } else if (op < 7) {
+        PendingRequest r = live.get(rnd.nextInt(live.size()));
+        if (r.engine == PendingRequests.UNROUTED) {
+          int engine = rnd.nextInt(5);
+          pending.routed(r, engine);
+          engineOf.put(r.requestId, engine);
+        }
+      } else if (op < 9) {
+        PendingRequest r = live.remove(rnd.nextInt(live.size()));
+        pending.remove(r);
+        engineOf.remove(r.requestId);
+      } else {
+        int engine = rnd.nextInt(5);
+        List<PendingRequest> lost = pending.removeAllOn(engine);
+        assertThat(lost).allMatch(r -> engineOf.get(r.requestId) == engine);
+        assertThat(lost).hasSize((int) engineOf.values().stream().filter(e -> e == engine).count());
+        lost.forEach(r -> engineOf.remove(r.requestId));
+        live.removeAll(lost);
+      }
+      assertThat(pending.size()).isEqualTo(engineOf.size());
+    }
+    for (PendingRequest r : live) {
+      assertThat(pending.get(r.requestId)).isSameAs(r);
+      assertThat(pending.ofClient(alice, r.clientRequestId)).isSameAs(r);
+    }
+    assertThat(pending.unroutedCount())
+        .isEqualTo((int) engineOf.values().stream().filter(e -> e < 0).count());
+  }
+}
