@@ -53,12 +53,7 @@ final class LoadCommand implements Callable<Integer> {
       defaultValue = "16")
   int generatedTokens;
 
-  @Option(
-      names = "--seed",
-      paramLabel = "SEED",
-      description = "Seed of the workload (default: ${DEFAULT-VALUE}).",
-      defaultValue = "1")
-  long seed;
+  @Mixin SeedOption seed;
 
   @Option(names = "--stream", description = "Ask for streamed partial replies (\"stream\": true).")
   boolean stream;
@@ -93,7 +88,7 @@ final class LoadCommand implements Callable<Integer> {
           workload
               .applyTo(LoadConfig.builder().requests(requests).concurrency(concurrency))
               .generatedTokens(generatedTokens)
-              .seed(seed)
+              .seed(seed.value)
               .stream(stream)
               .idleTimeout(idleTimeout)
               .connectTimeout(connectTimeout)

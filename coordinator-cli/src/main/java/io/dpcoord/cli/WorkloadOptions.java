@@ -5,9 +5,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The prompt-shape flags shared by the commands that generate load ({@code load}, {@code demo}).
- *
- * <p>{@code --seed} stays with each command: a mixin's flags are listed together in the help, and
- * in {@code load} the seed follows {@code --generated-tokens}, which {@code demo} does not have.
+ * Their {@code --seed} is {@link SeedOption}.
  */
 final class WorkloadOptions {
   @Option(

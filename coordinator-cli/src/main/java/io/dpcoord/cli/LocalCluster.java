@@ -1,0 +1,90 @@
+package io.dpcoord.cli;
+
+import io.dpcoord.metrics.DropwizardMetrics;
+import io.dpcoord.routing.RouterConfig;
+import io.dpcoord.server.Coordinator;
+import io.dpcoord.server.CoordinatorConfig;
+import io.dpcoord.server.CoordinatorStatus;
+import io.dpcoord.sim.EngineConfig;
+import io.dpcoord.sim.EngineStats;
+import io.dpcoord.sim.SimulatedEngine;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A coordinator on 127.0.0.1 and its simulated engines, one a rank. An engine killed for a restart
+ * is kept, for its share of the statistics.
+ */
+final class LocalCluster implements AutoCloseable {
+  private final Coordinator coordinator;
+  private final int blockSize;
+  private final List<SimulatedEngine> live = new ArrayList<>();
+  private final List<SimulatedEngine> retired = new ArrayList<>();
+
+  private LocalCluster(Coordinator coordinator, int blockSize) {
+    this.coordinator = coordinator;
+    this.blockSize = blockSize;
+  }
+
+  /** Starts the coordinator, on a free port, waiting for {@code engines} engines; none runs yet. */
+  static LocalCluster start(int engines, RouterConfig routing, DropwizardMetrics metrics)
+      throws IOException {
+    CoordinatorConfig config =
+        CoordinatorConfig.builder()
+            .bindAddress("127.0.0.1")
+            .port(0)
+            .expectedEngines(engines)
+            .routing(routing)
+            .metrics(metrics)
+            .build();
+    return new LocalCluster(Coordinator.start(config), routing.blockSize());
+  }
+
+  String endpoint() {
+    return coordinator.endpoint();
+  }
+
+  CoordinatorStatus status() {
+    return coordinator.status();
+  }
+
+  /** Starts engines of ranks 0 to {@code engines - 1}; each registers with the coordinator. */
+  void startEngines(int engines) {
+    for (int rank = 0; rank < engines; rank++) {
+      live.add(SimulatedEngine.start(endpoint(), engineConfig(rank)));
+    }
+  }
+
+  /** Kills the engine of {@code rank} and starts a new one with the same rank. */
+  void restart(int rank) {
+    SimulatedEngine old = live.get(rank);
+    old.kill();
+    retired.add(old);
+    live.set(rank, SimulatedEngine.start(endpoint(), engineConfig(rank)));
+  }
+
+  /** The statistics of every engine started, the killed ones first. */
+  List<EngineStats> engineStats() {
+    List<EngineStats> stats = new ArrayList<>();
+    retired.forEach(e -> stats.add(e.stats()));
+    live.forEach(e -> stats.add(e.stats()));
+    return stats;
+  }
+
+  private EngineConfig engineConfig(int rank) {
+    return EngineConfig.builder(rank).blockSize(blockSize).build();
+  }
+
+  /** Closes the running engines (the killed ones are gone already), then the coordinator. */
+  @Override
+  public void close() {
+    try {
+      for (SimulatedEngine e : live) {
+        e.close();
+      }
+    } finally {
+      coordinator.close();
+    }
+  }
+}
