@@ -3,17 +3,11 @@ package io.dpcoord.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dpcoord.protocol.ClientReply;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -31,7 +25,7 @@ import org.zeromq.ZMQ;
  */
 @Timeout(60)
 class ServeProcessTest {
-  private static final long PROCESS_SECONDS = 30;
+  private static final long PROCESS_SECONDS = ServeProcess.PROCESS_SECONDS;
 
   @TempDir Path temp;
 
@@ -58,63 +52,39 @@ class ServeProcessTest {
   @Test
   void serveWritesItsEndpointFirstAndSigtermStopsItWithStatusZeroAnsweringPendingFailed()
       throws Exception {
-    File stderr = temp.resolve("stderr").toFile();
-    Process serve =
-        new ProcessBuilder(launcher("serve", "--port", "0", "--engines", "1"))
-            .redirectError(stderr)
-            .start();
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8))) {
-      String endpoint =
-          CompletableFuture.supplyAsync(() -> readLine(out)).get(PROCESS_SECONDS, TimeUnit.SECONDS);
-      assertThat(endpoint).matches("tcp://127\\.0\\.0\\.1:[0-9]{1,5}");
+    try (ServeProcess serve = ServeProcess.start(temp, "--port", "0", "--engines", "1");
+        TestClient client = new TestClient(serve.endpoint(), "client");
+        TestEngine engine = new TestEngine(serve.endpoint(), TestEngine.identityOf(0))) {
+      client.connect();
+      client.submit(1, "one");
+      client.submit(2, "two");
+      engine.register(); // the start-up engine: the held requests go out now
+      long[] rids = engine.receiveSubmitIds(2);
 
-      try (TestClient client = new TestClient(endpoint, "client");
-          TestEngine engine = new TestEngine(endpoint, TestEngine.identityOf(0))) {
-        client.connect();
-        client.submit(1, "one");
-        client.submit(2, "two");
-        engine.register(); // the start-up engine: the held requests go out now
-        long[] rids = engine.receiveSubmitIds(2);
-
-        serve.destroy(); // SIGTERM
-        List<ClientReply> replies = client.receiveReplies(2);
-        assertThat(replies).extracting(ClientReply::clientRequestId).containsExactly(1L, 2L);
-        for (int i = 0; i < 2; i++) {
-          byte[] record = replies.get(i).record().toByteArray();
-          assertThat(ReplyRecords.status(record)).isEqualTo("FAILED");
-          assertThat(ReplyRecords.requestId(record)).isEqualTo(rids[i]);
-        }
+      serve.process().destroy(); // SIGTERM
+      List<ClientReply> replies = client.receiveReplies(2);
+      assertThat(replies).extracting(ClientReply::clientRequestId).containsExactly(1L, 2L);
+      for (int i = 0; i < 2; i++) {
+        byte[] record = replies.get(i).record().toByteArray();
+        assertThat(ReplyRecords.status(record)).isEqualTo("FAILED");
+        assertThat(ReplyRecords.requestId(record)).isEqualTo(rids[i]);
       }
-      assertThat(serve.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS)).isTrue();
-      assertThat(serve.exitValue())
-          .as("exit status; stderr: %s", Files.readString(stderr.toPath()))
-          .isZero();
-    } finally {
-      serve.destroyForcibly();
+      serve.stop();
     }
   }
 
   @Test
   void reportEveryPrintsTheMetricsToStderrUntilSigterm() throws Exception {
-    Path err = Files.createTempFile(temp, "err", ".txt");
-    Process serve =
-        new ProcessBuilder(launcher("serve", "--report-every", "200ms", "--log-level", "warn"))
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(err.toFile())
-            .start();
-    try {
+    // start() returns once the endpoint is out, which serve prints after its SIGTERM handler is in
+    try (ServeProcess serve =
+        ServeProcess.start(temp, "--report-every", "200ms", "--log-level", "warn")) {
       Await.until(
           "a metrics report on stderr",
-          () -> read(err).contains("coordinator_requests_submitted_total"),
-          () -> read(err));
-      serve.destroy(); // SIGTERM
-      assertThat(serve.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS)).isTrue();
-      assertThat(serve.exitValue()).isZero();
-      assertThat(Files.readString(err))
+          () -> serve.stderr().contains("coordinator_requests_submitted_total"),
+          serve::stderr);
+      serve.stop();
+      assertThat(serve.stderr())
           .contains("routing_cache_hit_total", "coordinator_routing_latency_seconds");
-    } finally {
-      serve.destroyForcibly();
     }
   }
 
@@ -159,14 +129,6 @@ class ServeProcessTest {
     assertThat(r.stderr.get(0)).contains(flag.get(1));
   }
 
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   /** How a process ended: its status and its output lines. */
   private record Result(int status, List<String> stdout, List<String> stderr) {}
 
@@ -183,14 +145,6 @@ class ServeProcessTest {
       return new Result(p.exitValue(), Files.readAllLines(out), Files.readAllLines(err));
     } finally {
       p.destroyForcibly();
-    }
-  }
-
-  private static String readLine(BufferedReader reader) {
-    try {
-      return reader.readLine();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.ClientReplyPartial;
+import io.dpcoord.protocol.ConnectAck;
 import io.dpcoord.protocol.Direction;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
@@ -41,6 +42,20 @@ final class TestClient extends TestPeer {
    */
   void expectNothingMore() {
     connect();
+  }
+
+  /**
+   * Sends CONNECT and returns the terminal replies that arrive before its CONNECT_ACK: every reply
+   * the coordinator sent this client before it handled the CONNECT, in order, whatever they are.
+   */
+  List<ClientReply> receiveRepliesBeforeHandshake() {
+    send(CONNECT);
+    List<ClientReply> replies = new ArrayList<>();
+    for (Message m = receive(); !(m instanceof ConnectAck); m = receive()) {
+      assertThat(m).as("%s expected a reply or CONNECT_ACK", this).isInstanceOf(ClientReply.class);
+      replies.add((ClientReply) m);
+    }
+    return replies;
   }
 
   /** {@code [20, cid, prompt, sampling_params]}. */

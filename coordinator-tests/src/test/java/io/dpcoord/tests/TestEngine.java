@@ -8,6 +8,7 @@ import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.ProtocolException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,9 +41,37 @@ final class TestEngine extends TestPeer {
     return this;
   }
 
+  /** A SUBMIT_REQUEST and the engine that received it. */
+  record Delivery(TestEngine engine, EngineSubmit submit) {
+    long requestId() {
+      return submit.requestId();
+    }
+  }
+
+  /**
+   * The next SUBMIT_REQUEST that reaches any of {@code engines}, and which engine it reached (the
+   * test does not presume the routing decision); fails if none arrives within {@link
+   * #RECEIVE_TIMEOUT}.
+   */
+  static Delivery receiveSubmitOnAny(TestEngine... engines) {
+    long deadline = System.nanoTime() + RECEIVE_TIMEOUT.toNanos();
+    while (System.nanoTime() - deadline < 0) {
+      for (TestEngine engine : engines) {
+        byte[] frame = engine.poll(Duration.ofMillis(2));
+        if (frame != null) {
+          return new Delivery(engine, engine.asSubmit(engine.decode(frame)));
+        }
+      }
+    }
+    throw new AssertionError("no SUBMIT_REQUEST reached " + Arrays.toString(engines));
+  }
+
   /** The next message, decoded as an engine decodes it. */
   Message receive() {
-    byte[] frame = receiveFrame();
+    return decode(receiveFrame());
+  }
+
+  private Message decode(byte[] frame) {
     try {
       return codec.decode(Direction.TO_ENGINE, frame);
     } catch (ProtocolException e) {
@@ -52,7 +81,10 @@ final class TestEngine extends TestPeer {
 
   /** The next message, which must be a SUBMIT_REQUEST. */
   EngineSubmit receiveSubmit() {
-    Message m = receive();
+    return asSubmit(receive());
+  }
+
+  private EngineSubmit asSubmit(Message m) {
     assertThat(m).as("%s expected a SUBMIT_REQUEST", this).isInstanceOf(EngineSubmit.class);
     return (EngineSubmit) m;
   }
