@@ -188,7 +188,7 @@ class ServeOptionsProcessTest {
       owned.add(jmx);
       return new Served(serve, jmxPort, registered, client, jmx, owned);
     } catch (Exception | AssertionError e) {
-      Served.closeAll(owned);
+      Resources.closeInReverse(owned);
       throw e;
     }
   }
@@ -213,25 +213,8 @@ class ServeOptionsProcessTest {
     }
 
     @Override
-    public void close() throws Exception {
-      closeAll(owned);
-    }
-
-    /** Closes in reverse order, every one even if one fails; rethrows the first failure. */
-    static void closeAll(List<AutoCloseable> resources) throws Exception {
-      Exception failure = null;
-      for (int i = resources.size() - 1; i >= 0; i--) {
-        try {
-          resources.get(i).close();
-        } catch (Exception e) {
-          if (failure == null) {
-            failure = e;
-          }
-        }
-      }
-      if (failure != null) {
-        throw failure;
-      }
+    public void close() {
+      Resources.closeInReverse(owned);
     }
   }
 

@@ -80,9 +80,13 @@ final class ServeProcess implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     process.destroyForcibly();
-    process.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS);
+    try {
+      process.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static String read(Path file) {

@@ -151,22 +151,13 @@ final class TestCoordinator implements AutoCloseable {
   @Override
   public void close() {
     metrics.releaseAll();
-    RuntimeException failure = null;
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      try {
-        owned.get(i).close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = new IllegalStateException("closing " + owned.get(i) + " failed", e);
-        }
-      }
+    try {
+      Resources.closeInReverse(owned);
+    } finally {
+      coordinator.close();
     }
-    coordinator.close();
     if (!coordinator.isTerminated()) {
       throw new AssertionError("the coordinator did not stop");
-    }
-    if (failure != null) {
-      throw failure;
     }
   }
 }
