@@ -36,6 +36,8 @@ final class EngineCommand implements Callable<Integer> {
 
   @Mixin ConnectOption connect;
 
+  @Mixin TokenizerOption tokenizer;
+
   @Option(names = "--rank", required = true, paramLabel = "I", description = "Data-parallel rank.")
   int rank;
 
@@ -142,7 +144,11 @@ final class EngineCommand implements Callable<Integer> {
 
   private EngineConfig config() {
     try {
-      return EngineConfig.builder(rank)
+      EngineConfig.Builder builder = EngineConfig.builder(rank);
+      if (tokenizer.spec != null) {
+        builder.tokenizer(tokenizer.load()); // else bytes: one token per UTF-8 byte
+      }
+      return builder
           .cacheBlocks(cacheBlocks)
           .blockSize(blockSize)
           .base(millis("--base-ms", baseMs))

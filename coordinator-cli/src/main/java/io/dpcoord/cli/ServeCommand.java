@@ -63,6 +63,16 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin RoutingOptions routing;
 
+  @Mixin TokenizerOption tokenizer;
+
+  @Option(
+      names = "--tokenizer-threads",
+      paramLabel = "N",
+      description =
+          "Threads that tokenize text prompts and detokenize replies off the event loop; 0 does"
+              + " it on the loop (default: half the cores, 1 to 8).")
+  Integer tokenizerThreads;
+
   @Option(
       names = "--jmx-port",
       paramLabel = "PORT",
@@ -118,6 +128,9 @@ final class ServeCommand implements Callable<Integer> {
     if (scheduleOut != null && Files.isDirectory(scheduleOut)) {
       throw usage("--schedule-out " + scheduleOut + " is a directory");
     }
+    if (tokenizerThreads != null && (tokenizerThreads < 0 || tokenizerThreads > 256)) {
+      throw usage("--tokenizer-threads must be in 0..256, got " + tokenizerThreads);
+    }
     Logging.setLevel(logLevel);
     CoordinatorConfig.Builder config =
         CoordinatorConfig.builder()
@@ -125,7 +138,12 @@ final class ServeCommand implements Callable<Integer> {
             .port(port)
             .expectedEngines(engines)
             .routing(routing.toConfig())
-            .scheduleOut(scheduleOut);
+            .scheduleOut(scheduleOut)
+            .tokenizer(tokenizer.load())
+            .tokenizerThreads(
+                tokenizerThreads != null
+                    ? tokenizerThreads
+                    : CoordinatorConfig.defaultTokenizerThreads());
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
 

@@ -54,7 +54,22 @@ public enum Metric {
   ROUTING_INDEX_EVICTED_TOTAL(
       MetricType.COUNTER, true, "index entries dropped by the capacity bound"),
   ROUTING_PREFIX_MATCH_RATIO(
-      MetricType.HISTOGRAM, true, "match fraction of each prefix-routed decision");
+      MetricType.HISTOGRAM, true, "match fraction of each prefix-routed decision"),
+  ROUTING_TEXT_PROMPT_UNTOKENIZED_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "text prompts routed by load only: no tokenizer, or one that cannot tokenize them"),
+  COORDINATOR_TOKENIZE_LATENCY_SECONDS(
+      MetricType.HISTOGRAM, true, "tokenizing and hashing one prompt on a tokenizer worker"),
+  COORDINATOR_DETOKENIZE_LATENCY_SECONDS(
+      MetricType.HISTOGRAM,
+      true,
+      "filling the generated_text of one finished record on a tokenizer worker"),
+  COORDINATOR_DETOKENIZE_FAILED_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "finished records forwarded without generated_text: no int generated_tokens, or ids the"
+          + " tokenizer cannot detokenize");
 
   private static final Map<String, Optional<Metric>> BY_NAME = new HashMap<>();
 

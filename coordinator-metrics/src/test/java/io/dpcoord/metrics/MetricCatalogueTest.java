@@ -36,7 +36,9 @@ class MetricCatalogueTest {
     assertThat(seconds)
         .containsExactly(
             Metric.COORDINATOR_ROUTING_LATENCY_SECONDS,
-            Metric.COORDINATOR_MESSAGE_PROCESSING_LATENCY_SECONDS);
+            Metric.COORDINATOR_MESSAGE_PROCESSING_LATENCY_SECONDS,
+            Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS,
+            Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS);
   }
 
   @Test

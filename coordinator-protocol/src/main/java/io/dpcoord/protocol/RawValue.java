@@ -86,6 +86,43 @@ public final class RawValue {
     return length == 1 && bytes[offset] == (byte) 0xc0;
   }
 
+  /**
+   * Python's truth of this value as msgpack decodes it: false for nil, false, 0, 0.0 and empty str,
+   * bin, array and map; true otherwise (NaN and ext values included).
+   */
+  public boolean isTruthy() {
+    int b = bytes[offset] & 0xff;
+    MsgpackReader reader = reader();
+    try {
+      switch (reader.peekType()) {
+        case NIL:
+          return false;
+        case BOOL:
+          return b == 0xc3;
+        case INT:
+          return reader.nextIsUint64AboveInt64() || reader.readInt64() != 0;
+        case FLOAT:
+          double v =
+              b == 0xca
+                  ? Float.intBitsToFloat(ByteBuffer.wrap(bytes, offset + 1, 4).getInt())
+                  : Double.longBitsToDouble(ByteBuffer.wrap(bytes, offset + 1, 8).getLong());
+          return v != 0.0 || Double.isNaN(v);
+        case STR:
+          return reader.readStrHeader() != 0;
+        case ARRAY:
+          return reader.readArrayHeader() != 0;
+        case MAP:
+          return reader.readMapHeader() != 0;
+        case BIN:
+          return length > (b == 0xc4 ? 2 : b == 0xc5 ? 3 : 5);
+        default:
+          return true;
+      }
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("RawValue holds malformed msgpack: " + e.getMessage(), e);
+    }
+  }
+
   /** Whether this is a map (of any header width). */
   public boolean isMap() {
     int b = bytes[offset] & 0xff;

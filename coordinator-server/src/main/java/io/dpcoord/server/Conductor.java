@@ -35,11 +35,11 @@ import org.slf4j.LoggerFactory;
 final class Conductor {
   private static final Logger LOG = LoggerFactory.getLogger(Conductor.class);
 
-  /** SUBMITs held while the coordinator waits for its start-up engines. */
-  private static final int MAX_STARTUP_BACKLOG = 100_000;
+  /** Requests that may wait to be routed (for the start-up engines, or for their hashes). */
+  private static final int MAX_WAITING = 100_000;
 
-  private final Router router;
   private final RequestRouting routing;
+  private final ReplyText replyText;
   private final Engines engines;
   private final PendingRequests pending;
   private final LoopMetrics metrics;
@@ -56,14 +56,16 @@ final class Conductor {
       Engines engines,
       PendingRequests pending,
       Router router,
+      TokenizerWorkers workers,
       LoopMetrics metrics,
       Outbox outbox,
       ScheduleWriter schedule,
       CoordinatorStatus status,
       RateLimitedLog warnings,
       LongSupplier nanoTime) {
-    this.router = router;
-    this.routing = new RequestRouting(config, router, metrics, schedule, nanoTime);
+    this.routing =
+        new RequestRouting(config, router, workers, metrics, schedule, warnings, nanoTime);
+    this.replyText = new ReplyText(config.tokenizer(), workers, metrics, warnings);
     this.engines = engines;
     this.pending = pending;
     this.metrics = metrics;
@@ -118,21 +120,35 @@ final class Conductor {
     return r;
   }
 
-  /** Routes an accepted request now, or holds it until the start-up engines are all there. */
+  /**
+   * Queues an accepted request for routing: it is routed once the start-up engines are all there,
+   * its hashes are computed and every request before it is routed (RequestRouting).
+   */
   private void admit(PendingRequest r, EngineBound bound) {
-    if (engines.started()) {
-      dispatch(r, bound);
-    } else if (pending.unroutedCount() > MAX_STARTUP_BACKLOG) {
-      answerFailed(r, "the coordinator is still waiting for its start-up engines");
-    } else {
-      r.held = bound;
+    if (routing.waiting() >= MAX_WAITING) {
+      answerFailed(
+          r,
+          engines.started()
+              ? "too many requests are waiting to be routed"
+              : "the coordinator is still waiting for its start-up engines");
+      return;
+    }
+    r.bound = bound;
+    routing.enqueue(r, this::routeReady);
+    routeReady();
+  }
+
+  /** Routes the waiting requests that can be routed now, in arrival order. */
+  private void routeReady() {
+    for (PendingRequest r; (r = routing.next(engines.started(), pending)) != null; ) {
+      dispatch(r);
     }
   }
 
   /** Routes a request and sends it; if routing throws, the request is answered FAILED. */
-  private void dispatch(PendingRequest r, EngineBound bound) {
+  private void dispatch(PendingRequest r) {
     try {
-      route(r, bound);
+      route(r);
     } catch (RuntimeException e) {
       metrics.internalError.inc();
       LOG.error("internal error while routing request {} from {}", r.requestId, r.client, e);
@@ -143,14 +159,14 @@ final class Conductor {
   }
 
   /** Chooses an engine and sends; while sends fail, removes that engine and chooses again. */
-  private void route(PendingRequest r, EngineBound bound) {
-    int count = routing.hash(bound);
+  private void route(PendingRequest r) {
+    int count = routing.hash(r);
     boolean stale = false;
-    while (router.activeEngines() > 0) {
-      Decision decision = routing.choose(bound, count);
+    while (engines.activeCount() > 0) {
+      Decision decision = routing.choose(r, count);
       stale |= decision.staleFound();
       Peer engine = engines.peerOf(decision.engine());
-      if (!outbox.sendFrame(engine, bound.frame())) {
+      if (!outbox.sendFrame(engine, r.bound.frame())) {
         metrics.engineUnreachable.inc();
         removeEngine(engine, "unreachable");
         continue;
@@ -158,7 +174,7 @@ final class Conductor {
       routing.sent(r, decision, count, stale);
       pending.routed(r, decision.engine());
       if (r.abortRequested) {
-        forwardAbort(r); // the client aborted it while it was held for the start-up engines
+        forwardAbort(r); // the client aborted it while it waited to be routed
       }
       return;
     }
@@ -173,9 +189,9 @@ final class Conductor {
       return; // unknown or already answered: a no-op, as in Megatron
     }
     if (r.engine == PendingRequests.UNROUTED) {
-      r.abortRequested = true; // held for the start-up engines: abort once it is routed
+      r.abortRequested = true; // waiting to be routed: abort once it is
     } else {
-      forwardAbort(r);
+      forwardAbort(r); // a no-op once its engine has answered (FINISHING)
     }
   }
 
@@ -204,7 +220,7 @@ final class Conductor {
           status.controlState(state);
           if (in.message() instanceof SetGenerationEpoch epoch && !epoch.equals(lastEpoch)) {
             lastEpoch = epoch; // the same epoch again means the same weights
-            router.newEpoch();
+            routing.newEpoch();
           }
           break;
       }
@@ -266,9 +282,7 @@ final class Conductor {
     publishEngineCount();
     if (!wasStarted && engines.started()) {
       status.started(true);
-      for (PendingRequest held : pending.unrouted()) {
-        dispatch(held, held.held);
-      }
+      routeReady();
     }
   }
 
@@ -290,13 +304,28 @@ final class Conductor {
     countInvalidRecords(in.from(), reply.invalidRecords());
     for (ReplyRecord record : reply.records()) {
       PendingRequest r = answered(in.from(), record.requestId());
-      if (r != null) {
+      if (r == null) {
+        continue;
+      }
+      routing.completed(r.engine);
+      if (replyText.fills()) {
+        pending.finishing(r, record.raw());
+        replyText.fill(r, this::finish);
+      } else {
         pending.remove(r);
-        router.complete(r.engine);
         outbox.reply(r, record.raw());
       }
     }
     publishInFlight();
+  }
+
+  /** Sends a finished request's record, with its generated_text, unless it was answered already. */
+  private void finish(PendingRequest r) {
+    if (pending.get(r.requestId) == r) {
+      pending.remove(r);
+      publishInFlight();
+      outbox.reply(r, r.finished);
+    }
   }
 
   void onEngineReplyPartial(Inbound in) {
@@ -355,9 +384,20 @@ final class Conductor {
     }
   }
 
-  /** Answers everything still pending FAILED: the coordinator is stopping. */
+  /**
+   * The coordinator is stopping: a request whose engine has answered gets that record (its text
+   * filled here), everything else still pending is answered FAILED.
+   */
   void stop() {
-    failAll(pending.removeAll(), "coordinator shutting down");
+    List<PendingRequest> left = pending.removeAll();
+    publishInFlight();
+    for (PendingRequest r : left) {
+      if (r.finished != null) {
+        outbox.reply(r, replyText.fillNow(r));
+      } else {
+        outbox.fail(r, "coordinator shutting down");
+      }
+    }
     routing.close();
   }
 

@@ -2,7 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.metrics.CoordinatorMetrics;
 import io.dpcoord.routing.RouterConfig;
-import io.dpcoord.routing.Tokenizer;
+import io.dpcoord.tokenizers.TextTokenizer;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.function.DoubleSupplier;
@@ -13,7 +13,8 @@ public final class CoordinatorConfig {
   private final int port;
   private final int expectedEngines;
   private final RouterConfig routing;
-  private final Tokenizer tokenizer;
+  private final TextTokenizer tokenizer;
+  private final int tokenizerThreads;
   private final CoordinatorMetrics metrics;
   private final Path scheduleOut;
   private final DoubleSupplier unixSeconds;
@@ -24,6 +25,7 @@ public final class CoordinatorConfig {
     this.expectedEngines = b.expectedEngines;
     this.routing = b.routing;
     this.tokenizer = b.tokenizer;
+    this.tokenizerThreads = b.tokenizerThreads;
     this.metrics = b.metrics;
     this.scheduleOut = b.scheduleOut;
     this.unixSeconds = b.unixSeconds;
@@ -52,9 +54,23 @@ public final class CoordinatorConfig {
     return routing;
   }
 
-  /** Turns text prompts into tokens for prefix hashing. */
-  public Tokenizer tokenizer() {
+  /**
+   * The engines' tokenizer: text prompts are tokenized with it for routing and finished records get
+   * their {@code generated_text} from it; null when there is none (text prompts are then routed by
+   * load only, records forwarded as they are).
+   */
+  public TextTokenizer tokenizer() {
     return tokenizer;
+  }
+
+  /** Threads that tokenize and detokenize off the event loop; 0 does it on the loop thread. */
+  public int tokenizerThreads() {
+    return tokenizerThreads;
+  }
+
+  /** The default for {@link Builder#tokenizerThreads}: half the cores, 1 to 8. */
+  public static int defaultTokenizerThreads() {
+    return Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
   }
 
   public CoordinatorMetrics metrics() {
@@ -77,7 +93,8 @@ public final class CoordinatorConfig {
     private int port = 0;
     private int expectedEngines = 0;
     private RouterConfig routing = RouterConfig.builder().build();
-    private Tokenizer tokenizer = Tokenizer.utf8Bytes();
+    private TextTokenizer tokenizer;
+    private int tokenizerThreads = defaultTokenizerThreads();
     private CoordinatorMetrics metrics = CoordinatorMetrics.noop();
     private Path scheduleOut;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
@@ -110,8 +127,17 @@ public final class CoordinatorConfig {
       return this;
     }
 
-    public Builder tokenizer(Tokenizer tokenizer) {
-      this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+    /** The engines' tokenizer, or null for none (the default). */
+    public Builder tokenizer(TextTokenizer tokenizer) {
+      this.tokenizer = tokenizer;
+      return this;
+    }
+
+    public Builder tokenizerThreads(int threads) {
+      if (threads < 0 || threads > 256) {
+        throw new IllegalArgumentException("tokenizer threads must be in 0..256, got " + threads);
+      }
+      this.tokenizerThreads = threads;
       return this;
     }
 

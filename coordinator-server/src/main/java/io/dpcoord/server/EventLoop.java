@@ -30,6 +30,7 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 /**
@@ -79,7 +80,13 @@ final class EventLoop {
 
   private record Route(Sender sender, Consumer<Inbound> handler) {}
 
+  /** Messages read from the socket before finished tokenizer jobs get a turn. */
+  private static final int BATCH = 256;
+
   private final ZMQ.Socket socket;
+  private final ZMQ.Poller poller;
+  private final TokenizerWorkers workers;
+  private final int pollMillis;
   private final MessageCodec codec = new MessageCodec();
   private final Engines engines;
   private final PendingRequests pending = new PendingRequests();
@@ -91,12 +98,21 @@ final class EventLoop {
   private long lastHousekeepingNanos;
 
   EventLoop(
+      ZContext context,
       ZMQ.Socket socket,
+      int pollMillis,
       CoordinatorConfig config,
       ScheduleWriter schedule,
       CoordinatorStatus status,
       LongSupplier nanoTime) {
     this.socket = socket;
+    this.pollMillis = pollMillis;
+    this.workers = new TokenizerWorkers(context, config.tokenizerThreads());
+    this.poller = context.createPoller(2);
+    poller.register(socket, ZMQ.Poller.POLLIN);
+    if (workers.signal() != null) {
+      poller.register(workers.signal(), ZMQ.Poller.POLLIN);
+    }
     this.nanoTime = nanoTime;
     this.warnings = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), nanoTime);
     this.metrics = new LoopMetrics(config.metrics());
@@ -114,8 +130,8 @@ final class EventLoop {
     this.conductor =
         self[0] =
             new Conductor(
-                config, engines, pending, router, metrics, outbox, schedule, status, warnings,
-                nanoTime);
+                config, engines, pending, router, workers, metrics, outbox, schedule, status,
+                warnings, nanoTime);
 
     on(Connect.class, Sender.NOT_ENGINE, conductor::onConnect);
     on(SubmitRequest.class, Sender.CLIENT, conductor::onSubmit);
@@ -137,31 +153,50 @@ final class EventLoop {
     }
   }
 
-  /** Runs until a SHUTDOWN arrives or {@code stop} returns true; then answers what is pending. */
+  /**
+   * Runs until a SHUTDOWN arrives or {@code stop} returns true; then answers what is pending. Each
+   * round polls the socket and the tokenizer workers' signal, handles up to {@link #BATCH}
+   * messages, then the finished tokenizer jobs.
+   */
   void run(BooleanSupplier stop) {
     try {
       while (!conductor.shutdownRequested() && !stop.getAsBoolean()) {
-        byte[] identity = socket.recv(0); // returns null after the receive timeout
-        if (identity == null) {
-          housekeeping();
-          continue;
+        poller.poll(pollMillis);
+        for (int n = 0; n < BATCH && !conductor.shutdownRequested(); n++) {
+          byte[] identity = socket.recv(ZMQ.DONTWAIT);
+          if (identity == null) {
+            break;
+          }
+          handleOne(new Peer(identity));
         }
-        Peer from = new Peer(identity);
-        List<byte[]> frames = receiveRest();
-        long t0 = nanoTime.getAsLong();
-        try {
-          handle(from, frames, t0);
-        } catch (RuntimeException e) {
-          metrics.internalError.inc();
-          LOG.error("internal error while handling a message from {}", from, e);
+        if (workers.signal() != null) {
+          guarded(null, workers::runCompleted);
         }
-        metrics.processingLatency.recordNanos(nanoTime.getAsLong() - t0);
-        if (t0 - lastHousekeepingNanos > TimeUnit.SECONDS.toNanos(1)) {
+        if (nanoTime.getAsLong() - lastHousekeepingNanos > TimeUnit.SECONDS.toNanos(1)) {
           housekeeping();
         }
       }
     } finally {
+      workers.close();
       conductor.stop();
+      poller.close();
+    }
+  }
+
+  private void handleOne(Peer from) {
+    List<byte[]> frames = receiveRest();
+    long t0 = nanoTime.getAsLong();
+    guarded(from, () -> handle(from, frames, t0));
+    metrics.processingLatency.recordNanos(nanoTime.getAsLong() - t0);
+  }
+
+  /** Runs {@code work}; an exception is an internal error, counted and logged, never fatal. */
+  private void guarded(Peer from, Runnable work) {
+    try {
+      work.run();
+    } catch (RuntimeException e) {
+      metrics.internalError.inc();
+      LOG.error("internal error while handling {}", from == null ? "tokenizer results" : from, e);
     }
   }
 

@@ -24,6 +24,10 @@ final class LoopMetrics {
   final Counter completed;
   final Counter failed;
   final Counter indexEvicted;
+  final Counter textPromptUntokenized;
+  final Counter detokenizeFailed;
+  final Histogram tokenizeLatency;
+  final Histogram detokenizeLatency;
   final Histogram routingLatency;
   final Histogram processingLatency;
   final Histogram prefixMatchRatio;
@@ -47,6 +51,10 @@ final class LoopMetrics {
     completed = m.counter(Metric.COORDINATOR_REQUESTS_COMPLETED_TOTAL);
     failed = m.counter(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL);
     indexEvicted = m.counter(Metric.ROUTING_INDEX_EVICTED_TOTAL);
+    textPromptUntokenized = m.counter(Metric.ROUTING_TEXT_PROMPT_UNTOKENIZED_TOTAL);
+    detokenizeFailed = m.counter(Metric.COORDINATOR_DETOKENIZE_FAILED_TOTAL);
+    tokenizeLatency = m.histogram(Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS);
+    detokenizeLatency = m.histogram(Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS);
     routingLatency = m.histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS);
     processingLatency = m.histogram(Metric.COORDINATOR_MESSAGE_PROCESSING_LATENCY_SECONDS);
     prefixMatchRatio = m.histogram(Metric.ROUTING_PREFIX_MATCH_RATIO);

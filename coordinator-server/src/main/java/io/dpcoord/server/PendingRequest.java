@@ -4,7 +4,7 @@ import io.dpcoord.protocol.RawValue;
 
 /**
  * An accepted request that has no terminal reply yet: who asked, under which id, and what the
- * coordinator needs to answer FAILED on the engine's behalf. {@link PendingRequests} owns it.
+ * coordinator needs to route it and to answer it. {@link PendingRequests} owns it.
  */
 final class PendingRequest {
   final long requestId;
@@ -14,16 +14,34 @@ final class PendingRequest {
   final RawValue samplingParams;
   final long receivedNanos;
 
-  /** The engine id it was sent to; {@link PendingRequests#UNROUTED} until then. */
+  /**
+   * The engine id it was sent to; {@link PendingRequests#UNROUTED} before, {@link
+   * PendingRequests#FINISHING} once its engine's terminal record is being detokenized.
+   */
   int engine = PendingRequests.UNROUTED;
 
-  /** What goes to the engine, kept only while the request waits for the start-up engines. */
-  EngineBound held;
+  /** What goes to the engine; kept until the request is routed. */
+  EngineBound bound;
 
-  /** The client aborted it before it was sent (while held for the start-up engines). */
+  /** Its block hashes when they were computed off the loop, else null. */
+  long[] hashes;
+
+  /** How many of {@link #hashes} routing uses. */
+  int hashCount;
+
+  /** The hashes are being computed on a tokenizer worker. */
+  boolean awaitingHashes;
+
+  /** What went wrong computing them on a worker, to be raised when the request is routed. */
+  RuntimeException hashFailure;
+
+  /** The engine's terminal record, while its {@code generated_text} is being filled. */
+  RawValue finished;
+
+  /** The client aborted it before it was sent. */
   boolean abortRequested;
 
-  // neighbours in the list of requests on the same engine (or of the unrouted ones)
+  // neighbours in the list of requests in the same state (on one engine, unrouted, finishing)
   PendingRequest previous;
   PendingRequest next;
 

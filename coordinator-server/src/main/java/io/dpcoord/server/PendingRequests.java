@@ -18,16 +18,20 @@ import org.agrona.collections.Long2ObjectHashMap;
  * and by engine (an engine that goes away fails exactly its own requests). The first two are
  * primitive-keyed maps (Agrona), so the per-request path does not box; the third is a doubly linked
  * list per engine id threaded through the requests themselves, so adding and removing are O(1) and
- * failing an engine's requests touches only those. Requests that are not routed yet (held for the
- * start-up engines) form one more list, in arrival order.
+ * failing an engine's requests touches only those. Requests not routed yet (held for the start-up
+ * engines, or waiting for their hashes) and requests being detokenized form two more lists.
  */
 final class PendingRequests {
   /** The engine id of a request that has not been sent to an engine yet. */
   static final int UNROUTED = -1;
 
+  /** The engine id of a request whose engine answered and whose record is being detokenized. */
+  static final int FINISHING = -2;
+
   private final Long2ObjectHashMap<PendingRequest> byId = new Long2ObjectHashMap<>();
   private final Map<Peer, Long2ObjectHashMap<PendingRequest>> byClient = new HashMap<>();
   private final Chain unrouted = new Chain();
+  private final Chain finishing = new Chain();
   private Chain[] byEngine = new Chain[8];
   private long nextRequestId;
 
@@ -67,9 +71,23 @@ final class PendingRequests {
 
   /** Records that {@code r} was sent to {@code engine}. */
   void routed(PendingRequest r, int engine) {
+    moveTo(r, engine);
+    r.bound = null;
+    r.hashes = null;
+  }
+
+  /**
+   * Records that {@code r}'s engine sent its terminal record: no longer the engine's (its death
+   * cannot fail it now), still pending until the record, detokenized, goes to the client.
+   */
+  void finishing(PendingRequest r, RawValue record) {
+    moveTo(r, FINISHING);
+    r.finished = record;
+  }
+
+  private void moveTo(PendingRequest r, int engine) {
     chainOf(r.engine).remove(r);
     r.engine = engine;
-    r.held = null;
     chainOf(engine).add(r);
   }
 
@@ -127,15 +145,6 @@ final class PendingRequests {
     return ids == null ? List.of() : ids.values();
   }
 
-  /** The requests not routed yet, oldest first (a copy). */
-  List<PendingRequest> unrouted() {
-    List<PendingRequest> list = new ArrayList<>(unrouted.size);
-    for (PendingRequest r = unrouted.first; r != null; r = r.next) {
-      list.add(r);
-    }
-    return list;
-  }
-
   /** Requests not routed yet. */
   int unroutedCount() {
     return unrouted.size;
@@ -149,6 +158,9 @@ final class PendingRequests {
   private Chain chainOf(int engine) {
     if (engine == UNROUTED) {
       return unrouted;
+    }
+    if (engine == FINISHING) {
+      return finishing;
     }
     if (engine >= byEngine.length) {
       byEngine = Arrays.copyOf(byEngine, Math.max(engine + 1, byEngine.length * 2));

@@ -1,60 +1,207 @@
 package io.dpcoord.server;
 
+import io.dpcoord.metrics.CoordinatorMetrics.Histogram;
 import io.dpcoord.protocol.Prompt;
+import io.dpcoord.protocol.RateLimitedLog;
 import io.dpcoord.routing.BlockHasher;
 import io.dpcoord.routing.Decision;
 import io.dpcoord.routing.Router;
 import io.dpcoord.routing.RouterConfig;
-import io.dpcoord.routing.Tokenizer;
+import io.dpcoord.tokenizers.TextTokenizer;
+import java.util.ArrayDeque;
 import java.util.function.LongSupplier;
 
 /**
- * The routing of one request, step by step: hash what the policy uses of its prompt, ask the {@link
- * Router} for an engine (again if the send fails), and record the decision once the send succeeded:
- * the router's commit, the routing metrics and the schedule output.
+ * The routing of requests, in arrival order: hash what the policy uses of each prompt (text
+ * tokenized with the engines' tokenizer), ask the {@link Router} for an engine, and record the
+ * decision once the send succeeded (the router's commit, the routing metrics, the schedule).
+ *
+ * <p>Design notes. Tokenizing a long text prompt takes tens to hundreds of microseconds, so text
+ * prompts (and token prompts of more than {@link #INLINE_BLOCKS} blocks) are hashed on {@link
+ * TokenizerWorkers}. Decisions must still be Megatron's, which routes each request with the state
+ * left by every message received before it and by none after. So requests wait in one queue, in
+ * arrival order, and a request is routed only when every one before it has been; a terminal reply
+ * (which lowers its engine's pending count) or a new epoch that arrives while requests wait is
+ * queued behind them instead of being applied at once. Short token prompts arriving at an empty
+ * queue are hashed on the loop and routed at once, with no hand-off.
  */
 final class RequestRouting {
+  /** Token prompts of up to this many blocks are hashed on the loop thread. */
+  static final int INLINE_BLOCKS = 64;
+
+  /** A routing-state change queued behind waiting requests. */
+  private record Change(int completedEngine) {
+    static final Change NEW_EPOCH = new Change(-1);
+  }
+
   private final RouterConfig config;
   private final Router router;
   private final BlockHasher hasher;
-  private final Tokenizer tokenizer;
+  private final TextTokenizer tokenizer;
+  private final TokenizerWorkers workers;
+  private final ThreadLocal<BlockHasher> workerHashers;
   private final LoopMetrics metrics;
+  private final Histogram tokenizeLatency;
   private final ScheduleWriter schedule;
+  private final RateLimitedLog warnings;
   private final LongSupplier nanoTime;
+  private final ArrayDeque<Object> queue = new ArrayDeque<>();
+  private long[] current;
 
   RequestRouting(
       CoordinatorConfig config,
       Router router,
+      TokenizerWorkers workers,
       LoopMetrics metrics,
       ScheduleWriter schedule,
+      RateLimitedLog warnings,
       LongSupplier nanoTime) {
     this.config = config.routing();
     this.router = router;
     this.hasher = new BlockHasher(this.config.blockSize());
     this.tokenizer = config.tokenizer();
+    this.workers = workers;
+    this.workerHashers = ThreadLocal.withInitial(() -> new BlockHasher(this.config.blockSize()));
     this.metrics = metrics;
+    this.tokenizeLatency = metrics.tokenizeLatency;
     this.schedule = schedule;
+    this.warnings = warnings;
     this.nanoTime = nanoTime;
   }
 
-  /** Hashes the blocks of the request's prompt that routing uses; returns how many. */
-  int hash(EngineBound request) {
-    if (!request.prefixEligible() || !config.routesByPrefix()) {
-      return 0;
+  /**
+   * Queues an accepted request for routing; its hashes are computed on a worker when that pays, and
+   * {@code ready} runs on the loop once they are there.
+   */
+  void enqueue(PendingRequest r, Runnable ready) {
+    boolean offLoop = offLoop(r.bound);
+    queue.add(r);
+    if (offLoop) {
+      r.awaitingHashes = true;
+      workers.submit(new HashJob(r, ready));
     }
-    Prompt prompt = request.prompt();
-    long[] tokens = prompt.isText() ? tokenizer.tokenize(prompt.text()) : prompt.tokens();
-    return hasher.hash(tokens, config.blocksToHash(tokens.length));
+  }
+
+  /** Whether a request's hashes are computed on a worker rather than on the loop thread. */
+  private boolean offLoop(EngineBound bound) {
+    if (!bound.prefixEligible() || !config.routesByPrefix()) {
+      return false;
+    }
+    Prompt prompt = bound.prompt();
+    return prompt.isText()
+        ? tokenizer != null
+        : !queue.isEmpty() || prompt.tokens().length / config.blockSize() > INLINE_BLOCKS;
+  }
+
+  /** A terminal reply from {@code engine}: its pending count goes down, in arrival order. */
+  void completed(int engine) {
+    if (queue.isEmpty()) {
+      router.complete(engine);
+    } else {
+      queue.add(new Change(engine));
+    }
+  }
+
+  /** A new generation epoch, in arrival order. */
+  void newEpoch() {
+    if (queue.isEmpty()) {
+      router.newEpoch();
+    } else {
+      queue.add(Change.NEW_EPOCH);
+    }
+  }
+
+  /**
+   * The oldest queued request if it can be routed now (its hashes are there and {@code started}),
+   * taken off the queue after every state change queued before it was applied; else null.
+   */
+  PendingRequest next(boolean started, PendingRequests pending) {
+    for (Object head; (head = queue.peek()) != null; ) {
+      if (head instanceof Change change) {
+        queue.poll();
+        if (change == Change.NEW_EPOCH) {
+          router.newEpoch();
+        } else {
+          router.complete(change.completedEngine());
+        }
+        continue;
+      }
+      PendingRequest r = (PendingRequest) head;
+      if (pending.get(r.requestId) != r) {
+        queue.poll(); // answered already (FAILED while it waited)
+        continue;
+      }
+      if (!started || r.awaitingHashes) {
+        return null;
+      }
+      return (PendingRequest) queue.poll();
+    }
+    return null;
+  }
+
+  /** Requests waiting to be routed. */
+  int waiting() {
+    return queue.size();
+  }
+
+  /**
+   * The number of hashes routing uses for {@code r}, which {@link #choose} and {@link #sent} then
+   * read; computed now unless a worker did.
+   *
+   * @throws RuntimeException what computing them on a worker threw (other than a text the tokenizer
+   *     cannot tokenize, which routes by load)
+   */
+  int hash(PendingRequest r) {
+    if (r.hashFailure != null) {
+      throw r.hashFailure;
+    }
+    if (r.hashes != null) {
+      current = r.hashes;
+      return r.hashCount;
+    }
+    current = hasher.hashes();
+    long[] tokens = tokens(r, r.bound);
+    return tokens == null ? 0 : hasher.hash(tokens, config.blocksToHash(tokens.length));
+  }
+
+  /**
+   * The tokens of a prompt that routing hashes, or null when it routes by load: not prefix routing,
+   * or a text prompt with no tokenizer or one the tokenizer cannot read (counted and logged).
+   */
+  private long[] tokens(PendingRequest r, EngineBound bound) {
+    if (!bound.prefixEligible() || !config.routesByPrefix()) {
+      return null;
+    }
+    Prompt prompt = bound.prompt();
+    if (!prompt.isText()) {
+      return prompt.tokens();
+    }
+    if (tokenizer == null) {
+      untokenized(r, "no tokenizer is configured (serve --tokenizer)");
+      return null;
+    }
+    try {
+      return tokenizer.tokenize(prompt.text());
+    } catch (IllegalArgumentException e) {
+      untokenized(r, "the tokenizer cannot read it: " + e.getMessage());
+      return null;
+    }
+  }
+
+  private void untokenized(PendingRequest r, String why) {
+    metrics.textPromptUntokenized.inc();
+    warnings.warn(
+        "untokenized", "request " + r.requestId + ": text prompt routed by load only: " + why);
   }
 
   /** The engine for a request whose {@code count} hashes {@link #hash} just computed. */
-  Decision choose(EngineBound request, int count) {
-    return router.route(hasher.hashes(), count, request.prefixEligible());
+  Decision choose(PendingRequest r, int count) {
+    return router.route(current, count, r.bound.prefixEligible());
   }
 
   /** Records that the request went to the decision's engine; {@code stale}: any attempt met one. */
   void sent(PendingRequest r, Decision decision, int count, boolean stale) {
-    router.commit(decision, hasher.hashes(), count);
+    router.commit(decision, current, count);
     long latency = nanoTime.getAsLong() - r.receivedNanos;
     metrics.routed(decision, stale, latency, router.indexSize(), router.evictedTotal());
     if (schedule != null) {
@@ -73,6 +220,61 @@ final class RequestRouting {
   void close() {
     if (schedule != null) {
       schedule.close();
+    }
+  }
+
+  /** Tokenizes and hashes one request's prompt on a worker. */
+  private final class HashJob implements TokenizerWorkers.Job {
+    private final PendingRequest r;
+    private final Runnable ready;
+    private final EngineBound bound;
+    private long[] tokens;
+    private RuntimeException failure;
+    private long[] hashes;
+    private int count;
+    private long nanos;
+
+    HashJob(PendingRequest r, Runnable ready) {
+      this.r = r;
+      this.ready = ready;
+      this.bound = r.bound;
+    }
+
+    @Override
+    public void work() {
+      long t0 = System.nanoTime();
+      try {
+        Prompt prompt = bound.prompt();
+        if (prompt.isText()) {
+          tokens = tokenizer.tokenize(prompt.text());
+        } else {
+          tokens = prompt.tokens();
+        }
+        BlockHasher h = workerHashers.get();
+        count = h.hash(tokens, config.blocksToHash(tokens.length));
+        hashes = java.util.Arrays.copyOf(h.hashes(), count);
+      } catch (IllegalArgumentException e) {
+        failure = e; // text the tokenizer cannot read: routed by load, as on the loop
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      nanos = System.nanoTime() - t0;
+    }
+
+    @Override
+    public void done() {
+      tokenizeLatency.recordNanos(nanos);
+      r.awaitingHashes = false;
+      if (failure instanceof IllegalArgumentException && bound.prompt().isText()) {
+        untokenized(r, "the tokenizer cannot read it: " + failure.getMessage());
+        r.hashes = new long[0];
+      } else if (failure != null) {
+        r.hashFailure = failure;
+      } else {
+        r.hashes = hashes;
+        r.hashCount = count;
+      }
+      ready.run();
     }
   }
 }

@@ -34,7 +34,7 @@ class PendingRequestsTest {
     assertThat(pending.get(r.requestId)).isSameAs(r);
     assertThat(pending.ofClient(alice, 7)).isSameAs(r);
     assertThat(pending.size()).isEqualTo(1);
-    assertThat(pending.unrouted()).containsExactly(r);
+    assertThat(pending.unroutedCount()).isEqualTo(1);
 
     pending.routed(r, 3);
     assertThat(pending.unroutedCount()).isZero();
@@ -74,10 +74,25 @@ class PendingRequestsTest {
 
     assertThat(pending.size()).isEqualTo(2);
     assertThat(pending.get(b0.requestId)).isSameAs(b0);
-    assertThat(pending.unrouted()).containsExactly(held);
+    assertThat(pending.unroutedCount()).isEqualTo(1);
     assertThat(pending.ofClient(alice, 0)).isNull();
     assertThat(pending.removeAll()).containsExactly(b0, held);
     assertThat(pending.size()).isZero();
+  }
+
+  @Test
+  void aRequestWhoseEngineAnsweredIsNoLongerThatEnginesButStillPending() {
+    pending.connect(alice);
+    PendingRequest r = accept(alice, 1);
+    pending.routed(r, 4);
+    RawValue record = RawValue.ofString("record");
+
+    pending.finishing(r, record);
+
+    assertThat(r.finished).isSameAs(record);
+    assertThat(pending.removeAllOn(4)).isEmpty();
+    assertThat(pending.get(r.requestId)).isSameAs(r);
+    assertThat(pending.removeAll()).containsExactly(r);
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.dpcoord.sim;
 
+import io.dpcoord.tokenizers.TextTokenizer;
+import io.dpcoord.tokenizers.Tokenizers;
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
@@ -26,6 +28,7 @@ public final class EngineConfig {
   private final boolean extensionFields;
   private final LongSupplier nanoClock;
   private final DoubleSupplier unixSeconds;
+  private final TextTokenizer tokenizer;
 
   private EngineConfig(Builder b) {
     this.rank = b.rank;
@@ -40,6 +43,7 @@ public final class EngineConfig {
     this.extensionFields = b.extensionFields;
     this.nanoClock = b.nanoClock;
     this.unixSeconds = b.unixSeconds;
+    this.tokenizer = b.tokenizer;
   }
 
   /**
@@ -112,6 +116,11 @@ public final class EngineConfig {
   /** The wall clock of the event timestamps in reply records. */
   public DoubleSupplier unixSeconds() {
     return unixSeconds;
+  }
+
+  /** Turns text prompts into tokens, as the model's tokenizer would (default: bytes). */
+  public TextTokenizer tokenizer() {
+    return tokenizer;
   }
 
   /**
@@ -190,6 +199,7 @@ public final class EngineConfig {
     private boolean extensionFields = true;
     private LongSupplier nanoClock = System::nanoTime;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
+    private TextTokenizer tokenizer = Tokenizers.fromSpec("bytes");
 
     private Builder(int rank) {
       if (rank < 0) {
@@ -283,6 +293,15 @@ public final class EngineConfig {
         throw new IllegalArgumentException("unix clock is null");
       }
       this.unixSeconds = clock;
+      return this;
+    }
+
+    /** Sets the tokenizer of text prompts. */
+    public Builder tokenizer(TextTokenizer tokenizer) {
+      if (tokenizer == null) {
+        throw new IllegalArgumentException("tokenizer is null");
+      }
+      this.tokenizer = tokenizer;
       return this;
     }
 

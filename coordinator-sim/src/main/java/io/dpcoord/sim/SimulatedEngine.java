@@ -19,7 +19,6 @@ import io.dpcoord.protocol.ReleaseKv;
 import io.dpcoord.protocol.ReplyRecord;
 import io.dpcoord.protocol.SetGenerationEpoch;
 import io.dpcoord.routing.BlockHasher;
-import io.dpcoord.routing.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,7 +82,6 @@ public final class SimulatedEngine implements AutoCloseable {
    */
 
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedEngine.class);
-  private static final Tokenizer TEXT = Tokenizer.utf8Bytes();
   private static final int CLOSE_LINGER_MILLIS = 1000;
   private static final Duration STOP_WAIT = Duration.ofSeconds(5);
   private static final int SOCKET = 0;
@@ -389,7 +387,7 @@ public final class SimulatedEngine implements AutoCloseable {
       invalid("SUBMIT_REQUEST for request " + requestId + ", which is already being served");
       return;
     }
-    long[] tokens = prompt.isText() ? TEXT.tokenize(prompt.text()) : prompt.tokens();
+    long[] tokens = tokens(prompt);
     int blocks = hasher.hash(tokens, tokens.length / config.blockSize());
     int cached = cache.lookupAndInsert(hasher.hashes(), blocks);
     int generated = generatedTokens(samplingParams);
@@ -413,6 +411,22 @@ public final class SimulatedEngine implements AutoCloseable {
     inProgress.incrementAndGet();
     blocksLookedUp.addAndGet(blocks);
     cachedBlocksHit.addAndGet(cached);
+  }
+
+  /**
+   * The prompt's tokens: a text prompt through the engine's tokenizer; one it cannot read counts as
+   * no tokens (a real engine would answer FAILED; the model only needs a cache footprint).
+   */
+  private long[] tokens(Prompt prompt) {
+    if (!prompt.isText()) {
+      return prompt.tokens();
+    }
+    try {
+      return config.tokenizer().tokenize(prompt.text());
+    } catch (IllegalArgumentException e) {
+      warn("cannot tokenize a text prompt: " + e.getMessage());
+      return new long[0];
+    }
   }
 
   /** Queues the moment {@code r} has generated {@code tokens} tokens. */

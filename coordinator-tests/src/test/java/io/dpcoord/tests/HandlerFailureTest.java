@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dpcoord.metrics.Metric;
 import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.EngineSubmit;
-import io.dpcoord.routing.Tokenizer;
+import io.dpcoord.tokenizers.TextTokenizer;
+import io.dpcoord.tokenizers.Tokenizers;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,13 +21,28 @@ class HandlerFailureTest {
   private static final String POISON =
       "the one prompt this tokenizer cannot read: " + "x".repeat(40);
 
-  /** The default tokenizer, except that it throws on {@link #POISON}. */
-  private static final Tokenizer FAILS_ON_POISON =
-      text -> {
-        if (text.equals(POISON)) {
-          throw new IllegalStateException("tokenizer failure injected by the test");
+  /** The bytes tokenizer, except that it fails (not as a bad text, as a bug) on {@link #POISON}. */
+  private static final TextTokenizer FAILS_ON_POISON =
+      new TextTokenizer() {
+        private final TextTokenizer bytes = Tokenizers.fromSpec("bytes");
+
+        @Override
+        public long[] tokenize(String text) {
+          if (text.equals(POISON)) {
+            throw new IllegalStateException("tokenizer failure injected by the test");
+          }
+          return bytes.tokenize(text);
         }
-        return Tokenizer.utf8Bytes().tokenize(text);
+
+        @Override
+        public String detokenize(long[] ids) {
+          return bytes.detokenize(ids);
+        }
+
+        @Override
+        public long eod() {
+          return bytes.eod();
+        }
       };
 
   @Test
@@ -47,11 +63,12 @@ class HandlerFailureTest {
       EngineSubmit third = engine.receiveSubmit();
       assertThat(third.prompt().text()).isEqualTo("another client, after the failure");
       engine.complete(second.requestId(), third.requestId()); // one message: a's reply goes first
-      b.expectFrame(Pack.array(21, 3, Pack.raw(ReplyRecords.completed(third.requestId()))));
+      b.expectFrame(
+          Pack.array(21, 3, Pack.raw(ReplyRecords.completedWithBytesText(third.requestId()))));
       List<ClientReply> toA = a.receiveRepliesBeforeHandshake();
       assertThat(records(toA, 2))
           .as("replies to client a for request 2")
-          .containsExactly(Pack.describe(ReplyRecords.completed(second.requestId())));
+          .containsExactly(Pack.describe(ReplyRecords.completedWithBytesText(second.requestId())));
       b.expectNothingMore();
       assertThat(c.count(Metric.COORDINATOR_INTERNAL_ERROR_TOTAL)).isEqualTo(1);
       assertThat(c.count(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL)).isEqualTo(3);

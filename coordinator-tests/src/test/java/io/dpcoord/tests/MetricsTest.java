@@ -31,7 +31,7 @@ class MetricsTest {
   }
 
   @Test
-  void catalogueHasTheNineteenMetricsCoveredHere() {
+  void catalogueHasTheTwentyThreeMetricsCoveredHere() {
     Set<String> covered =
         Set.of(
             "routing_cache_hit_total",
@@ -52,9 +52,66 @@ class MetricsTest {
             "coordinator_known_clients",
             "routing_index_entries",
             "routing_index_evicted_total",
-            "routing_prefix_match_ratio");
+            "routing_prefix_match_ratio",
+            "routing_text_prompt_untokenized_total",
+            "coordinator_tokenize_latency_seconds",
+            "coordinator_detokenize_latency_seconds",
+            "coordinator_detokenize_failed_total");
     assertThat(Arrays.stream(Metric.values()).map(Metric::metricName))
         .containsExactlyInAnyOrderElementsOf(covered);
+  }
+
+  /** A text prompt of four blocks of 16 UTF-8 bytes. */
+  private static final String TEXT =
+      "a text prompt of exactly sixty-four bytes, four blocks of 16 by.";
+
+  @Test
+  void aTextPromptWithoutATokenizerIsRoutedByLoadAndCounted() {
+    try (TestCoordinator c = TestCoordinator.start()) {
+      TestEngine e0 = c.engine(0);
+      TestClient client = c.client();
+      roundTrip(client, e0, 1, TEXT);
+      roundTrip(client, e0, 2, TEXT);
+      roundTrip(client, e0, 3, P);
+      assertThat(c.count(Metric.ROUTING_TEXT_PROMPT_UNTOKENIZED_TOTAL)).isEqualTo(2);
+      assertThat(c.count(Metric.ROUTING_CACHE_HIT_TOTAL) + c.count(Metric.ROUTING_CACHE_MISS_TOTAL))
+          .as("only the token prompt is prefix-routed")
+          .isEqualTo(1);
+      assertThat(c.observations(Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS)).isZero();
+    }
+  }
+
+  @Test
+  void aTextPromptIsTokenizedOffTheLoopOnceTimedAndPrefixRouted() {
+    try (TestCoordinator c = TestCoordinator.start(b -> b.tokenizer(TestCoordinator.BYTES))) {
+      TestEngine e0 = c.engine(0);
+      c.engine(1);
+      TestClient client = c.client();
+      roundTrip(client, e0, 1, TEXT); // a miss: rank 0 wins the tie
+      roundTrip(client, e0, 2, TEXT); // rank 0 holds all four blocks: a hit
+      assertThat(c.observations(Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS)).isEqualTo(2);
+      assertThat(c.count(Metric.ROUTING_CACHE_HIT_TOTAL)).isEqualTo(1);
+      assertThat(c.count(Metric.ROUTING_CACHE_MISS_TOTAL)).isEqualTo(1);
+      assertThat(c.count(Metric.ROUTING_TEXT_PROMPT_UNTOKENIZED_TOTAL)).isZero();
+    }
+  }
+
+  @Test
+  void eachTerminalRecordIsDetokenizedOnceTimedAndOneItCannotReadIsCounted() {
+    try (TestCoordinator c = TestCoordinator.start(b -> b.tokenizer(TestCoordinator.BYTES))) {
+      TestEngine e0 = c.engine(0);
+      TestClient client = c.client();
+      roundTrip(client, e0, 1, P);
+      client.submit(2, P);
+      long rid = e0.receiveSubmit().requestId();
+      byte[] unreadable =
+          Pack.value(Pack.map("request_id", rid, "status", "COMPLETED", "generated_tokens", "7 8"));
+      e0.reply(unreadable);
+      client.expectFrame(Pack.array(21, 2, Pack.raw(unreadable))); // forwarded as it came
+      assertThat(c.observations(Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS)).isEqualTo(2);
+      assertThat(c.count(Metric.COORDINATOR_DETOKENIZE_FAILED_TOTAL)).isEqualTo(1);
+      assertThat(c.count(Metric.COORDINATOR_REQUESTS_COMPLETED_TOTAL)).isEqualTo(2);
+    }
   }
 
   @Test

@@ -18,6 +18,24 @@ final class ReplyRecords {
         Pack.map("request_id", rid, "status", "COMPLETED", "generated_tokens", new long[] {7, 8}));
   }
 
+  /**
+   * {@link #completed(long)} as a coordinator with Megatron's byte-level tokenizer forwards it:
+   * {@code generated_text} appended, the bytes 7 and 8 as text (worked out by hand: neither is
+   * white space, so nothing is stripped).
+   */
+  static byte[] completedWithBytesText(long rid) {
+    return Pack.value(
+        Pack.map(
+            "request_id",
+            rid,
+            "status",
+            "COMPLETED",
+            "generated_tokens",
+            new long[] {7, 8},
+            "generated_text",
+            "\u0007\u0008"));
+  }
+
   /** A COMPLETED record that also says which prompt it answers. */
   static byte[] completed(long rid, String marker) {
     return Pack.value(

@@ -5,6 +5,8 @@ import io.dpcoord.metrics.Metric;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
 import io.dpcoord.server.CoordinatorStatus;
+import io.dpcoord.tokenizers.TextTokenizer;
+import io.dpcoord.tokenizers.Tokenizers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -18,6 +20,9 @@ import java.util.function.Consumer;
 final class TestCoordinator implements AutoCloseable {
   /** A fixed wall clock for the FAILED records the coordinator writes. */
   static final double UNIX_SECONDS = 1_700_000_000.25;
+
+  /** Megatron's byte-level tokenizer: one token per UTF-8 byte of a text prompt. */
+  static final TextTokenizer BYTES = Tokenizers.fromSpec("bytes");
 
   private final GatedMetrics metrics = new GatedMetrics();
   private final Coordinator coordinator;
