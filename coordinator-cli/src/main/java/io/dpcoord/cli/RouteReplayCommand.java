@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Spec;
       "Replays a routing trace (JSON Lines on stdin) and writes one decision per submit to stdout.",
       "",
       "In:  {\"op\":\"submit\",\"id\":7,\"tokens\":[1,2,3]}   {\"op\":\"complete\",\"id\":7}",
+      "     {\"op\":\"submit\",\"id\":8,\"text\":\"a text prompt\"}   (needs --tokenizer)",
       "     {\"op\":\"remove\",\"rank\":3}   {\"op\":\"add\",\"rank\":8}",
       "     {\"op\":\"epoch\",\"value\":2}   {\"op\":\"advance\",\"ms\":500}",
       "Out: {\"id\":7,\"rank\":2,\"match\":3,\"hit\":true,\"stale\":false}",
@@ -41,6 +43,8 @@ import picocli.CommandLine.Spec;
 public final class RouteReplayCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
+
+  @Mixin TokenizerOption tokenizer;
 
   @Option(
       names = "--policy",
@@ -102,7 +106,7 @@ public final class RouteReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TraceReplay replay = new TraceReplay(config(), ranks);
+    TraceReplay replay = new TraceReplay(config(), ranks, tokenizer.load());
     try {
       replay.run(in, out);
       return 0;

@@ -8,6 +8,7 @@ import io.dpcoord.routing.BlockHasher;
 import io.dpcoord.routing.Decision;
 import io.dpcoord.routing.Router;
 import io.dpcoord.routing.RouterConfig;
+import io.dpcoord.tokenizers.TextTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,12 +23,12 @@ import java.util.Map;
  * Drives the routing module from a JSON Lines trace and writes one JSON line per submit, as {@code
  * docs/spec/ROUTING.md} ("Trace replay") defines.
  *
- * <p>Input events: {@code submit} (id, tokens), {@code complete} (id), {@code remove} (rank),
- * {@code add} (rank), {@code epoch} (value) and {@code advance} (ms). Output per submit: {@code
- * {"id":7,"rank":2,"match":3,"hit":true,"stale":false}}, where {@code rank} is the engine's label
- * (its original index for the start-up engines) and {@code match} the chosen engine's match depth
- * in blocks. A bad line stops the replay with a {@link TraceException} naming the line; every line
- * before it has been written, nothing for the bad line.
+ * <p>Input events: {@code submit} (id, and tokens or text), {@code complete} (id), {@code remove}
+ * (rank), {@code add} (rank), {@code epoch} (value) and {@code advance} (ms). Output per submit:
+ * {@code {"id":7,"rank":2,"match":3,"hit":true,"stale":false}}, where {@code rank} is the engine's
+ * label (its original index for the start-up engines) and {@code match} the chosen engine's match
+ * depth in blocks. A bad line stops the replay with a {@link TraceException} naming the line; every
+ * line before it has been written, nothing for the bad line.
  */
 public final class TraceReplay {
   /*
@@ -70,6 +71,7 @@ public final class TraceReplay {
   private final Router router;
   private final BlockHasher hasher;
   private final RouterConfig config;
+  private final TextTokenizer tokenizer;
   private final Map<Integer, Integer> engineOfLabel = new HashMap<>();
   private int[] labelOfEngine = new int[16];
   private final LongIntMap requests = new LongIntMap();
@@ -83,6 +85,7 @@ public final class TraceReplay {
   private boolean hasId;
   private long id;
   private boolean hasTokens;
+  private String text;
   private long[] tokens = new long[1024];
   private int tokenCount;
   private boolean hasRank;
@@ -96,18 +99,29 @@ public final class TraceReplay {
   private int outPos;
 
   /**
-   * Creates a replay of {@code ranks} start-up engines labelled 0..ranks-1; the configuration's
-   * clock is replaced by the replay's virtual one.
-   *
-   * @throws IllegalArgumentException if {@code ranks} is not positive
+   * A replay of token prompts only (see {@link #TraceReplay(RouterConfig, int, TextTokenizer)}).
    */
   public TraceReplay(RouterConfig config, int ranks) {
+    this(config, ranks, null);
+  }
+
+  /**
+   * Creates a replay of {@code ranks} start-up engines labelled 0..ranks-1; the configuration's
+   * clock is replaced by the replay's virtual one. Text prompts ({@code "text"} instead of {@code
+   * "tokens"}) are tokenized with {@code tokenizer}, as the coordinator does; one it cannot read is
+   * routed by load only, as the coordinator does.
+   *
+   * @param tokenizer the engines' tokenizer, or null: a text prompt is then a bad line
+   * @throws IllegalArgumentException if {@code ranks} is not positive
+   */
+  public TraceReplay(RouterConfig config, int ranks, TextTokenizer tokenizer) {
     if (ranks <= 0) {
       throw new IllegalArgumentException("ranks must be positive, got " + ranks);
     }
     this.router = new Router(config.toBuilder().nanoClock(() -> clockNanos).build());
     this.hasher = new BlockHasher(config.blockSize());
     this.config = config;
+    this.tokenizer = tokenizer;
     List<byte[]> identities = new ArrayList<>(ranks);
     for (int label = 0; label < ranks; label++) {
       identities.add(identity(label));
@@ -172,14 +186,24 @@ public final class TraceReplay {
 
   private void submit(long n) throws TraceException {
     need(n, hasId, "id");
-    need(n, hasTokens, "tokens");
+    if (hasTokens == (text != null)) {
+      throw new TraceException(n, "submit needs field 'tokens' or field 'text' (one of them)");
+    }
+    if (text != null && tokenizer == null) {
+      throw new TraceException(n, "submit " + id + " has a text prompt: give --tokenizer");
+    }
     if (requests.get(id, UNKNOWN) != UNKNOWN) {
       throw new TraceException(n, "duplicate submit id " + id);
     }
     if (router.activeEngines() == 0) {
       throw new TraceException(n, "no engine is active to route request " + id + " to");
     }
-    int count = hasher.hash(tokens, config.blocksToHash(tokenCount));
+    int count = 0;
+    if (text == null) {
+      count = hasher.hash(tokens, config.blocksToHash(tokenCount));
+    } else if (config.routesByPrefix()) {
+      count = hashText();
+    }
     Decision d = router.route(hasher.hashes(), count, true);
     router.commit(d, hasher.hashes(), count);
     requests.put(id, d.engine());
@@ -195,6 +219,16 @@ public final class TraceReplay {
     write(STALE);
     write(d.staleFound() ? TRUE : FALSE);
     write(END);
+  }
+
+  /** Tokenizes and hashes the line's text; 0 hashes (load only) when the tokenizer cannot. */
+  private int hashText() {
+    try {
+      long[] ids = tokenizer.tokenize(text);
+      return hasher.hash(ids, config.blocksToHash(ids.length));
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
   }
 
   private void complete(long n) throws TraceException {
@@ -279,6 +313,7 @@ public final class TraceReplay {
   private void parse(LineSource line, long n) throws IOException, TraceException {
     op = null;
     hasId = hasTokens = hasRank = hasValue = hasMs = false;
+    text = null;
     try (JsonParser p = JSON.createParser(line.buffer(), line.start(), line.length())) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new TraceException(n, "expected a JSON object");
@@ -297,6 +332,12 @@ public final class TraceReplay {
           case "id" -> {
             id = integer(p, v, "id", n);
             hasId = true;
+          }
+          case "text" -> {
+            if (v != JsonToken.VALUE_STRING) {
+              throw new TraceException(n, "field 'text' must be a string");
+            }
+            text = p.getText();
           }
           case "tokens" -> {
             readTokens(p, v, n);
