@@ -74,6 +74,17 @@ final class ServeCommand implements Callable<Integer> {
   Integer tokenizerThreads;
 
   @Option(
+      names = "--detokenize",
+      negatable = true,
+      fallbackValue = "true",
+      description =
+          "With --tokenizer, fill generated_text in every finished record as Megatron's"
+              + " coordinator does; --no-detokenize forwards records untouched (default:"
+              + " ${DEFAULT-VALUE}).",
+      defaultValue = "true")
+  boolean detokenize;
+
+  @Option(
       names = "--jmx-port",
       paramLabel = "PORT",
       description =
@@ -140,6 +151,7 @@ final class ServeCommand implements Callable<Integer> {
             .routing(routing.toConfig())
             .scheduleOut(scheduleOut)
             .tokenizer(tokenizer.load())
+            .detokenize(detokenize)
             .tokenizerThreads(
                 tokenizerThreads != null
                     ? tokenizerThreads

@@ -65,7 +65,8 @@ final class Conductor {
       LongSupplier nanoTime) {
     this.routing =
         new RequestRouting(config, router, workers, metrics, schedule, warnings, nanoTime);
-    this.replyText = new ReplyText(config.tokenizer(), workers, metrics, warnings);
+    this.replyText =
+        new ReplyText(config.detokenize() ? config.tokenizer() : null, workers, metrics, warnings);
     this.engines = engines;
     this.pending = pending;
     this.metrics = metrics;

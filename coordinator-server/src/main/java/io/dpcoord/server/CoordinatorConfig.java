@@ -15,6 +15,7 @@ public final class CoordinatorConfig {
   private final RouterConfig routing;
   private final TextTokenizer tokenizer;
   private final int tokenizerThreads;
+  private final boolean detokenize;
   private final CoordinatorMetrics metrics;
   private final Path scheduleOut;
   private final DoubleSupplier unixSeconds;
@@ -26,6 +27,7 @@ public final class CoordinatorConfig {
     this.routing = b.routing;
     this.tokenizer = b.tokenizer;
     this.tokenizerThreads = b.tokenizerThreads;
+    this.detokenize = b.detokenize;
     this.metrics = b.metrics;
     this.scheduleOut = b.scheduleOut;
     this.unixSeconds = b.unixSeconds;
@@ -63,6 +65,14 @@ public final class CoordinatorConfig {
     return tokenizer;
   }
 
+  /**
+   * Whether terminal records get their {@code generated_text} from the tokenizer (default true;
+   * false forwards them untouched, for a front end that detokenizes itself).
+   */
+  public boolean detokenize() {
+    return detokenize;
+  }
+
   /** Threads that tokenize and detokenize off the event loop; 0 does it on the loop thread. */
   public int tokenizerThreads() {
     return tokenizerThreads;
@@ -95,6 +105,7 @@ public final class CoordinatorConfig {
     private RouterConfig routing = RouterConfig.builder().build();
     private TextTokenizer tokenizer;
     private int tokenizerThreads = defaultTokenizerThreads();
+    private boolean detokenize = true;
     private CoordinatorMetrics metrics = CoordinatorMetrics.noop();
     private Path scheduleOut;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
@@ -130,6 +141,11 @@ public final class CoordinatorConfig {
     /** The engines' tokenizer, or null for none (the default). */
     public Builder tokenizer(TextTokenizer tokenizer) {
       this.tokenizer = tokenizer;
+      return this;
+    }
+
+    public Builder detokenize(boolean detokenize) {
+      this.detokenize = detokenize;
       return this;
     }
 
