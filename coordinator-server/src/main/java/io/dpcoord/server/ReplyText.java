@@ -58,7 +58,7 @@ final class ReplyText {
             long t0 = System.nanoTime();
             try {
               filled = withGeneratedText(record);
-            } catch (IllegalArgumentException | IllegalStateException e) {
+            } catch (RuntimeException e) { // whatever it is, the record still goes out as it came
               failure = e;
             }
             nanos = System.nanoTime() - t0;
@@ -81,7 +81,7 @@ final class ReplyText {
   RawValue fillNow(PendingRequest r) {
     try {
       return withGeneratedText(r.finished);
-    } catch (IllegalArgumentException | IllegalStateException e) {
+    } catch (RuntimeException e) {
       failed(r, e);
       return r.finished;
     }
