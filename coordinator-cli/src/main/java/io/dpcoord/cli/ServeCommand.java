@@ -70,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "N",
       description =
           "Threads that tokenize text prompts and detokenize replies off the event loop; 0 does"
-              + " it on the loop (default: half the cores, 1 to 8).")
+              + " it on the loop (default: half the cores, 2 to 8).")
   Integer tokenizerThreads;
 
   @Option(

@@ -78,9 +78,9 @@ public final class CoordinatorConfig {
     return tokenizerThreads;
   }
 
-  /** The default for {@link Builder#tokenizerThreads}: half the cores, 1 to 8. */
+  /** The default for {@link Builder#tokenizerThreads}: half the cores, 2 to 8. */
   public static int defaultTokenizerThreads() {
-    return Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
+    return Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
   }
 
   public CoordinatorMetrics metrics() {
