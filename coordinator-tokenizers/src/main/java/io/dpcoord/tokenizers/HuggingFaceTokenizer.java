@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -61,14 +60,11 @@ import java.util.stream.StreamSupport;
  * tokenizer.json already has, {@code split_special_tokens=true} (refused).
  *
  * <p>The tokenizer runs on DJL's binding of the Rust tokenizers library (the native library is
- * bundled in its jar). Before the first load this class sets, unless already set, {@code
- * ai.djl.offline=true} (no telemetry, no download of a native library) and {@code ENGINE_CACHE_DIR}
- * to a private temporary directory, deleted at exit, where DJL extracts the native library (instead
- * of {@code ~/.djl.ai}). Encoding and decoding only read the native tokenizer, which the Rust
- * library allows from any number of threads; nothing here changes it after {@link #load}, so an
- * instance is safe to share. The native tokenizer lives as long as this object: the coordinator
- * keeps it for the whole process, and DJL's finalizer frees it should the object become
- * unreachable.
+ * bundled in its jar), offline and without telemetry ({@link Djl}). Encoding and decoding only read
+ * the native tokenizer, which the Rust library allows from any number of threads; nothing here
+ * changes it after {@link #load}, so an instance is safe to share. The native tokenizer lives as
+ * long as this object: the coordinator keeps it for the whole process, and DJL's finalizer frees it
+ * should the object become unreachable.
  */
 final class HuggingFaceTokenizer implements TextTokenizer {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -85,7 +81,6 @@ final class HuggingFaceTokenizer implements TextTokenizer {
   private static final String ADDITIONAL = "additional_special_tokens";
   private static final String DECODER = "added_tokens_decoder";
   private static final long MAX_ID = 0xFFFF_FFFFL;
-  private static boolean djlConfigured;
 
   private final ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer;
   private final boolean includeSpecialTokens;
@@ -214,7 +209,7 @@ final class HuggingFaceTokenizer implements TextTokenizer {
   }
 
   private static ai.djl.huggingface.tokenizers.HuggingFaceTokenizer create(Path file, byte[] json) {
-    configureDjl();
+    Djl.configure();
     // transformers encodes without truncation or padding, whatever tokenizer.json says
     Map<String, String> options =
         Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
@@ -228,38 +223,6 @@ final class HuggingFaceTokenizer implements TextTokenizer {
       throw new IllegalArgumentException(
           file + " is not a tokenizer the tokenizers library accepts: " + oneLine(e.getMessage()),
           e);
-    }
-  }
-
-  /** DJL's switches, unless the user set them: offline, native library in a private directory. */
-  private static synchronized void configureDjl() {
-    if (djlConfigured) {
-      return;
-    }
-    djlConfigured = true;
-    if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
-      System.setProperty("ai.djl.offline", "true");
-    }
-    if (unset("DJL_CACHE_DIR") && unset("ENGINE_CACHE_DIR")) {
-      try {
-        Path dir = Files.createTempDirectory("dpcoord-djl-");
-        System.setProperty("ENGINE_CACHE_DIR", dir.toString());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir)));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot create a directory for DJL's native library", e);
-      }
-    }
-  }
-
-  private static boolean unset(String name) {
-    return System.getenv(name) == null && System.getProperty(name) == null;
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
-      // best effort at exit
     }
   }
 

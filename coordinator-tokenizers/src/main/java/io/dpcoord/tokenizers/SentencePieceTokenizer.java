@@ -3,7 +3,6 @@ package io.dpcoord.tokenizers;
 import ai.djl.engine.EngineException;
 import ai.djl.sentencepiece.SpProcessor;
 import ai.djl.sentencepiece.SpTokenizer;
-import ai.djl.util.Utils;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -23,11 +22,8 @@ import java.util.Map;
  * filtered; SentencePiece renders control pieces as nothing), {@code eod} is {@code eos_id()}.
  *
  * <p>SentencePiece itself (C++ 0.2.0) runs through DJL's JNI binding, whose native library for
- * linux-x86_64, linux-aarch64, macOS-aarch64 and Windows-x86_64 is in its jar; DJL copies it once
- * to {@code ~/.djl.ai/sentencepiece} (or {@code $ENGINE_CACHE_DIR}). DJL's telemetry call (a
- * request to the EC2 metadata address, then to S3) is switched off before the first use: {@code
- * ai.djl.offline} and {@code OPT_OUT_TRACKING} are set unless the environment sets them, and
- * loading fails rather than run with both turned off.
+ * linux-x86_64, linux-aarch64, macOS-aarch64 and Windows-x86_64 is in its jar, offline and without
+ * telemetry ({@link Djl}).
  *
  * <p>Two parts are redone in Java, to give what Python's sentencepiece 0.2.2 gives:
  *
@@ -78,7 +74,7 @@ final class SentencePieceTokenizer implements TextTokenizer {
       throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
     }
     Model model = Model.parse(file, bytes);
-    keepDjlOffline();
+    Djl.configure();
     SpProcessor processor;
     try {
       processor = new SpTokenizer(bytes).getProcessor();
@@ -94,23 +90,6 @@ final class SentencePieceTokenizer implements TextTokenizer {
     }
     return new SentencePieceTokenizer(
         "sentencepiece(" + file.getFileName() + ")", processor, model);
-  }
-
-  /** No DJL telemetry: it would contact the EC2 metadata service and S3. */
-  private static void keepDjlOffline() {
-    if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
-      System.setProperty("ai.djl.offline", "true");
-    }
-    if (System.getenv("OPT_OUT_TRACKING") == null
-        && System.getProperty("OPT_OUT_TRACKING") == null) {
-      System.setProperty("OPT_OUT_TRACKING", "true");
-    }
-    if (!Utils.isOfflineMode()
-        && !Boolean.parseBoolean(Utils.getEnvOrSystemProperty("OPT_OUT_TRACKING"))) {
-      throw new IllegalArgumentException(
-          "DJL_OFFLINE and OPT_OUT_TRACKING are both set to something other than true, which"
-              + " would let DJL's SentencePiece binding contact the network; unset one of them");
-    }
   }
 
   private static String firstLine(String message) {
