@@ -114,7 +114,11 @@ class ServeProcessTest {
         List.of("--port", "http"),
         List.of("--engines", "-1"),
         List.of("--alpha", "1.5"),
-        List.of("--policy", "nearest"));
+        List.of("--policy", "nearest"),
+        List.of("--tokenizer", "tiktoken:/no/such/vocabulary.json"),
+        List.of("--tokenizer", "wordpiece:/models/vocab.txt"),
+        List.of("--tokenizer", "null:many"),
+        List.of("--tokenizer-threads", "-3"));
   }
 
   @ParameterizedTest
