@@ -9,6 +9,7 @@ without spaces (values are ints, plain words or hex digests), e.g.
     reply cid=3 rid=17 status=COMPLETED sha256=ab12...
 """
 
+import dataclasses
 import hashlib
 import os
 import random
@@ -105,6 +106,22 @@ def elements(frame):
     return out
 
 
+def map_entries(raw):
+    """The entries of a packed map as (key, raw bytes of the value), in wire order."""
+    unpacker = msgpack.Unpacker(raw=False)
+    unpacker.feed(raw)
+    count = unpacker.read_map_header()
+    out = []
+    for _ in range(count):
+        key = unpacker.unpack()
+        start = unpacker.tell()
+        unpacker.skip()
+        out.append((key, raw[start:unpacker.tell()]))
+    if unpacker.tell() != len(raw):
+        raise WireError("%d trailing bytes after the map" % (len(raw) - unpacker.tell()))
+    return out
+
+
 def emit(event, **fields):
     """One line for the Java side: `event key=value ...`, flushed at once."""
     parts = [event] + ["%s=%s" % (k, v) for k, v in fields.items()]
@@ -130,6 +147,39 @@ def dealer(context, endpoint, identity=None):
         socket.setsockopt(zmq.IDENTITY, identity.encode("utf-8"))
     socket.connect(endpoint)
     return socket
+
+
+def connected_client(context, endpoint, deadline):
+    """A client DEALER that has sent CONNECT [0] and received CONNECT_ACK [1]."""
+    socket = dealer(context, endpoint)
+    socket.send(pack([CONNECT]))
+    if unpack(recv_within(socket, deadline, "CONNECT_ACK")) != [CONNECT_ACK]:
+        die("expected CONNECT_ACK")
+    return socket
+
+
+class EngineSockets:
+    """Engine DEALERs held by one driver process: registered in the given order, polled together."""
+
+    def __init__(self, context, endpoint, identities):
+        self.sockets = {}
+        self.poller = zmq.Poller()
+        for identity in identities:
+            socket = dealer(context, endpoint, identity)
+            socket.send(b"")  # registration: an empty frame
+            self.sockets[identity] = socket
+            self.poller.register(socket, zmq.POLLIN)
+
+    def next_frame(self, deadline):
+        """(identity, unpacked message) of the next frame an engine receives, or dies."""
+        left = deadline - time.monotonic()
+        events = dict(self.poller.poll(max(1, int(left * 1000)))) if left > 0 else {}
+        if not events:
+            die("no engine received the request before the deadline")
+        for identity, socket in self.sockets.items():
+            if socket in events:
+                return identity, unpack(socket.recv())
+        raise AssertionError("poller reported an unknown socket")
 
 
 def recv_within(socket, deadline, what):
@@ -261,6 +311,19 @@ def deserialize(record):
         raise WireError("events is not a list")
     for event in events:
         check_event(event)
+
+
+# DynamicInferenceRequest as a deserializing client builds it: keyword arguments of its fields only.
+DynamicInferenceRequest = dataclasses.make_dataclass(
+    "DynamicInferenceRequest",
+    [(f, object, dataclasses.field(default=None)) for f in RECORD_FIELDS])
+
+
+def deserialize_request(record):
+    """InferenceClient(deserialize=True): DynamicInferenceRequest.deserialize(record), which is
+    cls(**record) after the checks of deserialize(); an unknown key raises TypeError there."""
+    deserialize(record)
+    return DynamicInferenceRequest(**record)
 
 
 def check_event(event):

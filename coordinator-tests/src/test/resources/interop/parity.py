@@ -1,10 +1,12 @@
 """Replays a routing trace through the wire: one Megatron-like client and engine DEALERs.
 
     parity.py --endpoint E --trace trace.jsonl.gz --identities mp-coord-2,mp-coord-10,...
+              [--detokenizing]
 
 The engines register (empty frame) in the order given. Each trace op is carried out on the
 wire and confirmed before the next one starts, so the coordinator sees exactly the trace:
-- submit:   the client sends [20, id, tokens, sampling_params]; the driver waits until one
+- submit:   the client sends [20, id, prompt, sampling_params], the prompt being the op's
+            "tokens" (a list of ints) or its "text" (a str); the driver waits until one
             engine receives it and reports `decision id=<id> engine=<identity>`.
 - complete: the engine holding the request answers [21, [record]]; the driver waits until the
             client has the reply (so the coordinator has released the request's pending count).
@@ -13,6 +15,11 @@ wire and confirmed before the next one starts, so the coordinator sees exactly t
             client has a FAILED reply for each request still pending on it.
 Engines never answer on their own, so pending counts follow the trace. At the end every engine
 answers what it still holds. Rank index = position of the identity in unsigned byte order.
+
+Every reply must be the record its engine packed, byte for byte. With --detokenizing (a
+coordinator with a tokenizer, which sets generated_text on every record as Megatron's does) the
+engines answer with no generated tokens, and the reply must be the engine's record with
+generated_text "" in place of nil: what every Megatron tokenizer library makes of no ids.
 """
 
 import argparse
@@ -31,6 +38,7 @@ def main():
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--trace", required=True)
     parser.add_argument("--identities", required=True)
+    parser.add_argument("--detokenizing", action="store_true")
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
 
@@ -38,26 +46,17 @@ def main():
     identities = args.identities.split(",")
     by_rank = sorted(identities, key=lambda s: s.encode("utf-8"))  # bytes compare unsigned
     context = zmq.Context()
-    engines = {}
-    poller = zmq.Poller()
-    for identity in identities:
-        socket = w.dealer(context, args.endpoint, identity)
-        socket.send(b"")
-        engines[identity] = socket
-        poller.register(socket, zmq.POLLIN)
-    client = w.dealer(context, args.endpoint)
-    client.send(w.pack([w.CONNECT]))
-    if w.unpack(w.recv_within(client, deadline, "CONNECT_ACK")) != [w.CONNECT_ACK]:
-        w.die("expected CONNECT_ACK")
+    engines = w.EngineSockets(context, args.endpoint, identities)
+    client = w.connected_client(context, args.endpoint, deadline)
 
-    replay = Replay(client, engines, poller, deadline)
+    replay = Replay(client, engines, deadline, args.detokenizing)
     ops = 0
     with gzip.open(args.trace, "rt", encoding="utf-8") as trace:
         for line in trace:
             op = json.loads(line)
             kind = op["op"]
             if kind == "submit":
-                replay.submit(op["id"], op["tokens"])
+                replay.submit(op["id"], op["text"] if "text" in op else op["tokens"])
             elif kind == "complete":
                 replay.complete(op["id"])
             elif kind == "remove":
@@ -67,34 +66,34 @@ def main():
             ops += 1
     replay.finish()
     w.emit("done", ops=ops, submits=len(replay.owner), failed=replay.failed)
-    for socket in list(engines.values()) + [client]:
+    for socket in list(engines.sockets.values()) + [client]:
         socket.close()
     context.term()
 
 
 class Replay:
-    def __init__(self, client, engines, poller, deadline):
+    def __init__(self, client, engines, deadline, detokenizing):
         self.client = client
+        self.detokenizing = detokenizing
         self.engines = engines
-        self.poller = poller
         self.deadline = deadline
         self.params = w.sampling_params(1, False)
         self.rng = random.Random(7)
         self.owner = {}  # trace id -> (identity, rid)
-        self.prompt = {}  # trace id -> tokens
-        self.pending = {identity: set() for identity in engines}
+        self.prompt = {}  # trace id -> prompt (tokens or text)
+        self.pending = {identity: set() for identity in engines.sockets}
         self.removed = set()
         self.failed = 0
 
-    def submit(self, cid, tokens):
-        self.client.send(w.pack([w.SUBMIT_REQUEST, cid, tokens, self.params]))
-        identity, message = self.engine_frame()
-        if message[0] != w.SUBMIT_REQUEST or len(message) != 5 or message[2] != tokens:
+    def submit(self, cid, prompt):
+        self.client.send(w.pack([w.SUBMIT_REQUEST, cid, prompt, self.params]))
+        identity, message = self.engines.next_frame(self.deadline)
+        if message[0] != w.SUBMIT_REQUEST or len(message) != 5 or message[2] != prompt:
             w.die("engine %s got %r for trace id %d" % (identity, message[:2], cid))
         if identity in self.removed:
             w.die("request %d was routed to removed engine %s" % (cid, identity))
         self.owner[cid] = (identity, message[1])
-        self.prompt[cid] = tokens
+        self.prompt[cid] = prompt
         self.pending[identity].add(cid)
         w.emit("decision", id=cid, engine=identity)
 
@@ -108,7 +107,7 @@ class Replay:
         lost = set(self.pending[identity])
         if not lost:
             w.die("engine %s has nothing pending: its removal cannot be confirmed" % identity)
-        self.engines[identity].send(w.pack([w.DISCONNECT]))
+        self.engines.sockets[identity].send(w.pack([w.DISCONNECT]))
         self.removed.add(identity)
         while lost:
             cid, record, _ = self.client_reply()
@@ -120,7 +119,7 @@ class Replay:
         self.pending[identity].clear()
 
     def finish(self):
-        for identity in self.engines:
+        for identity in self.engines.sockets:
             if identity not in self.removed and self.pending[identity]:
                 self.answer(identity, sorted(self.pending[identity]))
 
@@ -129,26 +128,18 @@ class Replay:
         records, digests = [], {}
         for cid in cids:
             rid = self.owner[cid][1]
+            generated = [] if self.detokenizing else w.generated_tokens(rid, 1)
             record = w.engine_record(rid, self.prompt[cid], self.params, "COMPLETED",
-                                     w.generated_tokens(rid, 1), time.time(), self.rng)
+                                     generated, time.time(), self.rng)
             records.append(record)
-            digests[cid] = w.sha256(w.pack(record))
+            expected = dict(record, generated_text="") if self.detokenizing else record
+            digests[cid] = w.sha256(w.pack(expected))
             self.pending[identity].discard(cid)
-        self.engines[identity].send(w.pack([w.ENGINE_REPLY, records]))
+        self.engines.sockets[identity].send(w.pack([w.ENGINE_REPLY, records]))
         while digests:
             cid, _, digest = self.client_reply()
             if digests.pop(cid, None) != digest:
                 w.die("reply for trace id %d is not the record its engine packed" % cid)
-
-    def engine_frame(self):
-        left = self.deadline - time.monotonic()
-        events = dict(self.poller.poll(max(1, int(left * 1000)))) if left > 0 else {}
-        if not events:
-            w.die("no engine received the request before the deadline")
-        for identity, socket in self.engines.items():
-            if socket in events:
-                return identity, w.unpack(socket.recv())
-        raise AssertionError("poller reported an unknown socket")
 
     def client_reply(self):
         frame = w.recv_within(self.client, self.deadline, "reply at the client")

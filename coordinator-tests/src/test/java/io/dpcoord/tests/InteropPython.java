@@ -33,7 +33,7 @@ final class InteropPython implements AutoCloseable {
           + " with its zmq and msgpack modules: "
           + "apt-get install python3-zmq python3-msgpack";
   private static final List<String> SCRIPTS =
-      List.of("megatron_wire.py", "engine.py", "client.py", "parity.py");
+      List.of("megatron_wire.py", "engine.py", "client.py", "parity.py", "detokenize.py");
 
   private final Path dir;
   private final List<InteropProcess> started = new ArrayList<>();
@@ -94,10 +94,18 @@ final class InteropPython implements AutoCloseable {
 
   /** Copies the classpath resource {@code interop/<name>} into the working directory. */
   Path copyResource(String name) throws IOException {
-    Path target = dir.resolve(name);
-    try (InputStream in = InteropPython.class.getResourceAsStream("/interop/" + name)) {
+    return copyClasspathResource("/interop/" + name);
+  }
+
+  /**
+   * Copies the classpath resource {@code resource} (an absolute name, {@code /folder/file}) into
+   * the working directory under its file name.
+   */
+  Path copyClasspathResource(String resource) throws IOException {
+    Path target = dir.resolve(resource.substring(resource.lastIndexOf('/') + 1));
+    try (InputStream in = InteropPython.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IOException("test resource interop/" + name + " is missing");
+        throw new IOException("test resource " + resource + " is missing");
       }
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
     }

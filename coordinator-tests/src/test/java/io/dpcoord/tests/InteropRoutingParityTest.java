@@ -3,14 +3,9 @@ package io.dpcoord.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.dpcoord.routing.Policy;
-import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
+import io.dpcoord.tokenizers.TextTokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,18 +15,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Routing parity through the wire: the routing fixture's trace (2,000 submits, 2,000 completes, one
- * engine leaving) is replayed by a Python client and four Python engines against the Java
- * coordinator, and the engine that receives each request must be the one Megatron chose. The
- * fixture is a copy of coordinator-routing's {@code parity/} resources (see interop/README.md).
+ * Routing parity through the wire: a trace is replayed by a Python client and four Python engines
+ * against the Java coordinator, and the engine that receives each request must be the one Megatron
+ * chose. Traces: the routing fixture's token trace (2,000 submits, 2,000 completes, one engine
+ * leaving; a copy of coordinator-routing's {@code parity/} resources, see interop/README.md), and
+ * the text traces of {@link ParityFixtures} (about 300 text submits, one engine leaving) against a
+ * coordinator started with that tokenizer, as {@code serve --tokenizer SPEC} starts it.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class InteropRoutingParityTest {
@@ -42,32 +38,47 @@ class InteropRoutingParityTest {
   private static final List<String> ARRIVAL =
       List.of("mp-coord-3", "mp-coord-10", "mp-coord-2", "mp-coord-11");
 
-  private static final Pattern DECISION = Pattern.compile("\"id\":(\\d+),\"rank\":(\\d+)");
-
   @TempDir Path dir;
 
   @Test
   void enginesChosenOverTheWireAreMegatronsDecisions() throws Exception {
+    replayThroughTheWire(
+        "/interop/parity-trace.jsonl.gz",
+        "/interop/parity-decisions-longest_prefix.jsonl.gz",
+        null);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"null", "bytes", "huggingface-qwen3"})
+  void textPromptsGoOverTheWireToTheEnginesMegatronChooses(String kind) throws Exception {
+    replayThroughTheWire(
+        ParityFixtures.textTrace(kind),
+        ParityFixtures.textDecisions(kind),
+        ParityFixtures.tokenizer(kind));
+  }
+
+  /**
+   * Replays the trace with {@code parity.py} against a coordinator with {@code tokenizer} (or none)
+   * and compares every engine chosen with the decision file.
+   */
+  private void replayThroughTheWire(
+      String traceResource, String decisionsResource, TextTokenizer tokenizer) throws Exception {
     try (InteropPython python = InteropPython.in(dir)) {
-      Path trace = python.copyResource("parity-trace.jsonl.gz");
-      Map<Long, Integer> megatron = fixtureDecisions("parity-decisions-longest_prefix.jsonl.gz");
+      Path trace = python.copyClasspathResource(traceResource);
+      Map<Long, Integer> megatron = new LinkedHashMap<>();
+      for (ParityFixtures.Decision d : ParityFixtures.decisions(decisionsResource)) {
+        megatron.put(d.id(), d.rank());
+      }
       Coordinator coordinator =
           python.startCoordinator(
               CoordinatorConfig.builder()
                   .expectedEngines(ARRIVAL.size())
-                  .routing(
-                      RouterConfig.builder()
-                          .policy(Policy.LONGEST_PREFIX)
-                          .alpha(0.5)
-                          .maxRequests(16)
-                          .blockSize(16)
-                          .build())
+                  .routing(ParityFixtures.megatronRouting())
+                  .tokenizer(tokenizer)
                   .build());
 
-      InteropProcess driver =
-          python.run(
-              "parity",
-              "parity.py",
+      List<String> args =
+          new ArrayList<>(
               List.of(
                   "--endpoint",
                   coordinator.endpoint(),
@@ -75,6 +86,10 @@ class InteropRoutingParityTest {
                   trace.toString(),
                   "--identities",
                   String.join(",", ARRIVAL)));
+      if (tokenizer != null) {
+        args.add("--detokenizing");
+      }
+      InteropProcess driver = python.run("parity", "parity.py", args);
       driver.awaitExit(0, Duration.ofSeconds(50));
 
       List<String> byRank = new ArrayList<>(ARRIVAL);
@@ -101,27 +116,6 @@ class InteropRoutingParityTest {
           .isPositive();
       assertThat(coordinator.status().inFlight()).isZero();
     }
-  }
-
-  private static Map<Long, Integer> fixtureDecisions(String resource) throws IOException {
-    Map<Long, Integer> decisions = new LinkedHashMap<>();
-    InputStream raw = InteropRoutingParityTest.class.getResourceAsStream("/interop/" + resource);
-    if (raw == null) {
-      throw new IOException("test resource interop/" + resource + " is missing");
-    }
-    try (raw;
-        BufferedReader in =
-            new BufferedReader(
-                new InputStreamReader(new GZIPInputStream(raw), StandardCharsets.UTF_8))) {
-      for (String line; (line = in.readLine()) != null; ) {
-        Matcher m = DECISION.matcher(line);
-        if (!m.find()) {
-          throw new IOException("not a decision line in " + resource + ": " + line);
-        }
-        decisions.put(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2)));
-      }
-    }
-    return decisions;
   }
 
   private static byte[] utf8(String s) {
