@@ -77,9 +77,10 @@ class TokenizerWorkersTest {
       long ridA = e0.receiveSubmit().requestId();
 
       client.submit(2, SLOW); // its tokenization waits for the gate
+      c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 2); // (client and engine race)
       e0.complete(ridA); // arrives while request 2 waits: applied to routing after it
-      client.submit(3, a); // waits behind request 2
       assertThat(client.receiveReply().clientRequestId()).isEqualTo(1);
+      client.submit(3, a); // waits behind request 2
       c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 3);
       assertThat(c.observations(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS))
           .as("nothing routed behind the request being tokenized")
