@@ -24,20 +24,16 @@ final class ReplyRecords {
    * white space, so nothing is stripped).
    */
   static byte[] completedWithBytesText(long rid) {
-    return Pack.value(
-        Pack.map(
-            "request_id",
-            rid,
-            "status",
-            "COMPLETED",
-            "generated_tokens",
-            new long[] {7, 8},
-            "generated_text",
-            "\u0007\u0008"));
+    return completedWith(rid, "generated_text", "\u0007\u0008");
   }
 
   /** A COMPLETED record that also says which prompt it answers. */
   static byte[] completed(long rid, String marker) {
+    return completedWith(rid, "marker", marker);
+  }
+
+  /** {@link #completed(long)} with one more entry. */
+  private static byte[] completedWith(long rid, String key, Object value) {
     return Pack.value(
         Pack.map(
             "request_id",
@@ -46,8 +42,8 @@ final class ReplyRecords {
             "COMPLETED",
             "generated_tokens",
             new long[] {7, 8},
-            "marker",
-            marker));
+            key,
+            value));
   }
 
   /** A partial record for {@code rid} after {@code tokens} generated tokens. */

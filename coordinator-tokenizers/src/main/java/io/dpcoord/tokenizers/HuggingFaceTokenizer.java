@@ -167,16 +167,9 @@ final class HuggingFaceTokenizer implements TextTokenizer {
 
   @Override
   public long[] tokenize(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        // Python's tokenizers raises a TypeError for such a str
-        throw new IllegalArgumentException("the text has an unpaired surrogate at index " + i);
-      }
+    int lone = Utf8.loneSurrogate(text, 0);
+    if (lone >= 0) { // Python's tokenizers raises a TypeError for such a str
+      throw new IllegalArgumentException("the text has an unpaired surrogate at index " + lone);
     }
     return tokenizer.encode(text, includeSpecialTokens, false).getIds();
   }

@@ -102,7 +102,7 @@ final class SentencePieceTokenizer implements TextTokenizer {
    */
   @Override
   public long[] tokenize(String text) {
-    int lone = TikTokenizer.loneSurrogate(text, 0);
+    int lone = Utf8.loneSurrogate(text, 0);
     if (lone >= 0) {
       throw new IllegalArgumentException(
           String.format(

@@ -289,35 +289,17 @@ final class TikTokenizer implements TextTokenizer {
    * becomes U+FFFD.
    */
   private static String replaceLoneSurrogates(String text) {
-    int lone = loneSurrogate(text, 0);
+    int lone = Utf8.loneSurrogate(text, 0);
     if (lone < 0) {
       return text;
     }
     StringBuilder sb = new StringBuilder(text.length());
     int from = 0;
-    for (; lone >= 0; lone = loneSurrogate(text, from)) {
+    for (; lone >= 0; lone = Utf8.loneSurrogate(text, from)) {
       sb.append(text, from, lone).append('\uFFFD');
       from = lone + 1;
     }
     return sb.append(text, from, text.length()).toString();
-  }
-
-  /**
-   * The index of the first surrogate at or after {@code from} that is not half of a pair, or -1
-   * (also used by {@link SentencePieceTokenizer}).
-   */
-  static int loneSurrogate(String text, int from) {
-    for (int i = from; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   /** tiktoken's {@code encode_ordinary} on the text between special tokens. */

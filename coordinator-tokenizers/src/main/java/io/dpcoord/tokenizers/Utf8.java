@@ -7,8 +7,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * UTF-8 decoding with Python's error handlers: {@code IGNORE} for {@code errors='ignore'}, {@code
- * REPLACE} (one U+FFFD per maximal ill-formed subsequence) for {@code errors='replace'}.
+ * UTF-8 as Python has it: decoding with Python's error handlers: {@code IGNORE} for {@code
+ * errors='ignore'}, {@code REPLACE} (one U+FFFD per maximal ill-formed subsequence) for {@code
+ * errors='replace'}.
  */
 final class Utf8 {
   private Utf8() {}
@@ -25,5 +26,22 @@ final class Utf8 {
     } catch (CharacterCodingException e) {
       throw new IllegalStateException("cannot happen with " + onError, e);
     }
+  }
+
+  /**
+   * The index of the first surrogate at or after {@code from} that is not half of a pair, or -1.
+   */
+  static int loneSurrogate(String text, int from) {
+    for (int i = from; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 }
