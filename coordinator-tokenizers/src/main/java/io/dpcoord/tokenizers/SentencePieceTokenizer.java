@@ -9,11 +9,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Megatron's {@code SentencePieceTokenizer} ({@code megatron/core/tokenizers/text/libraries/
@@ -52,9 +48,9 @@ final class SentencePieceTokenizer implements TextTokenizer {
 
   private final String name;
   private final SpProcessor processor;
-  private final Model model;
+  private final SentencePieceModel model;
 
-  private SentencePieceTokenizer(String name, SpProcessor processor, Model model) {
+  private SentencePieceTokenizer(String name, SpProcessor processor, SentencePieceModel model) {
     this.name = name;
     this.processor = processor;
     this.model = model;
@@ -73,7 +69,7 @@ final class SentencePieceTokenizer implements TextTokenizer {
     } catch (IOException e) {
       throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage(), e);
     }
-    Model model = Model.parse(file, bytes);
+    SentencePieceModel model = SentencePieceModel.parse(file, bytes);
     Djl.configure();
     SpProcessor processor;
     try {
@@ -109,7 +105,7 @@ final class SentencePieceTokenizer implements TextTokenizer {
               "the text has a lone surrogate U+%04X at index %d", (int) text.charAt(lone), lone));
     }
     try {
-      if (model.modelType != Model.UNIGRAM) {
+      if (model.modelType != SentencePieceModel.UNIGRAM) {
         return toLongs(processor.encode(text));
       }
       return unigram(normalized(processor.encode(text), processor.tokenize(text)));
@@ -137,7 +133,7 @@ final class SentencePieceTokenizer implements TextTokenizer {
     }
     Bytes text = new Bytes(4 * ids.length);
     for (int i = 0; i < ids.length; i++) {
-      if (model.types[ids[i]] == Model.BYTE) {
+      if (model.types[ids[i]] == SentencePieceModel.BYTE) {
         text.append(model.byteValues[ids[i]]);
       } else {
         byte[] piece = pieces[i].getBytes(StandardCharsets.UTF_8);
@@ -169,11 +165,11 @@ final class SentencePieceTokenizer implements TextTokenizer {
       int longest = Math.min(model.normalPieces.maxLength(), size - at);
       for (int length = 1; length <= longest; length++) {
         int piece = model.normalPieces.get(s, at, at + length);
-        if (piece < 0 || model.types[piece] == Model.UNUSED) {
+        if (piece < 0 || model.types[piece] == SentencePieceModel.UNUSED) {
           continue;
         }
         float pieceScore =
-            model.types[piece] == Model.USER_DEFINED
+            model.types[piece] == SentencePieceModel.USER_DEFINED
                 ? (float) (length * model.maxScore - 0.1)
                 : model.scores[piece];
         float candidate = pieceScore + till;
@@ -209,7 +205,7 @@ final class SentencePieceTokenizer implements TextTokenizer {
     boolean previousUnknown = false;
     for (int end : ends) {
       int piece = id[end];
-      boolean unknown = model.types[piece] == Model.UNKNOWN;
+      boolean unknown = model.types[piece] == SentencePieceModel.UNKNOWN;
       if (unknown && model.byteFallback) {
         for (int i = start[end]; i < end; i++) {
           out[n++] = model.bytePieceIds[s[i] & 0xff];
@@ -252,7 +248,7 @@ final class SentencePieceTokenizer implements TextTokenizer {
     boolean bosWhitespaceSeen = false;
     for (int i = 0; i < pieceIds.length; i++) {
       int id = pieceIds[i];
-      if (model.types[id] == Model.BYTE) {
+      if (model.types[id] == SentencePieceModel.BYTE) {
         continue;
       }
       appendBytePieces(pieceIds, byteStart, i, text);
@@ -281,9 +277,9 @@ final class SentencePieceTokenizer implements TextTokenizer {
    */
   private boolean appendPiece(int id, boolean bosWhitespace, Bytes text) {
     switch (model.types[id]) {
-      case Model.CONTROL:
+      case SentencePieceModel.CONTROL:
         return false;
-      case Model.UNKNOWN:
+      case SentencePieceModel.UNKNOWN:
         text.append(model.unknownSurface, 0, model.unknownSurface.length);
         return false;
       default:
@@ -389,331 +385,6 @@ final class SentencePieceTokenizer implements TextTokenizer {
   @Override
   public String toString() {
     return name;
-  }
-
-  /** The parts of a SentencePiece {@code ModelProto} that encoding and decoding here need. */
-  static final class Model {
-    static final int UNIGRAM = 1;
-
-    static final int NORMAL = 1;
-    static final int UNKNOWN = 2;
-    static final int CONTROL = 3;
-    static final int USER_DEFINED = 4;
-    static final int UNUSED = 5;
-    static final int BYTE = 6;
-
-    private final List<byte[]> pieceList = new ArrayList<>();
-    private final List<Integer> typeList = new ArrayList<>();
-    private final List<Float> scoreList = new ArrayList<>();
-
-    // from the file, proto2 defaults where absent
-    int modelType = UNIGRAM;
-    boolean byteFallback;
-    byte[] unknownSurface = " \u2047 ".getBytes(StandardCharsets.UTF_8);
-    private byte[] eosPiece = new byte[0];
-    boolean addDummyPrefix = true;
-    boolean removeExtraWhitespaces = true;
-    private boolean denormalizer;
-
-    // derived
-    byte[][] pieces;
-    int[] types;
-    float[] scores;
-
-    /** {@code PieceToId(IdToPiece(id))}: a reserved piece wins over a normal one of equal text. */
-    int[] pieceToId;
-
-    /** The byte of each byte piece {@code <0xXX>}. */
-    byte[] byteValues;
-
-    /** The byte pieces' ids by byte. */
-    int[] bytePieceIds = new int[256];
-
-    /** The pieces a segmentation can use: normal, user-defined and unused ones. */
-    TikTokenizer.BytesTable normalPieces;
-
-    int unknownId = -1;
-
-    /** {@code min_score - kUnkPenalty} over normal pieces. */
-    float unknownScore;
-
-    float maxScore;
-    int eosId;
-
-    /**
-     * Reads a serialized {@code ModelProto} (sentencepiece_model.proto, proto2 wire format).
-     *
-     * @throws IllegalArgumentException if it is not one, or has a denormalizer
-     */
-    static Model parse(Path file, byte[] bytes) {
-      Model model = new Model();
-      try {
-        new ProtoReader(bytes, 0, bytes.length).forEach(model::modelField);
-        if (model.pieceList.isEmpty()) {
-          throw new IllegalStateException("no pieces");
-        }
-        model.finish();
-      } catch (IllegalStateException e) {
-        throw new IllegalArgumentException(
-            file + ": not a SentencePiece model (" + e.getMessage() + ")");
-      }
-      if (model.denormalizer) {
-        throw new IllegalArgumentException(
-            file + ": the model has a denormalization rule, which is not supported");
-      }
-      return model;
-    }
-
-    private void modelField(int field, ProtoReader.Value value) {
-      switch (field) {
-        case 1:
-          piece(value.message());
-          break;
-        case 2:
-          value.message().forEach(this::trainerField);
-          break;
-        case 3:
-          value.message().forEach(this::normalizerField);
-          break;
-        case 5:
-          value
-              .message()
-              .forEach(
-                  (f, v) -> {
-                    if (f == 2) {
-                      denormalizer = v.bytes().length > 0;
-                    }
-                  });
-          break;
-        default:
-          break;
-      }
-    }
-
-    private void piece(ProtoReader message) {
-      byte[][] piece = {new byte[0]};
-      int[] type = {NORMAL};
-      float[] score = {0};
-      message.forEach(
-          (f, v) -> {
-            if (f == 1) {
-              piece[0] = v.bytes();
-            } else if (f == 2) {
-              score[0] = v.fixed32();
-            } else if (f == 3) {
-              long t = v.varint();
-              type[0] = t >= NORMAL && t <= BYTE ? (int) t : NORMAL; // unknown enum: the default
-            }
-          });
-      pieceList.add(piece[0]);
-      typeList.add(type[0]);
-      scoreList.add(score[0]);
-    }
-
-    private void trainerField(int field, ProtoReader.Value value) {
-      switch (field) {
-        case 3:
-          modelType = (int) value.varint();
-          break;
-        case 35:
-          byteFallback = value.varint() != 0;
-          break;
-        case 44:
-          unknownSurface = value.bytes();
-          break;
-        case 47:
-          eosPiece = value.bytes();
-          break;
-        default:
-          break;
-      }
-    }
-
-    private void normalizerField(int field, ProtoReader.Value value) {
-      if (field == 3) {
-        addDummyPrefix = value.varint() != 0;
-      } else if (field == 4) {
-        removeExtraWhitespaces = value.varint() != 0;
-      }
-    }
-
-    /** What {@code ModelInterface::InitializePieces} and the unigram model's constructor make. */
-    private void finish() {
-      int n = pieceList.size();
-      pieces = pieceList.toArray(new byte[0][]);
-      types = new int[n];
-      scores = new float[n];
-      byteValues = new byte[n];
-      Map<String, Integer> reserved = new HashMap<>();
-      Map<String, Integer> normal = new HashMap<>();
-      float minScore = Float.MAX_VALUE;
-      maxScore = Float.MIN_NORMAL; // C++ FLT_MIN
-      for (int i = 0; i < n; i++) {
-        types[i] = typeList.get(i);
-        scores[i] = scoreList.get(i);
-        boolean isNormal = types[i] == NORMAL || types[i] == USER_DEFINED || types[i] == UNUSED;
-        (isNormal ? normal : reserved).putIfAbsent(key(pieces[i]), i);
-        if (types[i] == UNKNOWN && unknownId < 0) {
-          unknownId = i;
-        }
-        if (types[i] == BYTE) {
-          byteValues[i] = (byte) byteOfPiece(key(pieces[i]));
-        }
-        if (types[i] == NORMAL) {
-          minScore = Math.min(minScore, scores[i]);
-          maxScore = Math.max(maxScore, scores[i]);
-        }
-      }
-      if (unknownId < 0) {
-        throw new IllegalStateException("unk is not defined");
-      }
-      unknownScore = minScore - 10.0f;
-      pieceToId = new int[n];
-      for (int i = 0; i < n; i++) {
-        pieceToId[i] = pieceToId(reserved, normal, key(pieces[i]));
-      }
-      for (int b = 0; b < 256; b++) {
-        bytePieceIds[b] = pieceToId(reserved, normal, String.format("<0x%02X>", b));
-      }
-      int[] normalIds = normal.values().stream().mapToInt(Integer::intValue).toArray();
-      byte[][] normalKeys = new byte[normalIds.length][];
-      for (int i = 0; i < normalIds.length; i++) {
-        normalKeys[i] = pieces[normalIds[i]];
-      }
-      normalPieces = new TikTokenizer.BytesTable(normalKeys, normalIds);
-      // eos_id(): the id of the eos piece ("</s>" unless set) if that is a control piece, else -1
-      int eos = pieceToId(reserved, normal, eosPiece.length == 0 ? "</s>" : key(eosPiece));
-      eosId = types[eos] == CONTROL ? eos : -1;
-    }
-
-    /** A piece's bytes as a map key. */
-    private static String key(byte[] piece) {
-      return new String(piece, StandardCharsets.ISO_8859_1);
-    }
-
-    /** {@code ModelInterface::PieceToId}: reserved pieces first, then normal ones, else unk. */
-    private int pieceToId(Map<String, Integer> reserved, Map<String, Integer> normal, String key) {
-      Integer id = reserved.get(key);
-      return id != null ? id : normal.getOrDefault(key, unknownId);
-    }
-
-    /** {@code <0xAB>} to 0xAB; SentencePiece refuses to load a model with another byte piece. */
-    private static int byteOfPiece(String piece) {
-      if (piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
-        try {
-          return Integer.parseInt(piece.substring(3, 5), 16);
-        } catch (NumberFormatException e) {
-          // falls through
-        }
-      }
-      throw new IllegalStateException("byte piece " + piece + " is invalid");
-    }
-  }
-
-  /** A minimal reader of the protobuf wire format: fields of one message, in order. */
-  static final class ProtoReader {
-    private final byte[] bytes;
-    private int pos;
-    private final int end;
-
-    ProtoReader(byte[] bytes, int from, int to) {
-      this.bytes = bytes;
-      this.pos = from;
-      this.end = to;
-    }
-
-    interface FieldConsumer {
-      void accept(int field, Value value);
-    }
-
-    /** One field's value: a varint, or the bytes of a length-delimited field. */
-    final class Value {
-      private final long varint;
-      private final int from;
-      private final int to;
-
-      Value(long varint, int from, int to) {
-        this.varint = varint;
-        this.from = from;
-        this.to = to;
-      }
-
-      long varint() {
-        return varint;
-      }
-
-      float fixed32() {
-        return Float.intBitsToFloat((int) varint);
-      }
-
-      byte[] bytes() {
-        return Arrays.copyOfRange(bytes, from, to);
-      }
-
-      ProtoReader message() {
-        return new ProtoReader(bytes, from, to);
-      }
-    }
-
-    void forEach(FieldConsumer consumer) {
-      while (pos < end) {
-        long tag = varint();
-        int field = (int) (tag >>> 3);
-        switch ((int) (tag & 7)) {
-          case 0:
-            consumer.accept(field, new Value(varint(), 0, 0));
-            break;
-          case 1:
-            skip(8);
-            break;
-          case 2:
-            {
-              long length = varint();
-              if (length < 0 || length > end - pos) {
-                throw new IllegalStateException("a field runs past its message");
-              }
-              int from = pos;
-              skip((int) length);
-              consumer.accept(field, new Value(0, from, pos));
-              break;
-            }
-          case 5:
-            {
-              skip(4);
-              long bits = 0;
-              for (int k = 1; k <= 4; k++) {
-                bits = (bits << 8) | (bytes[pos - k] & 0xff); // little-endian
-              }
-              consumer.accept(field, new Value(bits, 0, 0));
-              break;
-            }
-          default:
-            throw new IllegalStateException("wire type " + (tag & 7) + " at byte " + pos);
-        }
-      }
-    }
-
-    private long varint() {
-      long value = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        if (pos >= end) {
-          throw new IllegalStateException("truncated");
-        }
-        byte b = bytes[pos++];
-        value |= (long) (b & 0x7f) << shift;
-        if (b >= 0) {
-          return value;
-        }
-      }
-      throw new IllegalStateException("malformed varint");
-    }
-
-    private void skip(int n) {
-      if (n > end - pos) {
-        throw new IllegalStateException("truncated");
-      }
-      pos += n;
-    }
   }
 
   /** A growable byte array. */
