@@ -44,8 +44,9 @@ import java.util.stream.IntStream;
  * <p>A round starts a coordinator (detokenization on or off) and the engines, sends {@code
  * --warmup} requests, then {@code --requests} measured ones. Over the measured ones it takes the
  * CPU time of the thread {@code coordinator-loop} and of the threads {@code
- * coordinator-tokenizer-*} (ThreadMXBean), the process CPU and the wall time. Rounds run in pairs,
- * one on and one off, alternating which goes first. Then it prints each round and the medians with
+ * coordinator-tokenizer-*} (ThreadMXBean), the process CPU and the wall time. Two unmeasured rounds
+ * (on, then off; warm-up requests only) compile the code first; then the rounds run in pairs, one
+ * on and one off, alternating which goes first. Then it prints each round and the medians with
  * their ranges.
  *
  * <pre>
@@ -103,11 +104,16 @@ public final class LoopCpuHarness {
     System.out.println("load average at start: " + loadAverage());
     System.out.println(options);
     LoopCpuHarness harness = new LoopCpuHarness(options);
+    // compiles the code of both settings before anything is measured
+    for (boolean detokenize : new boolean[] {true, false}) {
+      harness.round(0, detokenize, false);
+    }
+    System.out.println("JIT warm-up rounds done (detokenize on, then off; not measured)");
     List<Round> rounds = new ArrayList<>();
     for (int pair = 0; pair < options.rounds; pair++) {
       boolean onFirst = pair % 2 == 0;
       for (boolean detokenize : new boolean[] {onFirst, !onFirst}) {
-        Round r = harness.round(rounds.size() + 1, detokenize);
+        Round r = harness.round(rounds.size() + 1, detokenize, true);
         System.out.println(r.format());
         rounds.add(r);
       }
@@ -163,7 +169,9 @@ public final class LoopCpuHarness {
 
   // ------------------------------------------------------------------ rounds
 
-  private Round round(int number, boolean detokenize) throws IOException, InterruptedException {
+  /** One round: the warm-up requests, then (if {@code measured}) the measured ones; else null. */
+  private Round round(int number, boolean detokenize, boolean measured)
+      throws IOException, InterruptedException {
     MetricRegistry registry = new MetricRegistry();
     CoordinatorConfig config =
         CoordinatorConfig.builder()
@@ -192,6 +200,9 @@ public final class LoopCpuHarness {
           throw new IllegalStateException("the engines did not register within 30 s");
         }
         load(coordinator.endpoint(), 0, options.warmup, "warm-up");
+        if (!measured) {
+          return null;
+        }
         CpuSnapshot before = CpuSnapshot.take();
         LoadReport report =
             load(coordinator.endpoint(), options.warmup, options.requests, "measured");
@@ -278,6 +289,7 @@ public final class LoopCpuHarness {
     final long detokenized;
     final long detokenizeFailed;
     final long untokenized;
+    final double tokenizeMeanMicros;
     final double detokenizeMeanMicros;
 
     Round(
@@ -303,13 +315,19 @@ public final class LoopCpuHarness {
       Timer detok = timer(registry, Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS);
       this.tokenized = tokenize.getCount();
       this.detokenized = detok.getCount();
-      this.detokenizeMeanMicros = detok.getCount() == 0 ? 0 : detok.getSnapshot().getMean() / 1e3;
+      this.tokenizeMeanMicros = meanMicros(tokenize);
+      this.detokenizeMeanMicros = meanMicros(detok);
       this.detokenizeFailed = counter(registry, Metric.COORDINATOR_DETOKENIZE_FAILED_TOTAL);
       this.untokenized = counter(registry, Metric.ROUTING_TEXT_PROMPT_UNTOKENIZED_TOTAL);
     }
 
     private static Timer timer(MetricRegistry registry, Metric metric) {
       return registry.getTimers().get(metric.metricName());
+    }
+
+    /** The timer's mean in µs, weighted to recent samples (Dropwizard's decaying reservoir). */
+    private static double meanMicros(Timer timer) {
+      return timer.getCount() == 0 ? 0 : timer.getSnapshot().getMean() / 1e3;
     }
 
     private static long counter(MetricRegistry registry, Metric metric) {
@@ -340,7 +358,7 @@ public final class LoopCpuHarness {
           Locale.ROOT,
           "round %d, detokenize %-3s: %6.0f requests/s, loop %6.1f µs/request (busy %4.1f %%),"
               + " tokenizer workers %7.1f µs/request, process %7.1f µs/request, p50 %5.1f ms,"
-              + " detokenize %5.1f µs/record",
+              + " worker wall time: tokenize %6.1f µs/prompt, detokenize %5.1f µs/record",
           number,
           detokenize ? "on" : "off",
           requestsPerSecond,
@@ -349,6 +367,7 @@ public final class LoopCpuHarness {
           tokenizerMicros,
           processMicros,
           p50Millis,
+          tokenizeMeanMicros,
           detokenizeMeanMicros);
     }
   }

@@ -26,8 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * count). The detokenize input is those ids; the generatedText input the same ids followed by the
  * tokenizer's eod. Specs name files relative to the repository root: run from the root, or pass
  * {@code -jvmArgsAppend -Ddpcoord.root=DIR}; options after the path are separated by {@code ;} (JMH
- * splits {@code -p} values at commas). A spec that does not load fails its runs with the reason.
- * Run: {@code java -jar coordinator-bench/target/benchmarks.jar TokenizerBenchmark}.
+ * splits {@code -p} values at commas). A spec that does not load fails its runs with the reason,
+ * printed with the stack trace; add {@code -foe true} to stop there with exit status 1. Run: {@code
+ * java -jar coordinator-bench/target/benchmarks.jar TokenizerBenchmark -foe true}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
