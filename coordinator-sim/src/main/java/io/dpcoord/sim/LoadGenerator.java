@@ -17,6 +17,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
 import org.zeromq.ZMQ;
@@ -47,6 +48,7 @@ public final class LoadGenerator {
 
   private final String endpoint;
   private final LoadConfig config;
+  private final Supplier<Prompt> prompts;
   private final Wakeup wakeup = new Wakeup();
   private final AtomicBoolean used = new AtomicBoolean();
   private volatile boolean finishRequested;
@@ -78,11 +80,20 @@ public final class LoadGenerator {
 
   /** A generator for the coordinator at {@code endpoint}; nothing connects until {@link #run()}. */
   public LoadGenerator(String endpoint, LoadConfig config) {
+    this(endpoint, config, null);
+  }
+
+  /**
+   * A generator that sends the prompts {@code prompts} supplies (text prompts, say), one per
+   * request, called on the run thread; null sends the config's workload of token prompts.
+   */
+  public LoadGenerator(String endpoint, LoadConfig config, Supplier<Prompt> prompts) {
     if (endpoint == null || config == null) {
       throw new IllegalArgumentException("a load generator needs an endpoint and a config");
     }
     this.endpoint = endpoint;
     this.config = config;
+    this.prompts = prompts;
   }
 
   /**
@@ -140,7 +151,11 @@ public final class LoadGenerator {
   }
 
   private LoadReport load(ZMQ.Socket socket, ZMQ.Poller poller) {
-    Workload workload = config.workload();
+    Supplier<Prompt> source = prompts;
+    if (source == null) {
+      Workload workload = config.workload();
+      source = () -> Prompt.ofTokens(workload.next());
+    }
     RawValue samplingParams = samplingParams();
     long idleNanos = config.idleTimeout().toNanos();
     limit = Math.min(config.requests(), LoadConfig.MAX_REQUESTS);
@@ -148,7 +163,7 @@ public final class LoadGenerator {
     startNanos = start == 0 ? 1 : start;
     long lastReply = start;
     long lost = 0;
-    fill(socket, workload, samplingParams);
+    fill(socket, source, samplingParams);
     while (true) {
       if (finishRequested && limit > sent) {
         limit = sent;
@@ -169,7 +184,7 @@ public final class LoadGenerator {
       if (poller.pollin(0) && receiveAll(socket) > 0) {
         lastReply = System.nanoTime();
       }
-      fill(socket, workload, samplingParams);
+      fill(socket, source, samplingParams);
     }
     long end = System.nanoTime();
     endNanos = end;
@@ -188,12 +203,10 @@ public final class LoadGenerator {
   }
 
   /** Sends requests while the window has room and the count allows. */
-  private void fill(ZMQ.Socket socket, Workload workload, RawValue samplingParams) {
+  private void fill(ZMQ.Socket socket, Supplier<Prompt> source, RawValue samplingParams) {
     while (sent < limit && sent - (completed + failed) < config.concurrency() && !finishRequested) {
       long id = sent;
-      byte[] frame =
-          codec.encode(
-              new SubmitRequest(id, Prompt.ofTokens(workload.next()), samplingParams, null));
+      byte[] frame = codec.encode(new SubmitRequest(id, source.get(), samplingParams, null));
       if (id >= sentAt.length) {
         sentAt = Arrays.copyOf(sentAt, (int) Math.min(LoadConfig.MAX_REQUESTS, sentAt.length * 2L));
       }

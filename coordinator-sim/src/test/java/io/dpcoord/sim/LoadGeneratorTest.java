@@ -8,10 +8,13 @@ import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.Connect;
 import io.dpcoord.protocol.ConnectAck;
 import io.dpcoord.protocol.Message;
+import io.dpcoord.protocol.Prompt;
 import io.dpcoord.protocol.RawValue;
 import io.dpcoord.protocol.SubmitRequest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -28,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
 class LoadGeneratorTest {
   private final TestRouter router = new TestRouter();
   private final ExecutorService runner = Executors.newCachedThreadPool();
+  private final List<SubmitRequest> submitted = new ArrayList<>();
 
   @AfterEach
   void cleanUp() throws InterruptedException {
@@ -76,6 +80,7 @@ class LoadGeneratorTest {
       if (m instanceof Connect) {
         router.send(r.identity(), new ConnectAck());
       } else if (m instanceof SubmitRequest s) {
+        submitted.add(s);
         answer.handle(r.identity(), s.clientRequestId());
       }
     }
@@ -152,6 +157,24 @@ class LoadGeneratorTest {
     assertThat(report.completed()).isEqualTo(200);
     assertThat(report.ok()).isTrue();
     assertThat(report.latency().p50()).isLessThanOrEqualTo(report.latency().max());
+  }
+
+  @Test
+  void sendsThePromptsItIsGiven() {
+    int[] made = {0};
+    LoadGenerator generator =
+        new LoadGenerator(
+            router.endpoint(), small(3, 1).build(), () -> Prompt.ofText("prompt " + made[0]++));
+    CompletableFuture<LoadReport> result = start(generator);
+
+    serve(
+        (client, cid) -> router.send(client, new ClientReply(cid, record(cid, "COMPLETED", 0))),
+        x -> result.isDone());
+
+    assertThat(result.join().completed()).isEqualTo(3);
+    assertThat(submitted)
+        .extracting(s -> s.prompt().text())
+        .containsExactly("prompt 0", "prompt 1", "prompt 2");
   }
 
   @Test

@@ -30,6 +30,10 @@ final class NullTokenizer implements TextTokenizer {
   }
 
   private static long pythonInt(String piece) {
+    long plain = plainDecimal(piece);
+    if (plain >= 0) {
+      return plain;
+    }
     String s = stripPythonSpace(piece);
     int start = 0;
     boolean negative = false;
@@ -61,6 +65,26 @@ final class NullTokenizer implements TextTokenizer {
       throw new IllegalArgumentException("outside int64: '" + piece + "'");
     }
     return value.longValue();
+  }
+
+  /**
+   * The value of 1 to 18 ASCII digits with nothing else around them, the common case, read without
+   * allocating; -1 for anything else (the general rule then applies).
+   */
+  private static long plainDecimal(String piece) {
+    int n = piece.length();
+    if (n == 0 || n > 18) {
+      return -1;
+    }
+    long value = 0;
+    for (int i = 0; i < n; i++) {
+      char c = piece.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
   }
 
   /** Python's {@code str.strip()}: white space as {@code str.isspace} has it. */
