@@ -51,6 +51,7 @@ public final class Coordinator implements AutoCloseable {
       socket.setSndHWM(0);
       socket.setRcvHWM(0);
       socket.setLinger(0);
+      socket.setReceiveTimeOut(POLL_MILLIS);
       socket.base().setSocketOpt(zmq.ZMQ.ZMQ_DISCONNECT_MSG, EventLoop.DISCONNECT_NOTE);
       endpoint = bind(socket, config.bindAddress(), config.port());
       if (config.scheduleOut() != null) {
@@ -64,8 +65,7 @@ public final class Coordinator implements AutoCloseable {
       context.close();
       throw e;
     }
-    EventLoop loop =
-        new EventLoop(context, socket, POLL_MILLIS, config, schedule, status, System::nanoTime);
+    EventLoop loop = new EventLoop(context, socket, config, schedule, status, System::nanoTime);
     thread =
         new Thread(
             () -> {

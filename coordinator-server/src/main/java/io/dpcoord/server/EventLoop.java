@@ -51,9 +51,10 @@ final class EventLoop {
    * one byte msgpack never uses, so no valid message looks like it, then 16 random bytes drawn when
    * the process starts, so that no peer can forge its own (or anyone's) farewell.
    */
-  static final byte[] DISCONNECT_NOTE = disconnectNote();
+  static final byte[] DISCONNECT_NOTE = unforgeableNote();
 
-  private static byte[] disconnectNote() {
+  /** 0xc1 then 16 random bytes: a payload no peer can send by chance or by design. */
+  static byte[] unforgeableNote() {
     byte[] note = new byte[17];
     new SecureRandom().nextBytes(note);
     note[0] = (byte) 0xc1;
@@ -80,13 +81,8 @@ final class EventLoop {
 
   private record Route(Sender sender, Consumer<Inbound> handler) {}
 
-  /** Messages read from the socket before finished tokenizer jobs get a turn. */
-  private static final int BATCH = 256;
-
   private final ZMQ.Socket socket;
-  private final ZMQ.Poller poller;
   private final TokenizerWorkers workers;
-  private final int pollMillis;
   private final MessageCodec codec = new MessageCodec();
   private final Engines engines;
   private final PendingRequests pending = new PendingRequests();
@@ -100,19 +96,12 @@ final class EventLoop {
   EventLoop(
       ZContext context,
       ZMQ.Socket socket,
-      int pollMillis,
       CoordinatorConfig config,
       ScheduleWriter schedule,
       CoordinatorStatus status,
       LongSupplier nanoTime) {
     this.socket = socket;
-    this.pollMillis = pollMillis;
-    this.workers = new TokenizerWorkers(context, config.tokenizerThreads());
-    this.poller = context.createPoller(2);
-    poller.register(socket, ZMQ.Poller.POLLIN);
-    if (workers.signal() != null) {
-      poller.register(workers.signal(), ZMQ.Poller.POLLIN);
-    }
+    this.workers = new TokenizerWorkers(context, socket, config.tokenizerThreads());
     this.nanoTime = nanoTime;
     this.warnings = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), nanoTime);
     this.metrics = new LoopMetrics(config.metrics());
@@ -153,50 +142,32 @@ final class EventLoop {
     }
   }
 
-  /**
-   * Runs until a SHUTDOWN arrives or {@code stop} returns true; then answers what is pending. Each
-   * round polls the socket and the tokenizer workers' signal, handles up to {@link #BATCH}
-   * messages, then the finished tokenizer jobs.
-   */
+  /** Runs until a SHUTDOWN arrives or {@code stop} returns true; then answers what is pending. */
   void run(BooleanSupplier stop) {
     try {
       while (!conductor.shutdownRequested() && !stop.getAsBoolean()) {
-        poller.poll(pollMillis);
-        for (int n = 0; n < BATCH && !conductor.shutdownRequested(); n++) {
-          byte[] identity = socket.recv(ZMQ.DONTWAIT);
-          if (identity == null) {
-            break;
-          }
-          handleOne(new Peer(identity));
+        byte[] identity = socket.recv(0); // returns null after the receive timeout
+        if (identity == null) {
+          housekeeping();
+          continue;
         }
-        if (workers.signal() != null) {
-          guarded(null, workers::runCompleted);
+        Peer from = new Peer(identity);
+        List<byte[]> frames = receiveRest();
+        long t0 = nanoTime.getAsLong();
+        try {
+          handle(from, frames, t0);
+        } catch (RuntimeException e) {
+          metrics.internalError.inc();
+          LOG.error("internal error while handling a message from {}", from, e);
         }
-        if (nanoTime.getAsLong() - lastHousekeepingNanos > TimeUnit.SECONDS.toNanos(1)) {
+        metrics.processingLatency.recordNanos(nanoTime.getAsLong() - t0);
+        if (t0 - lastHousekeepingNanos > TimeUnit.SECONDS.toNanos(1)) {
           housekeeping();
         }
       }
     } finally {
       workers.close();
       conductor.stop();
-      poller.close();
-    }
-  }
-
-  private void handleOne(Peer from) {
-    List<byte[]> frames = receiveRest();
-    long t0 = nanoTime.getAsLong();
-    guarded(from, () -> handle(from, frames, t0));
-    metrics.processingLatency.recordNanos(nanoTime.getAsLong() - t0);
-  }
-
-  /** Runs {@code work}; an exception is an internal error, counted and logged, never fatal. */
-  private void guarded(Peer from, Runnable work) {
-    try {
-      work.run();
-    } catch (RuntimeException e) {
-      metrics.internalError.inc();
-      LOG.error("internal error while handling {}", from == null ? "tokenizer results" : from, e);
     }
   }
 
@@ -215,6 +186,10 @@ final class EventLoop {
       return;
     }
     byte[] frame = frames.get(0);
+    if (Arrays.equals(frame, TokenizerWorkers.WAKE_NOTE)) {
+      workers.runCompleted();
+      return;
+    }
     if (Arrays.equals(frame, DISCONNECT_NOTE)) {
       conductor.onPeerGone(from);
       return;
@@ -256,6 +231,7 @@ final class EventLoop {
 
   private void housekeeping() {
     lastHousekeepingNanos = nanoTime.getAsLong();
+    workers.runCompleted();
     conductor.housekeeping();
   }
 }

@@ -17,15 +17,20 @@ import org.zeromq.ZMQ;
  * thread, in the order the jobs finished.
  *
  * <p>Hand-back: a finished job goes on a lock-free queue, and the first job to find the queue
- * unsignalled sends one byte on an inproc PUSH socket (one per worker thread); the loop polls the
- * PULL end ({@link #signal()}) with its ROUTER socket and calls {@link #runCompleted()}. The flag
+ * unsignalled wakes the loop with one message on the loop's own ROUTER socket: the socket also
+ * binds an inproc endpoint, each worker thread has a DEALER connected to it, and the message is
+ * {@link #WAKE_NOTE}, drawn at random when the process starts like the disconnect note, so that no
+ * peer can forge it. The loop, which blocks in one receive on that socket, calls {@link
+ * #runCompleted()} when it reads the note; nothing is added to its path when no job runs. The flag
  * is cleared before the queue is drained, so a job added while the loop drains is either drained
  * now or signalled again: none is left behind. With no threads, jobs run on the caller's thread,
  * {@code done()} right after {@code work()}.
  */
 final class TokenizerWorkers implements AutoCloseable {
+  /** The payload that wakes the loop: 0xc1 (never msgpack) and 16 random bytes. */
+  static final byte[] WAKE_NOTE = EventLoop.unforgeableNote();
+
   private static final AtomicInteger INSTANCES = new AtomicInteger();
-  private static final byte[] ONE = {1};
 
   /** A piece of work: {@link #work()} on a worker, then {@link #done()} on the loop thread. */
   interface Job {
@@ -41,26 +46,23 @@ final class TokenizerWorkers implements AutoCloseable {
   private final AtomicBoolean signalled = new AtomicBoolean();
   private final ZContext context;
   private final String endpoint;
-  private final ZMQ.Socket signal;
-  private final ThreadLocal<ZMQ.Socket> push;
+  private final ThreadLocal<ZMQ.Socket> wake;
 
   /**
-   * Workers on {@code threads} threads (0: run jobs inline), signalling through {@code context}.
+   * Workers on {@code threads} threads (0: run jobs inline) that wake the loop through {@code
+   * loopSocket}, which is bound to an extra inproc endpoint for them.
    */
-  TokenizerWorkers(ZContext context, int threads) {
+  TokenizerWorkers(ZContext context, ZMQ.Socket loopSocket, int threads) {
     this.context = context;
     if (threads == 0) {
       pool = null;
       endpoint = null;
-      signal = null;
-      push = null;
+      wake = null;
       return;
     }
     endpoint = "inproc://dpcoord-tokenizers-" + INSTANCES.incrementAndGet();
-    signal = context.createSocket(SocketType.PULL);
-    signal.setLinger(0);
-    signal.bind(endpoint);
-    push = ThreadLocal.withInitial(this::connectPush);
+    loopSocket.bind(endpoint);
+    wake = ThreadLocal.withInitial(this::connect);
     AtomicInteger n = new AtomicInteger();
     pool =
         Executors.newFixedThreadPool(
@@ -72,18 +74,14 @@ final class TokenizerWorkers implements AutoCloseable {
             });
   }
 
-  private ZMQ.Socket connectPush() {
+  private ZMQ.Socket connect() {
     synchronized (context) {
-      ZMQ.Socket s = context.createSocket(SocketType.PUSH);
+      ZMQ.Socket s = context.createSocket(SocketType.DEALER);
       s.setLinger(0);
+      s.setSndHWM(0);
       s.connect(endpoint);
       return s;
     }
-  }
-
-  /** The socket the loop polls for finished jobs; null when jobs run inline. */
-  ZMQ.Socket signal() {
-    return signal;
   }
 
   /** Runs {@code job}: on a worker, or at once on this thread when there are no workers. */
@@ -100,17 +98,17 @@ final class TokenizerWorkers implements AutoCloseable {
           } finally { // done() runs whatever happened, so no request is left waiting
             completed.add(job);
             if (signalled.compareAndSet(false, true)) {
-              push.get().send(ONE, ZMQ.DONTWAIT);
+              wake.get().send(WAKE_NOTE, ZMQ.DONTWAIT);
             }
           }
         });
   }
 
-  /** Runs {@code done()} of every finished job; the loop calls it when {@link #signal()} fires. */
+  /**
+   * Runs {@code done()} of every finished job, on the loop thread: when the wake note arrives, and
+   * at housekeeping (so that a note that could not be sent only delays the jobs).
+   */
   void runCompleted() {
-    while (signal.recv(ZMQ.DONTWAIT) != null) {
-      // drain the signals: one byte per batch of finished jobs
-    }
     signalled.set(false);
     for (Job job; (job = completed.poll()) != null; ) {
       job.done();
