@@ -6,6 +6,7 @@ import io.dpcoord.metrics.ConsoleReporting;
 import io.dpcoord.metrics.DropwizardMetrics;
 import io.dpcoord.metrics.JmxPublication;
 import io.dpcoord.metrics.RemoteJmx;
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
 import java.io.IOException;
@@ -62,6 +63,19 @@ final class ServeCommand implements Callable<Integer> {
   int engines;
 
   @Mixin RoutingOptions routing;
+
+  @Option(
+      names = "--engine-wire",
+      paramLabel = "RELEASE",
+      converter = DialectConverter.class,
+      description = {
+        "The Megatron release the engines run: 0.19 (core_v0.19 and main) or 0.18"
+            + " (core_v0.17.x and core_v0.18.x, the old header numbering); routing then follows"
+            + " that release. Clients of either release are told apart by their CONNECT and"
+            + " served in their own dialect (default: ${DEFAULT-VALUE})."
+      },
+      defaultValue = "0.19")
+  Dialect engineWire;
 
   @Mixin TokenizerOption tokenizer;
 
@@ -152,6 +166,7 @@ final class ServeCommand implements Callable<Integer> {
             .scheduleOut(scheduleOut)
             .tokenizer(tokenizer.load())
             .detokenize(detokenize)
+            .engineDialect(engineWire)
             .tokenizerThreads(
                 tokenizerThreads != null
                     ? tokenizerThreads

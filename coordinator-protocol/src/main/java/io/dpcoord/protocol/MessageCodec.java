@@ -45,6 +45,7 @@ public final class MessageCodec {
   private final MsgpackReader reader = new MsgpackReader();
   private final FrameWriter out = new FrameWriter(4096);
   private Header header;
+  private Dialect dialect = Dialect.V0_19;
   private long scannedId;
   private String scannedIdType;
 
@@ -61,9 +62,19 @@ public final class MessageCodec {
    * @throws ProtocolException naming the reason, the header when known, and the field
    */
   public Message decode(Direction to, byte[] frame) throws ProtocolException {
-    if (to == null || frame == null) {
-      throw new IllegalArgumentException("decode needs a direction and a frame, got null");
+    return decode(Dialect.V0_19, to, frame);
+  }
+
+  /**
+   * Decodes one frame received by {@code to} from a peer that speaks {@code dialect} (see {@link
+   * #decode(Direction, byte[])}): headers are read in its numbering, and a 0.18 SUBMIT must carry
+   * exactly three fields after the header.
+   */
+  public Message decode(Dialect dialect, Direction to, byte[] frame) throws ProtocolException {
+    if (dialect == null || to == null || frame == null) {
+      throw new IllegalArgumentException("decode needs a dialect, a direction and a frame");
     }
+    this.dialect = dialect;
     header = null;
     if (frame.length == 0) {
       if (to == Direction.TO_COORDINATOR) {
@@ -120,7 +131,7 @@ public final class MessageCodec {
           "frame: unknown header " + Long.toUnsignedString(reader.peekRawUint64()));
     }
     long value = reader.readInt64();
-    Header h = Header.lookup(value);
+    Header h = dialect.header(value);
     if (h == null) {
       throw new ProtocolException(Reason.UNKNOWN_HEADER, null, "frame: unknown header " + value);
     }
@@ -132,8 +143,8 @@ public final class MessageCodec {
       case CONNECT:
         return headerOnly(size, CONNECT);
       case SUBMIT_REQUEST:
-        if (size != 4 && size != 5) {
-          throw wrongArity(size, "4 or 5");
+        if (size != 4 && (size != 5 || dialect == Dialect.V0_18)) {
+          throw wrongArity(size, dialect == Dialect.V0_18 ? "4" : "4 or 5");
         }
         return new SubmitRequest(
             int64(1, "client_request_id"),
@@ -164,12 +175,12 @@ public final class MessageCodec {
   private Message toEngine(long size) throws ProtocolException {
     switch (header) {
       case SUBMIT_REQUEST:
-        arity(size, 5);
+        arity(size, dialect == Dialect.V0_18 ? 4 : 5);
         return new EngineSubmit(
             int64(1, "request_id"),
             prompt(2),
             map(3, "sampling_params"),
-            nilOrMap(4, "multi_modal_data"));
+            dialect == Dialect.V0_18 ? RawValue.nil() : nilOrMap(4, "multi_modal_data"));
       case SUBMIT_REQUEST_WITH_KV:
         arity(size, 6);
         return new EngineSubmitWithKv(
@@ -429,21 +440,43 @@ public final class MessageCodec {
    * @throws IllegalArgumentException if {@code message} is null
    */
   public byte[] encode(Message message) {
-    if (message == null) {
-      throw new IllegalArgumentException("message is null");
+    return encode(Dialect.V0_19, message);
+  }
+
+  /**
+   * Encodes one message as a frame for a peer that speaks {@code dialect}; in 0.18's a SUBMIT has
+   * no {@code multi_modal_data} field.
+   *
+   * @throws IllegalArgumentException if {@code message} is null, or the dialect cannot carry it (a
+   *     header it lacks, multimodal data in 0.18)
+   */
+  public byte[] encode(Dialect dialect, Message message) {
+    if (message == null || dialect == null) {
+      throw new IllegalArgumentException((message == null ? "message" : "dialect") + " is null");
     }
+    this.dialect = dialect;
     if (message instanceof Registration) {
       return new byte[0];
     }
     out.reset();
     if (message instanceof EngineSubmit m) {
-      start(5, m.header()).int64(m.requestId());
-      out.raw(m.prompt().raw()).raw(m.samplingParams()).raw(m.multiModalData());
+      boolean old = dialect == Dialect.V0_18;
+      if (old && !m.multiModalData().isNil()) {
+        throw new IllegalArgumentException("Megatron 0.18's SUBMIT cannot carry multimodal data");
+      }
+      start(old ? 4 : 5, m.header()).int64(m.requestId());
+      out.raw(m.prompt().raw()).raw(m.samplingParams());
+      if (!old) {
+        out.raw(m.multiModalData());
+      }
     } else if (message instanceof ClientReply m) {
       start(3, m.header()).int64(m.clientRequestId()).raw(m.record());
     } else if (message instanceof ClientReplyPartial m) {
       start(3, m.header()).int64(m.clientRequestId()).raw(m.record());
     } else if (message instanceof SubmitRequest m) {
+      if (dialect == Dialect.V0_18 && m.multiModalData() != null) {
+        throw new IllegalArgumentException("Megatron 0.18's SUBMIT cannot carry multimodal data");
+      }
       start(m.multiModalData() == null ? 4 : 5, m.header()).int64(m.clientRequestId());
       out.raw(m.prompt().raw()).raw(m.samplingParams());
       if (m.multiModalData() != null) {
@@ -473,7 +506,7 @@ public final class MessageCodec {
   }
 
   private FrameWriter start(int size, Header h) {
-    return out.arrayHeader(size).int64(h.wire());
+    return out.arrayHeader(size).int64(dialect.wire(h));
   }
 
   private void writeReplies(Header h, List<ReplyRecord> records) {

@@ -7,6 +7,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Set;
 import org.msgpack.core.MessagePacker;
 
 /**
@@ -123,6 +124,12 @@ public final class RawValue {
     }
   }
 
+  /** Whether this is an array (of any header width). */
+  public boolean isArray() {
+    int b = bytes[offset] & 0xff;
+    return (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd;
+  }
+
   /** Whether this is a map (of any header width). */
   public boolean isMap() {
     int b = bytes[offset] & 0xff;
@@ -191,6 +198,57 @@ public final class RawValue {
     at += keyBytes.length;
     System.arraycopy(value.bytes, value.offset, out, at, value.length);
     return new RawValue(out, 0, out.length);
+  }
+
+  /**
+   * For a map value: a new map without the entries whose str key is one of {@code keys}, every
+   * other entry byte-identical and in its order, under the smallest map header for its count (as
+   * Python's msgpack writes a dict); this value itself when none of the keys is present.
+   *
+   * @throws IllegalStateException if this value is not a map
+   */
+  public RawValue without(Set<String> keys) {
+    if (!isMap()) {
+      throw new IllegalStateException(
+          "RawValue.without(" + keys + ") needs a map, got " + typeName());
+    }
+    MsgpackReader reader = reader();
+    try {
+      long count = reader.readMapHeader();
+      int[] keptFrom = new int[(int) count];
+      int[] keptTo = new int[(int) count];
+      int kept = 0;
+      for (long i = 0; i < count; i++) {
+        int start = reader.position();
+        boolean drop = false;
+        for (String key : keys) {
+          drop |= reader.nextIsStr(utf8(key));
+        }
+        reader.skipValue();
+        reader.skipValue();
+        if (!drop) {
+          keptFrom[kept] = start;
+          keptTo[kept++] = reader.position();
+        }
+      }
+      if (kept == count) {
+        return this;
+      }
+      byte[] header = mapHeader(0x80, kept);
+      int size = header.length;
+      for (int i = 0; i < kept; i++) {
+        size += keptTo[i] - keptFrom[i];
+      }
+      byte[] out = Arrays.copyOf(header, size);
+      int at = header.length;
+      for (int i = 0; i < kept; i++) {
+        System.arraycopy(bytes, keptFrom[i], out, at, keptTo[i] - keptFrom[i]);
+        at += keptTo[i] - keptFrom[i];
+      }
+      return new RawValue(out, 0, out.length);
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("RawValue holds malformed msgpack: " + e.getMessage(), e);
+    }
   }
 
   /**

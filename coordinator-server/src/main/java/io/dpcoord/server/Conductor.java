@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.protocol.AbortRequest;
 import io.dpcoord.protocol.ConnectAck;
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.EngineReply;
 import io.dpcoord.protocol.EngineReplyPartial;
 import io.dpcoord.protocol.EngineSubmit;
@@ -86,25 +87,33 @@ final class Conductor {
 
   void onConnect(Inbound in) {
     // Megatron ignores a repeated CONNECT; answering again lets a reconnecting client proceed.
-    pending.connect(in.from());
+    pending.connect(in.from(), in.dialect());
     metrics.knownClients.set(pending.clients());
-    outbox.send(in.from(), new ConnectAck());
+    outbox.toClient(in.from(), new ConnectAck());
   }
 
   void onSubmit(Inbound in) {
     SubmitRequest s = (SubmitRequest) in.message();
     PendingRequest r = accept(in, s.clientRequestId(), s.prompt(), s.samplingParams());
     RawValue media = s.multiModalData() == null ? RawValue.nil() : s.multiModalData();
+    if (!media.isNil() && oldEngines()) {
+      answerFailed(r, "the engines run Megatron 0.18, which cannot take multimodal data");
+      return;
+    }
     byte[] frame =
-        outbox.encode(new EngineSubmit(r.requestId, s.prompt(), s.samplingParams(), media));
+        outbox.engineFrame(new EngineSubmit(r.requestId, s.prompt(), s.samplingParams(), media));
     admit(r, new EngineBound(frame, s.prompt(), media.isNil()));
   }
 
   void onSubmitWithKv(Inbound in) {
     SubmitRequestWithKv s = (SubmitRequestWithKv) in.message();
     PendingRequest r = accept(in, s.clientRequestId(), s.prompt(), s.samplingParams());
+    if (oldEngines()) {
+      answerFailed(r, "the engines run Megatron 0.18, which has no SUBMIT_REQUEST_WITH_KV");
+      return;
+    }
     byte[] frame =
-        outbox.encode(
+        outbox.engineFrame(
             new EngineSubmitWithKv(
                 r.requestId, s.prompt(), s.samplingParams(), s.kvMeta(), s.srcBlockIds()));
     admit(r, new EngineBound(frame, s.prompt(), false));
@@ -196,13 +205,31 @@ final class Conductor {
     }
   }
 
-  /** Sends {@code [ABORT_REQUEST, request_id]} to the engine serving the request. */
+  /**
+   * Sends {@code [ABORT_REQUEST, request_id]} to the engine serving the request. Megatron 0.18
+   * engines have no abort: the request then runs to its end and is answered as usual.
+   */
   private void forwardAbort(PendingRequest r) {
     Peer engine = engines.peerOf(r.engine);
-    if (engine != null && !outbox.send(engine, new AbortRequest(r.requestId))) {
+    if (engine == null) {
+      return;
+    }
+    if (oldEngines()) {
+      warnings.warn(
+          "abort-0.18",
+          "request "
+              + r.requestId
+              + ": the engines run Megatron 0.18, which cannot abort;"
+              + " it runs to its end and is answered as usual");
+    } else if (!outbox.toEngine(engine, new AbortRequest(r.requestId))) {
       metrics.engineUnreachable.inc();
       removeEngine(engine, "unreachable");
     }
+  }
+
+  /** Whether the engines speak Megatron 0.18's dialect (no aborts, multimodal data, KV handoff). */
+  private boolean oldEngines() {
+    return outbox.engineDialect() == Dialect.V0_18;
   }
 
   /** A control signal (or SET_GENERATION_EPOCH): applied to the state machine, then broadcast. */
@@ -226,15 +253,37 @@ final class Conductor {
           break;
       }
     }
-    broadcast(in.frame());
+    broadcast(in);
   }
 
   void onReleaseKv(Inbound in) {
-    broadcast(in.frame());
+    broadcast(in);
   }
 
-  /** Sends a client's frame as it is to every active engine, removing the ones that are gone. */
-  private void broadcast(byte[] frame) {
+  /**
+   * Sends a client's message to every active engine, removing the ones that are gone: the frame as
+   * it is when client and engines speak the same dialect, else re-encoded in the engines' (a signal
+   * their release lacks, a profiler signal or RELEASE_KV to 0.18 engines, is dropped).
+   */
+  private void broadcast(Inbound in) {
+    Dialect engineDialect = outbox.engineDialect();
+    byte[] frame = in.frame();
+    if (in.dialect() != engineDialect) {
+      Header h = in.message().header();
+      if (!engineDialect.carries(h)) {
+        warnings.warn(
+            "broadcast:" + h,
+            "dropped "
+                + h
+                + " from "
+                + in.from()
+                + ": the engines run Megatron "
+                + engineDialect.cliName()
+                + ", which has no such message");
+        return;
+      }
+      frame = outbox.engineFrame(in.message());
+    }
     for (Peer engine : engines.active()) {
       if (!outbox.sendFrame(engine, frame)) {
         metrics.engineUnreachable.inc();
@@ -263,8 +312,8 @@ final class Conductor {
   void forgetClient(Peer client) {
     for (PendingRequest r : pending.forgetClient(client)) {
       Peer engine = engines.peerOf(r.engine);
-      if (engine != null) {
-        outbox.send(engine, new AbortRequest(r.requestId));
+      if (engine != null && !oldEngines()) {
+        outbox.toEngine(engine, new AbortRequest(r.requestId));
       }
     }
     metrics.knownClients.set(pending.clients());
@@ -309,9 +358,10 @@ final class Conductor {
         continue;
       }
       routing.completed(r.engine);
-      if (replyText.fills()) {
+      Dialect client = pending.dialectOf(r.client);
+      if (replyText.rewrites(client)) {
         pending.finishing(r, record.raw());
-        replyText.fill(r, this::finish);
+        replyText.fill(r, client, this::finish);
       } else {
         pending.remove(r);
         outbox.reply(r, record.raw());
@@ -394,7 +444,7 @@ final class Conductor {
     publishInFlight();
     for (PendingRequest r : left) {
       if (r.finished != null) {
-        outbox.reply(r, replyText.fillNow(r));
+        outbox.reply(r, replyText.fillNow(r, pending.dialectOf(r.client)));
       } else {
         outbox.fail(r, "coordinator shutting down");
       }

@@ -1,6 +1,7 @@
 package io.dpcoord.server;
 
 import io.dpcoord.metrics.CoordinatorMetrics;
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.tokenizers.TextTokenizer;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ public final class CoordinatorConfig {
   private final TextTokenizer tokenizer;
   private final int tokenizerThreads;
   private final boolean detokenize;
+  private final Dialect engineDialect;
   private final CoordinatorMetrics metrics;
   private final Path scheduleOut;
   private final DoubleSupplier unixSeconds;
@@ -28,6 +30,7 @@ public final class CoordinatorConfig {
     this.tokenizer = b.tokenizer;
     this.tokenizerThreads = b.tokenizerThreads;
     this.detokenize = b.detokenize;
+    this.engineDialect = b.engineDialect;
     this.metrics = b.metrics;
     this.scheduleOut = b.scheduleOut;
     this.unixSeconds = b.unixSeconds;
@@ -73,6 +76,14 @@ public final class CoordinatorConfig {
     return detokenize;
   }
 
+  /**
+   * The wire dialect of the engines (all speak the same release); clients' dialects are detected
+   * from their CONNECT. Routing follows the engines' release ({@link RouterConfig#release()}).
+   */
+  public Dialect engineDialect() {
+    return engineDialect;
+  }
+
   /** Threads that tokenize and detokenize off the event loop; 0 does it on the loop thread. */
   public int tokenizerThreads() {
     return tokenizerThreads;
@@ -106,6 +117,7 @@ public final class CoordinatorConfig {
     private TextTokenizer tokenizer;
     private int tokenizerThreads = defaultTokenizerThreads();
     private boolean detokenize = true;
+    private Dialect engineDialect = Dialect.V0_19;
     private CoordinatorMetrics metrics = CoordinatorMetrics.noop();
     private Path scheduleOut;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
@@ -141,6 +153,11 @@ public final class CoordinatorConfig {
     /** The engines' tokenizer, or null for none (the default). */
     public Builder tokenizer(TextTokenizer tokenizer) {
       this.tokenizer = tokenizer;
+      return this;
+    }
+
+    public Builder engineDialect(Dialect dialect) {
+      this.engineDialect = Objects.requireNonNull(dialect, "engineDialect");
       return this;
     }
 

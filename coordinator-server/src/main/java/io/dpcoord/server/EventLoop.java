@@ -3,6 +3,7 @@ package io.dpcoord.server;
 import io.dpcoord.protocol.AbortRequest;
 import io.dpcoord.protocol.Connect;
 import io.dpcoord.protocol.ControlSignal;
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.Direction;
 import io.dpcoord.protocol.Disconnect;
 import io.dpcoord.protocol.EngineReply;
@@ -81,8 +82,16 @@ final class EventLoop {
 
   private record Route(Sender sender, Consumer<Inbound> handler) {}
 
+  /**
+   * Megatron 0.18's CONNECT, {@code [1]}: in 0.19's numbering a CONNECT_ACK, which no client sends.
+   */
+  private static final byte[] OLD_CONNECT = {(byte) 0x91, 0x01};
+
+  private static final Connect CONNECT = new Connect();
+
   private final ZMQ.Socket socket;
   private final TokenizerWorkers workers;
+  private final Dialect engineDialect;
   private final MessageCodec codec = new MessageCodec();
   private final Engines engines;
   private final PendingRequests pending = new PendingRequests();
@@ -102,6 +111,7 @@ final class EventLoop {
       LongSupplier nanoTime) {
     this.socket = socket;
     this.workers = new TokenizerWorkers(context, socket, config.tokenizerThreads());
+    this.engineDialect = config.engineDialect();
     this.nanoTime = nanoTime;
     this.warnings = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), nanoTime);
     this.metrics = new LoopMetrics(config.metrics());
@@ -111,6 +121,7 @@ final class EventLoop {
     Outbox outbox =
         new Outbox(
             socket,
+            config.engineDialect(),
             pending,
             metrics,
             config.unixSeconds(),
@@ -194,12 +205,19 @@ final class EventLoop {
       conductor.onPeerGone(from);
       return;
     }
+    boolean engine = engines.isEngine(from);
+    Dialect dialect = engine ? engineDialect : pending.dialectOf(from);
     Message message;
-    try {
-      message = codec.decode(Direction.TO_COORDINATOR, frame);
-    } catch (ProtocolException e) {
-      invalid(from, e.getMessage());
-      return;
+    if (!engine && !pending.isClient(from) && Arrays.equals(frame, OLD_CONNECT)) {
+      dialect = Dialect.V0_18; // a client of Megatron 0.17/0.18 says hello
+      message = CONNECT;
+    } else {
+      try {
+        message = codec.decode(dialect, Direction.TO_COORDINATOR, frame);
+      } catch (ProtocolException e) {
+        invalid(from, e.getMessage() + (engine ? otherDialect(frame) : ""));
+        return;
+      }
     }
     Route route = routes.get(message.getClass());
     String name = message.header() == null ? "a registration" : message.header().toString();
@@ -210,7 +228,7 @@ final class EventLoop {
       warnings.warn(
           "sender:" + name, "dropped " + name + " from " + from + ": " + route.sender.refusal);
     } else {
-      route.handler.accept(new Inbound(from, message, frame, receivedNanos));
+      route.handler.accept(new Inbound(from, dialect, message, frame, receivedNanos));
     }
   }
 
@@ -222,6 +240,26 @@ final class EventLoop {
       case ENGINE -> engines.isEngine(from);
       case NOT_CLIENT -> !pending.isClient(from);
     };
+  }
+
+  /**
+   * When an engine's frame reads in the other release's numbering: a hint naming the flag that sets
+   * the engines' dialect; else nothing.
+   */
+  private String otherDialect(byte[] frame) {
+    Dialect other = engineDialect == Dialect.V0_19 ? Dialect.V0_18 : Dialect.V0_19;
+    try {
+      Message m = codec.decode(other, Direction.TO_COORDINATOR, frame);
+      return " (it reads as Megatron "
+          + other.cliName()
+          + "'s "
+          + m.header()
+          + ": start serve with --engine-wire "
+          + other.cliName()
+          + ")";
+    } catch (ProtocolException e) {
+      return "";
+    }
   }
 
   private void invalid(Peer from, String reason) {

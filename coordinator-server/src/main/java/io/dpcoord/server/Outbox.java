@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.ClientReplyPartial;
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.RateLimitedLog;
@@ -20,6 +21,7 @@ import org.zeromq.ZMQException;
 final class Outbox {
   private final ZMQ.Socket socket;
   private final MessageCodec codec = new MessageCodec();
+  private final Dialect engineDialect;
   private final PendingRequests pending;
   private final LoopMetrics metrics;
   private final DoubleSupplier unixSeconds;
@@ -28,12 +30,14 @@ final class Outbox {
 
   Outbox(
       ZMQ.Socket socket,
+      Dialect engineDialect,
       PendingRequests pending,
       LoopMetrics metrics,
       DoubleSupplier unixSeconds,
       RateLimitedLog warnings,
       Consumer<Peer> clientGone) {
     this.socket = socket;
+    this.engineDialect = engineDialect;
     this.pending = pending;
     this.metrics = metrics;
     this.unixSeconds = unixSeconds;
@@ -41,14 +45,29 @@ final class Outbox {
     this.clientGone = clientGone;
   }
 
-  /** Encodes a message (an engine's copy of a request, say) with the outbox's reusable buffers. */
-  byte[] encode(Message message) {
-    return codec.encode(message);
+  /** The engines' dialect. */
+  Dialect engineDialect() {
+    return engineDialect;
   }
 
-  /** Sends a message; false if the peer is gone (a client that is gone is forgotten). */
-  boolean send(Peer to, Message message) {
-    boolean sent = sendFrame(to, codec.encode(message));
+  /**
+   * Encodes a message for the engines, in their dialect (an engine's copy of a request, a
+   * translated control signal).
+   *
+   * @throws IllegalArgumentException if their dialect cannot carry it
+   */
+  byte[] engineFrame(Message message) {
+    return codec.encode(engineDialect, message);
+  }
+
+  /** Sends a message to an engine; false if it is gone. */
+  boolean toEngine(Peer engine, Message message) {
+    return sendFrame(engine, engineFrame(message));
+  }
+
+  /** Sends a message to a client in its dialect; false (and the client is forgotten) if gone. */
+  boolean toClient(Peer to, Message message) {
+    boolean sent = sendFrame(to, codec.encode(pending.dialectOf(to), message));
     if (!sent && pending.isClient(to)) {
       warnings.warn("client-gone", "client " + to + " is gone; its state was released");
       clientGone.accept(to);
@@ -74,15 +93,19 @@ final class Outbox {
 
   /** Forwards an engine's terminal record, byte for byte, to the request's client. */
   void reply(PendingRequest r, RawValue record) {
-    if (pending.isClient(r.client) && send(r.client, new ClientReply(r.clientRequestId, record))) {
+    if (pending.isClient(r.client)
+        && toClient(r.client, new ClientReply(r.clientRequestId, record))) {
       metrics.completed.inc();
     }
   }
 
-  /** Forwards an engine's partial record, byte for byte, to the request's client. */
+  /**
+   * Forwards an engine's partial record, byte for byte, to the request's client; a client of
+   * Megatron 0.18, which has no partial replies, gets only the final one.
+   */
   void partial(PendingRequest r, RawValue record) {
-    if (pending.isClient(r.client)) {
-      send(r.client, new ClientReplyPartial(r.clientRequestId, record));
+    if (pending.isClient(r.client) && pending.dialectOf(r.client) == Dialect.V0_19) {
+      toClient(r.client, new ClientReplyPartial(r.clientRequestId, record));
     }
   }
 
@@ -95,7 +118,7 @@ final class Outbox {
       RawValue record =
           Records.failed(
               r.requestId, r.prompt, r.samplingParams, unixSeconds.getAsDouble(), reason);
-      send(r.client, new ClientReply(r.clientRequestId, record));
+      toClient(r.client, new ClientReply(r.clientRequestId, record));
     }
   }
 }

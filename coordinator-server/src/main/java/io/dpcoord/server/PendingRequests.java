@@ -1,5 +1,6 @@
 package io.dpcoord.server;
 
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.RawValue;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,15 +30,31 @@ final class PendingRequests {
   static final int FINISHING = -2;
 
   private final Long2ObjectHashMap<PendingRequest> byId = new Long2ObjectHashMap<>();
-  private final Map<Peer, Long2ObjectHashMap<PendingRequest>> byClient = new HashMap<>();
+  private final Map<Peer, Client> byClient = new HashMap<>();
   private final Chain unrouted = new Chain();
   private final Chain finishing = new Chain();
   private Chain[] byEngine = new Chain[8];
   private long nextRequestId;
 
-  /** Records a client's handshake; false if it had already connected. */
-  boolean connect(Peer client) {
-    return byClient.putIfAbsent(client, new Long2ObjectHashMap<>()) == null;
+  /** A connected client: the dialect of its CONNECT, its pending requests by its own ids. */
+  private record Client(Dialect dialect, Long2ObjectHashMap<PendingRequest> ids) {
+    Client(Dialect dialect) {
+      this(dialect, new Long2ObjectHashMap<>());
+    }
+  }
+
+  /**
+   * Records a client's handshake in {@code dialect}; false if it had already connected (a repeated
+   * CONNECT keeps its first dialect).
+   */
+  boolean connect(Peer client, Dialect dialect) {
+    return byClient.putIfAbsent(client, new Client(dialect)) == null;
+  }
+
+  /** The dialect a connected client speaks; 0.19 for a peer that is not a client. */
+  Dialect dialectOf(Peer peer) {
+    Client c = byClient.get(peer);
+    return c == null ? Dialect.V0_19 : c.dialect;
   }
 
   /** Whether {@code peer} is a connected client. */
@@ -64,7 +81,7 @@ final class PendingRequests {
         new PendingRequest(
             nextRequestId++, client, clientRequestId, prompt, samplingParams, receivedNanos);
     byId.put(r.requestId, r);
-    byClient.get(client).put(clientRequestId, r);
+    byClient.get(client).ids.put(clientRequestId, r);
     unrouted.add(r);
     return r;
   }
@@ -98,8 +115,8 @@ final class PendingRequests {
 
   /** The client's pending request with this client request id, or null. */
   PendingRequest ofClient(Peer client, long clientRequestId) {
-    Long2ObjectHashMap<PendingRequest> ids = byClient.get(client);
-    return ids == null ? null : ids.get(clientRequestId);
+    Client c = byClient.get(client);
+    return c == null ? null : c.ids.get(clientRequestId);
   }
 
   /** Forgets a request: it had (or is about to get) its terminal reply. */
@@ -108,9 +125,9 @@ final class PendingRequests {
       return; // removed already
     }
     chainOf(r.engine).remove(r);
-    Long2ObjectHashMap<PendingRequest> ids = byClient.get(r.client);
-    if (ids != null && ids.get(r.clientRequestId) == r) {
-      ids.remove(r.clientRequestId);
+    Client c = byClient.get(r.client);
+    if (c != null && c.ids.get(r.clientRequestId) == r) {
+      c.ids.remove(r.clientRequestId);
     }
   }
 
@@ -141,8 +158,8 @@ final class PendingRequests {
    * still working on them, and their replies are dropped. Empty if it was not connected.
    */
   Collection<PendingRequest> forgetClient(Peer client) {
-    Long2ObjectHashMap<PendingRequest> ids = byClient.remove(client);
-    return ids == null ? List.of() : ids.values();
+    Client c = byClient.remove(client);
+    return c == null ? List.of() : c.ids.values();
   }
 
   /** Requests not routed yet. */

@@ -1,30 +1,46 @@
 package io.dpcoord.server;
 
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.ProtocolException;
 import io.dpcoord.protocol.RateLimitedLog;
 import io.dpcoord.protocol.RawValue;
 import io.dpcoord.tokenizers.TextTokenizer;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Megatron's coordinator-side detokenization: every terminal record an engine sends (COMPLETED or
- * FAILED) gets {@code generated_text = TextGenerationController.detokenize(tokenizer,
- * generated_tokens, remove_EOD = not sampling_params.detokenize_stop_sequence)} before it goes to
- * the client. Only that field changes: the record is re-encoded with every other entry byte for
- * byte as the engine sent it (the field is replaced in place, or appended when absent, as Python's
- * dict assignment does). Partial records are never detokenized (Megatron forwards them as they
- * are).
+ * What Megatron's coordinator does to a terminal record before it goes to the client, done on a
+ * tokenizer worker:
+ *
+ * <ul>
+ *   <li>with a tokenizer, for every terminal record (COMPLETED or FAILED): {@code generated_text =
+ *       TextGenerationController.detokenize(tokenizer, generated_tokens, remove_EOD = not
+ *       sampling_params.detokenize_stop_sequence)};
+ *   <li>for a client of Megatron 0.17/0.18 (its own coordinator's behaviour, and what its {@code
+ *       DynamicInferenceRequest} can take): the keys its release does not know ({@link
+ *       #NOT_IN_0_18}) are removed, and a nil {@code prompt} is filled with the detokenized prompt
+ *       tokens (EOD kept) when the request's prompt was a token list and there is a tokenizer.
+ * </ul>
+ *
+ * Only those fields change: every other entry is carried byte for byte as the engine sent it (a
+ * field is replaced in place, or appended when absent, as Python's dict assignment does). Partial
+ * records are never rewritten (Megatron forwards them as they are).
  *
  * <p>A record it cannot fill (no {@code generated_tokens} list of int64, or ids the tokenizer
  * cannot detokenize) is forwarded unchanged, counted in {@code coordinator_detokenize_failed_total}
  * and logged (rate-limited): the request is still answered.
  */
 final class ReplyText {
+  /** Record keys of Megatron 0.19 that a 0.18 client's {@code DynamicInferenceRequest} rejects. */
+  static final Set<String> NOT_IN_0_18 =
+      Set.of("prompt_length", "uid", "cg_wait_iters", "num_cached_tokens", "disaggregated_params");
+
   private final TextTokenizer tokenizer;
   private final TokenizerWorkers workers;
   private final LoopMetrics metrics;
   private final RateLimitedLog warnings;
 
+  /** Rewrites with {@code tokenizer} (null: no text is filled, only 0.18 keys are removed). */
   ReplyText(
       TextTokenizer tokenizer,
       TokenizerWorkers workers,
@@ -36,16 +52,16 @@ final class ReplyText {
     this.warnings = warnings;
   }
 
-  /** Whether records get their {@code generated_text} filled (a tokenizer is configured). */
-  boolean fills() {
-    return tokenizer != null;
+  /** Whether a terminal record for a client speaking {@code client} is rewritten at all. */
+  boolean rewrites(Dialect client) {
+    return tokenizer != null || client == Dialect.V0_18;
   }
 
   /**
-   * Fills {@code r.finished}'s {@code generated_text} on a worker, then calls {@code then} with
-   * {@code r} on the loop thread ({@code r.finished} is then the record to send).
+   * Rewrites {@code r.finished} for a client speaking {@code client} on a worker, then calls {@code
+   * then} with {@code r} on the loop thread ({@code r.finished} is then the record to send).
    */
-  void fill(PendingRequest r, Consumer<PendingRequest> then) {
+  void fill(PendingRequest r, Dialect client, Consumer<PendingRequest> then) {
     RawValue record = r.finished;
     workers.submit(
         new TokenizerWorkers.Job() {
@@ -57,7 +73,7 @@ final class ReplyText {
           public void work() {
             long t0 = System.nanoTime();
             try {
-              filled = withGeneratedText(record);
+              filled = rewrite(record, r.prompt, client);
             } catch (RuntimeException e) { // whatever it is, the record still goes out as it came
               failure = e;
             }
@@ -77,10 +93,10 @@ final class ReplyText {
         });
   }
 
-  /** Fills the record on this thread (for the last records when the coordinator stops). */
-  RawValue fillNow(PendingRequest r) {
+  /** Rewrites the record on this thread (for the last records when the coordinator stops). */
+  RawValue fillNow(PendingRequest r, Dialect client) {
     try {
-      return withGeneratedText(r.finished);
+      return rewrite(r.finished, r.prompt, client);
     } catch (RuntimeException e) {
       failed(r, e);
       return r.finished;
@@ -98,23 +114,43 @@ final class ReplyText {
   }
 
   /**
-   * The record with {@code generated_text} set from {@code generated_tokens}.
+   * The record as the client gets it: 0.18 keys removed and the prompt filled for a 0.18 client,
+   * {@code generated_text} set from {@code generated_tokens} when there is a tokenizer.
    *
    * @throws IllegalArgumentException if the tokens are missing, not int64s, or not detokenizable
    */
-  RawValue withGeneratedText(RawValue record) {
-    RawValue tokens = record.get("generated_tokens");
-    if (tokens == null) {
-      throw new IllegalArgumentException("the record has no generated_tokens");
+  RawValue rewrite(RawValue record, RawValue prompt, Dialect client) {
+    if (client == Dialect.V0_18) {
+      record = record.without(NOT_IN_0_18);
+      RawValue recordPrompt = record.get("prompt");
+      if (tokenizer != null && (recordPrompt == null || recordPrompt.isNil())) {
+        long[] tokens = tokens(prompt, "the prompt");
+        if (tokens != null) {
+          record = record.with("prompt", RawValue.ofString(tokenizer.generatedText(tokens, false)));
+        }
+      }
     }
-    long[] ids;
-    try {
-      ids = tokens.asLongArray();
-    } catch (ProtocolException e) {
-      throw new IllegalArgumentException("generated_tokens: " + e.getMessage(), e);
+    if (tokenizer == null) {
+      return record;
+    }
+    long[] ids = tokens(record.get("generated_tokens"), "generated_tokens");
+    if (ids == null) {
+      throw new IllegalArgumentException("the record has no generated_tokens list");
     }
     String text = tokenizer.generatedText(ids, !detokenizeStopSequence(record));
     return record.with("generated_text", RawValue.ofString(text));
+  }
+
+  /** A list of int64 as longs; null when absent or not a list; an error when not int64s. */
+  private static long[] tokens(RawValue value, String what) {
+    if (value == null || value.isNil() || !value.isArray()) {
+      return null;
+    }
+    try {
+      return value.asLongArray();
+    } catch (ProtocolException e) {
+      throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
+    }
   }
 
   /**
