@@ -17,9 +17,10 @@ sends them.
 
 --expect null: the coordinator runs with Megatron's NullTokenizer(vocab_size=V), eod = V - 1.
 Every final record must come back with generated_text = what DataParallelInferenceCoordinator.
-detokenize sets (below, from Megatron's code: trailing eods removed unless
-sampling_params.detokenize_stop_sequence is truthy, then NullTokenizer.ids_to_text), placed as
-Python's dict assignment places it, and every other field byte-identical to the engine's.
+detokenize sets (megatron_wire.coordinator_detokenize, from Megatron's code: trailing eods
+removed unless sampling_params.detokenize_stop_sequence is truthy, then
+NullTokenizer.ids_to_text), placed as Python's dict assignment places it, and every other field
+byte-identical to the engine's.
 --expect untouched: a coordinator without a tokenizer; every record byte-identical.
 
 Both modes: each partial reply byte-identical to the engine's and arriving before its request's
@@ -35,33 +36,6 @@ import time
 import zmq
 
 import megatron_wire as w
-
-
-# ---------------------------------------------------------------- Megatron's detokenization
-
-def null_ids_to_text(ids):
-    """NullTokenizer.ids_to_text (it takes no remove_special_tokens)."""
-    text = [str(x) for x in ids]
-    return ' '.join(text)
-
-
-def controller_detokenize(eod, ids_to_text, tokens, remove_eod):
-    """TextGenerationController.detokenize(tokenizer, tokens, remove_EOD)."""
-    if remove_eod and eod is not None:
-        while tokens and tokens[-1] == eod:
-            tokens = tokens[:-1]
-    return ids_to_text(tokens)
-
-
-def coordinator_detokenize(finished_request, eod):
-    """DataParallelInferenceCoordinator.detokenize: fills the record in place."""
-    detokenize_stop_sequence = (finished_request.get("sampling_params", {}) or {}).get(
-        "detokenize_stop_sequence", False
-    )
-    finished_request["generated_text"] = controller_detokenize(
-        eod, null_ids_to_text, finished_request["generated_tokens"],
-        remove_eod=not detokenize_stop_sequence,
-    )
 
 
 # ---------------------------------------------------------------- the cases
@@ -147,7 +121,7 @@ def main():
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--identities", required=True)
     parser.add_argument("--expect", choices=("null", "untouched"), required=True)
-    parser.add_argument("--vocab", type=int, default=131072)
+    parser.add_argument("--vocab", type=int, default=w.NULL_VOCAB)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
 
@@ -291,7 +265,7 @@ class Driver:
                                        "text" if isinstance(request.prompt, str) else "token")
         expected = dict(request.final)  # the engine's record, as Megatron's coordinator sends it
         if self.eod is not None:
-            coordinator_detokenize(expected, self.eod)
+            w.coordinator_detokenize(expected, self.eod)
         got = w.map_entries(raw)
         want = [(key, w.pack(value)) for key, value in expected.items()]
         if [k for k, _ in got] != [k for k, _ in want]:

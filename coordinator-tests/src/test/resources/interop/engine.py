@@ -1,17 +1,29 @@
 """A Megatron-like engine: DynamicInferenceEngine's side of the coordinator protocol.
 
-A DEALER with identity mp-coord-<rank> registers with an empty frame, reads
-[20, rid, prompt, sampling_params, multi_modal_data], answers [21, [record, ...]] with
-DynamicInferenceRequest-shaped records (streamed requests get a [22, [record, ...]] first),
-logs every control signal it receives, and on STOP sends DISCONNECT [60] and exits.
+A DEALER with identity mp-coord-<rank> registers with an empty frame, reads SUBMIT_REQUESTs,
+answers [ENGINE_REPLY, [record, ...]] with DynamicInferenceRequest-shaped records (0.19 engines
+send streamed requests a [22, [record, ...]] first), logs every control signal it receives, and on
+STOP sends DISCONNECT and exits.
 
-    engine.py --endpoint tcp://127.0.0.1:P --rank 0 [--hold N] [--die-after K] [--seconds S]
+    engine.py --endpoint tcp://127.0.0.1:P --rank 0 [--wire 0.18|0.19] [--null-tokenizer]
+              [--hold N] [--die-after K] [--seconds S]
 
+--wire 0.19    main: reads [20, rid, prompt, sampling_params, multi_modal_data], answers [21, ...]
+               with main's 36-field records, DISCONNECT is [60]; any other header is logged
+--wire 0.18    core_v0.18.2: reads exactly [3, rid, prompt, sampling_params] (a 4th field is the
+               ValueError that ends the real engine, and so is any header but SUBMIT_REQUEST and
+               the control signals 5..10), answers [4, ...] with 0.18's 31-field records, never
+               streams, DISCONNECT is [11]
+--null-tokenizer  the coordinator runs `--tokenizer null`: every third request's generation ends in
+               one EOD, every third in two; the digests of each reply as each client should get it
+               are computed with Megatron's detokenization
 --hold N       hold every reply until N requests have arrived, then answer them all in one
                message and the rest at once
 --die-after K  answer nothing; on the K-th request exit at once with status 17 (os._exit: no
                DISCONNECT, no replies), like a crashed GPU process
-Output lines: registered, request, partial, reply, signal, other, dying, stopped.
+Output lines: registered, request, partial, reply, signal, other, dying, stopped. A reply line
+carries the digest of the record as packed (sha256) and as a 0.18 and a 0.19 client should
+receive it (v018, v019: megatron_wire.as_client_gets_it).
 """
 
 import argparse
@@ -28,6 +40,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--rank", type=int, required=True)
+    parser.add_argument("--wire", choices=sorted(w.DIALECTS), default=w.V0_19.name)
+    parser.add_argument("--null-tokenizer", action="store_true")
     parser.add_argument("--hold", type=int, default=0)
     parser.add_argument("--die-after", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -38,8 +52,8 @@ def main():
     socket = w.dealer(context, args.endpoint, identity)
     socket.send(b"")  # registration: an empty frame
     w.emit("registered", identity=identity)
-    rng = random.Random(args.rank)
-    engine = Engine(socket, rng, args.hold, args.die_after)
+    engine = Engine(socket, w.DIALECTS[args.wire], random.Random(args.rank),
+                    w.NULL_EOD if args.null_tokenizer else None, args.hold, args.die_after)
     deadline = time.monotonic() + args.seconds
     while True:
         left = deadline - time.monotonic()
@@ -60,9 +74,11 @@ def main():
 
 
 class Engine:
-    def __init__(self, socket, rng, hold, die_after):
+    def __init__(self, socket, dialect, rng, eod, hold, die_after):
         self.socket = socket
+        self.dialect = dialect
         self.rng = rng
+        self.eod = eod  # None: the coordinator has no tokenizer
         self.hold = hold
         self.die_after = die_after
         self.received = 0
@@ -70,26 +86,32 @@ class Engine:
 
     def handle(self, frame):
         """Handles one frame; False once the engine has stopped."""
+        d = self.dialect
         message = w.unpack(frame)
         if not isinstance(message, list) or not message:
             w.die("engine got a frame that is not a non-empty array: %r" % frame[:64])
         header = message[0]
-        if header == w.SUBMIT_REQUEST:
+        if header == d.SUBMIT_REQUEST:
             self.submit(frame, message)
-        elif header in w.CONTROL_SIGNALS:
-            w.emit("signal", header=header, payload=frame.hex())
-            if header == w.STOP:
-                self.socket.send(w.pack([w.DISCONNECT]))
+        elif header in d.control_signals:
+            w.emit("signal", header=header, name=d.names[header], payload=frame.hex())
+            if header == d.STOP:
+                self.socket.send(w.pack([d.DISCONNECT]))
                 w.emit("stopped")
                 return False
+        elif d is w.V0_18:
+            # Headers(value) raises ValueError, or the engine's loop raises UnknownHeaderError
+            w.die("a %r engine cannot take header %r (frame %s)" % (d, header, frame.hex()))
         else:
             w.emit("other", header=header, payload=frame.hex())
         return True
 
     def submit(self, frame, message):
-        if len(message) != 5:
-            w.die("SUBMIT_REQUEST to an engine must have 5 elements, got %d" % len(message))
-        _, rid, prompt, params, media = message
+        fields = 4 if self.dialect is w.V0_18 else 5
+        if len(message) != fields:
+            w.die("SUBMIT_REQUEST to a %r engine must have %d elements, got %d"
+                  % (self.dialect, fields, len(message)))
+        _, rid, prompt, params = message[:4]
         if not isinstance(rid, int) or isinstance(rid, bool):
             w.die("request id %r is not an int" % (rid,))
         if not (isinstance(prompt, str) or (
@@ -97,11 +119,13 @@ class Engine:
             w.die("prompt of request %d is neither text nor a token list" % rid)
         if not isinstance(params, dict):
             w.die("sampling_params of request %d is not a map" % rid)
+        media = message[4] if fields == 5 else None
         if media is not None and not isinstance(media, dict):
             w.die("multi_modal_data of request %d is neither nil nor a map" % rid)
         raw = w.elements(frame)
-        w.emit("request", rid=rid, prompt=w.sha256(raw[2]), sp=w.sha256(raw[3]),
-               media=w.sha256(raw[4]))
+        digests = {"media": w.sha256(raw[4])} if fields == 5 else {}
+        w.emit("request", rid=rid, fields=len(message), prompt=w.sha256(raw[2]),
+               sp=w.sha256(raw[3]), **digests)
         self.received += 1
         if self.die_after and self.received == self.die_after:
             w.emit("dying", received=self.received)
@@ -110,26 +134,38 @@ class Engine:
         if self.hold and self.received == self.hold:
             self.hold = 0  # release everything held, then answer at once
 
+    def generated(self, rid, params):
+        count = max(1, min(64, int(params.get("num_tokens_to_generate") or 8)))
+        tokens = w.generated_tokens(rid, count)
+        eods = rid % 3 if self.eod is not None else 0
+        if eods and count > eods:
+            tokens[-eods:] = [self.eod] * eods
+        return tokens
+
     def step(self):
         """Answers what is waiting: one partial batch for streamed requests, one final batch."""
         if self.hold or self.die_after or not self.waiting:
             return
+        d = self.dialect
         partials, finals = [], []
         for rid, prompt, params, arrival in self.waiting:
-            count = max(1, min(64, int(params.get("num_tokens_to_generate") or 8)))
-            tokens = w.generated_tokens(rid, count)
-            if params.get("stream") is True:
+            tokens = self.generated(rid, params)
+            if params.get("stream") is True and d is w.V0_19:
                 record = w.engine_record(rid, prompt, params, "ACTIVE_AND_GENERATING_TOKENS",
-                                         tokens[:count // 2], arrival, self.rng)
+                                         tokens[:len(tokens) // 2], arrival, self.rng, d)
                 w.emit("partial", rid=rid, sha256=w.sha256(w.pack(record)))
                 partials.append(record)
-            record = w.engine_record(rid, prompt, params, "COMPLETED", tokens, arrival, self.rng)
-            w.emit("reply", rid=rid, sha256=w.sha256(w.pack(record)))
+            record = w.engine_record(rid, prompt, params, "COMPLETED", tokens, arrival, self.rng, d)
+            w.emit("reply", rid=rid, sha256=w.sha256(w.pack(record)),
+                   v018=self.digest_for(w.V0_18, record), v019=self.digest_for(w.V0_19, record))
             finals.append(record)
         self.waiting = []
         if partials:
-            self.socket.send(w.pack([w.ENGINE_REPLY_PARTIAL, partials]))
-        self.socket.send(w.pack([w.ENGINE_REPLY, finals]))
+            self.socket.send(w.pack([d.ENGINE_REPLY_PARTIAL, partials]))
+        self.socket.send(w.pack([d.ENGINE_REPLY, finals]))
+
+    def digest_for(self, client, record):
+        return w.sha256(w.pack(w.as_client_gets_it(record, client, self.eod)))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Megatron-LM's coordinator wire format, as its own peers speak it (libzmq + msgpack).
 
-Shared by the interop client, engine and parity driver. Everything here is a fact about the
-format in docs/spec/PROTOCOL.md: header values, how frames are packed and unpacked, what a
-DynamicInferenceRequest record looks like, and what Megatron's deserialization accepts.
+Shared by the interop client, engine and drivers. Everything here is a fact about the format in
+docs/spec/PROTOCOL.md and about Megatron's releases: the header values of each dialect (0.19,
+main, and 0.18, core_v0.17/0.18), how frames are packed and unpacked, what a
+DynamicInferenceRequest record looks like in each, what each release's deserialization accepts,
+and what Megatron's coordinator does to a record before a client gets it.
 
 Output to the Java test is one line per event on stdout: an event name, then key=value pairs
 without spaces (values are ints, plain words or hex digests), e.g.
@@ -19,37 +21,89 @@ import time
 import msgpack
 import zmq
 
-# Header wire values (docs/spec/PROTOCOL.md).
-CONNECT = 0
-CONNECT_ACK = 1
-SUBMIT_REQUEST = 20
-ENGINE_REPLY = 21
-ENGINE_REPLY_PARTIAL = 22
-PAUSE = 40
-UNPAUSE = 41
-SUSPEND = 42
-RESUME = 43
-SET_GENERATION_EPOCH = 44
-STOP = 45
-START_CUDA_PROFILER = 46
-STOP_CUDA_PROFILER = 47
-DISCONNECT = 60
-SHUTDOWN = 61
-CONTROL_SIGNALS = range(PAUSE, STOP_CUDA_PROFILER + 1)
+# Header names of each release (docs/spec/PROTOCOL.md; core_v0.18.2 inference/headers.py).
+CONTROL_NAMES = (
+    "PAUSE", "UNPAUSE", "SUSPEND", "RESUME", "SET_GENERATION_EPOCH", "STOP",
+    "START_CUDA_PROFILER", "STOP_CUDA_PROFILER",
+)
 
-# DynamicInferenceRequest.serialize() keys: the 36 fields of a real engine's reply record.
+# DynamicInferenceRequest.serialize() keys of Megatron main (core_v0.19 and later): 36 fields.
 RECORD_FIELDS = (
     "request_id", "prompt", "sampling_params", "inference_parameters", "prompt_tokens",
-    "arrival_time", "status", "encoder_prompt", "generated_text", "segments",
+    "prompt_length", "arrival_time", "status", "encoder_prompt", "generated_text", "segments",
     "generated_segments", "generated_sequence_lengths", "generated_tokens", "prompt_log_probs",
     "generated_log_probs", "prompt_top_n_logprobs", "generated_top_n_logprobs",
     "generated_length", "tpot", "uid", "remaining_prompt_tokens", "policy_epoch",
     "kv_cache_epoch", "latency", "routing_indices", "finished_chunk_token_count",
     "stop_word_ids", "cg_wait_iters", "block_size_tokens", "enable_prefix_caching",
     "num_cached_tokens", "precomputed_block_hashes", "disaggregated_params", "ttft", "events",
-    "acceptance_step_lengths",
 )
 assert len(RECORD_FIELDS) == 36
+
+# The keys main added; core_v0.17/0.18's DynamicInferenceRequest(**record) raises TypeError on each.
+NEW_IN_0_19 = ("prompt_length", "uid", "cg_wait_iters", "num_cached_tokens",
+               "disaggregated_params")
+
+# core_v0.17.1 / core_v0.18.2: the same order without main's five keys, 31 fields.
+RECORD_FIELDS_0_18 = tuple(f for f in RECORD_FIELDS if f not in NEW_IN_0_19)
+assert len(RECORD_FIELDS_0_18) == 31
+
+
+class Dialect:
+    """One release's wire: header values (as attributes, e.g. `d.SUBMIT_REQUEST`), the fields of
+    its reply record, and the DynamicInferenceRequest a deserializing client builds from one."""
+
+    def __init__(self, name, headers, record_fields):
+        self.name = name
+        self.headers = dict(headers)  # name -> wire value
+        self.names = {value: key for key, value in headers.items()}  # wire value -> name
+        self.record_fields = record_fields
+        self.control_signals = frozenset(v for k, v in headers.items() if k in CONTROL_NAMES)
+        # InferenceClient(deserialize=True) builds cls(**record): keyword arguments of its fields
+        self.request_class = dataclasses.make_dataclass(
+            "DynamicInferenceRequest",
+            [(f, object, dataclasses.field(default=None)) for f in record_fields])
+        for key, value in headers.items():
+            setattr(self, key, value)
+
+    def value(self, token):
+        """A header given as its wire value ("40") or its name ("PAUSE"), as this release's int."""
+        if token.isdigit():
+            return int(token)
+        if token not in self.headers:
+            die("Megatron %s has no header %s" % (self.name, token))
+        return self.headers[token]
+
+    def __repr__(self):
+        return "Megatron " + self.name
+
+
+# core_v0.17.x / core_v0.18.x: `class Headers(Enum)` with auto() (TP_BROADCAST is 0.18's only).
+V0_18 = Dialect("0.18", {
+    name: i + 1 for i, name in enumerate((
+        "CONNECT", "CONNECT_ACK", "SUBMIT_REQUEST", "ENGINE_REPLY", "PAUSE", "UNPAUSE",
+        "SUSPEND", "RESUME", "SET_GENERATION_EPOCH", "STOP", "DISCONNECT", "SHUTDOWN",
+        "TP_BROADCAST"))
+}, RECORD_FIELDS_0_18)
+
+# core_v0.19 and main: category IntEnums in disjoint ranges.
+V0_19 = Dialect("0.19", {
+    "CONNECT": 0, "CONNECT_ACK": 1,
+    "SUBMIT_REQUEST": 20, "ENGINE_REPLY": 21, "ENGINE_REPLY_PARTIAL": 22, "ABORT_REQUEST": 23,
+    "SUBMIT_REQUEST_WITH_KV": 24, "RELEASE_KV": 25, "SEND_KV": 26,
+    "PAUSE": 40, "UNPAUSE": 41, "SUSPEND": 42, "RESUME": 43, "SET_GENERATION_EPOCH": 44,
+    "STOP": 45, "START_CUDA_PROFILER": 46, "STOP_CUDA_PROFILER": 47,
+    "DISCONNECT": 60, "SHUTDOWN": 61,
+    "TP_BROADCAST": 80, "KV_HANDOFF_COMPLETE": 81,
+}, RECORD_FIELDS)
+
+DIALECTS = {d.name: d for d in (V0_18, V0_19)}
+
+# The 0.19 values under their plain names, as the 0.19-only drivers (parity, detokenize) use them.
+SUBMIT_REQUEST = V0_19.SUBMIT_REQUEST
+ENGINE_REPLY = V0_19.ENGINE_REPLY
+ENGINE_REPLY_PARTIAL = V0_19.ENGINE_REPLY_PARTIAL
+DISCONNECT = V0_19.DISCONNECT
 
 # The coordinator's own FAILED record (PROTOCOL.md, "Nothing lost"): exactly these keys.
 FAILED_RECORD_KEYS = frozenset((
@@ -149,12 +203,13 @@ def dealer(context, endpoint, identity=None):
     return socket
 
 
-def connected_client(context, endpoint, deadline):
-    """A client DEALER that has sent CONNECT [0] and received CONNECT_ACK [1]."""
+def connected_client(context, endpoint, deadline, dialect=V0_19):
+    """A client DEALER that has sent CONNECT ([0]; [1] in 0.18) and got CONNECT_ACK ([1]; [2])."""
     socket = dealer(context, endpoint)
-    socket.send(pack([CONNECT]))
-    if unpack(recv_within(socket, deadline, "CONNECT_ACK")) != [CONNECT_ACK]:
-        die("expected CONNECT_ACK")
+    socket.send(pack([dialect.CONNECT]))
+    reply = unpack(recv_within(socket, deadline, "CONNECT_ACK"))
+    if reply != [dialect.CONNECT_ACK]:
+        die("%r client: expected CONNECT_ACK [%d], got %r" % (dialect, dialect.CONNECT_ACK, reply))
     return socket
 
 
@@ -208,13 +263,18 @@ def block_hashes(tokens):
     return out
 
 
-def engine_record(rid, prompt, sampling_params, status, generated, arrival, rng):
-    """A reply record shaped like DynamicInferenceRequest.serialize(): all 36 fields.
+def engine_record(rid, prompt, sampling_params, status, generated, arrival, rng, dialect=V0_19):
+    """A reply record shaped like DynamicInferenceRequest.merge().serialize() in `dialect`: main's
+    36 fields, or 0.18's 31.
 
     `generated` is the list of generated token ids so far; `status` a Status name. Floats are
-    real wall-clock times and per-token latencies, as a GPU engine would report them.
+    real wall-clock times and per-token latencies, as a GPU engine would report them. As both
+    releases' add_request does, `prompt` is nil when the prompt was a token list. main sends
+    `prompt_tokens` nil unless sampling_params["return_prompt_tokens"], with `prompt_length`;
+    0.18 always sends the tokens.
     """
     tokens = tokenize(prompt)
+    with_tokens = dialect is V0_18 or bool(sampling_params.get("return_prompt_tokens"))
     now = time.time()
     finished = status in ("COMPLETED", "FAILED")
     events = [
@@ -230,10 +290,11 @@ def engine_record(rid, prompt, sampling_params, status, generated, arrival, rng)
         events.append({"timestamp": now, "type": "FINISH", "payload": None})
     record = {
         "request_id": rid,
-        "prompt": prompt,
+        "prompt": prompt if isinstance(prompt, str) else None,
         "sampling_params": sampling_params,
         "inference_parameters": None,
-        "prompt_tokens": ["tensor", tokens],
+        "prompt_tokens": ["tensor", tokens] if with_tokens else None,
+        "prompt_length": len(tokens),
         "arrival_time": arrival,
         "status": status,
         "encoder_prompt": None,
@@ -264,9 +325,10 @@ def engine_record(rid, prompt, sampling_params, status, generated, arrival, rng)
         "disaggregated_params": None,
         "ttft": 0.0004 + rng.random() * 1e-3,
         "events": events,
-        "acceptance_step_lengths": [],
     }
-    assert len(record) == 36
+    if dialect is V0_18:
+        record = {key: record[key] for key in RECORD_FIELDS_0_18}
+    assert tuple(record) == dialect.record_fields
     return record
 
 
@@ -275,8 +337,8 @@ def generated_tokens(rid, count):
     return [(rid * 7919 + i * 31) % VOCABULARY for i in range(count)]
 
 
-def deserialize(record):
-    """Checks a reply record the way DynamicInferenceRequest.deserialize reads it.
+def deserialize(record, dialect=V0_19):
+    """Checks a reply record the way `dialect`'s DynamicInferenceRequest.deserialize reads it.
 
     Its constructor takes keyword arguments only for known fields (an unknown key raises), reads
     status, sampling_params and inference_parameters by key (a missing one raises), rebuilds every
@@ -285,7 +347,7 @@ def deserialize(record):
     """
     if not isinstance(record, dict):
         raise WireError("record is a %s, not a map" % type(record).__name__)
-    unknown = sorted(k for k in record if k not in RECORD_FIELDS)
+    unknown = sorted(k for k in record if k not in dialect.record_fields)
     if unknown:
         raise WireError("unexpected keyword argument(s) %s" % unknown)
     for key in ("request_id", "status", "sampling_params", "inference_parameters"):
@@ -313,17 +375,11 @@ def deserialize(record):
         check_event(event)
 
 
-# DynamicInferenceRequest as a deserializing client builds it: keyword arguments of its fields only.
-DynamicInferenceRequest = dataclasses.make_dataclass(
-    "DynamicInferenceRequest",
-    [(f, object, dataclasses.field(default=None)) for f in RECORD_FIELDS])
-
-
-def deserialize_request(record):
+def deserialize_request(record, dialect=V0_19):
     """InferenceClient(deserialize=True): DynamicInferenceRequest.deserialize(record), which is
     cls(**record) after the checks of deserialize(); an unknown key raises TypeError there."""
-    deserialize(record)
-    return DynamicInferenceRequest(**record)
+    deserialize(record, dialect)
+    return dialect.request_class(**record)
 
 
 def check_event(event):
@@ -352,9 +408,9 @@ def check_event(event):
         raise WireError("%s event must have a nil payload, got %r" % (kind, payload))
 
 
-def check_failed(record, prompt, sampling_params):
+def check_failed(record, prompt, sampling_params, dialect=V0_19):
     """Checks a coordinator-written FAILED record against PROTOCOL.md's template, strictly."""
-    deserialize(record)
+    deserialize_request(record, dialect)
     if set(record) != FAILED_RECORD_KEYS:
         raise WireError("FAILED record keys %s, expected exactly %s"
                         % (sorted(record), sorted(FAILED_RECORD_KEYS)))
@@ -390,6 +446,66 @@ def check_failed(record, prompt, sampling_params):
         raise WireError("error payload needs a human-readable message")
     if payload["is_transient"] is not False:
         raise WireError("is_transient must be false")
+
+
+# NullTokenizer as `--tokenizer null` builds it: vocab_size 131072, eod = vocab_size - 1.
+NULL_VOCAB = 131072
+NULL_EOD = NULL_VOCAB - 1
+
+
+def null_ids_to_text(ids):
+    """NullTokenizer.ids_to_text (it takes no remove_special_tokens)."""
+    return " ".join(str(x) for x in ids)
+
+
+def controller_detokenize(eod, ids_to_text, tokens, remove_eod):
+    """TextGenerationController.detokenize(tokenizer, tokens, remove_EOD)."""
+    if remove_eod and eod is not None:
+        while tokens and tokens[-1] == eod:
+            tokens = tokens[:-1]
+    return ids_to_text(tokens)
+
+
+def coordinator_detokenize(finished_request, eod):
+    """main's DataParallelInferenceCoordinator.detokenize (NullTokenizer): fills the record in
+    place, the generated text only."""
+    detokenize_stop_sequence = (finished_request.get("sampling_params", {}) or {}).get(
+        "detokenize_stop_sequence", False
+    )
+    finished_request["generated_text"] = controller_detokenize(
+        eod, null_ids_to_text, finished_request["generated_tokens"],
+        remove_eod=not detokenize_stop_sequence,
+    )
+
+
+def prompt_ids(record):
+    """The prompt's token ids in a record: `prompt_tokens[1]` (0.18 always sends it), else
+    `remaining_prompt_tokens[1]` (main sends `prompt_tokens` nil unless return_prompt_tokens)."""
+    for key in ("prompt_tokens", "remaining_prompt_tokens"):
+        value = record.get(key)
+        if value is not None:
+            return value[1]
+    raise WireError("the record carries no prompt token ids")
+
+
+def as_client_gets_it(record, client, eod):
+    """A terminal record as the coordinator sends it to a client speaking `client`, the engine
+    having sent `record` (eod None: the coordinator has no tokenizer).
+
+    A 0.18 client gets what its own coordinator sent (core_v0.18.2 coord.py detokenize) and what
+    its DynamicInferenceRequest takes: main's five keys removed, a nil `prompt` filled with the
+    prompt's ids detokenized (EOD kept); then, with a tokenizer, every client gets the
+    generated_text (trailing EODs removed unless detokenize_stop_sequence).
+    """
+    out = dict(record)
+    if client is V0_18:
+        for key in NEW_IN_0_19:
+            out.pop(key, None)
+        if eod is not None and out.get("prompt") is None:
+            out["prompt"] = controller_detokenize(eod, null_ids_to_text, prompt_ids(out), False)
+    if eod is not None:
+        coordinator_detokenize(out, eod)
+    return out
 
 
 def shared_prefix_prompts(count, seed):
