@@ -7,9 +7,14 @@ Run with Debian's interpreter (it has the msgpack module):
 
 Each vector has a name, the direction of the frame (who receives it), the Java message type it
 decodes to, and the frame's bytes as hex. Optional keys:
+  dialect          "0.18" for Megatron core_v0.17/0.18's header numbering (absent: "0.19", main)
+  other_dialect_hex  the same message as the other dialect frames it (translation, both ways)
   invalid_records  reply records the decoder must skip (missing or non-int request_id)
   reencoded_hex    the frame the encoder writes back when it differs (skipped records dropped)
   failed           inputs of the coordinator's FAILED record carried as element 2 of the frame
+Two more lists check RawValue against Python: "without" (a map packed, then packed again without
+some keys, as a 0.18 client gets a main engine's record) and "truthiness" (a value and Python's
+bool() of what msgpack.unpackb(raw=False) makes of it).
 It also writes acceptance.json: small msgpack values, most of them mutated, each labelled with
 whether Python's msgpack.unpackb(raw=False) reads it. The coordinator forwards opaque values to
 Python peers, so its decoder must accept exactly these.
@@ -292,6 +297,172 @@ for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES:
         failed={"request_id": rid, "timestamp": ts, "reason": reason})
 
 
+# ---------------------------------------------------------------- Megatron 0.17/0.18: old numbering
+# headers.py of core_v0.17.1/core_v0.18.2: `class Headers(Enum)` with auto(), so CONNECT 1 ...
+# TP_BROADCAST 13; main numbers the same messages 0, 1, 20, 21, 40.. (see Header.java).
+OLD_WIRE = {"CONNECT": 1, "CONNECT_ACK": 2, "SUBMIT_REQUEST": 3, "ENGINE_REPLY": 4, "PAUSE": 5,
+            "UNPAUSE": 6, "SUSPEND": 7, "RESUME": 8, "SET_GENERATION_EPOCH": 9, "STOP": 10,
+            "DISCONNECT": 11, "SHUTDOWN": 12}
+NEW_WIRE = {"CONNECT": 0, "CONNECT_ACK": 1, "SUBMIT_REQUEST": 20, "ENGINE_REPLY": 21, "PAUSE": 40,
+            "UNPAUSE": 41, "SUSPEND": 42, "RESUME": 43, "SET_GENERATION_EPOCH": 44, "STOP": 45,
+            "DISCONNECT": 60, "SHUTDOWN": 61}
+NOT_IN_0_18 = ["prompt_length", "uid", "cg_wait_iters", "num_cached_tokens", "disaggregated_params"]
+
+
+def main_record(rid, prompt=None, status="COMPLETED"):
+    """A record in main's key order (36 keys), five of which 0.18's DynamicInferenceRequest lacks."""
+    generated = [(rid * 13 + i * 7) % 32000 for i in range(16)]
+    t0 = 1719000000.0 + rid / 1000.0
+    record = {
+        "request_id": rid, "prompt": prompt, "sampling_params": SAMPLING_PARAMS,
+        "inference_parameters": None, "prompt_tokens": None, "prompt_length": len(PROMPT_TOKENS),
+        "arrival_time": t0, "status": status, "encoder_prompt": None, "generated_text": None,
+        "segments": None, "generated_segments": None, "generated_sequence_lengths": None,
+        "generated_tokens": generated, "prompt_log_probs": None, "generated_log_probs": None,
+        "prompt_top_n_logprobs": None, "generated_top_n_logprobs": None,
+        "generated_length": len(generated), "tpot": [0.011, 0.012],
+        "uid": "chatcmpl-%032x" % (rid * 0x9E3779B97F4A7C15 % 2**128),
+        "remaining_prompt_tokens": ["tensor", PROMPT_TOKENS], "policy_epoch": [[0, 1]],
+        "kv_cache_epoch": [[0, 1]], "latency": 0.25, "routing_indices": None,
+        "finished_chunk_token_count": 0, "stop_word_ids": None, "cg_wait_iters": 3,
+        "block_size_tokens": 256, "enable_prefix_caching": True, "num_cached_tokens": 512,
+        "precomputed_block_hashes": [2305843009213693951 - rid], "disaggregated_params":
+            {"uid": "nested keys stay", "bootstrap_room": 7},
+        "ttft": 0.0321, "events": events(t0, generated[:2]),
+    }
+    assert len(record) == 36, len(record)
+    return record
+
+
+def old_record(rid, prompt=None, status="COMPLETED"):
+    """The same record as a 0.17/0.18 engine serializes it: 31 keys, in the same order."""
+    record = {k: v for k, v in main_record(rid, prompt, status).items() if k not in NOT_IN_0_18}
+    assert len(record) == 31, len(record)
+    return record
+
+
+def old(name):
+    return "old_" + name
+
+
+def add_old(name, direction, mtype, old_elements, new_elements, **extra):
+    """A 0.18 frame and, as other_dialect_hex, the same message in main's numbering."""
+    add(old(name), direction, mtype, frame_of(*old_elements), dialect="0.18",
+        other_dialect_hex=frame_of(*new_elements).hex(), **extra)
+
+
+def both(header, *fields):
+    """(old elements, new elements) of one message: each field packed, or raw bytes as they are."""
+    packed = [f if isinstance(f, bytes) else packb(f) for f in fields]
+    return [packb(OLD_WIRE[header])] + packed, [packb(NEW_WIRE[header])] + packed
+
+
+def add_both(name, direction, mtype, header, *fields, new_extra=(), **extra):
+    o, n = both(header, *fields)
+    add_old(name, direction, mtype, o, n + [packb(x) for x in new_extra], **extra)
+
+
+SIGNALS = ["PAUSE", "UNPAUSE", "SUSPEND", "RESUME", "STOP"]
+
+# client -> coordinator (a 0.18 client's SUBMIT has exactly three fields; main's may have four)
+add_both("connect", C, "Connect", "CONNECT")
+add_both("submit_text", C, "SubmitRequest", "SUBMIT_REQUEST", 7, PROMPT_TEXT, SAMPLING_PARAMS)
+add_both("submit_tokens", C, "SubmitRequest", "SUBMIT_REQUEST", 8, PROMPT_TOKENS, SAMPLING_PARAMS)
+add_both("submit_nested_sampling_params", C, "SubmitRequest", "SUBMIT_REQUEST", 11,
+         LONG_PROMPT_TOKENS, NESTED_SAMPLING_PARAMS)
+add_both("submit_nonminimal_sampling_params", C, "SubmitRequest", "SUBMIT_REQUEST", 12, "x",
+         nonminimal_sampling_params())
+add_both("submit_max_client_id", C, "SubmitRequest", "SUBMIT_REQUEST", 2**63 - 1, [5],
+         {"top_k": 1})
+add_both("submit_unicode_prompt", C, "SubmitRequest", "SUBMIT_REQUEST", 13,
+         "\u00bfQu\u00e9 es \u65e5\u672c? \U0001f680" * 3, SAMPLING_PARAMS)
+for signal in SIGNALS:
+    add_both("control_" + signal.lower(), C, "ControlSignal", signal)
+add_both("set_generation_epoch", C, "SetGenerationEpoch", "SET_GENERATION_EPOCH", 3)
+add_both("set_generation_epoch_large", C, "SetGenerationEpoch", "SET_GENERATION_EPOCH", 2**40 + 1)
+add_both("shutdown", C, "Shutdown", "SHUTDOWN")
+
+# engine -> coordinator
+add(old("registration_empty_frame"), C, "Registration", b"", dialect="0.18", other_dialect_hex="")
+add_both("engine_disconnect", C, "Disconnect", "DISCONNECT")
+add_both("engine_reply_single_31_fields", C, "EngineReply", "ENGINE_REPLY", [old_record(1001)])
+add_both("engine_reply_multi", C, "EngineReply", "ENGINE_REPLY",
+         [old_record(1002, PROMPT_TEXT), old_record(1003, None, "FAILED"), old_record(1004)])
+add_both("engine_reply_empty_batch", C, "EngineReply", "ENGINE_REPLY", [])
+good_old = old_record(1007)
+o, _ = both("ENGINE_REPLY", [{"status": "COMPLETED"}, good_old, {"request_id": "1008"}])
+add_old("engine_reply_with_invalid_records", C, "EngineReply", o,
+        both("ENGINE_REPLY", [good_old])[1], invalid_records=2,
+        reencoded_hex=frame_of(*both("ENGINE_REPLY", [good_old])[0]).hex())
+
+# coordinator -> engine (main's SUBMIT carries multi_modal_data, nil when there is none)
+add_both("engine_submit_text", E, "EngineSubmit", "SUBMIT_REQUEST", 100, PROMPT_TEXT,
+         SAMPLING_PARAMS, new_extra=[None])
+add_both("engine_submit_tokens", E, "EngineSubmit", "SUBMIT_REQUEST", 101, LONG_PROMPT_TOKENS,
+         SAMPLING_PARAMS, new_extra=[None])
+add_both("engine_submit_nested_params", E, "EngineSubmit", "SUBMIT_REQUEST", 2**40, PROMPT_TOKENS,
+         NESTED_SAMPLING_PARAMS, new_extra=[None])
+add_both("engine_submit_nonminimal_params", E, "EngineSubmit", "SUBMIT_REQUEST", 103, [1, 2],
+         nonminimal_sampling_params(), new_extra=[None])
+for signal in SIGNALS:
+    add_both("engine_control_" + signal.lower(), E, "ControlSignal", signal)
+add_both("engine_set_generation_epoch", E, "SetGenerationEpoch", "SET_GENERATION_EPOCH", 5)
+
+# coordinator -> client
+add_both("connect_ack", L, "ConnectAck", "CONNECT_ACK")
+add_both("client_reply", L, "ClientReply", "ENGINE_REPLY", 7, old_record(1001, PROMPT_TEXT))
+add_both("client_reply_large_cid", L, "ClientReply", "ENGINE_REPLY", 2**33,
+         old_record(1010, None, "FAILED"))
+for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES[:2]:
+    add_both(name, L, "ClientReply", "ENGINE_REPLY", cid,
+             failed_record(rid, prompt, sp, ts, reason),
+             failed={"request_id": rid, "timestamp": ts, "reason": reason})
+
+# ---------------------------------------------------------------- RawValue against Python
+
+WITHOUT = []
+
+
+def add_without(mapping, keys):
+    WITHOUT.append({"hex": packb(mapping).hex(), "keys": keys,
+                    "expected_hex": packb({k: v for k, v in mapping.items()
+                                           if k not in keys}).hex()})
+
+
+add_without(main_record(1001, PROMPT_TEXT), NOT_IN_0_18)          # map16 of 36 -> map16 of 31
+add_without(old_record(1002), NOT_IN_0_18)                        # none present: unchanged
+add_without({k: main_record(1003)[k] for k in list(main_record(1003))[:17]},
+            NOT_IN_0_18)                                          # 17 keys, 1 dropped: map16
+add_without({k: main_record(1004)[k] for k in list(main_record(1004))[:22]},
+            NOT_IN_0_18)                                          # 22 keys, 2 dropped: map16 20
+add_without({"a": 1, "uid": "x", "prompt_length": 2, **{"k%d" % i: i for i in range(14)}},
+            NOT_IN_0_18)                                          # 17 -> 15: map16 -> fixmap
+add_without({k: 0 for k in NOT_IN_0_18}, NOT_IN_0_18)             # all dropped: {}
+add_without({"uid": 1, "nested": {"uid": 2}, "list": [{"uid": 3}]}, ["uid"])  # top level only
+add_without({"a": b"\x00\xc1", "b": 2**64 - 1, "c": -(2**63), "d": 1.5, "e": [1, [2]]}, ["c"])
+add_without({}, ["uid"])
+
+TRUTHINESS = []
+
+
+def add_truth(data):
+    TRUTHINESS.append({"hex": data.hex(), "python_truthy": bool(msgpack.unpackb(data, raw=False))})
+
+
+for value in [None, False, True, 0, 1, -1, 2**64 - 1, -(2**63), 0.0, -0.0, 1e-300, float("nan"),
+              float("inf"), "", "x", "s" * 40, b"", b"\x00", [], [0], [None], {}, {"a": None},
+              list(range(20)), {"k%d" % i: 0 for i in range(20)}]:
+    add_truth(packb(value))
+for raw in ["cc00", "cd0000", "ce00000000", "cf0000000000000000", "d000", "d10000", "d200000000",
+            "d30000000000000000", "d3ffffffffffffffff", "cf0000000000000001",
+            "ca00000000", "ca80000000", "ca3fc00000", "ca7fc00000",          # float32 0, -0, 1.5, nan
+            "d900", "da0000", "db00000000", "d90161",                        # str8/16/32
+            "c400", "c50000", "c600000000", "c50001ff",                      # bin8/16/32
+            "dc0000", "dd00000000", "dc000100", "de0000", "df00000000", "de0001a161c0",
+            "d40100", "c70005", "d6ff00000000", "c70000"]:                    # ext, timestamp
+    add_truth(bytes.fromhex(raw))
+
+
 # ---------------------------------------------------------------- what Python's unpacker accepts
 
 INTERESTING_BYTES = [0xc0, 0xc1, 0xc4, 0xc7, 0xc8, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xdc,
@@ -368,7 +539,8 @@ def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors.json")
     with open(out, "w", encoding="utf-8") as f:
         json.dump({"generator": "generate_vectors.py", "msgpack": msgpack.version,
-                   "vectors": VECTORS}, f, indent=1, ensure_ascii=True)
+                   "vectors": VECTORS, "without": WITHOUT, "truthiness": TRUTHINESS},
+                  f, indent=1, ensure_ascii=True)
         f.write("\n")
     print("wrote %d vectors to %s" % (len(VECTORS), out))
     cases = acceptance_cases(3000)

@@ -1,8 +1,11 @@
 package io.dpcoord.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dpcoord.protocol.GoldenVectors.Vector;
+import io.dpcoord.protocol.ProtocolException.Reason;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -24,7 +27,7 @@ class GoldenVectorTest {
 
   private static void decodesAndReencodes(Vector v) throws ProtocolException {
     MessageCodec codec = new MessageCodec();
-    Message m = codec.decode(v.direction(), v.frame());
+    Message m = codec.decode(v.dialect(), v.direction(), v.frame());
     assertThat(m.getClass().getSimpleName()).as(v.name()).isEqualTo(v.type());
     if (m instanceof EngineReply r) {
       assertThat(r.invalidRecords()).as(v.name()).isEqualTo(v.invalidRecords());
@@ -33,9 +36,89 @@ class GoldenVectorTest {
     } else {
       assertThat(v.invalidRecords()).as(v.name()).isZero();
     }
-    assertThat(HexFormat.of().formatHex(codec.encode(m)))
+    assertThat(HexFormat.of().formatHex(codec.encode(v.dialect(), m)))
         .as(v.name())
         .isEqualTo(HexFormat.of().formatHex(v.reencoded()));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> oldDialectFramesTranslateToMainsAndBackByteForByte() {
+    return GoldenVectors.all().stream()
+        .filter(v -> v.otherDialect() != null)
+        .map(v -> DynamicTest.dynamicTest(v.name(), () -> translates(v)));
+  }
+
+  private static void translates(Vector v) throws ProtocolException {
+    MessageCodec codec = new MessageCodec();
+    Dialect other = other(v.dialect());
+    Message m = codec.decode(v.dialect(), v.direction(), v.frame());
+    assertThat(hex(codec.encode(other, m)))
+        .as("%s in %s", v, other)
+        .isEqualTo(hex(v.otherDialect()));
+    Message back = codec.decode(other, v.direction(), v.otherDialect());
+    assertThat(back)
+        .as(v.name())
+        .isEqualTo(codec.decode(v.dialect(), v.direction(), v.reencoded()));
+    assertThat(hex(codec.encode(v.dialect(), back))).as(v.name()).isEqualTo(hex(v.reencoded()));
+  }
+
+  /**
+   * What the coordinator relies on to tell an engine of the wrong release: no frame reads as both.
+   */
+  @TestFactory
+  Stream<DynamicTest> noFrameOfOneDialectReadsInTheOther() {
+    return GoldenVectors.all().stream()
+        .filter(v -> v.frame().length > 0)
+        .map(
+            v ->
+                DynamicTest.dynamicTest(
+                    v.name(),
+                    () ->
+                        assertThatThrownBy(
+                                () ->
+                                    new MessageCodec()
+                                        .decode(other(v.dialect()), v.direction(), v.frame()))
+                            .isInstanceOfSatisfying(
+                                ProtocolException.class,
+                                e ->
+                                    assertThat(e.reason())
+                                        .isIn(Reason.UNKNOWN_HEADER, Reason.UNEXPECTED_HEADER))));
+  }
+
+  @Test
+  void rawValueWithoutWritesWhatPythonWritesForTheSmallerDict() throws ProtocolException {
+    List<GoldenVectors.Without> cases = GoldenVectors.without();
+    assertThat(cases).hasSizeGreaterThan(5);
+    int unchanged = 0;
+    for (GoldenVectors.Without c : cases) {
+      RawValue map = RawValue.of(c.map());
+      RawValue without = map.without(c.keys());
+      assertThat(hex(without.toByteArray())).as(hex(c.map())).isEqualTo(hex(c.expected()));
+      if (Arrays.equals(c.map(), c.expected())) {
+        assertThat(without).isSameAs(map); // nothing to drop: no copy
+        unchanged++;
+      }
+    }
+    assertThat(unchanged).isBetween(1, cases.size() - 1);
+  }
+
+  @Test
+  void isTruthyIsPythonsTruthOfTheDecodedValue() throws ProtocolException {
+    List<GoldenVectors.Truthiness> cases = GoldenVectors.truthiness();
+    long truthy = 0;
+    for (GoldenVectors.Truthiness c : cases) {
+      assertThat(RawValue.of(c.value()).isTruthy()).as(hex(c.value())).isEqualTo(c.pythonTruthy());
+      truthy += c.pythonTruthy() ? 1 : 0;
+    }
+    assertThat(truthy).isBetween(cases.size() / 4L, cases.size() * 3L / 4);
+  }
+
+  private static Dialect other(Dialect d) {
+    return d == Dialect.V0_18 ? Dialect.V0_19 : Dialect.V0_18;
+  }
+
+  private static String hex(byte[] bytes) {
+    return HexFormat.of().formatHex(bytes);
   }
 
   @TestFactory
@@ -48,7 +131,8 @@ class GoldenVectorTest {
                     v.name(),
                     () -> {
                       ClientReply reply =
-                          (ClientReply) new MessageCodec().decode(v.direction(), v.frame());
+                          (ClientReply)
+                              new MessageCodec().decode(v.dialect(), v.direction(), v.frame());
                       RawValue record = reply.record();
                       RawValue built =
                           Records.failed(
@@ -95,6 +179,44 @@ class GoldenVectorTest {
     GoldenVectors.all().forEach(v -> directions.add(v.direction()));
     assertThat(directions).containsExactlyInAnyOrder(Direction.values());
     assertThat(GoldenVectors.all().stream().filter(v -> v.failed() != null)).hasSizeGreaterThan(1);
+  }
+
+  @Test
+  void oldDialectVectorsCoverEveryMessageAndHeaderOfMegatron018InEveryDirection()
+      throws ProtocolException {
+    List<Vector> old =
+        GoldenVectors.all().stream().filter(v -> v.dialect() == Dialect.V0_18).toList();
+    Set<String> types = old.stream().map(Vector::type).collect(Collectors.toSet());
+    assertThat(types)
+        .containsExactlyInAnyOrder(
+            "Registration",
+            "Connect",
+            "ConnectAck",
+            "SubmitRequest",
+            "EngineSubmit",
+            "EngineReply",
+            "ClientReply",
+            "ControlSignal",
+            "SetGenerationEpoch",
+            "Shutdown",
+            "Disconnect");
+    assertThat(old.stream().map(Vector::direction).collect(Collectors.toSet()))
+        .containsExactlyInAnyOrder(Direction.values());
+    Set<Header> headers = EnumSet.noneOf(Header.class);
+    for (Vector v : old) {
+      Header h = new MessageCodec().decode(Dialect.V0_18, v.direction(), v.frame()).header();
+      if (h != null) {
+        headers.add(h);
+      }
+    }
+    Set<Header> carried = EnumSet.noneOf(Header.class);
+    for (Header h : Header.values()) {
+      if (Dialect.V0_18.carries(h) && h != Header.TP_BROADCAST) { // never on the coordinator's wire
+        carried.add(h);
+      }
+    }
+    assertThat(headers).isEqualTo(carried);
+    assertThat(old.stream().filter(v -> v.otherDialect() == null)).isEmpty();
   }
 
   @Test

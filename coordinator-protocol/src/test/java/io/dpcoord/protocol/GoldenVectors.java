@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /** The golden frames of vectors/vectors.json, written by vectors/generate_vectors.py. */
 final class GoldenVectors {
@@ -16,15 +17,20 @@ final class GoldenVectors {
   /** Inputs of a FAILED record carried by a vector. */
   record Failed(long requestId, double timestamp, String reason) {}
 
-  /** One golden frame. */
+  /**
+   * One golden frame, in {@code dialect}; {@code otherDialect} (or null) is the same message as the
+   * other dialect frames it.
+   */
   record Vector(
       String name,
+      Dialect dialect,
       Direction direction,
       String type,
       byte[] frame,
       int invalidRecords,
       byte[] reencoded,
-      Failed failed) {
+      Failed failed,
+      byte[] otherDialect) {
     @Override
     public String toString() {
       return name;
@@ -34,16 +40,39 @@ final class GoldenVectors {
   /** A small value and whether Python's msgpack reads it. */
   record Acceptance(byte[] bytes, boolean pythonAccepts) {}
 
-  private static List<Vector> all;
+  /** A map, some str keys, and Python's packing of the map without them. */
+  record Without(byte[] map, Set<String> keys, byte[] expected) {}
+
+  /** A value and Python's truth of what msgpack decodes it to. */
+  record Truthiness(byte[] value, boolean pythonTruthy) {}
+
+  /** What vectors.json holds. */
+  private record Contents(List<Vector> vectors, List<Without> without, List<Truthiness> truth) {}
+
+  private static Contents contents;
 
   private GoldenVectors() {}
 
   /** Every vector, in file order. */
-  static synchronized List<Vector> all() {
-    if (all == null) {
-      all = List.copyOf(load());
+  static List<Vector> all() {
+    return contents().vectors();
+  }
+
+  /** Every map-without-keys case, in file order. */
+  static List<Without> without() {
+    return contents().without();
+  }
+
+  /** Every truthiness case, in file order. */
+  static List<Truthiness> truthiness() {
+    return contents().truth();
+  }
+
+  private static synchronized Contents contents() {
+    if (contents == null) {
+      contents = load();
     }
-    return all;
+    return contents;
   }
 
   /** The vector named {@code name}. */
@@ -91,44 +120,97 @@ final class GoldenVectors {
     }
   }
 
-  private static List<Vector> load() {
+  private static Contents load() {
     try (InputStream in = GoldenVectors.class.getResourceAsStream("/vectors/vectors.json")) {
       if (in == null) {
         throw new IllegalStateException("vectors/vectors.json is not on the test classpath");
       }
       JsonParser p = new JsonFactory().createParser(in);
-      List<Vector> out = new ArrayList<>();
+      List<Vector> vectors = new ArrayList<>();
+      List<Without> without = new ArrayList<>();
+      List<Truthiness> truth = new ArrayList<>();
       expect(p.nextToken(), JsonToken.START_OBJECT);
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String field = p.currentName();
         p.nextToken();
-        if (field.equals("vectors")) {
-          while (p.nextToken() == JsonToken.START_OBJECT) {
-            out.add(vector(p));
+        switch (field) {
+          case "vectors" -> {
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+              vectors.add(vector(p));
+            }
           }
-        } else {
-          p.skipChildren();
+          case "without" -> {
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+              without.add(without(p));
+            }
+          }
+          case "truthiness" -> {
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+              truth.add(truthiness(p));
+            }
+          }
+          default -> p.skipChildren();
         }
       }
-      return out;
+      return new Contents(List.copyOf(vectors), List.copyOf(without), List.copyOf(truth));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
+  private static Without without(JsonParser p) throws IOException {
+    byte[] map = null;
+    byte[] expected = null;
+    List<String> keys = new ArrayList<>();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      switch (field) {
+        case "hex" -> map = HexFormat.of().parseHex(p.getText());
+        case "expected_hex" -> expected = HexFormat.of().parseHex(p.getText());
+        case "keys" -> {
+          while (p.nextToken() == JsonToken.VALUE_STRING) {
+            keys.add(p.getText());
+          }
+        }
+        default -> throw new IllegalStateException("unknown without field " + field);
+      }
+    }
+    return new Without(map, Set.copyOf(keys), expected);
+  }
+
+  private static Truthiness truthiness(JsonParser p) throws IOException {
+    byte[] value = null;
+    Boolean truthy = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      switch (field) {
+        case "hex" -> value = HexFormat.of().parseHex(p.getText());
+        case "python_truthy" -> truthy = p.getBooleanValue();
+        default -> throw new IllegalStateException("unknown truthiness field " + field);
+      }
+    }
+    return new Truthiness(value, truthy);
+  }
+
   private static Vector vector(JsonParser p) throws IOException {
     String name = null;
+    Dialect dialect = Dialect.V0_19;
     Direction direction = null;
     String type = null;
     byte[] frame = null;
     int invalid = 0;
     byte[] reencoded = null;
     Failed failed = null;
+    byte[] other = null;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       p.nextToken();
       switch (field) {
         case "name" -> name = p.getText();
+        case "dialect" -> dialect = Dialect.parse(p.getText());
+        case "other_dialect_hex" -> other = HexFormat.of().parseHex(p.getText());
         case "direction" -> direction = Direction.valueOf(p.getText());
         case "type" -> type = p.getText();
         case "hex" -> frame = HexFormat.of().parseHex(p.getText());
@@ -139,7 +221,15 @@ final class GoldenVectors {
       }
     }
     return new Vector(
-        name, direction, type, frame, invalid, reencoded == null ? frame : reencoded, failed);
+        name,
+        dialect,
+        direction,
+        type,
+        frame,
+        invalid,
+        reencoded == null ? frame : reencoded,
+        failed,
+        other);
   }
 
   private static Failed failed(JsonParser p) throws IOException {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
@@ -97,6 +98,89 @@ class RawValueTest {
     assertThatThrownBy(() -> RawValue.nil().with("a", RawValue.nil()))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("needs a map, got nil");
+  }
+
+  @Test
+  void withoutDropsTheKeysAndKeepsEveryOtherEntryByteForByteInOrder() throws ProtocolException {
+    assertThat(hex(raw(ABC).without(Set.of("b")))).isEqualTo("82a16101a163a178");
+    assertThat(hex(raw(ABC).without(Set.of("a", "c", "absent")))).isEqualTo("81a162920203");
+    // non-minimal encodings inside the kept entries stay as they are
+    RawValue m = raw("83 a1 61 cf 00 00 00 00 00 00 00 01 a3 75 69 64 c0 d9 01 62 ca 3f c0 00 00");
+    assertThat(hex(m.without(Set.of("uid")))).isEqualTo("82a161cf0000000000000001d90162ca3fc00000");
+  }
+
+  @Test
+  void withoutIsTheValueItselfWhenNoKeyIsPresent() throws ProtocolException {
+    RawValue wide = raw("de 00 02 a1 61 01 a1 62 02"); // a map16 Python would not write
+    assertThat(wide.without(Set.of("c"))).isSameAs(wide);
+    assertThat(wide.without(Set.of())).isSameAs(wide);
+    assertThat(RawValue.of(bytes("80")).without(Set.of("a"))).isEqualTo(raw("80"));
+  }
+
+  @Test
+  void withoutWritesTheSmallestMapHeaderForWhatIsLeft() throws ProtocolException {
+    assertThat(hex(raw("de 00 02 a1 61 01 a1 62 02").without(Set.of("a")))).isEqualTo("81a16202");
+    assertThat(hex(raw("df 00 00 00 02 a1 61 01 a1 62 02").without(Set.of("b"))))
+        .isEqualTo("81a16101");
+    assertThat(hex(raw(ABC).without(Set.of("a", "b", "c")))).isEqualTo("80");
+  }
+
+  @Test
+  void withoutDropsEveryDuplicateButNeitherBinKeysNorNestedOnes() throws ProtocolException {
+    // {"a": 1, b"a": 2, "a": 3, "m": {"a": 4}}
+    RawValue m = raw("84 a1 61 01 c4 01 61 02 a1 61 03 a1 6d 81 a1 61 04");
+    assertThat(hex(m.without(Set.of("a")))).isEqualTo("82c4016102a16d81a16104");
+  }
+
+  @Test
+  void withoutWorksOnAValueInsideAFrame() throws ProtocolException {
+    // {"pad": "xx", "inner": {"a": 1, "b": 2}}: the inner map is a slice at an offset
+    RawValue inner =
+        raw("82 a3 70 61 64 a2 78 78 a5 69 6e 6e 65 72 82 a1 61 01 a1 62 02").get("inner");
+    assertThat(hex(inner.without(Set.of("a")))).isEqualTo("81a16202");
+    assertThat(hex(inner)).isEqualTo("82a16101a16202");
+  }
+
+  @Test
+  void withoutNeedsAMap() {
+    assertThatThrownBy(() -> raw("92 01 02").without(Set.of("a")))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("RawValue.without([a]) needs a map, got array");
+    assertThatThrownBy(() -> RawValue.nil().without(Set.of("a")))
+        .hasMessageContaining("needs a map, got nil");
+  }
+
+  @Test
+  void isArrayIsTrueForEveryArrayHeaderAndNothingElse() throws ProtocolException {
+    for (String array :
+        new String[] {"90", "92 01 02", "dc 00 00", "dc 00 01 c0", "dd 00 00 00 00"}) {
+      assertThat(raw(array).isArray()).as(array).isTrue();
+    }
+    for (String other :
+        new String[] {"80", "81 a1 61 90", "de 00 00", "a0", "c0", "c4 00", "01", "d4 01 00"}) {
+      assertThat(raw(other).isArray()).as(other).isFalse();
+    }
+    // {"a": 1, "t": [7]}: a slice
+    RawValue m = raw("82 a1 61 01 a1 74 91 07");
+    assertThat(m.get("t").isArray()).isTrue();
+    assertThat(m.get("a").isArray()).isFalse();
+  }
+
+  @Test
+  void isTruthyReadsAValueInsideAFrameAtItsOffset() throws ProtocolException {
+    // {"f": false, "z": 0.0f32, "h": 1.5f32, "d": 0.0f64, "n": NaN f64, "b": b"", "c": b"\0"}
+    RawValue m =
+        raw(
+            "87 a1 66 c2 a1 7a ca 00 00 00 00 a1 68 ca 3f c0 00 00 a1 64 cb 00 00 00 00 00 00 00 00"
+                + " a1 6e cb 7f f8 00 00 00 00 00 00 a1 62 c4 00 a1 63 c4 01 00");
+    assertThat(m.get("f").isTruthy()).isFalse();
+    assertThat(m.get("z").isTruthy()).isFalse();
+    assertThat(m.get("h").isTruthy()).isTrue();
+    assertThat(m.get("d").isTruthy()).isFalse();
+    assertThat(m.get("n").isTruthy()).isTrue();
+    assertThat(m.get("b").isTruthy()).isFalse();
+    assertThat(m.get("c").isTruthy()).isTrue();
+    assertThat(m.isTruthy()).isTrue();
   }
 
   @Test

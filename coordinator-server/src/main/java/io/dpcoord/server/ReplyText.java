@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  * records are never rewritten (Megatron forwards them as they are).
  *
  * <p>A record it cannot fill (no {@code generated_tokens} list of int64, or ids the tokenizer
- * cannot detokenize) is forwarded unchanged, counted in {@code coordinator_detokenize_failed_total}
- * and logged (rate-limited): the request is still answered.
+ * cannot detokenize) is forwarded unchanged (for a 0.18 client, still without the keys its release
+ * rejects), counted in {@code coordinator_detokenize_failed_total} and logged (rate-limited): the
+ * request is still answered.
  */
 final class ReplyText {
   /** Record keys of Megatron 0.19 that a 0.18 client's {@code DynamicInferenceRequest} rejects. */
@@ -76,6 +77,7 @@ final class ReplyText {
               filled = rewrite(record, r.prompt, client);
             } catch (RuntimeException e) { // whatever it is, the record still goes out as it came
               failure = e;
+              filled = unfilled(record, client);
             }
             nanos = System.nanoTime() - t0;
           }
@@ -85,9 +87,8 @@ final class ReplyText {
             metrics.detokenizeLatency.recordNanos(nanos);
             if (failure != null) {
               failed(r, failure);
-            } else {
-              r.finished = filled;
             }
+            r.finished = filled;
             then.accept(r);
           }
         });
@@ -99,8 +100,15 @@ final class ReplyText {
       return rewrite(r.finished, r.prompt, client);
     } catch (RuntimeException e) {
       failed(r, e);
-      return r.finished;
+      return unfilled(r.finished, client);
     }
+  }
+
+  /**
+   * A record that could not be rewritten, as it goes out: a 0.18 client cannot take 0.19's keys.
+   */
+  private static RawValue unfilled(RawValue record, Dialect client) {
+    return client == Dialect.V0_18 ? record.without(NOT_IN_0_18) : record;
   }
 
   private void failed(PendingRequest r, RuntimeException e) {

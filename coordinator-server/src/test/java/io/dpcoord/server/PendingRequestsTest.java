@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.RawValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -26,8 +27,8 @@ class PendingRequestsTest {
 
   @Test
   void acceptedRequestsAreFoundByIdAndByClientUntilRemoved() {
-    assertThat(pending.connect(alice)).isTrue();
-    assertThat(pending.connect(alice)).isFalse();
+    assertThat(pending.connect(alice, Dialect.V0_19)).isTrue();
+    assertThat(pending.connect(alice, Dialect.V0_19)).isFalse();
     PendingRequest r = accept(alice, 7);
 
     assertThat(r.engine).isEqualTo(PendingRequests.UNROUTED);
@@ -48,8 +49,21 @@ class PendingRequestsTest {
   }
 
   @Test
+  void aClientKeepsTheDialectOfItsFirstConnectUntilItIsForgotten() {
+    assertThat(pending.connect(alice, Dialect.V0_18)).isTrue();
+    assertThat(pending.connect(alice, Dialect.V0_19)).isFalse();
+    assertThat(pending.dialectOf(alice)).isEqualTo(Dialect.V0_18);
+    assertThat(pending.dialectOf(bob)).as("not a client").isEqualTo(Dialect.V0_19);
+    pending.forgetClient(alice);
+    assertThat(pending.isClient(alice)).isFalse();
+    assertThat(pending.dialectOf(alice)).isEqualTo(Dialect.V0_19);
+    assertThat(pending.connect(alice, Dialect.V0_19)).isTrue();
+    assertThat(pending.dialectOf(alice)).isEqualTo(Dialect.V0_19);
+  }
+
+  @Test
   void aReusedClientRequestIdNamesTheNewestAndRemovingTheOldKeepsIt() {
-    pending.connect(alice);
+    pending.connect(alice, Dialect.V0_19);
     PendingRequest first = accept(alice, 1);
     PendingRequest second = accept(alice, 1);
 
@@ -60,8 +74,8 @@ class PendingRequestsTest {
 
   @Test
   void failingAnEngineTakesExactlyItsRequestsInTheOrderTheyWereSent() {
-    pending.connect(alice);
-    pending.connect(bob);
+    pending.connect(alice, Dialect.V0_19);
+    pending.connect(bob, Dialect.V0_19);
     PendingRequest a0 = accept(alice, 0);
     PendingRequest b0 = accept(bob, 0);
     PendingRequest a1 = accept(alice, 1);
@@ -82,7 +96,7 @@ class PendingRequestsTest {
 
   @Test
   void aRequestWhoseEngineAnsweredIsNoLongerThatEnginesButStillPending() {
-    pending.connect(alice);
+    pending.connect(alice, Dialect.V0_19);
     PendingRequest r = accept(alice, 1);
     pending.routed(r, 4);
     RawValue record = RawValue.ofString("record");
@@ -97,7 +111,7 @@ class PendingRequestsTest {
 
   @Test
   void aForgottenClientsRequestsStayPendingForTheirEngines() {
-    pending.connect(alice);
+    pending.connect(alice, Dialect.V0_19);
     PendingRequest r = accept(alice, 5);
     pending.routed(r, 2);
 
@@ -116,7 +130,7 @@ class PendingRequestsTest {
     SplittableRandom rnd = new SplittableRandom(11);
     Map<Long, Integer> engineOf = new HashMap<>(); // request id -> engine (-1: unrouted)
     List<PendingRequest> live = new ArrayList<>();
-    pending.connect(alice);
+    pending.connect(alice, Dialect.V0_19);
     for (int step = 0; step < 20_000; step++) {
       int op = rnd.nextInt(10);
       if (op < 4 || live.isEmpty()) {

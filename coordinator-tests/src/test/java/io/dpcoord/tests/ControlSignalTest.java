@@ -51,10 +51,7 @@ class ControlSignalTest {
     }
 
     void awaitState(ControlState state) {
-      Await.until(
-          "control state " + state,
-          () -> c.status().controlState() == state,
-          () -> c.status().controlState());
+      c.awaitControlState(state);
     }
 
     @Override

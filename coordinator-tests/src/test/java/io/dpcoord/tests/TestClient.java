@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.ClientReplyPartial;
 import io.dpcoord.protocol.ConnectAck;
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.Direction;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
@@ -12,26 +13,40 @@ import io.dpcoord.protocol.ProtocolException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A client: CONNECT handshake, SUBMIT and friends, replies decoded as a client decodes them. */
+/**
+ * A client: CONNECT handshake, SUBMIT and friends, replies decoded as a client decodes them; in
+ * main's wire dialect, or in Megatron 0.17/0.18's, which numbers CONNECT 1, CONNECT_ACK 2 and
+ * SUBMIT_REQUEST 3 and whose SUBMIT has exactly three fields.
+ */
 final class TestClient extends TestPeer {
   /** Sampling params used when a test does not care: {"num_tokens_to_generate": 4}. */
   static final Object SAMPLING = Pack.map("num_tokens_to_generate", 4);
 
-  private static final byte[] CONNECT = Pack.array(0);
-  private static final byte[] CONNECT_ACK = Pack.array(1);
-
   private final MessageCodec codec = new MessageCodec();
   private final String name;
+  private final Dialect dialect;
+  private final byte[] connect;
+  private final byte[] connectAck;
+  private final int submit;
 
   TestClient(String endpoint, String name) {
+    this(endpoint, name, Dialect.V0_19);
+  }
+
+  TestClient(String endpoint, String name, Dialect dialect) {
     super(endpoint, null);
     this.name = name;
+    this.dialect = dialect;
+    boolean old = dialect == Dialect.V0_18;
+    connect = Pack.array(old ? 1 : 0);
+    connectAck = Pack.array(old ? 2 : 1);
+    submit = old ? 3 : 20;
   }
 
   /** Sends CONNECT and expects CONNECT_ACK as the next message. */
   TestClient connect() {
-    send(CONNECT);
-    expectFrame(CONNECT_ACK);
+    send(connect);
+    expectFrame(connectAck);
     return this;
   }
 
@@ -49,7 +64,7 @@ final class TestClient extends TestPeer {
    * the coordinator sent this client before it handled the CONNECT, in order, whatever they are.
    */
   List<ClientReply> receiveRepliesBeforeHandshake() {
-    send(CONNECT);
+    send(connect);
     List<ClientReply> replies = new ArrayList<>();
     for (Message m = receive(); !(m instanceof ConnectAck); m = receive()) {
       assertThat(m).as("%s expected a reply or CONNECT_ACK", this).isInstanceOf(ClientReply.class);
@@ -58,21 +73,21 @@ final class TestClient extends TestPeer {
     return replies;
   }
 
-  /** {@code [20, cid, prompt, sampling_params]}. */
+  /** {@code [20, cid, prompt, sampling_params]} ({@code [3, ...]} in 0.18's dialect). */
   void submit(long cid, Object prompt, Object samplingParams) {
-    send(Pack.array(20, cid, prompt, samplingParams));
+    send(Pack.array(submit, cid, prompt, samplingParams));
   }
 
-  /** {@code [20, cid, prompt, {"num_tokens_to_generate": 4}]}. */
+  /** {@code [20, cid, prompt, {"num_tokens_to_generate": 4}]} ({@code [3, ...]} in 0.18's). */
   void submit(long cid, Object prompt) {
     submit(cid, prompt, SAMPLING);
   }
 
-  /** The next message, decoded as a client decodes it. */
+  /** The next message, decoded as a client of this dialect decodes it. */
   Message receive() {
     byte[] frame = receiveFrame();
     try {
-      return codec.decode(Direction.TO_CLIENT, frame);
+      return codec.decode(dialect, Direction.TO_CLIENT, frame);
     } catch (ProtocolException e) {
       throw new AssertionError(this + " got an undecodable frame " + Pack.hex(frame), e);
     }
@@ -103,6 +118,6 @@ final class TestClient extends TestPeer {
 
   @Override
   public String toString() {
-    return "client " + name;
+    return "client " + name + (dialect == Dialect.V0_19 ? "" : " (" + dialect.cliName() + ")");
   }
 }

@@ -2,6 +2,8 @@ package io.dpcoord.tests;
 
 import io.dpcoord.metrics.InMemoryMetrics;
 import io.dpcoord.metrics.Metric;
+import io.dpcoord.protocol.Dialect;
+import io.dpcoord.server.ControlState;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
 import io.dpcoord.server.CoordinatorStatus;
@@ -26,6 +28,7 @@ final class TestCoordinator implements AutoCloseable {
 
   private final GatedMetrics metrics = new GatedMetrics();
   private final Coordinator coordinator;
+  private final Dialect engineDialect;
   private final List<AutoCloseable> owned = new ArrayList<>();
   private int clients;
 
@@ -33,8 +36,10 @@ final class TestCoordinator implements AutoCloseable {
     CoordinatorConfig.Builder config =
         CoordinatorConfig.builder().port(0).unixSeconds(() -> UNIX_SECONDS).metrics(metrics);
     settings.accept(config);
+    CoordinatorConfig built = config.build();
+    engineDialect = built.engineDialect();
     try {
-      coordinator = Coordinator.start(config.build());
+      coordinator = Coordinator.start(built);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -77,7 +82,17 @@ final class TestCoordinator implements AutoCloseable {
 
   /** A client socket that has sent nothing yet. */
   TestClient unconnectedClient() {
-    return own(new TestClient(endpoint(), "c" + clients++));
+    return unconnectedClient(Dialect.V0_19);
+  }
+
+  /** A client of Megatron {@code dialect} that has done the CONNECT handshake in it. */
+  TestClient client(Dialect dialect) {
+    return unconnectedClient(dialect).connect();
+  }
+
+  /** A client socket of Megatron {@code dialect} that has sent nothing yet. */
+  TestClient unconnectedClient(Dialect dialect) {
+    return own(new TestClient(endpoint(), "c" + clients++, dialect));
   }
 
   /**
@@ -99,9 +114,9 @@ final class TestCoordinator implements AutoCloseable {
     return e;
   }
 
-  /** An engine socket that has sent nothing yet. */
+  /** An engine socket that has sent nothing yet, speaking the engines' dialect of the config. */
   TestEngine unregisteredEngine(String identity) {
-    return own(new TestEngine(endpoint(), identity));
+    return own(new TestEngine(endpoint(), identity, engineDialect));
   }
 
   /** Closes {@code resource} with the coordinator (after the test's own peers). */
@@ -113,6 +128,13 @@ final class TestCoordinator implements AutoCloseable {
   void awaitActiveEngines(int n) {
     Await.until(
         "active engines == " + n, () -> status().activeEngines() == n, status()::activeEngines);
+  }
+
+  void awaitControlState(ControlState state) {
+    Await.until(
+        "control state " + state,
+        () -> status().controlState() == state,
+        () -> status().controlState());
   }
 
   void awaitInFlight(int n) {

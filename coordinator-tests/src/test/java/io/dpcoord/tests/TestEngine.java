@@ -2,6 +2,7 @@ package io.dpcoord.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.Direction;
 import io.dpcoord.protocol.EngineSubmit;
 import io.dpcoord.protocol.Message;
@@ -12,18 +13,27 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongFunction;
+import org.msgpack.value.Value;
 
 /**
  * A scripted engine: identity {@code mp-coord-<rank>} (or any), registration by an empty frame, and
- * replies the test writes record by record.
+ * replies the test writes record by record; in main's wire dialect or in Megatron 0.17/0.18's
+ * (ENGINE_REPLY 4, DISCONNECT 11, a SUBMIT of three fields, no partial replies).
  */
 final class TestEngine extends TestPeer {
   private final MessageCodec codec = new MessageCodec();
   private final String identity;
+  private final Dialect dialect;
 
   TestEngine(String endpoint, String identity) {
+    this(endpoint, identity, Dialect.V0_19);
+  }
+
+  TestEngine(String endpoint, String identity, Dialect dialect) {
     super(endpoint, identity.getBytes(StandardCharsets.UTF_8));
     this.identity = identity;
+    this.dialect = dialect;
   }
 
   /** The identity of the engine of data-parallel rank {@code rank}. */
@@ -73,7 +83,7 @@ final class TestEngine extends TestPeer {
 
   private Message decode(byte[] frame) {
     try {
-      return codec.decode(Direction.TO_ENGINE, frame);
+      return codec.decode(dialect, Direction.TO_ENGINE, frame);
     } catch (ProtocolException e) {
       throw new AssertionError(this + " got an undecodable frame " + Pack.hex(frame), e);
     }
@@ -89,6 +99,21 @@ final class TestEngine extends TestPeer {
     return (EngineSubmit) m;
   }
 
+  /**
+   * Receives the next frame, which must be exactly {@code expected.apply(rid)}, {@code rid} being
+   * the coordinator request id it carries as element 1 (a SUBMIT's); returns that id.
+   */
+  long expectSubmitFrame(LongFunction<byte[]> expected) {
+    byte[] frame = receiveFrame();
+    Value element1 = Pack.unpack(frame).asArrayValue().get(1);
+    assertThat(element1.isIntegerValue()).as("%s received %s", this, Pack.describe(frame)).isTrue();
+    long rid = element1.asIntegerValue().asLong();
+    assertThat(Pack.describe(frame))
+        .as("%s received", this)
+        .isEqualTo(Pack.describe(expected.apply(rid)));
+    return rid;
+  }
+
   /** The coordinator request ids of the next {@code n} messages, which must all be SUBMITs. */
   long[] receiveSubmitIds(int n) {
     long[] ids = new long[n];
@@ -98,9 +123,9 @@ final class TestEngine extends TestPeer {
     return ids;
   }
 
-  /** {@code [21, [records...]]}, each record given as its encoded map. */
+  /** {@code [21, [records...]]} ({@code [4, ...]} in 0.18's), each record as its encoded map. */
   void reply(byte[]... records) {
-    send(Pack.array(21, rawList(records)));
+    send(Pack.array(old() ? 4 : 21, rawList(records)));
   }
 
   /** {@code [22, [partials...]]}. */
@@ -117,9 +142,13 @@ final class TestEngine extends TestPeer {
     reply(records);
   }
 
-  /** {@code [60]}: the engine leaves. */
+  /** {@code [60]} ({@code [11]} in 0.18's): the engine leaves. */
   void disconnect() {
-    send(Pack.array(60));
+    send(Pack.array(old() ? 11 : 60));
+  }
+
+  private boolean old() {
+    return dialect == Dialect.V0_18;
   }
 
   /** Drops the connection like a crashed engine: nothing more is sent, nothing queued survives. */
@@ -135,6 +164,6 @@ final class TestEngine extends TestPeer {
 
   @Override
   public String toString() {
-    return "engine " + identity;
+    return "engine " + identity + (old() ? " (" + dialect.cliName() + ")" : "");
   }
 }

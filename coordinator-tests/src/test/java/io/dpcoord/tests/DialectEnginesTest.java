@@ -1,0 +1,242 @@
+package io.dpcoord.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dpcoord.metrics.Metric;
+import io.dpcoord.protocol.ClientReply;
+import io.dpcoord.protocol.Dialect;
+import io.dpcoord.server.ControlState;
+import java.util.List;
+import java.util.function.LongFunction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Engines of Megatron 0.17/0.18 ({@code serve --engine-wire 0.18}): every client's SUBMIT reaches
+ * them in three fields, what their release lacks (multimodal data, KV handoff, aborts, profiler
+ * signals, RELEASE_KV) never does, and an engine frame in the other release's numbering is counted
+ * and dropped, whichever release the engines run. Absence of traffic is shown with a broadcast
+ * sentinel (PAUSE): every engine receives it, so anything sent before it would arrive first.
+ */
+@Timeout(30)
+class DialectEnginesTest {
+  private static final Object SP = TestClient.SAMPLING;
+
+  private static TestCoordinator oldEngines() {
+    return TestCoordinator.start(b -> b.engineDialect(Dialect.V0_18));
+  }
+
+  @Test
+  void
+      everyClientsSubmitReachesOldEnginesWithThreeFieldsAndTheRepliesComeBackInEachClientsDialect() {
+    try (TestCoordinator c = oldEngines()) {
+      TestEngine engine = c.engine(0);
+      TestClient main = c.client();
+      TestClient old = c.client(Dialect.V0_18);
+      main.submit(1, "four elements");
+      long r1 = engine.expectSubmitFrame(rid -> Pack.array(3, rid, "four elements", SP));
+      main.send(Pack.array(20, 2, Pack.list(1, 2), SP, null)); // multi_modal_data nil
+      long r2 = engine.expectSubmitFrame(rid -> Pack.array(3, rid, Pack.list(1, 2), SP));
+      old.submit(3, "from 0.18");
+      long r3 = engine.expectSubmitFrame(rid -> Pack.array(3, rid, "from 0.18", SP));
+
+      engine.complete(r1, r2, r3); // [4, [...]]
+      main.expectFrame(Pack.array(21, 1, Pack.raw(ReplyRecords.completed(r1))));
+      main.expectFrame(Pack.array(21, 2, Pack.raw(ReplyRecords.completed(r2))));
+      old.expectFrame(Pack.array(4, 3, Pack.raw(ReplyRecords.completed(r3))));
+      assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
+
+      engine.disconnect(); // [11]
+      c.awaitActiveEngines(0);
+    }
+  }
+
+  @Test
+  void multimodalDataAndKvHandoffAreAnsweredFailedNamingWhyAndNeverReachTheEngines() {
+    try (TestCoordinator c = oldEngines()) {
+      TestEngine engine = c.engine(0);
+      TestClient client = c.client();
+      Object media = Pack.map("image", new byte[] {1, 2, 3});
+      client.send(Pack.array(20, 1, "look", SP, media));
+      assertFailed(client.receiveReply(), 1, Pack.value("look"), "multimodal");
+      client.send(
+          Pack.array(
+              24, 2, Pack.list(5, 6), SP, Pack.map("block_ids", Pack.list(1)), Pack.list(9)));
+      assertFailed(client.receiveReply(), 2, Pack.value(Pack.list(5, 6)), "SUBMIT_REQUEST_WITH_KV");
+
+      client.submit(3, "plain");
+      engine.expectSubmitFrame(rid -> Pack.array(3, rid, "plain", SP)); // the first it receives
+      assertThat(c.count(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL)).isEqualTo(2);
+      c.awaitInFlight(1);
+      assertNoInternalError(c);
+    }
+  }
+
+  private static void assertNoInternalError(TestCoordinator c) {
+    assertThat(c.count(Metric.COORDINATOR_INTERNAL_ERROR_TOTAL)).isZero();
+  }
+
+  private static void assertFailed(ClientReply reply, long cid, byte[] prompt, String reason) {
+    assertThat(reply.clientRequestId()).isEqualTo(cid);
+    byte[] record = reply.record().toByteArray();
+    ReplyRecords.assertFailed(record, ReplyRecords.requestId(record), prompt, Pack.value(SP));
+    assertThat(ReplyRecords.failureMessage(record)).contains("Megatron 0.18").contains(reason);
+  }
+
+  @Test
+  void anAbortIsNotForwardedAndTheRequestIsAnsweredOnceByItsEngine() {
+    try (TestCoordinator c = oldEngines()) {
+      TestEngine engine = c.engine(0);
+      TestClient client = c.client();
+      client.submit(1, "runs to its end");
+      long rid = engine.expectSubmitFrame(id -> Pack.array(3, id, "runs to its end", SP));
+      client.send(Pack.array(23, 1));
+      client.send(Pack.array(40));
+      engine.expectFrame(Pack.array(5)); // and no abort before it
+      engine.complete(rid);
+      client.expectFrame(Pack.array(21, 1, Pack.raw(ReplyRecords.completed(rid))));
+      client.expectNothingMore();
+      assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
+      assertNoInternalError(c); // an abort it tried to write in 0.18 would be one
+    }
+  }
+
+  @Test
+  void anAbortOfARequestWaitingForTheStartUpEnginesIsNotForwardedOnceItIsRouted() throws Exception {
+    try (TestCoordinator c =
+        TestCoordinator.start(b -> b.engineDialect(Dialect.V0_18).expectedEngines(1))) {
+      TestClient client = c.client();
+      client.submit(5, "held, then aborted");
+      client.send(Pack.array(23, 5));
+      client.expectNothingMore(); // both handled before the engine comes
+      TestEngine engine = c.engine(0);
+      assertThat(c.status().awaitStarted(Await.DEADLINE)).isTrue();
+      long rid = engine.expectSubmitFrame(id -> Pack.array(3, id, "held, then aborted", SP));
+      client.send(Pack.array(40));
+      engine.expectFrame(Pack.array(5));
+      engine.complete(rid);
+      assertThat(client.receiveReply().clientRequestId()).isEqualTo(5);
+      assertNoInternalError(c);
+    }
+  }
+
+  @Test
+  void aClientThatLeavesIsForgottenWithoutAnAbortToOldEngines() {
+    try (TestCoordinator c = oldEngines()) {
+      TestEngine engine = c.engine(0);
+      TestClient gone = c.client();
+      TestClient stays = c.client();
+      gone.submit(1, "orphan");
+      long orphan = engine.expectSubmitFrame(id -> Pack.array(3, id, "orphan", SP));
+      gone.close();
+      c.awaitGauge(Metric.COORDINATOR_KNOWN_CLIENTS, 1);
+      stays.send(Pack.array(40));
+      engine.expectFrame(Pack.array(5)); // and no abort before it
+      engine.complete(orphan); // its reply is dropped
+      stays.submit(2, "still served");
+      long rid = engine.expectSubmitFrame(id -> Pack.array(3, id, "still served", SP));
+      engine.complete(rid);
+      stays.expectFrame(Pack.array(21, 2, Pack.raw(ReplyRecords.completed(rid))));
+      c.awaitInFlight(0);
+      assertNoInternalError(c);
+    }
+  }
+
+  @Test
+  void controlSignalsReachOldEnginesInTheOldNumberingFromClientsOfEitherRelease() {
+    try (TestCoordinator c = oldEngines()) {
+      List<TestEngine> engines = List.of(c.engine(0), c.engine(1));
+      TestClient main = c.client();
+      TestClient old = c.client(Dialect.V0_18);
+      Object[][] steps = {
+        // sender, sent, received by the engines, state after
+        {main, Pack.array(40), Pack.array(5), ControlState.PAUSED},
+        {main, Pack.array(42), Pack.array(7), ControlState.SUSPENDED},
+        {main, Pack.array(44, 9), Pack.array(9, 9), ControlState.SUSPENDED},
+        {main, Pack.array(43), Pack.array(8), ControlState.PAUSED},
+        {main, Pack.array(41), Pack.array(6), ControlState.RUNNING},
+        {old, Pack.array(5), Pack.array(5), ControlState.PAUSED},
+        {old, Pack.array(9, 1L << 40), Pack.array(9, 1L << 40), ControlState.PAUSED},
+        {main, Pack.array(45), Pack.array(10), ControlState.RUNNING},
+      };
+      for (Object[] step : steps) {
+        ((TestClient) step[0]).send((byte[]) step[1]);
+        for (TestEngine e : engines) {
+          e.expectFrame((byte[]) step[2]);
+        }
+        c.awaitControlState((ControlState) step[3]);
+      }
+      assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
+    }
+  }
+
+  @Test
+  void profilerSignalsAndReleaseKvAreDroppedForOldEngines() {
+    try (TestCoordinator c = oldEngines()) {
+      List<TestEngine> engines = List.of(c.engine(0), c.engine(1));
+      TestClient client = c.client();
+      client.send(Pack.array(46));
+      client.send(Pack.array(47));
+      client.send(Pack.array(25, 7));
+      client.send(Pack.array(40));
+      for (TestEngine e : engines) {
+        e.expectFrame(Pack.array(5)); // the first they receive
+      }
+      c.awaitControlState(ControlState.PAUSED);
+      client.expectNothingMore();
+      assertNoInternalError(c); // a signal it tried to write in 0.18 would be one
+    }
+  }
+
+  @Test
+  void anOldReplyFromAMainEngineIsCountedInvalidNamingTheFlagAndALaterReplyStillFlows() {
+    assertForeignFramesAreDroppedAndALaterReplyFlows(
+        Dialect.V0_19,
+        "0.18's ENGINE_REPLY",
+        rid ->
+            List.of(
+                Pack.array(4, Pack.list(Pack.raw(ReplyRecords.completed(rid)))),
+                Pack.array(11))); // 0.18's DISCONNECT: not obeyed either
+  }
+
+  @Test
+  void aMainReplyFromAnOldEngineIsCountedInvalidNamingTheFlagAndALaterReplyStillFlows() {
+    assertForeignFramesAreDroppedAndALaterReplyFlows(
+        Dialect.V0_18,
+        "0.19's ENGINE_REPLY",
+        rid ->
+            List.of(
+                Pack.array(21, Pack.list(Pack.raw(ReplyRecords.completed(rid)))),
+                Pack.array(22, Pack.list(Pack.raw(ReplyRecords.partial(rid, 1)))),
+                Pack.array(60))); // main's DISCONNECT: not obeyed either
+  }
+
+  /**
+   * With engines of {@code engines}, an engine sends {@code foreign} frames (in the other release's
+   * numbering) for a pending request: each is counted invalid, the first is logged as what it
+   * {@code readsAs} naming the flag, and the engine's proper reply then still reaches the client.
+   */
+  private static void assertForeignFramesAreDroppedAndALaterReplyFlows(
+      Dialect engines, String readsAs, LongFunction<List<byte[]>> foreign) {
+    Dialect other = engines == Dialect.V0_18 ? Dialect.V0_19 : Dialect.V0_18;
+    try (LogLines log = LogLines.warningsOf("io.dpcoord.server.EventLoop");
+        TestCoordinator c = TestCoordinator.start(b -> b.engineDialect(engines))) {
+      TestEngine engine = c.engine(0);
+      TestClient client = c.client();
+      client.submit(1, "answered once");
+      long rid = engine.receiveSubmit().requestId();
+      List<byte[]> frames = foreign.apply(rid);
+      frames.forEach(engine::send);
+      assertThat(log.await("reads as Megatron " + readsAs))
+          .contains("start serve with --engine-wire " + other.cliName());
+      c.awaitCount(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL, frames.size());
+      assertThat(c.status().activeEngines()).isEqualTo(1);
+
+      engine.complete(rid);
+      client.expectFrame(Pack.array(21, 1, Pack.raw(ReplyRecords.completed(rid))));
+      client.expectNothingMore();
+      assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isEqualTo(frames.size());
+      assertNoInternalError(c);
+    }
+  }
+}
