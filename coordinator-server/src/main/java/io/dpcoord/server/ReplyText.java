@@ -17,9 +17,10 @@ import java.util.function.Consumer;
  *       TextGenerationController.detokenize(tokenizer, generated_tokens, remove_EOD = not
  *       sampling_params.detokenize_stop_sequence)};
  *   <li>for a client of Megatron 0.17/0.18 (its own coordinator's behaviour, and what its {@code
- *       DynamicInferenceRequest} can take): the keys its release does not know ({@link
- *       #NOT_IN_0_18}) are removed, and a nil {@code prompt} is filled with the detokenized prompt
- *       tokens (EOD kept) when the request's prompt was a token list and there is a tokenizer.
+ *       DynamicInferenceRequest} can take): the keys its release does not know (all but {@link
+ *       #KNOWN_TO_0_18}) are removed, and a nil {@code prompt} is filled with the detokenized
+ *       prompt tokens (EOD kept) when the request's prompt was a token list and there is a
+ *       tokenizer.
  * </ul>
  *
  * Only those fields change: every other entry is carried byte for byte as the engine sent it (a
@@ -32,9 +33,46 @@ import java.util.function.Consumer;
  * request is still answered.
  */
 final class ReplyText {
-  /** Record keys of Megatron 0.19 that a 0.18 client's {@code DynamicInferenceRequest} rejects. */
-  static final Set<String> NOT_IN_0_18 =
-      Set.of("prompt_length", "uid", "cg_wait_iters", "num_cached_tokens", "disaggregated_params");
+  /**
+   * The record keys a Megatron 0.17/0.18 client's {@code DynamicInferenceRequest} knows (its 31
+   * dataclass fields, core_v0.18.2 {@code inference_request.py}); {@code cls(**obj)} rejects any
+   * other, so every other key is removed for such a client (main's {@code prompt_length}, {@code
+   * uid}, {@code cg_wait_iters}, {@code num_cached_tokens}, {@code disaggregated_params}, and
+   * anything an engine adds).
+   */
+  static final Set<String> KNOWN_TO_0_18 =
+      Set.of(
+          "request_id",
+          "prompt",
+          "sampling_params",
+          "inference_parameters",
+          "prompt_tokens",
+          "arrival_time",
+          "status",
+          "encoder_prompt",
+          "generated_text",
+          "segments",
+          "generated_segments",
+          "generated_sequence_lengths",
+          "generated_tokens",
+          "prompt_log_probs",
+          "generated_log_probs",
+          "prompt_top_n_logprobs",
+          "generated_top_n_logprobs",
+          "generated_length",
+          "tpot",
+          "remaining_prompt_tokens",
+          "policy_epoch",
+          "kv_cache_epoch",
+          "latency",
+          "routing_indices",
+          "finished_chunk_token_count",
+          "stop_word_ids",
+          "block_size_tokens",
+          "enable_prefix_caching",
+          "precomputed_block_hashes",
+          "ttft",
+          "events");
 
   private final TextTokenizer tokenizer;
   private final TokenizerWorkers workers;
@@ -108,7 +146,7 @@ final class ReplyText {
    * A record that could not be rewritten, as it goes out: a 0.18 client cannot take 0.19's keys.
    */
   private static RawValue unfilled(RawValue record, Dialect client) {
-    return client == Dialect.V0_18 ? record.without(NOT_IN_0_18) : record;
+    return client == Dialect.V0_18 ? record.only(KNOWN_TO_0_18) : record;
   }
 
   private void failed(PendingRequest r, RuntimeException e) {
@@ -129,7 +167,7 @@ final class ReplyText {
    */
   RawValue rewrite(RawValue record, RawValue prompt, Dialect client) {
     if (client == Dialect.V0_18) {
-      record = record.without(NOT_IN_0_18);
+      record = record.only(KNOWN_TO_0_18);
       RawValue recordPrompt = record.get("prompt");
       if (tokenizer != null && (recordPrompt == null || recordPrompt.isNil())) {
         long[] tokens = tokens(prompt, "the prompt");
