@@ -54,9 +54,10 @@ public final class Decision {
   }
 
   /**
-   * How many of the request's leading block hashes the commit assigns to the chosen engine (and
-   * Megatron's schedule records as {@code num_hashes}): the ones a prefix decision was made on, all
-   * of them under Megatron 0.18's round_robin, else 0 (a decision by load or round-robin).
+   * How many of the request's leading block hashes the commit assigns to the chosen engine: the
+   * ones a prefix decision was made on, all of them under Megatron 0.18's round_robin, else 0 (a
+   * decision by load or round-robin). Under Megatron 0.18 this is its schedule's {@code
+   * num_hashes}.
    */
   public int hashesUsed() {
     return hashesUsed;
@@ -82,7 +83,7 @@ public final class Decision {
     return staleFound;
   }
 
-  /** Whether prefix routing applied; false when the decision went by load only. */
+  /** Whether prefix routing applied; false when the decision went by load or round-robin. */
   public boolean prefixApplied() {
     return prefixApplied;
   }
