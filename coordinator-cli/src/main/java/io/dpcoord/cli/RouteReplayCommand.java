@@ -1,5 +1,6 @@
 package io.dpcoord.cli;
 
+import io.dpcoord.routing.MegatronRelease;
 import io.dpcoord.routing.Policy;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.sim.replay.TraceException;
@@ -9,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +39,14 @@ import picocli.CommandLine.Spec;
       "Out: {\"id\":7,\"rank\":2,\"match\":3,\"hit\":true,\"stale\":false}",
       "",
       "rank is the engine's original index; match is the chosen engine's match in blocks.",
-      "Without --ttl-ms, epoch ops or a full index the decisions are Megatron's exactly.",
+      "add of a new label: a late engine; of an active label: a restart; of a",
+      "removed label: a return. --megatron 0.19: a return is a new engine ranked",
+      "last, a restart a cold engine in its place. --megatron 0.18: a returning",
+      "engine has its rank, pending count and cache entries back; a restart",
+      "changes nothing.",
+      "Without --ttl-ms, epoch ops or a full index the decisions are Megatron's",
+      "exactly; with 0.18, except where 0.18 fails choosing a removed engine:",
+      "there the best active engine gets the request.",
       ""
     })
 public final class RouteReplayCommand implements Callable<Integer> {
@@ -47,12 +56,23 @@ public final class RouteReplayCommand implements Callable<Integer> {
   @Mixin TokenizerOption tokenizer;
 
   @Option(
+      names = "--megatron",
+      paramLabel = "RELEASE",
+      converter = ReleaseName.class,
+      defaultValue = "0.19",
+      description =
+          "Whose routing rule: 0.19 (the current one) or 0.18 (core_v0.18.2: round-robin"
+              + " fallback, removed engines kept for their return) (default: ${DEFAULT-VALUE}).")
+  MegatronRelease release;
+
+  @Option(
       names = "--policy",
       paramLabel = "POLICY",
       converter = PolicyName.class,
       defaultValue = "longest_prefix",
       description =
-          "longest_prefix, first_prefix_block or load_balanced (default: ${DEFAULT-VALUE}).")
+          "longest_prefix, first_prefix_block, load_balanced (0.19 only) or round_robin (0.18"
+              + " only) (default: ${DEFAULT-VALUE}).")
   Policy policy;
 
   @Option(
@@ -132,8 +152,18 @@ public final class RouteReplayCommand implements Callable<Integer> {
             + RouterConfig.MAX_INDEX_CAPACITY
             + "], got "
             + indexCapacity);
+    check(
+        release.offers(policy),
+        "--policy "
+            + policy.cliName()
+            + " is not a policy of --megatron "
+            + release.cliName()
+            + " (choices: "
+            + release.policyNames()
+            + ")");
     RouterConfig.Builder b =
         RouterConfig.builder()
+            .release(release)
             .policy(policy)
             .alpha(alpha)
             .maxRequests(maxRequests)
@@ -157,15 +187,35 @@ public final class RouteReplayCommand implements Callable<Integer> {
     }
   }
 
-  /** Converts {@code --policy} values; the error names the value and the choices. */
-  static final class PolicyName implements CommandLine.ITypeConverter<Policy> {
+  /** A converter by a {@code parse} method whose error names the value and the choices. */
+  abstract static class Parsing<T> implements CommandLine.ITypeConverter<T> {
+    private final Function<String, T> parse;
+
+    Parsing(Function<String, T> parse) {
+      this.parse = parse;
+    }
+
     @Override
-    public Policy convert(String value) {
+    public T convert(String value) {
       try {
-        return Policy.parse(value);
+        return parse.apply(value);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(e.getMessage());
       }
+    }
+  }
+
+  /** Converts {@code --megatron} values. */
+  static final class ReleaseName extends Parsing<MegatronRelease> {
+    ReleaseName() {
+      super(MegatronRelease::parse);
+    }
+  }
+
+  /** Converts {@code --policy} values. */
+  static final class PolicyName extends Parsing<Policy> {
+    PolicyName() {
+      super(Policy::parse);
     }
   }
 }

@@ -79,37 +79,99 @@ class RouteReplayCommandTest {
   @Test
   void reproducesTheParityFixtureThroughTheFlags() throws IOException {
     for (String policy : List.of("longest_prefix", "first_prefix_block", "load_balanced")) {
-      Run r;
-      try (InputStream trace =
-          new GZIPInputStream(Files.newInputStream(PARITY.resolve("trace.jsonl.gz")))) {
-        r =
-            run(
-                trace,
-                "--policy",
-                policy,
-                "--ranks",
-                "4",
-                "--block-size",
-                "16",
-                "--alpha",
-                "0.5",
-                "--max-requests",
-                "16");
-      }
-      List<String> expected;
-      try (InputStream in =
-          new GZIPInputStream(
-              Files.newInputStream(PARITY.resolve("decisions-" + policy + ".jsonl.gz")))) {
-        expected =
-            new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                .lines()
-                .collect(Collectors.toList());
-      }
-      assertThat(r.status()).isZero();
-      assertThat(r.lines().stream().map(RouteReplayCommandTest::idAndRank))
+      assertThat(
+              replayedIdsAndRanks(
+                  PARITY.resolve("trace.jsonl.gz"),
+                  "--policy",
+                  policy,
+                  "--ranks",
+                  "4",
+                  "--block-size",
+                  "16",
+                  "--alpha",
+                  "0.5",
+                  "--max-requests",
+                  "16"))
+          .as(policy)
+          .containsExactlyElementsOf(
+              gzipLines(PARITY.resolve("decisions-" + policy + ".jsonl.gz")));
+    }
+  }
+
+  @Test
+  void reproducesTheMegatron018FixtureThroughTheFlags() throws IOException {
+    Path dir = PARITY.resolveSibling("parity-0.18");
+    for (String policy : List.of("longest_prefix", "first_prefix_block", "round_robin")) {
+      List<String> expected =
+          gzipLines(dir.resolve("decisions-" + policy + ".jsonl.gz")).stream()
+              .map(RouteReplayCommandTest::idAndRank)
+              .toList();
+      assertThat(expected).hasSizeGreaterThan(1800);
+      assertThat(
+              replayedIdsAndRanks(
+                  dir.resolve("trace-" + policy + ".jsonl.gz"),
+                  "--megatron",
+                  "0.18",
+                  "--policy",
+                  policy,
+                  "--ranks",
+                  "4",
+                  "--max-requests",
+                  "8"))
           .as(policy)
           .containsExactlyElementsOf(expected);
     }
+  }
+
+  /** Replays a gzipped trace with {@code flags}; the decisions as {@code {"id":..,"rank":..}}. */
+  private static List<String> replayedIdsAndRanks(Path trace, String... flags) throws IOException {
+    Run r;
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(trace))) {
+      r = run(in, flags);
+    }
+    assertThat(r.status()).isZero();
+    assertThat(r.err()).isEmpty();
+    return r.lines().stream().map(RouteReplayCommandTest::idAndRank).toList();
+  }
+
+  private static List<String> gzipLines(Path file) throws IOException {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    }
+  }
+
+  @Test
+  void megatronFlagSelectsTheRuleAndTheDefaultIsTheCurrentOne() {
+    // no complete block: 0.19 goes to the least loaded (0 again after its completion), 0.18 takes
+    // turns
+    String trace =
+        submit(1, 0, 8) + "{\"op\":\"complete\",\"id\":1}\n" + submit(2, 0, 8) + submit(3, 0, 8);
+
+    assertThat(run(trace, "--ranks", "2").lines().stream().map(RouteReplayCommandTest::rank))
+        .containsExactly(0, 0, 1);
+    assertThat(
+            run(trace, "--ranks", "2", "--megatron", "0.19").lines().stream()
+                .map(RouteReplayCommandTest::rank))
+        .containsExactly(0, 0, 1);
+    assertThat(
+            run(trace, "--ranks", "2", "--megatron", "0.18").lines().stream()
+                .map(RouteReplayCommandTest::rank))
+        .containsExactly(0, 1, 0);
+  }
+
+  @Test
+  void aPolicyOfTheOtherReleaseIsABadFlagNamingTheChoices() {
+    Run old = run(submit(1, 0, 16), "--megatron", "0.18", "--policy", "load_balanced");
+    assertThat(old.status()).isEqualTo(2);
+    assertThat(old.err())
+        .contains(
+            "--policy load_balanced is not a policy of --megatron 0.18",
+            "longest_prefix, first_prefix_block, round_robin");
+
+    Run current = run(submit(1, 0, 16), "--policy", "round_robin");
+    assertThat(current.status()).isEqualTo(2);
+    assertThat(current.err()).contains("--policy round_robin is not a policy of --megatron 0.19");
+    assertThat(current.out()).isEmpty();
   }
 
   @Test
@@ -166,6 +228,9 @@ class RouteReplayCommandTest {
             "--block-size",
             "--ttl-ms",
             "--index-capacity",
+            "--megatron",
+            "0.18",
+            "round_robin",
             "longest_prefix");
   }
 
@@ -180,6 +245,7 @@ class RouteReplayCommandTest {
     "--ttl-ms, 9223372036854775807, --ttl-ms",
     "--index-capacity, 0, --index-capacity",
     "--policy, round_robin, round_robin",
+    "--megatron, 0.17, '0.17'",
     "--bogus, 1, --bogus",
   })
   void badFlagExitsTwoWithOneReason(String flag, String value, String named) {

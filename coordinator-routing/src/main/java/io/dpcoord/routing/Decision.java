@@ -10,12 +10,14 @@ public final class Decision {
   private int engine;
   private int rank;
   private int hashesUsed;
+  private boolean prefixApplied;
   private int matchDepth;
   private double matchFraction;
   private boolean staleFound;
 
   Decision() {}
 
+  /** A decision on {@code hashesUsed} hashes; a prefix decision when there are any. */
   void set(
       int engine,
       int rank,
@@ -26,9 +28,19 @@ public final class Decision {
     this.engine = engine;
     this.rank = rank;
     this.hashesUsed = hashesUsed;
+    this.prefixApplied = hashesUsed > 0;
     this.matchDepth = matchDepth;
     this.matchFraction = matchFraction;
     this.staleFound = staleFound;
+  }
+
+  /**
+   * A decision that read no prefix (by load or round-robin) whose commit still records {@code
+   * hashesRecorded} hashes (Megatron 0.18's round_robin).
+   */
+  void setUnscored(int engine, int rank, int hashesRecorded) {
+    set(engine, rank, hashesRecorded, 0, 0.0, false);
+    this.prefixApplied = false;
   }
 
   /** The chosen engine's id. */
@@ -42,8 +54,10 @@ public final class Decision {
   }
 
   /**
-   * How many of the request's leading block hashes the decision was made on (and the commit
-   * assigns): what the policy uses of them, 0 when the decision went by load only.
+   * How many of the request's leading block hashes the commit assigns to the chosen engine: the
+   * ones a prefix decision was made on, all of them under Megatron 0.18's round_robin, else 0 (a
+   * decision by load or round-robin). Under Megatron 0.18 this is its schedule's {@code
+   * num_hashes}.
    */
   public int hashesUsed() {
     return hashesUsed;
@@ -69,15 +83,16 @@ public final class Decision {
     return staleFound;
   }
 
-  /** Whether prefix routing applied; false when the decision went by load only. */
+  /** Whether prefix routing applied; false when the decision went by load or round-robin. */
   public boolean prefixApplied() {
-    return hashesUsed > 0;
+    return prefixApplied;
   }
 
   /** Returns an independent snapshot of this decision. */
   Decision copy() {
     Decision d = new Decision();
     d.set(engine, rank, hashesUsed, matchDepth, matchFraction, staleFound);
+    d.prefixApplied = prefixApplied;
     return d;
   }
 
@@ -91,6 +106,8 @@ public final class Decision {
         + matchDepth
         + ", hashesUsed="
         + hashesUsed
+        + ", prefixApplied="
+        + prefixApplied
         + ", hit="
         + hit()
         + ", staleFound="

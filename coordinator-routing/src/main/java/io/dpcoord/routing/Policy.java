@@ -4,7 +4,10 @@ import java.util.Locale;
 
 /** How the router weighs prefix-cache affinity when it picks an engine. */
 public enum Policy {
-  /** The engine with the fewest pending requests; ties go to the lowest rank index. */
+  /**
+   * The engine with the fewest pending requests; ties go to the lowest rank index. A policy of
+   * {@link MegatronRelease#V0_19} only.
+   */
   LOAD_BALANCED("load_balanced") {
     @Override
     public int hashesUsed(int blocks) {
@@ -24,6 +27,22 @@ public enum Policy {
     public int hashesUsed(int blocks) {
       return blocks;
     }
+  },
+  /**
+   * Megatron 0.18's round-robin over the engines in registration order, whatever the prompt; a
+   * policy of {@link MegatronRelease#V0_18} only. With prefix caching on, a commit still records
+   * all the request's block hashes, as 0.18 does (it never reads them under this policy).
+   */
+  ROUND_ROBIN("round_robin") {
+    @Override
+    public int hashesUsed(int blocks) {
+      return 0;
+    }
+
+    @Override
+    public int hashesRecorded(int blocks) {
+      return blocks;
+    }
   };
 
   private final String cliName;
@@ -37,6 +56,15 @@ public enum Policy {
    * {@code blocks} complete blocks: all of them, the first one, or none (routing by load only).
    */
   public abstract int hashesUsed(int blocks);
+
+  /**
+   * How many of a request's leading block hashes a commit records when prefix caching is on, given
+   * that the request has {@code blocks} complete blocks: the ones the decision is made on, except
+   * under {@link #ROUND_ROBIN}, which records all of them and routes on none.
+   */
+  public int hashesRecorded(int blocks) {
+    return hashesUsed(blocks);
+  }
 
   /** Whether the policy routes on prefixes at all (false: by load only). */
   public boolean usesPrefix() {
@@ -65,6 +93,6 @@ public enum Policy {
     throw new IllegalArgumentException(
         "unknown routing policy '"
             + s
-            + "' (choices: longest_prefix, first_prefix_block, load_balanced)");
+            + "' (choices: longest_prefix, first_prefix_block, load_balanced, round_robin)");
   }
 }

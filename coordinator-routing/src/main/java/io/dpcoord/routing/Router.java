@@ -14,6 +14,11 @@ import java.util.function.LongSupplier;
  * engine, so a restarted engine gets a new id ({@link #replace}) and everything written for the old
  * one is stale. Which peer an id stands for is the caller's business: the router knows ids and
  * ranks, not identities.
+ *
+ * <p>With {@link MegatronRelease#V0_18} the router follows Megatron core_v0.18.2 instead: an id
+ * names an engine for good (a restart keeps it, and so does a removed engine that comes back with
+ * {@link #rejoin}), its rank index is its id, and the fallback is a round-robin over the engines in
+ * registration order.
  */
 public final class Router {
   /*
@@ -54,9 +59,30 @@ public final class Router {
    *
    * Allocation. route() and commit() write into arrays sized for the engines ever registered and
    * into one reused Decision; the index allocates only while it grows to its working size.
+   *
+   * Megatron 0.18 (release18; docs/design/routing.md, "Megatron 0.18 routing"). The same score and
+   * tie-breaks, with these differences, each kept in the structures above rather than beside them:
+   *
+   *   ids are rank indexes: registerInitial assigns ids in sorted order and register() appends, as
+   *   0.18 numbers its ranks; an id is never retired. order[] stays the active ids ascending, so
+   *   the scoring loop is unchanged and picks the best active engine (0.18 also scores removed
+   *   engines and crashes when one wins; the best active one is what we choose there).
+   *
+   *   removal forgets nothing: 0.18 only takes the engine out of its round-robin deque, so its
+   *   pending count stays frozen and its index entries are not stale (isStale ignores activity).
+   *   They still count when the scan looks for the deepest hash with owners; an owner that is not
+   *   active has no rank position and is skipped when scores are credited. rejoin() puts the id
+   *   back into order[] at its place, with its old pending count and entries.
+   *
+   *   fallback (no hash used): round-robin over arrival[0..arrivalCount), the active ids in
+   *   registration order (start-up engines in the order given to registerInitial, later and
+   *   returning ones appended, removed ones taken out): idx = cursor % count, cursor = idx + 1,
+   *   as 0.18's get_next_data_parallel_rank. Only route() moves the cursor, so a retry after a
+   *   failed send (remove, then route again) moves it again, as 0.18's retry loop does.
    */
 
   private final Policy policy;
+  private final boolean release18;
   private final double alpha;
   private final double oneMinusAlpha;
   private final int maxRequests;
@@ -82,6 +108,11 @@ public final class Router {
   private int[] ownerEngines = new int[8];
   private long[] ownerStamps = new long[8];
 
+  // Megatron 0.18: the active engine ids in registration order, and the round-robin cursor
+  private int[] arrival = new int[8];
+  private int arrivalCount;
+  private int cursor;
+
   private long counter;
   private long epochStamp;
   private long now;
@@ -92,6 +123,7 @@ public final class Router {
       throw new IllegalArgumentException("router config is null");
     }
     this.policy = config.policy();
+    this.release18 = config.release() == MegatronRelease.V0_18;
     this.alpha = config.alpha();
     this.oneMinusAlpha = 1.0 - config.alpha();
     this.maxRequests = config.maxRequests();
@@ -102,7 +134,9 @@ public final class Router {
   }
 
   /**
-   * Registers the start-up engines: sorted as unsigned bytes, they take rank indexes 0..n-1.
+   * Registers the start-up engines: sorted as unsigned bytes, they take rank indexes 0..n-1. Under
+   * Megatron 0.18 the list's order is also the round-robin order (0.18 keeps its engines in arrival
+   * order, sorted only in its deterministic mode): pass them as they arrived.
    *
    * @return their engine ids, in the order of {@code identities}
    * @throws IllegalStateException if engines are already registered
@@ -134,17 +168,62 @@ public final class Router {
     for (Integer argIndex : sorted) {
       ids[argIndex] = append();
     }
+    if (release18) {
+      for (int id : ids) {
+        arrival[arrivalCount++] = id;
+      }
+    }
     return ids;
   }
 
-  /** Registers an engine that arrives after start-up: a new id, ranked last, cold. */
+  /**
+   * Registers an engine that arrives after start-up: a new id, ranked last, cold (under Megatron
+   * 0.18 also last in the round-robin order).
+   */
   public int register() {
-    return append();
+    int id = append();
+    if (release18) {
+      arrival[arrivalCount++] = id;
+    }
+    return id;
   }
 
   /**
-   * Replaces an engine that restarted: the new id takes the old one's rank position with a pending
-   * count of 0, and the old id's index entries become stale.
+   * Registers again an engine that was removed. Megatron 0.19: the same as {@link #register()}, a
+   * new id, ranked last, cold. Megatron 0.18: the same id comes back at its old rank index, with
+   * the pending count it had when it was removed (0.18 never took its requests off) and its index
+   * entries live again; it is appended to the round-robin order.
+   *
+   * @return the engine's id from now on
+   * @throws IllegalArgumentException if {@code formerEngineId} was never registered or is active
+   */
+  public int rejoin(int formerEngineId) {
+    if (formerEngineId < 0 || formerEngineId >= engines || active[formerEngineId]) {
+      throw new IllegalArgumentException(
+          "engine " + formerEngineId + " is not a removed engine; cannot rejoin it");
+    }
+    if (!release18) {
+      return register();
+    }
+    int id = formerEngineId;
+    int rank = activeCount;
+    while (rank > 0 && order[rank - 1] > id) {
+      rank--;
+    }
+    System.arraycopy(order, rank, order, rank + 1, activeCount - rank);
+    order[rank] = id;
+    activeCount++;
+    renumberFrom(rank);
+    active[id] = true;
+    arrival[arrivalCount++] = id;
+    return id;
+  }
+
+  /**
+   * Replaces an engine that restarted. Megatron 0.19: the new id takes the old one's rank position
+   * with a pending count of 0, and the old id's index entries become stale. Megatron 0.18 changes
+   * nothing on a re-registration of an active engine: the same id is returned, its pending count
+   * and entries as they were.
    *
    * @throws IllegalArgumentException if {@code engineId} is not active
    */
@@ -152,6 +231,9 @@ public final class Router {
     if (!isActive(engineId)) {
       throw new IllegalArgumentException(
           "engine " + engineId + " is not active; cannot replace it");
+    }
+    if (release18) {
+      return engineId;
     }
     int rank = rankOfEngine[engineId];
     deactivate(engineId);
@@ -164,7 +246,9 @@ public final class Router {
 
   /**
    * Removes an engine: it is never chosen again, the engines ranked above it move down by one, and
-   * its index entries become stale (dropped lazily, without scanning the index).
+   * its index entries become stale (dropped lazily, without scanning the index). Megatron 0.18
+   * keeps its rank index, pending count and index entries for a {@link #rejoin}; the entries still
+   * take part in finding the deepest hash a request shares with any engine.
    *
    * @return false if the engine is not registered
    */
@@ -175,8 +259,14 @@ public final class Router {
     int rank = rankOfEngine[engineId];
     System.arraycopy(order, rank + 1, order, rank, activeCount - rank - 1);
     activeCount--;
-    for (int r = rank; r < activeCount; r++) {
-      rankOfEngine[order[r]] = r;
+    renumberFrom(rank);
+    if (release18) {
+      int at = 0;
+      while (arrival[at] != engineId) {
+        at++;
+      }
+      System.arraycopy(arrival, at + 1, arrival, at, arrivalCount - at - 1);
+      arrivalCount--;
     }
     deactivate(engineId);
     return true;
@@ -192,9 +282,12 @@ public final class Router {
     return activeCount;
   }
 
-  /** The engine's current rank index, or -1 if it is not active. */
+  /**
+   * The engine's current rank index, or -1 if it is not active. Megatron 0.18's rank indexes never
+   * change: there the rank index is the id.
+   */
   public int rankOf(int engineId) {
-    return isActive(engineId) ? rankOfEngine[engineId] : -1;
+    return !isActive(engineId) ? -1 : release18 ? engineId : rankOfEngine[engineId];
   }
 
   /** The active engine ids by rank index. */
@@ -203,7 +296,8 @@ public final class Router {
   }
 
   /**
-   * Chooses an engine for a request; does not change any state except dropping stale entries.
+   * Chooses an engine for a request; does not change any state except dropping stale entries and,
+   * under Megatron 0.18, moving the round-robin cursor when the decision is a round-robin pick.
    *
    * @param hashes the request's leading block hashes in {@code hashes[0..count)}; the router uses
    *     as many as {@link Policy#hashesUsed} says; may be null when {@code count} is 0
@@ -219,6 +313,9 @@ public final class Router {
     }
     int used = prefixEligible && prefixCaching ? policy.hashesUsed(count) : 0;
     if (used == 0) {
+      if (release18) {
+        return roundRobin(prefixEligible && prefixCaching ? policy.hashesRecorded(count) : 0);
+      }
       int best = 0;
       for (int r = 1; r < activeCount; r++) {
         if (pending[order[r]] < pending[order[best]]) {
@@ -229,6 +326,15 @@ public final class Router {
       return decision;
     }
     return routeByPrefix(hashes, used);
+  }
+
+  /** Megatron 0.18's get_next_data_parallel_rank; the commit records {@code recorded} hashes. */
+  private Decision roundRobin(int recorded) {
+    int idx = cursor % arrivalCount;
+    cursor = idx + 1;
+    int engine = arrival[idx];
+    decision.setUnscored(engine, engine, recorded);
+    return decision;
   }
 
   private Decision routeByPrefix(long[] hashes, int n) {
@@ -254,8 +360,10 @@ public final class Router {
     double match = owners > 0 ? (depth + 1.0) / n : 0.0;
     for (int j = 0; j < owners; j++) {
       int r = rankOfEngine[ownerEngines[j]];
-      owned[r] = true;
-      recency[r] = ownerStamps[j];
+      if (r >= 0) { // else a removed engine's entry (Megatron 0.18), which gets no score
+        owned[r] = true;
+        recency[r] = ownerStamps[j];
+      }
     }
     int best = -1;
     boolean bestOwned = false;
@@ -276,7 +384,14 @@ public final class Router {
       recency[r] = 0;
     }
     int matchDepth = bestOwned ? depth + 1 : 0;
-    decision.set(order[best], best, n, matchDepth, bestOwned ? match : 0.0, index.staleSeen());
+    int engine = order[best];
+    decision.set(
+        engine,
+        release18 ? engine : best,
+        n,
+        matchDepth,
+        bestOwned ? match : 0.0,
+        index.staleSeen());
     return decision;
   }
 
@@ -316,7 +431,8 @@ public final class Router {
 
   /**
    * Records a terminal reply for a request committed to {@code engineId}: its pending count goes
-   * down by one, never below 0. A no-op for an engine that is no longer active.
+   * down by one, never below 0. A no-op for an engine that is no longer active (under Megatron 0.18
+   * a removed engine's count stays as it was until it rejoins; 0.18 itself fails on such a reply).
    */
   public void complete(int engineId) {
     if (isActive(engineId) && pending[engineId] > 0) {
@@ -362,7 +478,7 @@ public final class Router {
   // ---- internals ----
 
   private boolean isStale(int engine, long stamp, long writtenNanos) {
-    return !active[engine]
+    return (!active[engine] && !release18)
         || stamp <= epochStamp
         || (ttlNanos > 0 && now - writtenNanos > ttlNanos);
   }
@@ -387,14 +503,22 @@ public final class Router {
       recency = Arrays.copyOf(recency, grown);
       ownerEngines = Arrays.copyOf(ownerEngines, grown);
       ownerStamps = Arrays.copyOf(ownerStamps, grown);
+      arrival = Arrays.copyOf(arrival, grown);
     }
     return engines++;
   }
 
+  /** Takes the engine out of routing; its pending count is kept (for a Megatron 0.18 rejoin). */
   private void deactivate(int engineId) {
     active[engineId] = false;
     rankOfEngine[engineId] = -1;
-    pending[engineId] = 0;
+  }
+
+  /** Sets the rank position of the engines at order[from..activeCount). */
+  private void renumberFrom(int from) {
+    for (int r = from; r < activeCount; r++) {
+      rankOfEngine[order[r]] = r;
+    }
   }
 
   private static void checkHashes(long[] hashes, int count) {

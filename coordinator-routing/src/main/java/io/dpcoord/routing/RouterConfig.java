@@ -7,12 +7,14 @@ import java.util.function.LongSupplier;
  * The router's settings: policy, score weights, block size and the extensions' bounds.
  *
  * <p>Built with {@link #builder()}; every setting has the reference default, so {@code
- * RouterConfig.builder().build()} routes exactly like Megatron with prefix caching on.
+ * RouterConfig.builder().build()} routes exactly like Megatron with prefix caching on. {@link
+ * Builder#release} selects the rule of Megatron core_v0.18.2 instead.
  */
 public final class RouterConfig {
   /** The largest index capacity: the hash table must stay addressable with an int. */
   public static final int MAX_INDEX_CAPACITY = 1 << 28;
 
+  private final MegatronRelease release;
   private final Policy policy;
   private final double alpha;
   private final int maxRequests;
@@ -23,6 +25,7 @@ public final class RouterConfig {
   private final LongSupplier nanoClock;
 
   private RouterConfig(Builder b) {
+    this.release = b.release;
     this.policy = b.policy;
     this.alpha = b.alpha;
     this.maxRequests = b.maxRequests;
@@ -41,6 +44,7 @@ public final class RouterConfig {
   /** A builder that starts from this configuration's settings. */
   public Builder toBuilder() {
     return new Builder()
+        .release(release)
         .policy(policy)
         .alpha(alpha)
         .maxRequests(maxRequests)
@@ -49,6 +53,11 @@ public final class RouterConfig {
         .ttlNanos(ttlNanos)
         .indexCapacity(indexCapacity)
         .nanoClock(nanoClock);
+  }
+
+  /** Whose routing rule: Megatron 0.19's (the default) or 0.18's. */
+  public MegatronRelease release() {
+    return release;
   }
 
   /** The routing policy. */
@@ -78,15 +87,28 @@ public final class RouterConfig {
 
   /**
    * How many leading blocks of a prompt of {@code tokens} tokens need hashing for routing: the
-   * complete blocks the policy uses, none when prefix caching is off.
+   * complete blocks the policy routes on or records ({@link Policy#hashesRecorded}), none when
+   * prefix caching is off.
    */
   public int blocksToHash(int tokens) {
-    return prefixCaching ? policy.hashesUsed(tokens / blockSize) : 0;
+    return prefixCaching ? policy.hashesRecorded(tokens / blockSize) : 0;
   }
 
-  /** Whether any prompt is routed by its prefix: prefix caching is on and the policy uses it. */
+  /**
+   * Whether any prompt is routed by its prefix: prefix caching is on and the policy uses it.
+   * Whether prompts need hashing at all is {@link #hashesPrompts()}, which differs under
+   * round_robin.
+   */
   public boolean routesByPrefix() {
     return prefixCaching && policy.usesPrefix();
+  }
+
+  /**
+   * Whether prompts need hashing: prefix caching is on and the policy routes on their hashes or (as
+   * {@link Policy#ROUND_ROBIN} does) records them. False means {@link #blocksToHash} is always 0.
+   */
+  public boolean hashesPrompts() {
+    return prefixCaching && policy.hashesRecorded(1) > 0;
   }
 
   /** How long an index entry stays fresh, in nanoseconds; 0 means forever. */
@@ -106,7 +128,9 @@ public final class RouterConfig {
 
   @Override
   public String toString() {
-    return "RouterConfig{policy="
+    return "RouterConfig{release="
+        + release.cliName()
+        + ", policy="
         + policy.cliName()
         + ", alpha="
         + alpha
@@ -125,6 +149,7 @@ public final class RouterConfig {
 
   /** Collects settings; every setter checks its value and names it when it is bad. */
   public static final class Builder {
+    private MegatronRelease release = MegatronRelease.V0_19;
     private Policy policy = Policy.LONGEST_PREFIX;
     private double alpha = 0.5;
     private int maxRequests = 16;
@@ -135,6 +160,18 @@ public final class RouterConfig {
     private LongSupplier nanoClock = System::nanoTime;
 
     private Builder() {}
+
+    /**
+     * Sets whose routing rule the router follows (default {@link MegatronRelease#V0_19}); the
+     * policy must be one of that release's ({@link #build()} checks).
+     */
+    public Builder release(MegatronRelease release) {
+      if (release == null) {
+        throw new IllegalArgumentException("Megatron release is null");
+      }
+      this.release = release;
+      return this;
+    }
 
     /** Sets the routing policy. */
     public Builder policy(Policy policy) {
@@ -216,8 +253,22 @@ public final class RouterConfig {
       return this;
     }
 
-    /** Returns the configuration. */
+    /**
+     * Returns the configuration.
+     *
+     * @throws IllegalArgumentException if the policy is not one of the release's
+     */
     public RouterConfig build() {
+      if (!release.offers(policy)) {
+        throw new IllegalArgumentException(
+            "policy "
+                + policy.cliName()
+                + " is not one of Megatron "
+                + release.cliName()
+                + "'s ("
+                + release.policyNames()
+                + ")");
+      }
       return new RouterConfig(this);
     }
   }

@@ -13,6 +13,7 @@ class PolicyAndConfigTest {
     assertThat(Policy.parse("longest_prefix")).isEqualTo(Policy.LONGEST_PREFIX);
     assertThat(Policy.parse("FIRST_PREFIX_BLOCK")).isEqualTo(Policy.FIRST_PREFIX_BLOCK);
     assertThat(Policy.parse("Load_Balanced")).isEqualTo(Policy.LOAD_BALANCED);
+    assertThat(Policy.parse(" round_robin ")).isEqualTo(Policy.ROUND_ROBIN);
     for (Policy p : Policy.values()) {
       assertThat(Policy.parse(p.cliName())).isEqualTo(p);
     }
@@ -20,17 +21,76 @@ class PolicyAndConfigTest {
 
   @Test
   void anUnknownPolicyNamesTheValueAndTheChoices() {
-    assertThatThrownBy(() -> Policy.parse("round_robin"))
+    assertThatThrownBy(() -> Policy.parse("least_loaded"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'round_robin'")
-        .hasMessageContaining("longest_prefix, first_prefix_block, load_balanced");
+        .hasMessageContaining("'least_loaded'")
+        .hasMessageContaining("longest_prefix, first_prefix_block, load_balanced, round_robin");
     assertThatThrownBy(() -> Policy.parse(null)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void releasesParseFromTheirNamesAndEachOffersItsOwnPolicies() {
+    assertThat(MegatronRelease.parse("0.18")).isEqualTo(MegatronRelease.V0_18);
+    assertThat(MegatronRelease.parse(" 0.19")).isEqualTo(MegatronRelease.V0_19);
+    assertThatThrownBy(() -> MegatronRelease.parse("0.20"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'0.20'")
+        .hasMessageContaining("0.18, 0.19");
+    assertThatThrownBy(() -> MegatronRelease.parse(null))
+        .isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(MegatronRelease.V0_18.policyNames())
+        .isEqualTo("longest_prefix, first_prefix_block, round_robin");
+    assertThat(MegatronRelease.V0_19.policyNames())
+        .isEqualTo("longest_prefix, first_prefix_block, load_balanced");
+    assertThat(MegatronRelease.V0_18.offers(Policy.LOAD_BALANCED)).isFalse();
+    assertThat(MegatronRelease.V0_19.offers(Policy.ROUND_ROBIN)).isFalse();
+  }
+
+  @Test
+  void aPolicyOfTheOtherReleaseIsRefusedNamingTheChoices() {
+    RouterConfig.Builder b = RouterConfig.builder();
+
+    assertThatThrownBy(() -> b.policy(Policy.ROUND_ROBIN).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "policy round_robin is not one of Megatron 0.19's"
+                + " (longest_prefix, first_prefix_block, load_balanced)");
+    assertThatThrownBy(() -> b.release(MegatronRelease.V0_18).policy(Policy.LOAD_BALANCED).build())
+        .hasMessageContaining("policy load_balanced is not one of Megatron 0.18's");
+    assertThat(b.policy(Policy.ROUND_ROBIN).build().release()).isEqualTo(MegatronRelease.V0_18);
+    assertThatThrownBy(() -> b.release(null)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void roundRobinHashesEveryBlockToRecordItButRoutesOnNone() {
+    RouterConfig rr =
+        RouterConfig.builder()
+            .release(MegatronRelease.V0_18)
+            .policy(Policy.ROUND_ROBIN)
+            .blockSize(4)
+            .build();
+
+    assertThat(rr.blocksToHash(17)).isEqualTo(4);
+    assertThat(rr.hashesPrompts()).isTrue();
+    assertThat(rr.routesByPrefix()).isFalse();
+    assertThat(rr.toBuilder().prefixCaching(false).build().blocksToHash(17)).isZero();
+    assertThat(rr.toBuilder().prefixCaching(false).build().hashesPrompts()).isFalse();
+    assertThat(rr.toString()).contains("release=0.18", "round_robin");
+
+    RouterConfig balanced = RouterConfig.builder().policy(Policy.LOAD_BALANCED).build();
+    assertThat(balanced.blocksToHash(64)).isZero();
+    assertThat(balanced.hashesPrompts()).isFalse();
+    RouterConfig first = RouterConfig.builder().policy(Policy.FIRST_PREFIX_BLOCK).build();
+    assertThat(first.blocksToHash(64)).isEqualTo(1);
+    assertThat(first.hashesPrompts()).isTrue();
   }
 
   @Test
   void defaultsAreTheReferenceOnes() {
     RouterConfig c = RouterConfig.builder().build();
 
+    assertThat(c.release()).isEqualTo(MegatronRelease.V0_19);
     assertThat(c.policy()).isEqualTo(Policy.LONGEST_PREFIX);
     assertThat(c.alpha()).isEqualTo(0.5);
     assertThat(c.maxRequests()).isEqualTo(16);
@@ -70,7 +130,8 @@ class PolicyAndConfigTest {
   void toBuilderStartsFromTheSettings() {
     RouterConfig c =
         RouterConfig.builder()
-            .policy(Policy.LOAD_BALANCED)
+            .release(MegatronRelease.V0_18)
+            .policy(Policy.ROUND_ROBIN)
             .alpha(0.9)
             .ttl(Duration.ofSeconds(2))
             .indexCapacity(77)
@@ -78,7 +139,8 @@ class PolicyAndConfigTest {
 
     RouterConfig copy = c.toBuilder().maxRequests(3).build();
 
-    assertThat(copy.policy()).isEqualTo(Policy.LOAD_BALANCED);
+    assertThat(copy.release()).isEqualTo(MegatronRelease.V0_18);
+    assertThat(copy.policy()).isEqualTo(Policy.ROUND_ROBIN);
     assertThat(copy.alpha()).isEqualTo(0.9);
     assertThat(copy.ttlNanos()).isEqualTo(2_000_000_000L);
     assertThat(copy.indexCapacity()).isEqualTo(77);

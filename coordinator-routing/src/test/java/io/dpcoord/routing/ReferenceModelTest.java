@@ -20,6 +20,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * with shared prefixes, completes, removals, late and returning engines, restarts.
  */
 class ReferenceModelTest {
+  /** The policies of the rule this model describes (Megatron 0.19, the default release). */
+  static final List<Policy> RELEASE_0_19_POLICIES =
+      Stream.of(Policy.values()).filter(MegatronRelease.V0_19::offers).toList();
 
   /**
    * The rule written as plainly as possible: lists and maps, eager deletion on removal, no
@@ -174,7 +177,7 @@ class ReferenceModelTest {
 
   static Stream<Arguments> settings() {
     List<Arguments> out = new ArrayList<>();
-    for (Policy policy : Policy.values()) {
+    for (Policy policy : RELEASE_0_19_POLICIES) {
       for (double alpha : new double[] {0, 0.25, 0.5, 0.9, 1}) {
         for (int maxRequests : new int[] {1, 3, 16}) {
           out.add(Arguments.of(policy, alpha, maxRequests));
@@ -196,7 +199,7 @@ class ReferenceModelTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Policy.class)
+  @EnumSource(value = Policy.class, names = "ROUND_ROBIN", mode = EnumSource.Mode.EXCLUDE)
   void routerMatchesAnLruModelWhenTheIndexOverflows(Policy policy) {
     // No engine churn here: lazily purged stale entries legitimately hold capacity in the router
     // until they are walked or evicted, where the model drops them at once.
@@ -243,7 +246,7 @@ class ReferenceModelTest {
 
   @Test
   void invariantsHoldWithATinyIndex() {
-    for (Policy policy : Policy.values()) {
+    for (Policy policy : RELEASE_0_19_POLICIES) {
       for (long seed = 1; seed <= 4; seed++) {
         runTrace(
             new Random(seed),

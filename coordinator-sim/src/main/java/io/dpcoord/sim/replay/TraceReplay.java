@@ -28,7 +28,8 @@ import java.util.Map;
  * {@code {"id":7,"rank":2,"match":3,"hit":true,"stale":false}}, where {@code rank} is the engine's
  * label (its original index for the start-up engines) and {@code match} the chosen engine's match
  * depth in blocks. A bad line stops the replay with a {@link TraceException} naming the line; every
- * line before it has been written, nothing for the bad line.
+ * line before it has been written, nothing for the bad line. The configuration's {@link
+ * RouterConfig#release() release} decides what {@code add} does to a label that is known already.
  */
 public final class TraceReplay {
   /*
@@ -36,9 +37,12 @@ public final class TraceReplay {
    *
    * Engines are labels. The start-up engines 0..ranks-1 register under 4-byte big-endian
    * identities, whose unsigned byte order is the label order, so label = rank index until
-   * engines leave. `add` registers the label's identity: a new label is appended, a removed one
-   * rejoins cold at the end, an active one is a restart (same place, cold). The output always
-   * names the label, never the current rank index.
+   * engines leave; they register in label order (Megatron 0.18's round-robin order). `add`
+   * registers the label's identity: a new label is appended (Router.register), a removed one
+   * rejoins (Router.rejoin: Megatron 0.19, cold at the end; 0.18, at its old index with its old
+   * pending count and entries, last in round-robin order), an active one is a restart
+   * (Router.replace: 0.19, same place, cold; 0.18, nothing changes). The output always names the
+   * label, never the current rank index.
    *
    * Streaming. The input is split into lines in a byte buffer (LineSource) and each line gets
    * its own parser over that buffer, so a malformed line is reported with its number and cannot
@@ -201,7 +205,7 @@ public final class TraceReplay {
     int count = 0;
     if (text == null) {
       count = hasher.hash(tokens, config.blocksToHash(tokenCount));
-    } else if (config.routesByPrefix()) {
+    } else if (config.hashesPrompts()) {
       count = hashText();
     }
     Decision d = router.route(hasher.hashes(), count, true);
@@ -263,8 +267,13 @@ public final class TraceReplay {
     }
     int label = (int) rank;
     Integer engine = engineOfLabel.get(label);
-    boolean running = engine != null && router.rankOf(engine) >= 0;
-    track(label, running ? router.replace(engine) : router.register());
+    if (engine == null) {
+      track(label, router.register());
+    } else if (router.rankOf(engine) >= 0) {
+      track(label, router.replace(engine));
+    } else {
+      track(label, router.rejoin(engine));
+    }
   }
 
   private void epoch(long n) throws TraceException {

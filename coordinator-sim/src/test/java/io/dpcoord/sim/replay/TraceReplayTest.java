@@ -3,6 +3,7 @@ package io.dpcoord.sim.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.dpcoord.routing.MegatronRelease;
 import io.dpcoord.routing.Policy;
 import io.dpcoord.routing.RouterConfig;
 import java.io.ByteArrayInputStream;
@@ -55,7 +56,7 @@ class TraceReplayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Policy.class)
+  @EnumSource(value = Policy.class, names = "ROUND_ROBIN", mode = EnumSource.Mode.EXCLUDE)
   void reproducesTheParityFixture(Policy policy) throws IOException, TraceException {
     RouterConfig c = config().policy(policy).alpha(0.5).maxRequests(16).blockSize(16).build();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -81,6 +82,64 @@ class TraceReplayTest {
           .as("line %d under %s", i + 1, policy.cliName())
           .isEqualTo(expected.get(i));
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Policy.class, names = "LOAD_BALANCED", mode = EnumSource.Mode.EXCLUDE)
+  void reproducesTheMegatron018Fixture(Policy policy) throws IOException, TraceException {
+    RouterConfig c =
+        config()
+            .release(MegatronRelease.V0_18)
+            .policy(policy)
+            .alpha(0.5)
+            .maxRequests(8)
+            .blockSize(16)
+            .build();
+    Path dir = PARITY.resolveSibling("parity-0.18");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (InputStream trace =
+        new GZIPInputStream(
+            Files.newInputStream(dir.resolve("trace-" + policy.cliName() + ".jsonl.gz")))) {
+      new TraceReplay(c, 4).run(trace, out);
+    }
+    Pattern idRankMatch = Pattern.compile("\\{\"id\":(\\d+),\"rank\":(\\d+),\"match\":(\\d+),");
+    List<String> got =
+        out.toString(StandardCharsets.UTF_8).lines().map(l -> firstGroups(idRankMatch, l)).toList();
+    List<String> expected;
+    Path decisions = dir.resolve("decisions-" + policy.cliName() + ".jsonl.gz");
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(decisions))) {
+      expected =
+          new String(in.readAllBytes(), StandardCharsets.UTF_8)
+              .lines()
+              .map(l -> firstGroups(idRankMatch, l))
+              .toList();
+    }
+    assertThat(expected).hasSizeGreaterThan(1800);
+    assertThat(got).as(policy.cliName()).containsExactlyElementsOf(expected);
+  }
+
+  private static String firstGroups(Pattern p, String line) {
+    Matcher m = p.matcher(line);
+    assertThat(m.find()).as(line).isTrue();
+    return m.group(1) + " " + m.group(2) + " " + m.group(3);
+  }
+
+  @Test
+  void roundRobinPolicyTakesTurnsAndStillRecordsTheHashes() throws Exception {
+    TraceReplay replay =
+        new TraceReplay(
+            config().release(MegatronRelease.V0_18).policy(Policy.ROUND_ROBIN).build(), 4);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    String trace =
+        IntStream.range(1, 6).mapToObj(i -> submit(i, 48, 0)).collect(Collectors.joining("\n"));
+
+    replay.run(input(trace), out);
+
+    assertThat(out.toString(StandardCharsets.UTF_8).lines())
+        .extracting(TraceReplayTest::rank)
+        .containsExactly(0, 1, 2, 3, 0);
+    assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("\"hit\":true");
+    assertThat(replay.router().indexSize()).isEqualTo(3);
   }
 
   @Test
@@ -115,42 +174,57 @@ class TraceReplayTest {
   }
 
   @Test
-  void addAppendsNewLabelsAndReturnsRemovedOnesColdAtTheEnd() throws Exception {
-    List<String> out =
-        replay(
-            config().build(),
-            submit(1, 32, 0), // rank 0 caches it
-            "{\"op\":\"remove\",\"rank\":0}",
-            "{\"op\":\"add\",\"rank\":9}",
-            "{\"op\":\"add\",\"rank\":0}",
-            submit(2, 32, 0),
-            submit(3, 16, 500),
-            submit(4, 16, 600),
-            submit(5, 16, 700),
-            submit(6, 16, 800));
+  void addAppendsNewLabelsAndReturnsRemovedOnesColdAtTheEndOrUnderMegatron018AtTheirRank()
+      throws Exception {
+    String[] lines = {
+      submit(1, 32, 0), // rank 0 caches it
+      "{\"op\":\"remove\",\"rank\":0}",
+      "{\"op\":\"add\",\"rank\":9}",
+      "{\"op\":\"add\",\"rank\":0}",
+      submit(2, 32, 0),
+      submit(3, 16, 500),
+      submit(4, 16, 600),
+      submit(5, 16, 700),
+      submit(6, 16, 800),
+      submit(7, 15, 900), // no complete block: 0.18 goes round-robin from here
+      submit(8, 15, 1000),
+      submit(9, 15, 1100),
+      submit(10, 15, 1200),
+      submit(11, 15, 1300)
+    };
+    List<String> out = replay(config().build(), lines);
+    List<String> v18 = replay(config().release(MegatronRelease.V0_18).build(), lines);
 
     assertThat(out.get(1))
         .isEqualTo("{\"id\":2,\"rank\":1,\"match\":0,\"hit\":false,\"stale\":true}");
     // order is now 1, 2, 3, 9, 0: the idle ones in that order
     assertThat(out.subList(2, 6)).extracting(TraceReplayTest::rank).containsExactly(2, 3, 9, 0);
+    // 0.18: rank 0 is back at index 0 with its entries; 9 has index 4; arrival order 1, 2, 3, 9, 0
+    assertThat(v18.get(1))
+        .isEqualTo("{\"id\":2,\"rank\":0,\"match\":2,\"hit\":true,\"stale\":false}");
+    assertThat(v18.subList(2, 6)).extracting(TraceReplayTest::rank).containsExactly(1, 2, 3, 9);
+    assertThat(v18.subList(6, 11)).extracting(TraceReplayTest::rank).containsExactly(1, 2, 3, 9, 0);
   }
 
   @Test
-  void addOfAnActiveLabelRestartsItCold() throws Exception {
-    List<String> out =
-        replay(
-            config().build(),
-            submit(1, 32, 0),
-            "{\"op\":\"complete\",\"id\":1}",
-            "{\"op\":\"add\",\"rank\":0}",
-            submit(2, 32, 0),
-            "{\"op\":\"complete\",\"id\":2}",
-            submit(3, 32, 0));
+  void addOfAnActiveLabelRestartsItColdOrUnderMegatron018ChangesNothing() throws Exception {
+    String[] lines = {
+      submit(1, 32, 0),
+      "{\"op\":\"complete\",\"id\":1}",
+      "{\"op\":\"add\",\"rank\":0}",
+      submit(2, 32, 0),
+      "{\"op\":\"complete\",\"id\":2}",
+      submit(3, 32, 0)
+    };
+    List<String> out = replay(config().build(), lines);
+    List<String> v18 = replay(config().release(MegatronRelease.V0_18).build(), lines);
 
     assertThat(out.get(1))
         .isEqualTo("{\"id\":2,\"rank\":0,\"match\":0,\"hit\":false,\"stale\":true}");
     assertThat(out.get(2))
         .isEqualTo("{\"id\":3,\"rank\":0,\"match\":2,\"hit\":true,\"stale\":false}");
+    assertThat(v18.get(1))
+        .isEqualTo("{\"id\":2,\"rank\":0,\"match\":2,\"hit\":true,\"stale\":false}");
   }
 
   @Test
