@@ -1,6 +1,7 @@
 package io.dpcoord.cli;
 
 import ch.qos.logback.classic.Level;
+import io.dpcoord.routing.MegatronRelease;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.sim.LoadConfig;
 import java.io.IOException;
@@ -104,7 +105,8 @@ final class DemoCommand implements Callable<Integer> {
 
   /** The flags' values, checked; a bad one is a usage error. */
   private DemoConfig config() {
-    RouterConfig routerConfig = routing.toConfig();
+    RouterConfig routerConfig =
+        routing.toConfig(MegatronRelease.V0_19, "the demo's engines (Megatron 0.19)");
     LoadConfig loadConfig = loadConfig();
     if (engines < 1 || engines > MAX_ENGINES) {
       throw usage("--engines must be in 1.." + MAX_ENGINES + ", got " + engines);

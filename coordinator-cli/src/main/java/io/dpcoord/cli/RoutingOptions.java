@@ -1,5 +1,6 @@
 package io.dpcoord.cli;
 
+import io.dpcoord.routing.MegatronRelease;
 import io.dpcoord.routing.Policy;
 import io.dpcoord.routing.RouterConfig;
 import java.time.Duration;
@@ -18,8 +19,8 @@ final class RoutingOptions {
       paramLabel = "POLICY",
       converter = PolicyConverter.class,
       description =
-          "Routing policy: longest_prefix, first_prefix_block or load_balanced"
-              + " (default: ${DEFAULT-VALUE}).",
+          "Routing policy: longest_prefix, first_prefix_block, load_balanced (engines of"
+              + " Megatron 0.19) or round_robin (engines of 0.18) (default: ${DEFAULT-VALUE}).",
       defaultValue = "longest_prefix")
   Policy policy;
 
@@ -74,8 +75,12 @@ final class RoutingOptions {
       defaultValue = "1048576")
   int indexCapacity;
 
-  /** The routing configuration, or a usage error naming the bad flag. */
-  RouterConfig toConfig() {
+  /**
+   * The routing configuration under {@code release}'s rule, or a usage error naming the bad flag;
+   * {@code whose} says where the release came from, for the error (e.g. {@code --engine-wire
+   * 0.18}).
+   */
+  RouterConfig toConfig(MegatronRelease release, String whose) {
     var parsed = mixee.commandLine().getParseResult();
     boolean policyGiven = parsed.hasMatchedOption("--policy");
     if (!prefixCaching && policyGiven && policy.usesPrefix()) {
@@ -85,10 +90,21 @@ final class RoutingOptions {
               + " (prefix routing needs prefix caching)");
     }
     if (!policy.usesPrefix() && parsed.hasMatchedOption("--alpha")) {
-      throw usage("--alpha has no effect with --policy load_balanced");
+      throw usage("--alpha has no effect with --policy " + policy.cliName());
+    }
+    if (!release.offers(policy)) {
+      throw usage(
+          "--policy "
+              + policy.cliName()
+              + " is not a policy of "
+              + whose
+              + " (its policies: "
+              + release.policyNames()
+              + ")");
     }
     try {
       return RouterConfig.builder()
+          .release(release)
           .policy(policy)
           .alpha(alpha)
           .maxRequests(maxRequests)

@@ -162,7 +162,10 @@ final class ServeCommand implements Callable<Integer> {
             .bindAddress(bind)
             .port(port)
             .expectedEngines(engines)
-            .routing(routing.toConfig())
+            .routing(
+                routing.toConfig(
+                    CoordinatorConfig.releaseOf(engineWire),
+                    "--engine-wire " + engineWire.cliName()))
             .scheduleOut(scheduleOut)
             .tokenizer(tokenizer.load())
             .detokenize(detokenize)

@@ -29,6 +29,7 @@ class ServeCommandTest {
             "prefix-caching",
             "--ttl",
             "--index-capacity",
+            "--engine-wire",
             "--jmx-port",
             "--name",
             "--report-every",
@@ -53,6 +54,15 @@ class ServeCommandTest {
         Arguments.of(
             new String[] {"--policy", "load_balanced", "--alpha", "0.3"},
             "--alpha has no effect with --policy load_balanced"),
+        Arguments.of(
+            new String[] {"--policy", "round_robin"},
+            "--policy round_robin is not a policy of --engine-wire 0.19 (its policies:"
+                + " longest_prefix, first_prefix_block, load_balanced)"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.18", "--policy", "load_balanced"},
+            "--policy load_balanced is not a policy of --engine-wire 0.18 (its policies:"
+                + " longest_prefix, first_prefix_block, round_robin)"),
+        Arguments.of(new String[] {"--engine-wire", "0.20"}, "0.20"),
         Arguments.of(new String[] {"--frobnicate"}, "--frobnicate"));
   }
 

@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.metrics.CoordinatorMetrics;
 import io.dpcoord.protocol.Dialect;
+import io.dpcoord.routing.MegatronRelease;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.tokenizers.TextTokenizer;
 import java.nio.file.Path;
@@ -87,6 +88,11 @@ public final class CoordinatorConfig {
   /** Threads that tokenize and detokenize off the event loop; 0 does it on the loop thread. */
   public int tokenizerThreads() {
     return tokenizerThreads;
+  }
+
+  /** The Megatron release whose routing rule goes with engines speaking {@code dialect}. */
+  public static MegatronRelease releaseOf(Dialect dialect) {
+    return dialect == Dialect.V0_18 ? MegatronRelease.V0_18 : MegatronRelease.V0_19;
   }
 
   /** The default for {@link Builder#tokenizerThreads}: half the cores, 2 to 8. */
@@ -189,7 +195,16 @@ public final class CoordinatorConfig {
       return this;
     }
 
+    /**
+     * The configuration; its routing follows the engines' release ({@link #engineDialect}).
+     *
+     * @throws IllegalArgumentException if the routing policy is not one of that release's
+     */
     public CoordinatorConfig build() {
+      MegatronRelease release = releaseOf(engineDialect);
+      if (routing.release() != release) {
+        routing = routing.toBuilder().release(release).build();
+      }
       return new CoordinatorConfig(this);
     }
   }

@@ -3,7 +3,7 @@ package io.dpcoord.server;
 import io.dpcoord.routing.Router;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -41,7 +41,8 @@ final class Engines {
 
   private final Router router;
   private final int expected;
-  private final Map<Peer, Engine> byPeer = new HashMap<>();
+  // in order of first registration: Megatron 0.18's round-robin order of the start-up engines
+  private final Map<Peer, Engine> byPeer = new LinkedHashMap<>();
   private Peer[] peerOfId = new Peer[8];
   private int waiting;
   private boolean started;
@@ -90,8 +91,9 @@ final class Engines {
 
   /**
    * Registers {@code from}. Before start-up is over it waits (the last expected one fixes the rank
-   * order and starts serving); after, a new or returning engine is ranked last, and an active one
-   * is a restart: a new id at its old rank.
+   * order and starts serving); after, a new engine is ranked last, a returning one rejoins ({@link
+   * Router#rejoin}: under Megatron 0.19 a new engine, under 0.18 its old id and rank), and an
+   * active one is a restart ({@link Router#replace}).
    *
    * @return the id the engine had before if this registration is a restart (its requests are lost
    *     with the old process), else -1
@@ -116,7 +118,7 @@ final class Engines {
       LOG.warn("engine {} re-registered (restarted): its cache entries are stale", from);
       return old;
     }
-    activate(e, router.register());
+    activate(e, e.id >= 0 ? router.rejoin(e.id) : router.register());
     LOG.info("engine {} registered late as rank {}", from, router.rankOf(e.id));
     return -1;
   }

@@ -51,6 +51,47 @@ class DialectEnginesTest {
     }
   }
 
+  /**
+   * Routing follows the engines' release. Prompts without a complete block: 0.18 goes round-robin
+   * over the engines in registration order (a cursor moved only by its own picks), where main would
+   * choose the least-loaded engine; an engine that leaves and comes back is appended to that order.
+   * Hand computation: picks 0, 1, 2, 0 (cursor 4 % 3 = 1 -> 1); rank 1 leaves, the order is [0, 2];
+   * it returns, [0, 2, 1]; the cursor is 1: picks 2, 1, 0. Main would pick rank 0 second (it has
+   * completed its request) and the returning engine (no requests) after it came back.
+   */
+  @Test
+  void oldEnginesAreChosenRoundRobinInRegistrationOrderWhenNoBlockIsComplete() {
+    try (TestCoordinator c = oldEngines()) {
+      TestEngine[] e = {c.engine(0), c.engine(1), c.engine(2)};
+      TestClient client = c.client();
+      long[] shortPrompt = {1, 2, 3};
+      client.submit(1, shortPrompt);
+      e[0].complete(e[0].receiveSubmit().requestId());
+      client.receiveReply();
+      List<String> chosen = new java.util.ArrayList<>();
+      for (int i = 2; i <= 4; i++) {
+        client.submit(i, shortPrompt);
+        chosen.add(TestEngine.receiveSubmitOnAny(e).engine().identity());
+      }
+      assertThat(chosen).containsExactly(id(1), id(2), id(0));
+
+      e[1].disconnect();
+      c.awaitActiveEngines(2);
+      e[1].kill();
+      e[1] = c.engine(1);
+      chosen.clear();
+      for (int i = 5; i <= 7; i++) {
+        client.submit(i, shortPrompt);
+        chosen.add(TestEngine.receiveSubmitOnAny(e).engine().identity());
+      }
+      assertThat(chosen).containsExactly(id(2), id(1), id(0));
+    }
+  }
+
+  private static String id(int rank) {
+    return TestEngine.identityOf(rank);
+  }
+
   @Test
   void multimodalDataAndKvHandoffAreAnsweredFailedNamingWhyAndNeverReachTheEngines() {
     try (TestCoordinator c = oldEngines()) {
