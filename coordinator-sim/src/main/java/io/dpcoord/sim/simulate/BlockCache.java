@@ -7,9 +7,12 @@ import org.agrona.collections.Long2LongHashMap;
  * used first in the touch order of its {@link Eviction} policy.
  *
  * <p>A lookup counts the leading run of cached blocks of a request (a block is reusable only when
- * every block before it is), then caches all of the request's blocks. Slots are preallocated arrays
- * threaded on one doubly linked recency list; the hash-to-slot map is primitive. Not thread-safe:
- * each simulation owns its engines.
+ * every block before it is), then caches all of the request's blocks (the head of them, if the
+ * request is longer than the cache). The blocks it reuses are touched first, so its own insertions
+ * never evict them (an engine pins the blocks a running request uses); then the policy's touch
+ * order decides the final recency. Slots are preallocated arrays threaded on one doubly linked
+ * recency list; the hash-to-slot map is primitive. Not thread-safe: each simulation owns its
+ * engines.
  */
 final class BlockCache {
   private static final int NIL = -1;
@@ -52,12 +55,20 @@ final class BlockCache {
     }
     // a request longer than the cache keeps only what fits: its head, as an engine would reuse it
     int kept = Math.min(n, capacity);
+    // the blocks it reuses are in use: they move to the front first, so that inserting the rest
+    // never evicts them
+    for (int i = 0; i < hits; i++) {
+      touch(blocks[i]);
+    }
     if (deepestFirst) {
-      for (int i = kept - 1; i >= 0; i--) {
+      for (int i = kept - 1; i >= hits; i--) {
+        touch(blocks[i]);
+      }
+      for (int i = hits - 1; i >= 0; i--) {
         touch(blocks[i]);
       }
     } else {
-      for (int i = 0; i < kept; i++) {
+      for (int i = hits; i < kept; i++) {
         touch(blocks[i]);
       }
     }

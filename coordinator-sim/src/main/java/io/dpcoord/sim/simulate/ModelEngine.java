@@ -62,6 +62,7 @@ final class ModelEngine {
                   : Long.compare(x.seq, y.seq));
   private long step;
   private boolean busy;
+  private boolean waking;
   private long stepEnd;
   private long busyNanos;
 
@@ -77,12 +78,22 @@ final class ModelEngine {
     this.listener = listener;
   }
 
-  /** A request routed here at {@code now}; an idle engine starts a step at once. */
+  /**
+   * A request routed here at {@code now}. An idle engine wakes at {@code now}, after every other
+   * request arriving at the same instant (they start in one step).
+   */
   void submit(Job job, long now) {
     waiting.add(job);
     if (!busy) {
-      plan(now);
+      busy = true;
+      waking = true;
+      stepEnd = now;
     }
+  }
+
+  /** Whether the next event is a wake-up (which comes after arrivals at the same instant). */
+  boolean waking() {
+    return waking;
   }
 
   boolean busy() {
@@ -102,9 +113,14 @@ final class ModelEngine {
     return cache.evictions();
   }
 
-  /** Ends the step in progress (at {@link #stepEnd()}) and plans the next one. */
+  /** Ends the step in progress (at {@link #stepEnd()}), or wakes, and plans the next step. */
   void endStep() {
     long now = stepEnd;
+    if (waking) {
+      waking = false;
+      plan(now);
+      return;
+    }
     step++;
     for (Iterator<Job> it = prefilling.iterator(); it.hasNext(); ) {
       Job j = it.next();

@@ -18,7 +18,8 @@ import org.agrona.collections.LongHashSet;
  *
  * <p>The router learns only what the coordinator learns: its own decisions (commit) and finished
  * requests (complete), with the simulation's clock for its TTL; never the engines' caches. Events
- * at the same instant: engine steps end before arrivals, engines in id order.
+ * at the same instant: engine steps end first (in engine id order), then requests arrive, then idle
+ * engines that received work start a step (so requests arriving together start together).
  */
 public final class Simulation implements ModelEngine.Listener {
   private static final int PROGRESS_EVERY = 1024;
@@ -94,11 +95,14 @@ public final class Simulation implements ModelEngine.Listener {
     while (true) {
       ModelEngine soonest = null;
       for (ModelEngine e : engines) {
-        if (e.busy() && (soonest == null || e.stepEnd() < soonest.stepEnd())) {
+        if (e.busy() && (soonest == null || before(e, soonest))) {
           soonest = e;
         }
       }
-      if (next != null && (soonest == null || arrival < soonest.stepEnd())) {
+      if (next != null
+          && (soonest == null
+              || arrival < soonest.stepEnd()
+              || (arrival == soonest.stepEnd() && soonest.waking()))) {
         now = arrival;
         arrive(next);
         if (++arrived % PROGRESS_EVERY == 0 && progress != null) {
@@ -127,6 +131,13 @@ public final class Simulation implements ModelEngine.Listener {
       progress.addAndGet(arrived % PROGRESS_EVERY);
     }
     return result();
+  }
+
+  /** Event order: time, then step ends before wake-ups, then engine id. */
+  private static boolean before(ModelEngine a, ModelEngine b) {
+    return a.stepEnd() != b.stepEnd()
+        ? a.stepEnd() < b.stepEnd()
+        : a.waking() != b.waking() ? !a.waking() : a.id < b.id;
   }
 
   private long arrivalOf(SimRequest r) {
