@@ -214,7 +214,9 @@ final class InteropProcess implements AutoCloseable {
   /** Kills the process if it still runs and waits until all its output has been read. */
   @Override
   public void close() {
-    process.destroyForcibly();
+    // through the handle: Process.destroyForcibly also closes our end of stdout, and lines the
+    // reader has not read yet would be lost; this way it reads on to the end of the pipe
+    process.toHandle().destroyForcibly();
     try {
       process.waitFor(REAP.toMillis(), TimeUnit.MILLISECONDS);
       reader.join(REAP.toMillis());
