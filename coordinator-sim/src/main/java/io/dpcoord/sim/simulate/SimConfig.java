@@ -70,116 +70,102 @@ public record SimConfig(
   }
 
   /** The defaults with {@code routing}, for a workload of {@code blockSize}-token blocks. */
-  public static SimConfig defaults(RouterConfig routing, int blockSize) {
-    return new SimConfig(
-        routing,
-        DEFAULT_ENGINES,
-        defaultCacheBlocks(blockSize),
-        Eviction.LINEAGE,
-        DEFAULT_MAX_NUM_SEQS,
-        DEFAULT_MAX_BATCHED_TOKENS,
-        DEFAULT_STEP_BASE_MS,
-        DEFAULT_PREFILL_US_PER_TOKEN,
-        DEFAULT_DECODE_US_PER_SEQ,
-        1.0);
+  public static Builder builder(RouterConfig routing, int blockSize) {
+    Builder b = new Builder();
+    b.routing = routing;
+    b.cacheBlocks = defaultCacheBlocks(blockSize);
+    return b;
   }
 
-  public SimConfig withRouting(RouterConfig r) {
-    return new SimConfig(
-        r,
-        engines,
-        cacheBlocks,
-        eviction,
-        maxNumSeqs,
-        maxBatchedTokens,
-        stepBaseMs,
-        prefillUsPerToken,
-        decodeUsPerSeq,
-        speed);
+  /** A builder holding this configuration. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.routing = routing;
+    b.engines = engines;
+    b.cacheBlocks = cacheBlocks;
+    b.eviction = eviction;
+    b.maxNumSeqs = maxNumSeqs;
+    b.maxBatchedTokens = maxBatchedTokens;
+    b.stepBaseMs = stepBaseMs;
+    b.prefillUsPerToken = prefillUsPerToken;
+    b.decodeUsPerSeq = decodeUsPerSeq;
+    b.speed = speed;
+    return b;
   }
 
-  public SimConfig withEngines(int n) {
-    return new SimConfig(
-        routing,
-        n,
-        cacheBlocks,
-        eviction,
-        maxNumSeqs,
-        maxBatchedTokens,
-        stepBaseMs,
-        prefillUsPerToken,
-        decodeUsPerSeq,
-        speed);
-  }
+  /** Builds a {@link SimConfig}; {@link #build()} checks the values. */
+  public static final class Builder {
+    private RouterConfig routing;
+    private int engines = DEFAULT_ENGINES;
+    private int cacheBlocks;
+    private Eviction eviction = Eviction.LINEAGE;
+    private int maxNumSeqs = DEFAULT_MAX_NUM_SEQS;
+    private int maxBatchedTokens = DEFAULT_MAX_BATCHED_TOKENS;
+    private double stepBaseMs = DEFAULT_STEP_BASE_MS;
+    private double prefillUsPerToken = DEFAULT_PREFILL_US_PER_TOKEN;
+    private double decodeUsPerSeq = DEFAULT_DECODE_US_PER_SEQ;
+    private double speed = 1.0;
 
-  public SimConfig withCacheBlocks(int blocks) {
-    return new SimConfig(
-        routing,
-        engines,
-        blocks,
-        eviction,
-        maxNumSeqs,
-        maxBatchedTokens,
-        stepBaseMs,
-        prefillUsPerToken,
-        decodeUsPerSeq,
-        speed);
-  }
+    private Builder() {}
 
-  public SimConfig withEviction(Eviction e) {
-    return new SimConfig(
-        routing,
-        engines,
-        cacheBlocks,
-        e,
-        maxNumSeqs,
-        maxBatchedTokens,
-        stepBaseMs,
-        prefillUsPerToken,
-        decodeUsPerSeq,
-        speed);
-  }
+    public Builder routing(RouterConfig r) {
+      this.routing = r;
+      return this;
+    }
 
-  public SimConfig withBatching(int seqs, int tokens) {
-    return new SimConfig(
-        routing,
-        engines,
-        cacheBlocks,
-        eviction,
-        seqs,
-        tokens,
-        stepBaseMs,
-        prefillUsPerToken,
-        decodeUsPerSeq,
-        speed);
-  }
+    public Builder engines(int n) {
+      this.engines = n;
+      return this;
+    }
 
-  public SimConfig withStepTime(double baseMs, double prefillUs, double decodeUs) {
-    return new SimConfig(
-        routing,
-        engines,
-        cacheBlocks,
-        eviction,
-        maxNumSeqs,
-        maxBatchedTokens,
-        baseMs,
-        prefillUs,
-        decodeUs,
-        speed);
-  }
+    public Builder cacheBlocks(int blocks) {
+      this.cacheBlocks = blocks;
+      return this;
+    }
 
-  public SimConfig withSpeed(double s) {
-    return new SimConfig(
-        routing,
-        engines,
-        cacheBlocks,
-        eviction,
-        maxNumSeqs,
-        maxBatchedTokens,
-        stepBaseMs,
-        prefillUsPerToken,
-        decodeUsPerSeq,
-        s);
+    public Builder eviction(Eviction e) {
+      this.eviction = e;
+      return this;
+    }
+
+    /** At most {@code seqs} running requests and {@code tokens} tokens per step. */
+    public Builder batching(int seqs, int tokens) {
+      this.maxNumSeqs = seqs;
+      this.maxBatchedTokens = tokens;
+      return this;
+    }
+
+    /** A step takes {@code baseMs + prefillUs * prefill tokens + decodeUs * sequences}. */
+    public Builder stepTime(double baseMs, double prefillUs, double decodeUs) {
+      this.stepBaseMs = baseMs;
+      this.prefillUsPerToken = prefillUs;
+      this.decodeUsPerSeq = decodeUs;
+      return this;
+    }
+
+    public Builder speed(double s) {
+      this.speed = s;
+      return this;
+    }
+
+    /**
+     * The configuration.
+     *
+     * @throws IllegalArgumentException naming the first bad value
+     */
+    public SimConfig build() {
+      return new SimConfig(
+          routing,
+          engines,
+          cacheBlocks,
+          eviction,
+          maxNumSeqs,
+          maxBatchedTokens,
+          stepBaseMs,
+          prefillUsPerToken,
+          decodeUsPerSeq,
+          speed);
+    }
   }
 
   private static void check(boolean ok, String message) {

@@ -49,12 +49,13 @@ class SimulationTest {
   static SimConfig twoEngines(int cacheBlocks, Eviction eviction) {
     RouterConfig routing =
         RouterConfig.builder().policy(Policy.LONGEST_PREFIX).alpha(0.5).maxRequests(16).build();
-    return SimConfig.defaults(routing, 4)
-        .withEngines(2)
-        .withCacheBlocks(cacheBlocks)
-        .withEviction(eviction)
-        .withBatching(4, 64)
-        .withStepTime(1.0, 10.0, 100.0);
+    return SimConfig.builder(routing, 4)
+        .engines(2)
+        .cacheBlocks(cacheBlocks)
+        .eviction(eviction)
+        .batching(4, 64)
+        .stepTime(1.0, 10.0, 100.0)
+        .build();
   }
 
   /**
@@ -138,7 +139,7 @@ class SimulationTest {
   @Test
   void requestsBeyondMaxNumSeqsWaitForARunningOneToFinish() {
     // 5 one-token requests at once on 1 engine with at most 4 running: the fifth starts in step 2
-    SimConfig one = twoEngines(0, Eviction.LRU).withEngines(1);
+    SimConfig one = twoEngines(0, Eviction.LRU).toBuilder().engines(1).build();
     SimResult r =
         Simulation.run(
             list(Stream.generate(() -> at(0, 4, 1)).limit(5).toArray(SimRequest[]::new)),
