@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
       RouteReplayCommand.class,
       EngineCommand.class,
       LoadCommand.class,
-      DemoCommand.class
+      DemoCommand.class,
+      SimulateCommand.class
     })
 public final class Launcher implements Runnable {
 

@@ -45,8 +45,8 @@ final class ProgressLine {
   void print(long now, long answered, double cacheHitRate, int inFlight) {
     double rate = (answered - lastAnswered) * 1e9 / Math.max(1, now - lastLineNanos);
     lastAnswered = answered;
-    lastLineNanos = now;
-    String line =
+    printText(
+        now,
         String.format(
             Locale.ROOT,
             "%6.1f s  done %d  %.0f req/s  cache hit %.1f%%  in flight %d",
@@ -54,7 +54,12 @@ final class ProgressLine {
             answered,
             rate,
             100 * cacheHitRate,
-            inFlight);
+            inFlight));
+  }
+
+  /** Prints {@code line} as the progress at {@code now}; the next line is due a tick later. */
+  void printText(long now, String line) {
+    lastLineNanos = now;
     if (terminal) {
       err.print("\r" + line + "\033[K");
     } else {

@@ -32,7 +32,7 @@ final class SweepResults {
   static SimConfig config(Policy policy, double alpha, int engines, int cacheBlocks) {
     RouterConfig routing =
         RouterConfig.builder().policy(policy).alpha(alpha).ttl(Duration.ofSeconds(30)).build();
-    return SimConfig.defaults(routing, 16).withEngines(engines).withCacheBlocks(cacheBlocks);
+    return SimConfig.builder(routing, 16).engines(engines).cacheBlocks(cacheBlocks).build();
   }
 
   /** Cached blocks of result {@code i}: 50,000 + 3,000 i (a hit ratio of 0.5 + 0.03 i). */
