@@ -7,9 +7,9 @@ import java.util.Arrays;
 /**
  * Splits a byte stream into lines without decoding them, so the JSON parser reads UTF-8 directly
  * from the buffer. A line ends at {@code \n}; a trailing {@code \r} is dropped; the last line needs
- * no terminator. Only the current line is held, never the whole stream.
+ * no terminator. Only the current line is held, never the whole stream. Not thread-safe.
  */
-final class LineSource {
+public final class LineSource {
   private final InputStream in;
   private byte[] buf = new byte[1 << 16];
   private int start;
@@ -20,12 +20,13 @@ final class LineSource {
   private int lineLength;
   private long lineNumber;
 
-  LineSource(InputStream in) {
+  /** Lines of {@code in}, which the caller closes. */
+  public LineSource(InputStream in) {
     this.in = in;
   }
 
   /** Advances to the next line; false at the end of the stream. */
-  boolean next() throws IOException {
+  public boolean next() throws IOException {
     while (true) {
       for (int i = scan; i < end; i++) {
         if (buf[i] == '\n') {
@@ -49,23 +50,33 @@ final class LineSource {
   }
 
   /** The buffer holding the current line. */
-  byte[] buffer() {
+  public byte[] buffer() {
     return buf;
   }
 
   /** Where the current line starts in {@link #buffer()}. */
-  int start() {
+  public int start() {
     return lineStart;
   }
 
   /** The current line's length in bytes, without its terminator. */
-  int length() {
+  public int length() {
     return lineLength;
   }
 
   /** The current line's 1-based number. */
-  long number() {
+  public long number() {
     return lineNumber;
+  }
+
+  /** Whether the current line holds only spaces and tabs (or nothing). */
+  public boolean isBlank() {
+    for (int i = lineStart, e = lineStart + lineLength; i < e; i++) {
+      if (buf[i] != ' ' && buf[i] != '\t') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void setLine(int from, int to) {

@@ -164,7 +164,7 @@ public final class TraceReplay {
   }
 
   private void replay(LineSource line) throws IOException, TraceException {
-    if (isBlank(line)) {
+    if (line.isBlank()) {
       return;
     }
     long n = line.number();
@@ -400,16 +400,6 @@ public final class TraceReplay {
       }
       tokens[tokenCount++] = p.getLongValue();
     }
-  }
-
-  private static boolean isBlank(LineSource line) {
-    byte[] b = line.buffer();
-    for (int i = line.start(), end = line.start() + line.length(); i < end; i++) {
-      if (b[i] != ' ' && b[i] != '\t') {
-        return false;
-      }
-    }
-    return true;
   }
 
   // ---- output ----
