@@ -1,5 +1,6 @@
 package io.dpcoord.cli;
 
+import io.dpcoord.sim.simulate.Synthetic;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -39,6 +40,11 @@ public final class Launcher implements Runnable {
     CommandLine cli = new CommandLine(new Launcher());
     cli.setParameterExceptionHandler(Launcher::usageError);
     cli.setExitCodeExceptionMapper(e -> 1);
+    cli.getSubcommands()
+        .get("simulate")
+        .getCommandSpec()
+        .usageMessage()
+        .footer("", "Synthetic workloads: " + Synthetic.usage());
     return cli;
   }
 

@@ -3,6 +3,7 @@ package io.dpcoord.cli;
 import io.dpcoord.routing.MegatronRelease;
 import io.dpcoord.routing.Policy;
 import io.dpcoord.routing.RouterConfig;
+import io.dpcoord.sim.replay.TraceException;
 import io.dpcoord.sim.simulate.Eviction;
 import io.dpcoord.sim.simulate.SimConfig;
 import io.dpcoord.sim.simulate.SimCsv;
@@ -11,6 +12,8 @@ import io.dpcoord.sim.simulate.SimResult;
 import io.dpcoord.sim.simulate.SimTable;
 import io.dpcoord.sim.simulate.Sweep;
 import io.dpcoord.sim.simulate.Workload;
+import io.dpcoord.sim.simulate.Workloads;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +48,8 @@ import picocli.CommandLine.Spec;
           + " balance per configuration.",
       "",
       "WORKLOAD is a trace file (Mooncake JSONL with hash_ids, or the route-replay trace format;"
-          + " .gz accepted) or synthetic:KIND[:key=value,...] with KIND one of chat,"
-          + " system-prompt, rag, agent, llm-d (docs/SIMULATOR.md lists the keys).",
+          + " .gz accepted) or a synthetic workload KIND[:key=value,...], KIND one of chat,"
+          + " system-prompt, rag, agent, llm-d (below, and docs/SIMULATOR.md).",
       "Flags marked LIST take comma-separated values; every combination is simulated.",
       ""
     })
@@ -56,12 +59,13 @@ public final class SimulateCommand implements Callable<Integer> {
   @Parameters(
       index = "0",
       paramLabel = "WORKLOAD",
-      description = "A trace file or synthetic:KIND[:key=value,...].")
+      description = "A trace file, or KIND[:key=value,...] for a synthetic workload.")
   String workload;
 
   @Option(
       names = "--policy",
       paramLabel = "LIST",
+      hideParamSyntax = true,
       split = ",",
       converter = RouteReplayCommand.PolicyName.class,
       defaultValue = "longest_prefix",
@@ -73,6 +77,7 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(
       names = "--alpha",
       paramLabel = "LIST",
+      hideParamSyntax = true,
       split = ",",
       defaultValue = "0.5",
       description = "Prefix weights in [0, 1] (default: ${DEFAULT-VALUE}).")
@@ -81,6 +86,7 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(
       names = "--ttl",
       paramLabel = "LIST",
+      hideParamSyntax = true,
       split = ",",
       converter = DurationConverter.class,
       defaultValue = "0",
@@ -90,6 +96,7 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(
       names = "--index-capacity",
       paramLabel = "LIST",
+      hideParamSyntax = true,
       split = ",",
       defaultValue = "1048576",
       description = "Router index capacities in block hashes (default: ${DEFAULT-VALUE}).")
@@ -98,6 +105,7 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(
       names = "--engines",
       paramLabel = "LIST",
+      hideParamSyntax = true,
       split = ",",
       defaultValue = "8",
       description = "Engine counts (default: ${DEFAULT-VALUE}).")
@@ -106,6 +114,7 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(
       names = "--cache-blocks",
       paramLabel = "LIST",
+      hideParamSyntax = true,
       split = ",",
       description =
           "Prefix-cache capacities per engine, in blocks of the workload's block size (default:"
@@ -115,6 +124,7 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(
       names = "--eviction",
       paramLabel = "LIST",
+      hideParamSyntax = true,
       split = ",",
       converter = EvictionName.class,
       defaultValue = "lineage",
@@ -190,9 +200,19 @@ public final class SimulateCommand implements Callable<Integer> {
       names = "--block-size",
       paramLabel = "TOKENS",
       description =
-          "Tokens per block of route-replay traces and synthetic workloads (default: 16 for"
-              + " traces, as serve; 256 for synthetic ones); Mooncake traces are 512.")
+          "Tokens per block of a trace (default: 512 for Mooncake traces, 16 for route-replay"
+              + " traces, as serve); synthetic workloads take block= in their spec.")
   Integer blockSize;
+
+  @Option(
+      names = "--interval",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      defaultValue = "100ms",
+      description =
+          "Between the submits of a route-replay trace that have no time_ms (default:"
+              + " ${DEFAULT-VALUE}).")
+  Duration interval;
 
   @Option(
       names = "--output-tokens",
@@ -267,8 +287,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
 
     PrintWriter err = spec.commandLine().getErr();
-    Workload w =
-        SimWorkloads.open(workload, blockSize, outputTokens, seed.value, skipBad, err, this::usage);
+    Workload w = open(err);
     List<SimConfig> configs = configs(w.blockSize());
     int pool = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     List<SimResult> results = runWithProgress(w, configs, pool, err);
@@ -295,6 +314,28 @@ public final class SimulateCommand implements Callable<Integer> {
       return 1;
     }
     return 0;
+  }
+
+  /** The workload, or a usage error naming the bad line or value. */
+  private Workload open(PrintWriter err) throws IOException {
+    Workloads.Options options =
+        new Workloads.Options(
+            seed.value,
+            skipBad,
+            blockSize == null ? 0 : blockSize,
+            interval.toNanos(),
+            outputTokens);
+    Workload w;
+    try {
+      w = Workloads.open(workload, options);
+    } catch (TraceException | IllegalArgumentException e) {
+      throw usage(workload + ": " + e.getMessage());
+    }
+    if (w.skipped() > 0) {
+      err.printf(Locale.ROOT, "simulate: skipped %,d bad line(s) of %s%n", w.skipped(), workload);
+      w.skippedReasons().forEach(reason -> err.println("  " + reason));
+    }
+    return w;
   }
 
   /** The cross product of the sweep flags, in flag order (the last flag varies fastest). */

@@ -129,11 +129,13 @@ public final class MooncakeTrace implements Workload {
   }
 
   /** The number of bad lines skipped (0 unless reading skipped bad lines). */
+  @Override
   public long skipped() {
     return skipped;
   }
 
   /** Why the first few skipped lines were bad ("line 7: ..."), at most five. */
+  @Override
   public List<String> skippedReasons() {
     return skippedReasons;
   }

@@ -1,6 +1,7 @@
 package io.dpcoord.sim.simulate;
 
 import java.util.Iterator;
+import java.util.List;
 
 /**
  * A stream of requests in arrival order, replayable: every call of {@link #requests()} yields the
@@ -16,4 +17,14 @@ public interface Workload {
 
   /** A fresh iterator over the requests, in non-decreasing arrival time. Thread-safe to call. */
   Iterator<SimRequest> requests();
+
+  /** Bad trace lines skipped while reading (0 unless bad lines were to be skipped). */
+  default long skipped() {
+    return 0;
+  }
+
+  /** Why the first few skipped lines were skipped, each naming its line. */
+  default List<String> skippedReasons() {
+    return List.of();
+  }
 }
