@@ -19,6 +19,8 @@ import io.dpcoord.protocol.ReleaseKv;
 import io.dpcoord.protocol.ReplyRecord;
 import io.dpcoord.protocol.SetGenerationEpoch;
 import io.dpcoord.routing.BlockHasher;
+import io.dpcoord.sim.simulate.BlockCache;
+import io.dpcoord.sim.simulate.Eviction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -131,7 +133,7 @@ public final class SimulatedEngine implements AutoCloseable {
   // engine-thread state
   private final MessageCodec codec = new MessageCodec();
   private final BlockHasher hasher;
-  private final PrefixCache cache;
+  private final BlockCache cache;
   private final RecordWriter records;
   private final Map<Long, ActiveRequest> active = new HashMap<>();
   private final PriorityQueue<Due> queue = new PriorityQueue<>();
@@ -165,7 +167,7 @@ public final class SimulatedEngine implements AutoCloseable {
     this.config = config;
     this.endpoint = endpoint;
     this.hasher = new BlockHasher(config.blockSize());
-    this.cache = new PrefixCache(config.cacheBlocks());
+    this.cache = new BlockCache(config.cacheBlocks(), Eviction.LINEAGE);
     this.records = new RecordWriter(config.rank(), config.extensionFields());
     this.context = ZMQ.context(1);
     try {

@@ -14,7 +14,7 @@ import org.agrona.collections.Long2LongHashMap;
  * recency list; the hash-to-slot map is primitive. Not thread-safe: each simulation owns its
  * engines.
  */
-final class BlockCache {
+public final class BlockCache {
   private static final int NIL = -1;
 
   private final int capacity;
@@ -28,7 +28,8 @@ final class BlockCache {
   private int size;
   private long evictions;
 
-  BlockCache(int capacity, Eviction eviction) {
+  /** A cache of {@code capacity} blocks (0 caches nothing) evicting by {@code eviction}. */
+  public BlockCache(int capacity, Eviction eviction) {
     if (capacity < 0) {
       throw new IllegalArgumentException("cache capacity must be >= 0, got " + capacity);
     }
@@ -44,8 +45,12 @@ final class BlockCache {
    *
    * @return how many leading blocks were cached before the call
    */
-  int lookupAndInsert(long[] blocks) {
-    int n = blocks.length;
+  public int lookupAndInsert(long[] blocks) {
+    return lookupAndInsert(blocks, blocks.length);
+  }
+
+  /** {@link #lookupAndInsert(long[])} of the first {@code n} blocks. */
+  public int lookupAndInsert(long[] blocks, int n) {
     if (capacity == 0) {
       return 0;
     }
@@ -121,18 +126,21 @@ final class BlockCache {
     }
   }
 
-  /** Whether {@code hash} is cached (no recency change). */
-  boolean contains(long hash) {
-    return slotOf.containsKey(hash);
+  /** Forgets every block (new weights make every cached block useless). */
+  public void clear() {
+    slotOf.clear();
+    size = 0;
+    head = NIL;
+    tail = NIL;
   }
 
   /** Blocks currently cached. */
-  int size() {
+  public int size() {
     return size;
   }
 
   /** Blocks evicted so far. */
-  long evictions() {
+  public long evictions() {
     return evictions;
   }
 }

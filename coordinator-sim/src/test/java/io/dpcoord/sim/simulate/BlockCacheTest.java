@@ -1,14 +1,15 @@
-package io.dpcoord.sim;
+package io.dpcoord.sim.simulate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-class PrefixCacheTest {
+/** The cache of the simulator's engines and of the simulated engine. */
+class BlockCacheTest {
 
   @Test
   void countsOnlyTheLeadingRunOfCachedBlocks() {
-    PrefixCache cache = new PrefixCache(100);
+    BlockCache cache = new BlockCache(100, Eviction.LINEAGE);
     cache.lookupAndInsert(new long[] {1, 2, 3}, 3);
 
     assertThat(cache.lookupAndInsert(new long[] {1, 2, 3, 4}, 4)).isEqualTo(3);
@@ -18,19 +19,20 @@ class PrefixCacheTest {
 
   @Test
   void evictsTheLeastRecentlyUsedAndTheDeepestBlockFirst() {
-    PrefixCache cache = new PrefixCache(4);
+    BlockCache cache = new BlockCache(4, Eviction.LINEAGE);
     cache.lookupAndInsert(new long[] {1, 2, 3}, 3);
     cache.lookupAndInsert(new long[] {1, 5}, 2); // touches 1 again; 2 and 3 are now eldest
 
     cache.lookupAndInsert(new long[] {7}, 1); // evicts the eldest: 3, the deepest of 1-2-3
 
     assertThat(cache.size()).isEqualTo(4);
+    assertThat(cache.evictions()).isEqualTo(1);
     assertThat(cache.lookupAndInsert(new long[] {1, 2, 3}, 3)).isEqualTo(2);
   }
 
   @Test
   void sizeNeverExceedsTheCapacity() {
-    PrefixCache cache = new PrefixCache(10);
+    BlockCache cache = new BlockCache(10, Eviction.LINEAGE);
     for (long i = 0; i < 1000; i++) {
       cache.lookupAndInsert(new long[] {i, i + 10_000, i + 20_000}, 3);
       assertThat(cache.size()).isLessThanOrEqualTo(10);
@@ -39,11 +41,11 @@ class PrefixCacheTest {
 
   @Test
   void capacityZeroCachesNothingAndClearForgetsEverything() {
-    PrefixCache none = new PrefixCache(0);
+    BlockCache none = new BlockCache(0, Eviction.LINEAGE);
     none.lookupAndInsert(new long[] {1}, 1);
     assertThat(none.lookupAndInsert(new long[] {1}, 1)).isZero();
 
-    PrefixCache cache = new PrefixCache(8);
+    BlockCache cache = new BlockCache(8, Eviction.LINEAGE);
     cache.lookupAndInsert(new long[] {1, 2}, 2);
     cache.clear();
     assertThat(cache.lookupAndInsert(new long[] {1, 2}, 2)).isZero();
