@@ -302,16 +302,20 @@ public final class SimulateCommand implements Callable<Integer> {
         results.size());
     out.print(SimTable.format(results));
     out.flush();
-    try {
-      if (csv != null) {
-        SimCsv.write(results, csv);
+    for (Path file : new Path[] {csv, html}) {
+      if (file == null) {
+        continue;
       }
-      if (html != null) {
-        SimHtml.write(w.name(), w.blockSize(), results, html);
+      try {
+        if (file == csv) {
+          SimCsv.write(results, csv);
+        } else {
+          SimHtml.write(w.name(), w.blockSize(), results, html);
+        }
+      } catch (IOException e) {
+        err.println("coordinator simulate: cannot write " + file + ": " + e.getMessage());
+        return 1;
       }
-    } catch (IOException e) {
-      err.println("simulate: cannot write " + (csv != null ? csv : html) + ": " + e.getMessage());
-      return 1;
     }
     return 0;
   }
@@ -332,7 +336,11 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage(workload + ": " + e.getMessage());
     }
     if (w.skipped() > 0) {
-      err.printf(Locale.ROOT, "simulate: skipped %,d bad line(s) of %s%n", w.skipped(), workload);
+      err.printf(
+          Locale.ROOT,
+          "coordinator simulate: skipped %,d bad line(s) of %s%n",
+          w.skipped(),
+          workload);
       w.skippedReasons().forEach(reason -> err.println("  " + reason));
     }
     return w;

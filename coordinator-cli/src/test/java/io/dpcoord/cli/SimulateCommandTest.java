@@ -267,7 +267,7 @@ class SimulateCommandTest {
     assertThat(r.status()).as(r.err()).isZero();
     assertThat(r.errLines().subList(0, 4))
         .containsExactly(
-            "simulate: skipped 3 bad line(s) of " + trace,
+            "coordinator simulate: skipped 3 bad line(s) of " + trace,
             "  line 2: 'hash_ids' has 0 ids but input_length 1025 needs ceil(1025 / 512) = 3",
             "  line 1001: malformed JSON: Unexpected end-of-input within/between Object entries",
             "  line 3002: field 'output_length' must be an integer >= 1, got 0");
