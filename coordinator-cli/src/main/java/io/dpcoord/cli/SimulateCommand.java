@@ -134,6 +134,19 @@ public final class SimulateCommand implements Callable<Integer> {
   List<Eviction> evictions;
 
   @Option(
+      names = "--feedback",
+      arity = "1",
+      paramLabel = "LIST",
+      hideParamSyntax = true,
+      split = ",",
+      converter = OnOff.class,
+      defaultValue = "off",
+      description =
+          "Engine feedback: on drops the router's index entries that an engine's"
+              + " num_cached_tokens shows it no longer holds; off, as Megatron (default: off).")
+  List<Boolean> feedbacks;
+
+  @Option(
       names = "--megatron",
       paramLabel = "RELEASE",
       converter = RouteReplayCommand.ReleaseName.class,
@@ -359,36 +372,39 @@ public final class SimulateCommand implements Callable<Integer> {
       for (double a : policyAlphas) {
         for (Duration ttl : ttls) {
           for (int capacity : indexCapacities) {
-            RouterConfig routing;
-            try {
-              routing =
-                  RouterConfig.builder()
-                      .release(release)
-                      .policy(p)
-                      .alpha(a)
-                      .maxRequests(maxRequests)
-                      .blockSize(workloadBlockSize)
-                      .ttl(ttl)
-                      .indexCapacity(capacity)
-                      .build();
-            } catch (IllegalArgumentException e) {
-              throw usage(e.getMessage());
-            }
-            for (int n : engines) {
-              for (int c : caches) {
-                for (Eviction e : evictions) {
-                  try {
-                    configs.add(
-                        SimConfig.builder(routing, workloadBlockSize)
-                            .engines(n)
-                            .cacheBlocks(c)
-                            .eviction(e)
-                            .batching(maxNumSeqs, maxBatchedTokens)
-                            .stepTime(stepBaseMs, prefillUs, decodeUs)
-                            .speed(speed)
-                            .build());
-                  } catch (IllegalArgumentException ex) {
-                    throw usage(ex.getMessage());
+            for (boolean feedback : feedbacks) {
+              RouterConfig routing;
+              try {
+                routing =
+                    RouterConfig.builder()
+                        .release(release)
+                        .policy(p)
+                        .alpha(a)
+                        .maxRequests(maxRequests)
+                        .blockSize(workloadBlockSize)
+                        .ttl(ttl)
+                        .indexCapacity(capacity)
+                        .feedback(feedback)
+                        .build();
+              } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+              }
+              for (int n : engines) {
+                for (int c : caches) {
+                  for (Eviction e : evictions) {
+                    try {
+                      configs.add(
+                          SimConfig.builder(routing, workloadBlockSize)
+                              .engines(n)
+                              .cacheBlocks(c)
+                              .eviction(e)
+                              .batching(maxNumSeqs, maxBatchedTokens)
+                              .stepTime(stepBaseMs, prefillUs, decodeUs)
+                              .speed(speed)
+                              .build());
+                    } catch (IllegalArgumentException ex) {
+                      throw usage(ex.getMessage());
+                    }
                   }
                 }
               }
@@ -447,6 +463,19 @@ public final class SimulateCommand implements Callable<Integer> {
 
   ParameterException usage(String message) {
     return new ParameterException(spec.commandLine(), message);
+  }
+
+  /** Converts {@code on} and {@code off}. */
+  static final class OnOff extends RouteReplayCommand.Parsing<Boolean> {
+    OnOff() {
+      super(
+          v -> {
+            if (v.equals("on") || v.equals("off")) {
+              return v.equals("on");
+            }
+            throw new IllegalArgumentException("'" + v + "' is neither on nor off");
+          });
+    }
   }
 
   /** Converts {@code --eviction} values. */

@@ -35,15 +35,24 @@ public enum MegatronRelease {
     return cliName;
   }
 
-  /** Whether {@code policy} is one of this release's policies. */
+  /**
+   * Whether {@code policy} can be used with this release's rule: one of its own policies, or (with
+   * 0.19) a policy beyond Megatron's.
+   */
   public boolean offers(Policy policy) {
-    return policies.contains(policy);
+    return policies.contains(policy) || (this == V0_19 && !policy.isMegatron());
   }
 
-  /** This release's policies by command-line name, e.g. {@code longest_prefix, ...}. */
+  /**
+   * The policies {@link #offers} accepts, by command-line name, e.g. {@code longest_prefix, ...}.
+   */
   public String policyNames() {
     StringJoiner names = new StringJoiner(", ");
-    policies.forEach(p -> names.add(p.cliName()));
+    for (Policy p : Policy.inListingOrder()) {
+      if (offers(p)) {
+        names.add(p.cliName());
+      }
+    }
     return names.toString();
   }
 

@@ -1,5 +1,7 @@
 package io.dpcoord.routing;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** How the router weighs prefix-cache affinity when it picks an engine. */
@@ -22,12 +24,7 @@ public enum Policy {
     }
   },
   /** Prefix routing on all block hashes. */
-  LONGEST_PREFIX("longest_prefix") {
-    @Override
-    public int hashesUsed(int blocks) {
-      return blocks;
-    }
-  },
+  LONGEST_PREFIX("longest_prefix"),
   /**
    * Megatron 0.18's round-robin over the engines in registration order, whatever the prompt; a
    * policy of {@link MegatronRelease#V0_18} only. With prefix caching on, a commit still records
@@ -43,7 +40,32 @@ public enum Policy {
     public int hashesRecorded(int blocks) {
       return blocks;
     }
-  };
+  },
+  /**
+   * Fleet-relative load (vLLM production-stack's load-aware router; Megatron's unmerged follow-up):
+   * the engine with the highest {@code match - beta * (pending - mean) / max(1, mean)}, beta 1.0,
+   * where match is the engine's own matched fraction of the request's blocks.
+   */
+  RELATIVE_LOAD("relative_load"),
+  /**
+   * SGLang's cache-aware router: when loads are out of balance (max - min pending above 64 and max
+   * above 1.5 x min) the engine with the fewest pending requests; otherwise the engine with the
+   * longest match if its matched fraction exceeds 0.3, else the engine holding the fewest cached
+   * blocks.
+   */
+  SGLANG("sglang"),
+  /**
+   * NVIDIA Dynamo's KV router at temperature 0: the lowest {@code 1.0 x blocks to prefill there +
+   * active blocks there} (the blocks of the requests in flight on the engine).
+   */
+  DYNAMO("dynamo"),
+  /**
+   * llm-d's weighted scorers: {@code 3 x prefix + 2 x queue + 2 x KV}, prefix the matched fraction,
+   * queue {@code (max - pending) / (max - min)} over the engines (1 when all are equal), KV {@code
+   * 1 - active blocks / the fleet's most active blocks} (the coordinator's estimate of KV
+   * utilisation, which engines do not report to it).
+   */
+  LLM_D("llm_d");
 
   private final String cliName;
 
@@ -55,7 +77,17 @@ public enum Policy {
    * How many of a request's leading block hashes this policy routes on, given that the request has
    * {@code blocks} complete blocks: all of them, the first one, or none (routing by load only).
    */
-  public abstract int hashesUsed(int blocks);
+  public int hashesUsed(int blocks) {
+    return blocks;
+  }
+
+  /**
+   * Whether this is one of Megatron's policies (decisions exactly Megatron's), rather than one of
+   * the policies beyond it (each engine scored on its own match and on load across the fleet).
+   */
+  public boolean isMegatron() {
+    return ordinal() <= ROUND_ROBIN.ordinal();
+  }
 
   /**
    * How many of a request's leading block hashes a commit records when prefix caching is on, given
@@ -90,9 +122,23 @@ public enum Policy {
         }
       }
     }
+    StringBuilder names = new StringBuilder();
+    for (Policy p : inListingOrder()) {
+      names.append(names.length() == 0 ? "" : ", ").append(p.cliName);
+    }
     throw new IllegalArgumentException(
-        "unknown routing policy '"
-            + s
-            + "' (choices: longest_prefix, first_prefix_block, load_balanced, round_robin)");
+        "unknown routing policy '" + s + "' (choices: " + names + ")");
+  }
+
+  /** Every policy in the order help texts list them: Megatron's first, longest_prefix first. */
+  public static List<Policy> inListingOrder() {
+    List<Policy> list =
+        new ArrayList<>(List.of(LONGEST_PREFIX, FIRST_PREFIX_BLOCK, LOAD_BALANCED, ROUND_ROBIN));
+    for (Policy p : values()) {
+      if (!p.isMegatron()) {
+        list.add(p);
+      }
+    }
+    return list;
   }
 }

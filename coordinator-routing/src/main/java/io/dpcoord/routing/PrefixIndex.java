@@ -104,6 +104,9 @@ final class PrefixIndex {
   private long purged;
   private boolean staleSeen;
 
+  // owner nodes per engine id: how many block hashes the index believes each engine holds
+  private int[] ownedBy = new int[8];
+
   PrefixIndex(int capacity, Staleness staleness) {
     this.capacity = capacity;
     this.staleness = staleness;
@@ -127,6 +130,46 @@ final class PrefixIndex {
   /** Stale owner nodes dropped. */
   long purged() {
     return purged;
+  }
+
+  /**
+   * How many tracked hashes name {@code engine} as an owner (stale owners included until a walk or
+   * an eviction drops them).
+   */
+  int ownedBy(int engine) {
+    return engine < ownedBy.length ? ownedBy[engine] : 0;
+  }
+
+  /**
+   * Drops {@code engine} from the owners of {@code hash} (engine feedback: it no longer holds the
+   * block); an entry left with no owner is deleted.
+   *
+   * @return whether the engine was an owner
+   */
+  boolean removeOwner(long hash, int engine) {
+    int entry = hashes.get(hash);
+    if (entry == NONE) {
+      return false;
+    }
+    int prev = NONE;
+    for (int n = field(entries, entry * ENTRY + HEAD); n != NONE; ) {
+      int next = field(nodes, n * NODE + LINK);
+      if (nodes[n * NODE + ENGINE] == engine) {
+        if (prev == NONE) {
+          entries[entry * ENTRY + HEAD] = next;
+        } else {
+          nodes[prev * NODE + LINK] = next;
+        }
+        freeNode(n);
+        if (next == NONE && prev == NONE) {
+          deleteEntry(entry);
+        }
+        return true;
+      }
+      prev = n;
+      n = next;
+    }
+    return false;
   }
 
   /** Entry slots allocated (they never exceed the capacity). */
@@ -198,12 +241,17 @@ final class PrefixIndex {
       n = next;
     }
     if (field(entries, entry * ENTRY + HEAD) == NONE) {
-      hashes.remove(entries[entry * ENTRY + HASH]);
-      unlinkLru(entry);
-      entries[entry * ENTRY + NEXT] = freeEntry;
-      freeEntry = entry;
+      deleteEntry(entry);
     }
     return count;
+  }
+
+  /** Deletes an entry that has no owner left; its slot goes to the free list. */
+  private void deleteEntry(int entry) {
+    hashes.remove(entries[entry * ENTRY + HASH]);
+    unlinkLru(entry);
+    entries[entry * ENTRY + NEXT] = freeEntry;
+    freeEntry = entry;
   }
 
   /**
@@ -256,6 +304,10 @@ final class PrefixIndex {
       n = next;
     }
     int node = newNode();
+    if (engine >= ownedBy.length) {
+      ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
+    }
+    ownedBy[engine]++;
     nodes[node * NODE + ENGINE] = engine;
     nodes[node * NODE + LINK] = head;
     nodes[node * NODE + STAMP] = stamp;
@@ -282,6 +334,7 @@ final class PrefixIndex {
   }
 
   private void freeNode(int n) {
+    ownedBy[(int) nodes[n * NODE + ENGINE]]--;
     nodes[n * NODE + LINK] = freeNode;
     freeNode = n;
   }

@@ -89,12 +89,14 @@ public final class Router {
   private final boolean prefixCaching;
   private final long ttlNanos;
   private final LongSupplier clock;
+  private final boolean feedback;
   private final PrefixIndex index;
   private final Decision decision = new Decision();
 
   // per engine id
   private int engines;
   private int[] pending = new int[8];
+  private long[] activeBlocks = new long[8];
   private boolean[] active = new boolean[8];
   private int[] rankOfEngine = new int[8];
 
@@ -107,6 +109,13 @@ public final class Router {
   // scratch for one owner walk: one place per engine id
   private int[] ownerEngines = new int[8];
   private long[] ownerStamps = new long[8];
+
+  // scratch for one decision of a policy beyond Megatron's, by rank index (see FleetRules)
+  private int[] depthByRank = new int[8];
+  private int[] pendingByRank = new int[8];
+  private long[] blocksByRank = new long[8];
+  private int[] cachedByRank = new int[8];
+  private long feedbackPurged;
 
   // Megatron 0.18: the active engine ids in registration order, and the round-robin cursor
   private int[] arrival = new int[8];
@@ -130,6 +139,7 @@ public final class Router {
     this.prefixCaching = config.prefixCaching();
     this.ttlNanos = config.ttlNanos();
     this.clock = config.nanoClock();
+    this.feedback = config.feedback();
     this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
   }
 
@@ -312,6 +322,9 @@ public final class Router {
       throw new IllegalStateException("no engine is registered to route to");
     }
     int used = prefixEligible && prefixCaching ? policy.hashesUsed(count) : 0;
+    if (!policy.isMegatron()) {
+      return routeFleet(hashes, used);
+    }
     if (used == 0) {
       if (release18) {
         return roundRobin(prefixEligible && prefixCaching ? policy.hashesRecorded(count) : 0);
@@ -396,6 +409,48 @@ public final class Router {
   }
 
   /**
+   * A policy beyond Megatron's: every engine's own match (the leading blocks it holds, found by one
+   * walk from the first hash that stops when no engine extends its run), then {@link FleetRules}.
+   */
+  private Decision routeFleet(long[] hashes, int n) {
+    index.resetStaleSeen();
+    if (ttlNanos > 0) {
+      now = clock.getAsLong();
+    }
+    for (int r = 0; r < activeCount; r++) {
+      int e = order[r];
+      depthByRank[r] = 0;
+      pendingByRank[r] = pending[e];
+      blocksByRank[r] = activeBlocks[e];
+      cachedByRank[r] = index.ownedBy(e);
+    }
+    for (int i = 0; i < n; i++) {
+      int entry = index.lookup(hashes[i]);
+      if (entry < 0) {
+        break;
+      }
+      int owners = index.collectOwners(entry, ownerEngines, ownerStamps);
+      boolean extended = false;
+      for (int j = 0; j < owners; j++) {
+        int r = rankOfEngine[ownerEngines[j]];
+        if (r >= 0 && depthByRank[r] == i) {
+          depthByRank[r] = i + 1;
+          extended = true;
+        }
+      }
+      if (!extended) {
+        break;
+      }
+    }
+    int best =
+        FleetRules.choose(
+            policy, activeCount, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);
+    int depth = depthByRank[best];
+    decision.set(order[best], best, n, depth, n == 0 ? 0.0 : depth / (double) n, index.staleSeen());
+    return decision;
+  }
+
+  /**
    * Records that the request was sent to {@code decision.engine()}: its pending count and the
    * assignment counter go up by one, and every hash the decision used ({@link
    * Decision#hashesUsed()}) now names that engine with the new counter value.
@@ -413,6 +468,7 @@ public final class Router {
       throw new IllegalStateException("engine " + e + " is not registered; route again");
     }
     pending[e]++;
+    activeBlocks[e] += count;
     counter++;
     int n = d.hashesUsed();
     if (n > count) {
@@ -435,9 +491,52 @@ public final class Router {
    * a removed engine's count stays as it was until it rejoins; 0.18 itself fails on such a reply).
    */
   public void complete(int engineId) {
-    if (isActive(engineId) && pending[engineId] > 0) {
-      pending[engineId]--;
+    complete(engineId, 0);
+  }
+
+  /**
+   * {@link #complete(int)} of a request of {@code blocks} blocks (the count its commit was given),
+   * which the engine's active blocks lose (never below 0); the load of the policies that weigh
+   * blocks in flight.
+   */
+  public void complete(int engineId, int blocks) {
+    if (isActive(engineId)) {
+      if (pending[engineId] > 0) {
+        pending[engineId]--;
+      }
+      activeBlocks[engineId] = Math.max(0, activeBlocks[engineId] - blocks);
     }
+  }
+
+  /**
+   * Engine feedback on a finished request (when {@link RouterConfig#feedback()} is on): the router
+   * predicted that {@code engineId} held the request's first {@code predictedBlocks} blocks, and
+   * the engine served {@code servedBlocks} from its cache ({@code num_cached_tokens / block size}).
+   * If it served fewer, it no longer holds the blocks past those: their index entries for that
+   * engine are dropped, for {@code hashes[servedBlocks..count)}. No scan: the request's own hashes
+   * are at hand.
+   *
+   * @return how many index entries were dropped
+   */
+  public int feedback(
+      int engineId, long[] hashes, int count, int predictedBlocks, int servedBlocks) {
+    checkHashes(hashes, count);
+    if (!feedback || !isActive(engineId) || servedBlocks >= predictedBlocks) {
+      return 0;
+    }
+    int dropped = 0;
+    for (int i = Math.max(0, servedBlocks); i < count; i++) {
+      if (index.removeOwner(hashes[i], engineId)) {
+        dropped++;
+      }
+    }
+    feedbackPurged += dropped;
+    return dropped;
+  }
+
+  /** Index entries dropped by engine feedback so far. */
+  public long feedbackPurgedTotal() {
+    return feedbackPurged;
   }
 
   /** Starts a new generation epoch (new weights): every entry written before now is stale. */
@@ -496,6 +595,11 @@ public final class Router {
     if (engines == pending.length) {
       int grown = engines * 2;
       pending = Arrays.copyOf(pending, grown);
+      activeBlocks = Arrays.copyOf(activeBlocks, grown);
+      depthByRank = Arrays.copyOf(depthByRank, grown);
+      pendingByRank = Arrays.copyOf(pendingByRank, grown);
+      blocksByRank = Arrays.copyOf(blocksByRank, grown);
+      cachedByRank = Arrays.copyOf(cachedByRank, grown);
       active = Arrays.copyOf(active, grown);
       rankOfEngine = Arrays.copyOf(rankOfEngine, grown);
       order = Arrays.copyOf(order, grown);

@@ -23,6 +23,7 @@ public final class RouterConfig {
   private final long ttlNanos;
   private final int indexCapacity;
   private final LongSupplier nanoClock;
+  private final boolean feedback;
 
   private RouterConfig(Builder b) {
     this.release = b.release;
@@ -34,6 +35,7 @@ public final class RouterConfig {
     this.ttlNanos = b.ttlNanos;
     this.indexCapacity = b.indexCapacity;
     this.nanoClock = b.nanoClock;
+    this.feedback = b.feedback;
   }
 
   /** A builder holding the defaults: longest prefix, alpha 0.5, 16 requests, 16 tokens, no TTL. */
@@ -52,7 +54,8 @@ public final class RouterConfig {
         .prefixCaching(prefixCaching)
         .ttlNanos(ttlNanos)
         .indexCapacity(indexCapacity)
-        .nanoClock(nanoClock);
+        .nanoClock(nanoClock)
+        .feedback(feedback);
   }
 
   /** Whose routing rule: Megatron 0.19's (the default) or 0.18's. */
@@ -126,6 +129,14 @@ public final class RouterConfig {
     return nanoClock;
   }
 
+  /**
+   * Whether engine feedback corrects the index ({@link Router#feedback}): off by default, since
+   * Megatron's router never forgets what it assigned.
+   */
+  public boolean feedback() {
+    return feedback;
+  }
+
   @Override
   public String toString() {
     return "RouterConfig{release="
@@ -144,6 +155,8 @@ public final class RouterConfig {
         + ttlNanos
         + ", indexCapacity="
         + indexCapacity
+        + ", feedback="
+        + feedback
         + "}";
   }
 
@@ -158,6 +171,7 @@ public final class RouterConfig {
     private long ttlNanos = 0;
     private int indexCapacity = 1 << 20;
     private LongSupplier nanoClock = System::nanoTime;
+    private boolean feedback;
 
     private Builder() {}
 
@@ -250,6 +264,12 @@ public final class RouterConfig {
         throw new IllegalArgumentException("nano clock is null");
       }
       this.nanoClock = nanoClock;
+      return this;
+    }
+
+    /** Turns engine feedback on or off ({@link RouterConfig#feedback()}). */
+    public Builder feedback(boolean feedback) {
+      this.feedback = feedback;
       return this;
     }
 

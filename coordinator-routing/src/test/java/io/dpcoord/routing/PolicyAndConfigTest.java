@@ -24,7 +24,9 @@ class PolicyAndConfigTest {
     assertThatThrownBy(() -> Policy.parse("least_loaded"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'least_loaded'")
-        .hasMessageContaining("longest_prefix, first_prefix_block, load_balanced, round_robin");
+        .hasMessageContaining(
+            "longest_prefix, first_prefix_block, load_balanced, round_robin, relative_load,"
+                + " sglang, dynamo, llm_d");
     assertThatThrownBy(() -> Policy.parse(null)).isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -42,7 +44,10 @@ class PolicyAndConfigTest {
     assertThat(MegatronRelease.V0_18.policyNames())
         .isEqualTo("longest_prefix, first_prefix_block, round_robin");
     assertThat(MegatronRelease.V0_19.policyNames())
-        .isEqualTo("longest_prefix, first_prefix_block, load_balanced");
+        .isEqualTo(
+            "longest_prefix, first_prefix_block, load_balanced, relative_load, sglang, dynamo,"
+                + " llm_d");
+    assertThat(MegatronRelease.V0_18.offers(Policy.DYNAMO)).isFalse();
     assertThat(MegatronRelease.V0_18.offers(Policy.LOAD_BALANCED)).isFalse();
     assertThat(MegatronRelease.V0_19.offers(Policy.ROUND_ROBIN)).isFalse();
   }
@@ -55,7 +60,8 @@ class PolicyAndConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "policy round_robin is not one of Megatron 0.19's"
-                + " (longest_prefix, first_prefix_block, load_balanced)");
+                + " (longest_prefix, first_prefix_block, load_balanced, relative_load, sglang,"
+                + " dynamo, llm_d)");
     assertThatThrownBy(() -> b.release(MegatronRelease.V0_18).policy(Policy.LOAD_BALANCED).build())
         .hasMessageContaining("policy load_balanced is not one of Megatron 0.18's");
     assertThat(b.policy(Policy.ROUND_ROBIN).build().release()).isEqualTo(MegatronRelease.V0_18);

@@ -40,6 +40,13 @@ enum SimColumn {
       false,
       r -> r.config().eviction().cliName(),
       r -> r.config().eviction().cliName()),
+  FEEDBACK(
+      "feedback",
+      "feedback",
+      Part.CACHE,
+      false,
+      r -> r.config().routing().feedback() ? "on" : "off",
+      r -> r.config().routing().feedback() ? "on" : "off"),
   REQUESTS("requests", "requests", Part.CSV_ONLY, SimResult::requests),
   HIT_BLOCKS("hit_ratio_blocks", "hit blk", Part.CACHE, Kind.RATIO, SimResult::hitRatio),
   HIT_TOKENS("hit_ratio_tokens", "hit tok", Part.CACHE, Kind.RATIO, SimResult::tokenHitRatio),

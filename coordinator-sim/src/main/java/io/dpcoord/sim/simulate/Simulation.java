@@ -182,7 +182,10 @@ public final class Simulation implements ModelEngine.Listener {
 
   @Override
   public void finished(ModelEngine engine, ModelEngine.Job job, long at) {
-    router.complete(routerId[engine.id]);
+    int id = routerId[engine.id];
+    long[] blocks = job.request.blocks();
+    router.complete(id, blocks.length);
+    router.feedback(id, blocks, blocks.length, job.predicted, job.hits);
     if (finished == ttft.length) {
       ttft = Arrays.copyOf(ttft, finished * 2);
       e2e = Arrays.copyOf(e2e, finished * 2);

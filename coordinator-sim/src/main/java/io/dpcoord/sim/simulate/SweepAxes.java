@@ -65,6 +65,12 @@ final class SweepAxes {
         return c.eviction().cliName();
       }
     },
+    FEEDBACK("feedback", "engine feedback") {
+      @Override
+      String value(SimConfig c) {
+        return c.routing().feedback() ? "on" : "off";
+      }
+    },
     RELEASE("release", "routing rule") {
       @Override
       String value(SimConfig c) {

@@ -145,7 +145,7 @@ class MooncakeTraceTest {
     Path f = write("bad.jsonl", GOOD_1, "", GOOD_2, bad, GOOD_2);
 
     TraceException e =
-        catchThrowableOfType(() -> MooncakeTrace.read(f, false), TraceException.class);
+        catchThrowableOfType(TraceException.class, () -> MooncakeTrace.read(f, false));
 
     assertThat(e).isNotNull();
     assertThat(e.line()).isEqualTo(4);

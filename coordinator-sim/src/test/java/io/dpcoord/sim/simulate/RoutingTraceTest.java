@@ -138,7 +138,7 @@ class RoutingTraceTest {
 
     TraceException e =
         catchThrowableOfType(
-            () -> RoutingTrace.read(f, 16, 1_000_000L, 8, false), TraceException.class);
+            TraceException.class, () -> RoutingTrace.read(f, 16, 1_000_000L, 8, false));
 
     assertThat(e).isNotNull();
     assertThat(e.line()).isEqualTo(4);

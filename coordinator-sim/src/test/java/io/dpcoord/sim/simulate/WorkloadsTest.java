@@ -83,7 +83,7 @@ class WorkloadsTest {
 
     TraceException e =
         catchThrowableOfType(
-            () -> Workloads.open(f.toString(), Workloads.Options.defaults()), TraceException.class);
+            TraceException.class, () -> Workloads.open(f.toString(), Workloads.Options.defaults()));
 
     assertThat(e.line()).isEqualTo(2);
     assertThat(e.reason()).contains("neither 'op'", "nor 'hash_ids'");

@@ -1,0 +1,158 @@
+package io.dpcoord.routing;
+
+/**
+ * The rules of the policies beyond Megatron's ({@link Policy#isMegatron()} false), each scoring
+ * every active engine on its own match and on load across the fleet.
+ *
+ * <p>Inputs are by rank index, filled by {@link Router} for one decision: {@code depth[r]} the
+ * leading blocks of the request the index says engine r holds, {@code pending[r]} its requests in
+ * flight, {@code blocks[r]} the blocks of those requests, {@code cached[r]} the block hashes the
+ * index names it for. Every rule is one pass over the engines (two for the ones that need the
+ * fleet's minimum, maximum or mean), allocates nothing, and breaks ties to the lowest rank index
+ * (the peers break them at random; a fixed order keeps simulations reproducible).
+ */
+final class FleetRules {
+  /*
+   * Design notes: sources and defaults.
+   *
+   * relative_load: vLLM production-stack's load-aware (kvaware) routing and Megatron's unmerged
+   * follow-up to its coordinator both subtract a load term measured against the fleet, not
+   * against a fixed capacity, so that an overloaded fleet still spreads (Megatron's free-capacity
+   * term is 0 for every engine once all have max_requests pending). beta 1.0.
+   *
+   * sglang: sgl-router's cache_aware policy. Balanced unless max - min > balance_abs_threshold
+   * (64) and max > balance_rel_threshold (1.5) x min; unbalanced picks the shortest queue.
+   * Balanced: the longest prefix match in the router's radix tree; if the matched share of the
+   * request exceeds cache_threshold (0.3) that engine, else the engine with the smallest tree
+   * (here: the fewest hashes the index names it for).
+   *
+   * dynamo: Dynamo's KvRouter cost at router_temperature 0: overlap_score_weight (1.0) x blocks
+   * the engine would prefill (the request's blocks minus its overlap there) + the engine's active
+   * blocks (decode load), lowest wins.
+   *
+   * llm_d: the llm-d inference scheduler's default weights: prefix-cache scorer 3, queue scorer 2,
+   * kv-cache-utilization scorer 2; the highest weighted sum wins. The queue scorer is min-max
+   * normalised; KV utilisation, which Megatron engines do not report to the coordinator, is
+   * estimated from the blocks in flight relative to the busiest engine.
+   */
+
+  static final double RELATIVE_LOAD_BETA = 1.0;
+  static final int SGLANG_BALANCE_ABS = 64;
+  static final double SGLANG_BALANCE_REL = 1.5;
+  static final double SGLANG_CACHE_THRESHOLD = 0.3;
+  static final double DYNAMO_PREFILL_WEIGHT = 1.0;
+  static final double LLMD_PREFIX_WEIGHT = 3;
+  static final double LLMD_QUEUE_WEIGHT = 2;
+  static final double LLMD_KV_WEIGHT = 2;
+
+  private FleetRules() {}
+
+  /**
+   * The rank index {@code policy} chooses among {@code ranks} engines for a request of {@code n}
+   * blocks.
+   */
+  static int choose(
+      Policy policy, int ranks, int n, int[] depth, int[] pending, long[] blocks, int[] cached) {
+    return switch (policy) {
+      case RELATIVE_LOAD -> relativeLoad(ranks, n, depth, pending);
+      case SGLANG -> sglang(ranks, n, depth, pending, cached);
+      case DYNAMO -> dynamo(ranks, n, depth, blocks);
+      case LLM_D -> llmd(ranks, n, depth, pending, blocks);
+      default -> throw new IllegalArgumentException(policy.cliName() + " is one of Megatron's");
+    };
+  }
+
+  private static double fraction(int depth, int n) {
+    return n == 0 ? 0.0 : depth / (double) n;
+  }
+
+  static int relativeLoad(int ranks, int n, int[] depth, int[] pending) {
+    long total = 0;
+    for (int r = 0; r < ranks; r++) {
+      total += pending[r];
+    }
+    double mean = total / (double) ranks;
+    double scale = Math.max(1.0, mean);
+    int best = 0;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (int r = 0; r < ranks; r++) {
+      double score = fraction(depth[r], n) - RELATIVE_LOAD_BETA * (pending[r] - mean) / scale;
+      if (score > bestScore) {
+        best = r;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  static int sglang(int ranks, int n, int[] depth, int[] pending, int[] cached) {
+    int min = 0;
+    int max = 0;
+    int longest = 0;
+    for (int r = 1; r < ranks; r++) {
+      if (pending[r] < pending[min]) {
+        min = r;
+      }
+      if (pending[r] > pending[max]) {
+        max = r;
+      }
+      if (depth[r] > depth[longest]) {
+        longest = r;
+      }
+    }
+    if (pending[max] - pending[min] > SGLANG_BALANCE_ABS
+        && pending[max] > SGLANG_BALANCE_REL * pending[min]) {
+      return min;
+    }
+    if (fraction(depth[longest], n) > SGLANG_CACHE_THRESHOLD) {
+      return longest;
+    }
+    int smallest = 0;
+    for (int r = 1; r < ranks; r++) {
+      if (cached[r] < cached[smallest]) {
+        smallest = r;
+      }
+    }
+    return smallest;
+  }
+
+  static int dynamo(int ranks, int n, int[] depth, long[] blocks) {
+    int best = 0;
+    double bestCost = Double.POSITIVE_INFINITY;
+    for (int r = 0; r < ranks; r++) {
+      double cost = DYNAMO_PREFILL_WEIGHT * (n - depth[r]) + blocks[r];
+      if (cost < bestCost) {
+        best = r;
+        bestCost = cost;
+      }
+    }
+    return best;
+  }
+
+  static int llmd(int ranks, int n, int[] depth, int[] pending, long[] blocks) {
+    int minQueue = Integer.MAX_VALUE;
+    int maxQueue = Integer.MIN_VALUE;
+    long maxBlocks = 0;
+    for (int r = 0; r < ranks; r++) {
+      minQueue = Math.min(minQueue, pending[r]);
+      maxQueue = Math.max(maxQueue, pending[r]);
+      maxBlocks = Math.max(maxBlocks, blocks[r]);
+    }
+    int best = 0;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (int r = 0; r < ranks; r++) {
+      double queue =
+          maxQueue == minQueue ? 1.0 : (maxQueue - pending[r]) / (double) (maxQueue - minQueue);
+      double kv = maxBlocks == 0 ? 1.0 : 1.0 - blocks[r] / (double) maxBlocks;
+      double score =
+          LLMD_PREFIX_WEIGHT * fraction(depth[r], n)
+              + LLMD_QUEUE_WEIGHT * queue
+              + LLMD_KV_WEIGHT * kv;
+      if (score > bestScore) {
+        best = r;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+}
