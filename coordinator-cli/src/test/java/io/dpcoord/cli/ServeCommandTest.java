@@ -58,7 +58,7 @@ class ServeCommandTest {
             new String[] {"--policy", "round_robin"},
             "--policy round_robin is not a policy of --engine-wire 0.19 (its policies:"
                 + " longest_prefix, first_prefix_block, load_balanced, relative_load, sglang,"
-                + " dynamo, llm_d)"),
+                + " dynamo, llm_d, least_work)"),
         Arguments.of(
             new String[] {"--engine-wire", "0.18", "--policy", "load_balanced"},
             "--policy load_balanced is not a policy of --engine-wire 0.18 (its policies:"

@@ -45,6 +45,9 @@ final class FleetRules {
   static final double LLMD_QUEUE_WEIGHT = 2;
   static final double LLMD_KV_WEIGHT = 2;
 
+  /** The prefill rate at which least_work drains an engine's backlog (the simulator's default). */
+  static final double LEAST_WORK_TOKENS_PER_SECOND = 25_000;
+
   private FleetRules() {}
 
   /**
@@ -58,6 +61,7 @@ final class FleetRules {
       case SGLANG -> sglang(ranks, n, depth, pending, cached);
       case DYNAMO -> dynamo(ranks, n, depth, blocks);
       case LLM_D -> llmd(ranks, n, depth, pending, blocks);
+      case LEAST_WORK -> throw new IllegalArgumentException("least_work needs the backlog");
       default -> throw new IllegalArgumentException(policy.cliName() + " is one of Megatron's");
     };
   }
@@ -151,6 +155,28 @@ final class FleetRules {
       if (score > bestScore) {
         best = r;
         bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The engine with the least estimated work ahead of this request's first token: the prefill
+   * tokens already queued there (drained at the engine's prefill rate since they were sent) plus
+   * the tokens this request would prefill there; ties to the longer match, then the fewest pending.
+   */
+  static int leastWork(
+      int ranks, int n, int[] depth, int[] pending, double[] backlog, int blockSize) {
+    int best = 0;
+    double bestCost = Double.POSITIVE_INFINITY;
+    for (int r = 0; r < ranks; r++) {
+      double cost = backlog[r] + (double) (n - depth[r]) * blockSize;
+      if (cost < bestCost
+          || (cost == bestCost
+              && (depth[r] > depth[best]
+                  || (depth[r] == depth[best] && pending[r] < pending[best])))) {
+        best = r;
+        bestCost = cost;
       }
     }
     return best;

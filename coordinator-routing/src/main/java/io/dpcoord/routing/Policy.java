@@ -65,7 +65,14 @@ public enum Policy {
    * 1 - active blocks / the fleet's most active blocks} (the coordinator's estimate of KV
    * utilisation, which engines do not report to it).
    */
-  LLM_D("llm_d");
+  LLM_D("llm_d"),
+  /**
+   * Least work (ours; experimental, see docs/design/routing.md): the engine with the least
+   * estimated prefill work ahead of the request's first token, that is the prefill tokens the
+   * router has sent it (drained at 25,000 tokens/s since) plus the tokens the request would prefill
+   * there; ties to the longer match, then the fewest pending.
+   */
+  LEAST_WORK("least_work");
 
   private final String cliName;
 

@@ -90,6 +90,7 @@ public final class Router {
   private final long ttlNanos;
   private final LongSupplier clock;
   private final boolean feedback;
+  private final int blockSize;
   private final PrefixIndex index;
   private final Decision decision = new Decision();
 
@@ -97,6 +98,8 @@ public final class Router {
   private int engines;
   private int[] pending = new int[8];
   private long[] activeBlocks = new long[8];
+  private double[] backlog = new double[8];
+  private long[] backlogAt = new long[8];
   private boolean[] active = new boolean[8];
   private int[] rankOfEngine = new int[8];
 
@@ -115,6 +118,9 @@ public final class Router {
   private int[] pendingByRank = new int[8];
   private long[] blocksByRank = new long[8];
   private int[] cachedByRank = new int[8];
+  private double[] backlogByRank = new double[8];
+  private static final double PREFILL_TOKENS_PER_NANO =
+      FleetRules.LEAST_WORK_TOKENS_PER_SECOND / 1e9;
   private long feedbackPurged;
 
   // Megatron 0.18: the active engine ids in registration order, and the round-robin cursor
@@ -140,6 +146,7 @@ public final class Router {
     this.ttlNanos = config.ttlNanos();
     this.clock = config.nanoClock();
     this.feedback = config.feedback();
+    this.blockSize = config.blockSize();
     this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
   }
 
@@ -442,12 +449,28 @@ public final class Router {
         break;
       }
     }
-    int best =
-        FleetRules.choose(
-            policy, activeCount, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);
+    int best;
+    if (policy == Policy.LEAST_WORK) {
+      long t = clock.getAsLong();
+      for (int r = 0; r < activeCount; r++) {
+        backlogByRank[r] = drained(order[r], t);
+      }
+      best =
+          FleetRules.leastWork(
+              activeCount, n, depthByRank, pendingByRank, backlogByRank, blockSize);
+    } else {
+      best =
+          FleetRules.choose(
+              policy, activeCount, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);
+    }
     int depth = depthByRank[best];
     decision.set(order[best], best, n, depth, n == 0 ? 0.0 : depth / (double) n, index.staleSeen());
     return decision;
+  }
+
+  private double drained(int e, long t) {
+    double b = backlog[e] - (t - backlogAt[e]) * PREFILL_TOKENS_PER_NANO;
+    return Math.max(0, b);
   }
 
   /**
@@ -469,6 +492,11 @@ public final class Router {
     }
     pending[e]++;
     activeBlocks[e] += count;
+    if (policy == Policy.LEAST_WORK) {
+      long t = clock.getAsLong();
+      backlog[e] = drained(e, t) + (double) (count - d.matchDepth()) * blockSize;
+      backlogAt[e] = t;
+    }
     counter++;
     int n = d.hashesUsed();
     if (n > count) {
@@ -596,6 +624,9 @@ public final class Router {
       int grown = engines * 2;
       pending = Arrays.copyOf(pending, grown);
       activeBlocks = Arrays.copyOf(activeBlocks, grown);
+      backlog = Arrays.copyOf(backlog, grown);
+      backlogAt = Arrays.copyOf(backlogAt, grown);
+      backlogByRank = Arrays.copyOf(backlogByRank, grown);
       depthByRank = Arrays.copyOf(depthByRank, grown);
       pendingByRank = Arrays.copyOf(pendingByRank, grown);
       blocksByRank = Arrays.copyOf(blocksByRank, grown);

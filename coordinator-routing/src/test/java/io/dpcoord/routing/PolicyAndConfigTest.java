@@ -26,7 +26,7 @@ class PolicyAndConfigTest {
         .hasMessageContaining("'least_loaded'")
         .hasMessageContaining(
             "longest_prefix, first_prefix_block, load_balanced, round_robin, relative_load,"
-                + " sglang, dynamo, llm_d");
+                + " sglang, dynamo, llm_d, least_work");
     assertThatThrownBy(() -> Policy.parse(null)).isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -46,7 +46,7 @@ class PolicyAndConfigTest {
     assertThat(MegatronRelease.V0_19.policyNames())
         .isEqualTo(
             "longest_prefix, first_prefix_block, load_balanced, relative_load, sglang, dynamo,"
-                + " llm_d");
+                + " llm_d, least_work");
     assertThat(MegatronRelease.V0_18.offers(Policy.DYNAMO)).isFalse();
     assertThat(MegatronRelease.V0_18.offers(Policy.LOAD_BALANCED)).isFalse();
     assertThat(MegatronRelease.V0_19.offers(Policy.ROUND_ROBIN)).isFalse();
@@ -61,7 +61,7 @@ class PolicyAndConfigTest {
         .hasMessage(
             "policy round_robin is not one of Megatron 0.19's"
                 + " (longest_prefix, first_prefix_block, load_balanced, relative_load, sglang,"
-                + " dynamo, llm_d)");
+                + " dynamo, llm_d, least_work)");
     assertThatThrownBy(() -> b.release(MegatronRelease.V0_18).policy(Policy.LOAD_BALANCED).build())
         .hasMessageContaining("policy load_balanced is not one of Megatron 0.18's");
     assertThat(b.policy(Policy.ROUND_ROBIN).build().release()).isEqualTo(MegatronRelease.V0_18);
