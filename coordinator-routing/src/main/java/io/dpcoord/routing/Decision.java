@@ -14,6 +14,8 @@ public final class Decision {
   private int matchDepth;
   private double matchFraction;
   private boolean staleFound;
+  private long matchStamp;
+  private long matchAge;
 
   Decision() {}
 
@@ -32,6 +34,30 @@ public final class Decision {
     this.matchDepth = matchDepth;
     this.matchFraction = matchFraction;
     this.staleFound = staleFound;
+    this.matchStamp = 0;
+  }
+
+  /** Sets the assignment stamp of the chosen engine's deepest matched block. */
+  void matchStamp(long stamp) {
+    this.matchStamp = stamp;
+  }
+
+  /** How many commits ago the chosen engine's deepest matched block was last assigned. */
+  public long matchAge() {
+    return matchAge;
+  }
+
+  void matchAge(long age) {
+    this.matchAge = age;
+  }
+
+  /**
+   * The assignment stamp of the index entry that gave the chosen engine its match (its deepest
+   * matched block), 0 without a match: what {@link Router#feedback} needs back if the engine turns
+   * out not to hold that block any more.
+   */
+  public long matchStamp() {
+    return matchStamp;
   }
 
   /**

@@ -99,6 +99,8 @@ public final class Router {
   private int[] pending = new int[8];
   private long[] activeBlocks = new long[8];
   private double[] backlog = new double[8];
+  private long[] horizon = new long[8];
+  private long[] ageLimit = newAgeLimits(8);
   private long[] backlogAt = new long[8];
   private boolean[] active = new boolean[8];
   private int[] rankOfEngine = new int[8];
@@ -119,6 +121,7 @@ public final class Router {
   private long[] blocksByRank = new long[8];
   private int[] cachedByRank = new int[8];
   private double[] backlogByRank = new double[8];
+  private long[] stampByRank = new long[8];
   private static final double PREFILL_TOKENS_PER_NANO =
       FleetRules.LEAST_WORK_TOKENS_PER_SECOND / 1e9;
   private long feedbackPurged;
@@ -405,6 +408,7 @@ public final class Router {
     }
     int matchDepth = bestOwned ? depth + 1 : 0;
     int engine = order[best];
+    long stamp = bestOwned ? bestRecency : 0;
     decision.set(
         engine,
         release18 ? engine : best,
@@ -412,6 +416,8 @@ public final class Router {
         matchDepth,
         bestOwned ? match : 0.0,
         index.staleSeen());
+    decision.matchStamp(stamp);
+    decision.matchAge(bestOwned ? counter - stamp : 0);
     return decision;
   }
 
@@ -442,6 +448,7 @@ public final class Router {
         int r = rankOfEngine[ownerEngines[j]];
         if (r >= 0 && depthByRank[r] == i) {
           depthByRank[r] = i + 1;
+          stampByRank[r] = ownerStamps[j];
           extended = true;
         }
       }
@@ -465,6 +472,8 @@ public final class Router {
     }
     int depth = depthByRank[best];
     decision.set(order[best], best, n, depth, n == 0 ? 0.0 : depth / (double) n, index.staleSeen());
+    decision.matchStamp(depth > 0 ? stampByRank[best] : 0);
+    decision.matchAge(depth > 0 ? counter - stampByRank[best] : 0);
     return decision;
   }
 
@@ -537,29 +546,41 @@ public final class Router {
   }
 
   /**
-   * Engine feedback on a finished request (when {@link RouterConfig#feedback()} is on): the router
-   * predicted that {@code engineId} held the request's first {@code predictedBlocks} blocks, and
-   * the engine served {@code servedBlocks} from its cache ({@code num_cached_tokens / block size}).
-   * If it served fewer, it no longer holds the blocks past those: their index entries for that
-   * engine are dropped, for {@code hashes[servedBlocks..count)}. No scan: the request's own hashes
-   * are at hand.
+   * Engine feedback on a finished request (when {@link RouterConfig#feedback()} is on). The router
+   * predicted that {@code engineId} held the request's first {@code predictedBlocks} blocks ({@link
+   * Decision#matchDepth()}), the deepest of them last assigned at {@code matchStamp} ({@link
+   * Decision#matchStamp()}); the engine served {@code servedBlocks} from its cache ({@code
+   * num_cached_tokens / block size}). If it served fewer, it had evicted that block, and an engine
+   * evicting least recently used blocks first has also evicted every block assigned to it before:
+   * the engine's entries up to that stamp become stale (dropped lazily, as at an epoch; no scan).
+   * The request's own entries, assigned at its commit, stay: the engine computed those blocks again
+   * and holds them.
    *
-   * @return how many index entries were dropped
+   * @return whether the engine's horizon moved
    */
-  public int feedback(
-      int engineId, long[] hashes, int count, int predictedBlocks, int servedBlocks) {
-    checkHashes(hashes, count);
-    if (!feedback || !isActive(engineId) || servedBlocks >= predictedBlocks) {
-      return 0;
+  public boolean feedback(
+      int engineId, int predictedBlocks, int servedBlocks, long matchStamp, long matchAge) {
+    if (!feedback || !isActive(engineId) || predictedBlocks == 0) {
+      return false;
     }
-    int dropped = 0;
-    for (int i = Math.max(0, servedBlocks); i < count; i++) {
-      if (index.removeOwner(hashes[i], engineId)) {
-        dropped++;
+    if (servedBlocks >= predictedBlocks) {
+      if (matchAge > ageLimit[engineId]) {
+        ageLimit[engineId] = matchAge; // it held a block that old: its cache reaches further
       }
+      return false;
     }
-    feedbackPurged += dropped;
-    return dropped;
+    ageLimit[engineId] = matchAge; // evicted at most that old
+    if (matchStamp <= horizon[engineId]) {
+      return false;
+    }
+    horizon[engineId] = matchStamp;
+    return true;
+  }
+
+  private static long[] newAgeLimits(int n) {
+    long[] a = new long[n];
+    Arrays.fill(a, Long.MAX_VALUE);
+    return a;
   }
 
   /** Index entries dropped by engine feedback so far. */
@@ -605,9 +626,16 @@ public final class Router {
   // ---- internals ----
 
   private boolean isStale(int engine, long stamp, long writtenNanos) {
-    return (!active[engine] && !release18)
+    if ((!active[engine] && !release18)
         || stamp <= epochStamp
-        || (ttlNanos > 0 && now - writtenNanos > ttlNanos);
+        || (ttlNanos > 0 && now - writtenNanos > ttlNanos)) {
+      return true;
+    }
+    if (stamp <= horizon[engine] || counter - stamp > ageLimit[engine]) {
+      feedbackPurged++;
+      return true;
+    }
+    return false;
   }
 
   private int append() {
@@ -627,6 +655,11 @@ public final class Router {
       backlog = Arrays.copyOf(backlog, grown);
       backlogAt = Arrays.copyOf(backlogAt, grown);
       backlogByRank = Arrays.copyOf(backlogByRank, grown);
+      stampByRank = Arrays.copyOf(stampByRank, grown);
+      horizon = Arrays.copyOf(horizon, grown);
+      long[] limits = newAgeLimits(grown);
+      System.arraycopy(ageLimit, 0, limits, 0, ageLimit.length);
+      ageLimit = limits;
       depthByRank = Arrays.copyOf(depthByRank, grown);
       pendingByRank = Arrays.copyOf(pendingByRank, grown);
       blocksByRank = Arrays.copyOf(blocksByRank, grown);

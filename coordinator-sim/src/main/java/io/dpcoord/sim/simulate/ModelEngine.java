@@ -21,6 +21,8 @@ final class ModelEngine {
     final long arrival;
     final long seq;
     final int predicted;
+    long matchStamp;
+    long matchAge;
     int hits = -1;
     int remainingPrefill;
     int chunk;

@@ -157,7 +157,10 @@ public final class Simulation implements ModelEngine.Listener {
     promptTokens += r.inputTokens();
     boundSingle += leadingRunThenAdd(single, blocks);
     boundRouted += leadingRunThenAdd(routed[e], blocks);
-    engines[e].submit(new ModelEngine.Job(r, now, seq++, d.matchDepth()), now);
+    ModelEngine.Job job = new ModelEngine.Job(r, now, seq++, d.matchDepth());
+    job.matchStamp = d.matchStamp();
+    job.matchAge = d.matchAge();
+    engines[e].submit(job, now);
   }
 
   private static int leadingRunThenAdd(LongHashSet set, long[] blocks) {
@@ -185,7 +188,7 @@ public final class Simulation implements ModelEngine.Listener {
     int id = routerId[engine.id];
     long[] blocks = job.request.blocks();
     router.complete(id, blocks.length);
-    router.feedback(id, blocks, blocks.length, job.predicted, job.hits);
+    router.feedback(id, job.predicted, job.hits, job.matchStamp, job.matchAge);
     if (finished == ttft.length) {
       ttft = Arrays.copyOf(ttft, finished * 2);
       e2e = Arrays.copyOf(e2e, finished * 2);
