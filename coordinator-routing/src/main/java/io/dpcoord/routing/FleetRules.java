@@ -6,10 +6,11 @@ package io.dpcoord.routing;
  *
  * <p>Inputs are by rank index, filled by {@link Router} for one decision: {@code depth[r]} the
  * leading blocks of the request the index says engine r holds, {@code pending[r]} its requests in
- * flight, {@code blocks[r]} the blocks of those requests, {@code cached[r]} the block hashes the
- * index names it for. Every rule is one pass over the engines (two for the ones that need the
- * fleet's minimum, maximum or mean), allocates nothing, and breaks ties to the lowest rank index
- * (the peers break them at random; a fixed order keeps simulations reproducible).
+ * flight, {@code blocks[r]} the distinct blocks of those requests (dynamo and llm_d only), {@code
+ * cached[r]} the block hashes the index names it for. Every rule is one pass over the engines (two
+ * for the ones that need the fleet's minimum, maximum or mean), allocates nothing, and breaks ties
+ * to the lowest rank index (the peers break them at random; a fixed order keeps simulations
+ * reproducible).
  */
 final class FleetRules {
   /*

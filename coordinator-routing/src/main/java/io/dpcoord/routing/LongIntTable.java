@@ -42,6 +42,35 @@ final class LongIntTable {
     }
   }
 
+  /**
+   * Adds {@code delta} to {@code key}'s value (an absent key counts as 0) and removes the key when
+   * the sum is 0 or less: a multiset of keys.
+   *
+   * @return the new value (0 once removed)
+   */
+  int add(long key, int delta) {
+    int mask = length() - 1;
+    for (int i = home(key); ; i = (i + 1) & mask) {
+      long v = cells[2 * i + 1];
+      if (v == 0) {
+        if (delta > 0) {
+          insert(key, delta);
+          return delta;
+        }
+        return 0;
+      }
+      if (cells[2 * i] == key) {
+        int sum = (int) v - 1 + delta;
+        if (sum <= 0) {
+          remove(key);
+          return 0;
+        }
+        cells[2 * i + 1] = sum + 1L;
+        return sum;
+      }
+    }
+  }
+
   /** Reads {@code key}'s home cell and returns its value word, to bring it into the cache. */
   long touch(long key) {
     return cells[2 * home(key) + 1];

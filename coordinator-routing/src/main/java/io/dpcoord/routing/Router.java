@@ -97,7 +97,9 @@ public final class Router {
   // per engine id
   private int engines;
   private int[] pending = new int[8];
-  private long[] activeBlocks = new long[8];
+  // policies that weigh blocks in flight: each engine's in-flight block hashes, counted once each
+  private final boolean countsActiveBlocks;
+  private LongIntTable[] activeHashes = new LongIntTable[8];
   private double[] backlog = new double[8];
   private long[] horizon = new long[8];
   private long[] ageLimit = newAgeLimits(8);
@@ -150,6 +152,7 @@ public final class Router {
     this.clock = config.nanoClock();
     this.feedback = config.feedback();
     this.blockSize = config.blockSize();
+    this.countsActiveBlocks = policy == Policy.DYNAMO || policy == Policy.LLM_D;
     this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
   }
 
@@ -434,7 +437,7 @@ public final class Router {
       int e = order[r];
       depthByRank[r] = 0;
       pendingByRank[r] = pending[e];
-      blocksByRank[r] = activeBlocks[e];
+      blocksByRank[r] = activeHashes[e] == null ? 0 : activeHashes[e].size();
       cachedByRank[r] = index.ownedBy(e);
     }
     for (int i = 0; i < n; i++) {
@@ -500,7 +503,14 @@ public final class Router {
       throw new IllegalStateException("engine " + e + " is not registered; route again");
     }
     pending[e]++;
-    activeBlocks[e] += count;
+    if (countsActiveBlocks) {
+      if (activeHashes[e] == null) {
+        activeHashes[e] = new LongIntTable(64, 1 << 26);
+      }
+      for (int i = 0; i < count; i++) {
+        activeHashes[e].add(hashes[i], 1);
+      }
+    }
     if (policy == Policy.LEAST_WORK) {
       long t = clock.getAsLong();
       backlog[e] = drained(e, t) + (double) (count - d.matchDepth()) * blockSize;
@@ -528,20 +538,26 @@ public final class Router {
    * a removed engine's count stays as it was until it rejoins; 0.18 itself fails on such a reply).
    */
   public void complete(int engineId) {
-    complete(engineId, 0);
+    complete(engineId, null, 0);
   }
 
   /**
-   * {@link #complete(int)} of a request of {@code blocks} blocks (the count its commit was given),
-   * which the engine's active blocks lose (never below 0); the load of the policies that weigh
-   * blocks in flight.
+   * {@link #complete(int)} of a request whose commit was given {@code hashes[0..count)}: under the
+   * policies that weigh blocks in flight (dynamo, llm_d), the engine's in-flight blocks lose them
+   * (a block shared by several requests in flight counts once, as Dynamo counts it).
    */
-  public void complete(int engineId, int blocks) {
-    if (isActive(engineId)) {
-      if (pending[engineId] > 0) {
-        pending[engineId]--;
+  public void complete(int engineId, long[] hashes, int count) {
+    checkHashes(hashes, count);
+    if (!isActive(engineId)) {
+      return;
+    }
+    if (pending[engineId] > 0) {
+      pending[engineId]--;
+    }
+    if (countsActiveBlocks && activeHashes[engineId] != null) {
+      for (int i = 0; i < count; i++) {
+        activeHashes[engineId].add(hashes[i], -1);
       }
-      activeBlocks[engineId] = Math.max(0, activeBlocks[engineId] - blocks);
     }
   }
 
@@ -651,7 +667,7 @@ public final class Router {
     if (engines == pending.length) {
       int grown = engines * 2;
       pending = Arrays.copyOf(pending, grown);
-      activeBlocks = Arrays.copyOf(activeBlocks, grown);
+      activeHashes = Arrays.copyOf(activeHashes, grown);
       backlog = Arrays.copyOf(backlog, grown);
       backlogAt = Arrays.copyOf(backlogAt, grown);
       backlogByRank = Arrays.copyOf(backlogByRank, grown);

@@ -187,7 +187,7 @@ public final class Simulation implements ModelEngine.Listener {
   public void finished(ModelEngine engine, ModelEngine.Job job, long at) {
     int id = routerId[engine.id];
     long[] blocks = job.request.blocks();
-    router.complete(id, blocks.length);
+    router.complete(id, blocks, blocks.length);
     router.feedback(id, job.predicted, job.hits, job.matchStamp, job.matchAge);
     if (finished == ttft.length) {
       ttft = Arrays.copyOf(ttft, finished * 2);
