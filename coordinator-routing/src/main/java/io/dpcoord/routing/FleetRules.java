@@ -164,14 +164,16 @@ final class FleetRules {
   /**
    * The engine with the least estimated work ahead of this request's first token: the prefill
    * tokens already queued there (drained at the engine's prefill rate since they were sent) plus
-   * the tokens this request would prefill there; ties to the longer match, then the fewest pending.
+   * the tokens this request would prefill there, plus one block per request pending there (so that
+   * engines full of long decodes are not taken for idle); ties to the longer match, then the fewest
+   * pending.
    */
   static int leastWork(
       int ranks, int n, int[] depth, int[] pending, double[] backlog, int blockSize) {
     int best = 0;
     double bestCost = Double.POSITIVE_INFINITY;
     for (int r = 0; r < ranks; r++) {
-      double cost = backlog[r] + (double) (n - depth[r]) * blockSize;
+      double cost = backlog[r] + (double) (n - depth[r] + pending[r]) * blockSize;
       if (cost < bestCost
           || (cost == bestCost
               && (depth[r] > depth[best]

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The routing-quality comparison of docs/ROUTING-QUALITY.md: every policy, with engine feedback off
+# and on, on the Mooncake trace and three synthetic workloads, each at two load levels, 8 engines
+# with caches that cannot hold everything. Writes one CSV and one HTML report per run into
+# docs/quality/ (or the directory given) and prints the tables.
+#
+#   scripts/routing-quality.sh [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-docs/quality}"
+mkdir -p "$out"
+policies=longest_prefix,first_prefix_block,load_balanced,relative_load,sglang,dynamo,llm_d,least_work
+trace=coordinator-sim/src/test/resources/traces/mooncake_synthetic_trace.jsonl.gz
+run() {
+  local name="$1"
+  shift
+  echo "== $name: $*" >&2
+  ./coordinator simulate "$@" --policy "$policies" --feedback off,on \
+    --csv "$out/$name.csv" --html "$out/$name.html" > "$out/$name.txt"
+}
+run mooncake-x1 "$trace" --speed 1
+run mooncake-x2 "$trace" --speed 2
+run chat-40 'chat:requests=20000,rate=40'
+run chat-80 'chat:requests=20000,rate=80'
+run rag-40 'rag:requests=20000,rate=40'
+run rag-60 'rag:requests=20000,rate=60'
+run llmd-60 'llm-d:requests=20000,rate=3..60' --cache-blocks 640
+run llmd-90 'llm-d:requests=20000,rate=3..90' --cache-blocks 640
+echo "wrote $out/*.csv, *.html, *.txt" >&2
