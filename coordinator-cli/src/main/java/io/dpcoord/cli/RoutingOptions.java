@@ -75,6 +75,18 @@ final class RoutingOptions {
       defaultValue = "1048576")
   int indexCapacity;
 
+  @Option(
+      names = "--feedback",
+      negatable = true,
+      fallbackValue = "true",
+      description =
+          "Engine feedback: when a finished request's num_cached_tokens shows that its engine"
+              + " served fewer prompt blocks from its cache than routing predicted, forget that"
+              + " engine's index entries for the blocks it did not serve; --no-feedback keeps"
+              + " them, as Megatron (default: ${DEFAULT-VALUE}).",
+      defaultValue = "false")
+  boolean feedback;
+
   /**
    * The routing configuration under {@code release}'s rule, or a usage error naming the bad flag;
    * {@code whose} says where the release came from, for the error (e.g. {@code --engine-wire
@@ -102,6 +114,9 @@ final class RoutingOptions {
               + release.policyNames()
               + ")");
     }
+    if (feedback) {
+      checkFeedback(release, whose);
+    }
     try {
       return RouterConfig.builder()
           .release(release)
@@ -112,9 +127,24 @@ final class RoutingOptions {
           .prefixCaching(prefixCaching)
           .ttl(ttl)
           .indexCapacity(indexCapacity)
+          .feedback(feedback)
           .build();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
+    }
+  }
+
+  /** Refuses --feedback where it can change nothing: no prefix routing, no num_cached_tokens. */
+  private void checkFeedback(MegatronRelease release, String whose) {
+    if (!prefixCaching) {
+      throw usage("--feedback has no effect with --no-prefix-caching");
+    }
+    if (!policy.usesPrefix()) {
+      throw usage("--feedback has no effect with --policy " + policy.cliName());
+    }
+    if (release == MegatronRelease.V0_18) {
+      throw usage(
+          "--feedback has no effect with " + whose + ": its records carry no num_cached_tokens");
     }
   }
 

@@ -27,6 +27,7 @@ class ServeCommandTest {
             "--max-requests",
             "--block-size",
             "prefix-caching",
+            "[no-]feedback",
             "--ttl",
             "--index-capacity",
             "--engine-wire",
@@ -63,6 +64,16 @@ class ServeCommandTest {
             new String[] {"--engine-wire", "0.18", "--policy", "load_balanced"},
             "--policy load_balanced is not a policy of --engine-wire 0.18 (its policies:"
                 + " longest_prefix, first_prefix_block, round_robin)"),
+        Arguments.of(
+            new String[] {"--policy", "load_balanced", "--feedback"},
+            "--feedback has no effect with --policy load_balanced"),
+        Arguments.of(
+            new String[] {"--no-prefix-caching", "--feedback"},
+            "--feedback has no effect with --no-prefix-caching"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.18", "--feedback"},
+            "--feedback has no effect with --engine-wire 0.18: its records carry no"
+                + " num_cached_tokens"),
         Arguments.of(new String[] {"--engine-wire", "0.20"}, "0.20"),
         Arguments.of(new String[] {"--frobnicate"}, "--frobnicate"));
   }

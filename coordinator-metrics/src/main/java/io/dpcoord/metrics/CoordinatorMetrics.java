@@ -82,7 +82,10 @@ public interface CoordinatorMetrics extends AutoCloseable {
 
   /** A distribution of observed values. */
   interface Histogram {
-    /** Records one value: seconds for the {@code *_seconds} metrics, a fraction for ratios. */
+    /**
+     * Records one value: seconds for the {@code *_seconds} metrics, a fraction for ratios, a count
+     * (tokens) for the others.
+     */
     void observe(double value);
 
     /** For {@code *_seconds} metrics: records a duration given in nanoseconds. */

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Counters are Dropwizard {@code Counter}s. The {@code *_seconds} histograms are {@code Timer}s
  * (count, rates, and a duration distribution kept in nanoseconds), the other histograms are {@code
  * Histogram}s; ratios are kept in per cent, rounded to an integer, because Dropwizard histograms
- * hold whole numbers. Gauges are settable gauges whose value is the one set last.
+ * hold whole numbers, and counts (tokens) as they are. Gauges are settable gauges whose value is
+ * the one set last.
  *
  * <p>Design notes: a coordinator runs for weeks, so every distribution uses a {@link
  * LockFreeExponentiallyDecayingReservoir} with its defaults (1028 samples, alpha 0.015): memory is

@@ -69,7 +69,27 @@ public enum Metric {
       MetricType.COUNTER,
       true,
       "finished records forwarded without generated_text: no int generated_tokens, or ids the"
-          + " tokenizer cannot detokenize");
+          + " tokenizer cannot detokenize"),
+  ROUTING_CACHED_TOKENS_SHORTFALL(
+      MetricType.HISTOGRAM,
+      true,
+      "per completed request whose record has num_cached_tokens: tokens routing predicted cached"
+          + " (match depth x block size) minus num_cached_tokens; 0 when the engine served as many"
+          + " or more"),
+  ROUTING_CACHED_TOKENS_PREDICTED_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "tokens routing predicted cached (match depth x block size), over the same requests"),
+  ROUTING_CACHED_TOKENS_SERVED_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "tokens the engines served from their prefix caches (num_cached_tokens), over the same"
+          + " requests"),
+  ROUTING_INDEX_FEEDBACK_PURGED_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "index entries dropped by engine feedback (serve --feedback): blocks an engine did not"
+          + " serve from its cache");
 
   private static final Map<String, Optional<Metric>> BY_NAME = new HashMap<>();
 

@@ -94,8 +94,10 @@ class JmxPublicationTest {
           case HISTOGRAM -> {
             if (metric.seconds()) {
               assertLatencies(name);
-            } else {
+            } else if (ratio(metric)) {
               assertRatios(name);
+            } else {
+              assertTokenCounts(name);
             }
           }
         }
@@ -103,7 +105,14 @@ class JmxPublicationTest {
     }
   }
 
-  /** Seconds metrics get 1..100 ms, half as nanoseconds, half as seconds; ratios get quarters. */
+  private static boolean ratio(Metric metric) {
+    return metric.metricName().endsWith("_ratio");
+  }
+
+  /**
+   * Seconds metrics get 1..100 ms, half as nanoseconds, half as seconds; ratios get quarters; token
+   * counts get quarters of four blocks of 16 tokens.
+   */
   private static void record(CoordinatorMetrics metrics, Metric metric) {
     CoordinatorMetrics.Histogram histogram = metrics.histogram(metric);
     if (metric.seconds()) {
@@ -115,8 +124,8 @@ class JmxPublicationTest {
         }
       }
     } else {
-      for (double ratio : new double[] {0, 0.25, 0.5, 0.75, 1}) {
-        histogram.observe(ratio);
+      for (double quarter : new double[] {0, 0.25, 0.5, 0.75, 1}) {
+        histogram.observe(ratio(metric) ? quarter : quarter * 64);
       }
     }
   }
@@ -135,6 +144,14 @@ class JmxPublicationTest {
     assertThat(jmx.getAttribute(name, "Max")).isEqualTo(100L);
     assertThat(jmx.getAttribute(name, "Min")).isEqualTo(0L);
     assertThat((Double) jmx.getAttribute(name, "Mean")).isCloseTo(50.0, within(0.5));
+  }
+
+  /** Histograms of token counts keep whole tokens. */
+  private static void assertTokenCounts(ObjectName name) throws Exception {
+    assertThat(jmx.getAttribute(name, "Count")).as(name.toString()).isEqualTo(5L);
+    assertThat(jmx.getAttribute(name, "Max")).isEqualTo(64L);
+    assertThat(jmx.getAttribute(name, "Min")).isEqualTo(0L);
+    assertThat((Double) jmx.getAttribute(name, "Mean")).isCloseTo(32.0, within(0.5));
   }
 
   @Test

@@ -13,10 +13,11 @@ import java.util.Map;
  *
  * <p>Design notes. Decoding validates a frame in one pass, in this order: msgpack array, non-empty,
  * element 0 an integer known header, header expected in this direction, arity, field types, nothing
- * after the array. Fields the coordinator acts on (ids, epochs, the prompt, a record's request_id)
- * are read; every other field is skipped and kept as a {@link RawValue} slice of the frame, so it
- * is forwarded byte for byte. Encoding writes headers, ids and epochs in the smallest int encoding
- * (as Python's {@code msgpack.packb} does) and copies raw values as they are.
+ * after the array. Fields the coordinator acts on (ids, epochs, the prompt, a record's request_id
+ * and, when it is COMPLETED, its num_cached_tokens; {@link RecordScan}) are read in that pass;
+ * every other field is skipped and kept as a {@link RawValue} slice of the frame, so it is
+ * forwarded byte for byte. Encoding writes headers, ids and epochs in the smallest int encoding (as
+ * Python's {@code msgpack.packb} does) and copies raw values as they are.
  */
 public final class MessageCodec {
   private static final Connect CONNECT = new Connect();
@@ -24,7 +25,6 @@ public final class MessageCodec {
   private static final Shutdown SHUTDOWN = new Shutdown();
   private static final Disconnect DISCONNECT = new Disconnect();
   private static final Registration REGISTRATION = new Registration();
-  private static final byte[] REQUEST_ID = "request_id".getBytes(StandardCharsets.UTF_8);
   private static final Map<Header, ControlSignal> SIGNALS = new EnumMap<>(Header.class);
 
   static {
@@ -35,19 +35,11 @@ public final class MessageCodec {
     }
   }
 
-  /** What a scan of a record map found under "request_id". */
-  private enum IdState {
-    MISSING,
-    VALID,
-    WRONG_TYPE
-  }
-
   private final MsgpackReader reader = new MsgpackReader();
   private final FrameWriter out = new FrameWriter(4096);
   private Header header;
   private Dialect dialect = Dialect.V0_19;
-  private long scannedId;
-  private String scannedIdType;
+  private final RecordScan scan = new RecordScan();
 
   /** A codec with its own reusable buffers. */
   public MessageCodec() {}
@@ -255,9 +247,13 @@ public final class MessageCodec {
             1, "records", "an array of maps", "an array holding " + element + " at element " + i);
       }
       int start = reader.position();
-      if (scanRecord(2) == IdState.VALID) {
+      scan.walk(reader, 2);
+      if (scan.idState == RecordScan.IdState.VALID) {
         records.add(
-            new ReplyRecord(scannedId, RawValue.slice(frame, start, reader.position() - start)));
+            new ReplyRecord(
+                scan.id,
+                RawValue.slice(frame, start, reader.position() - start),
+                scan.cachedTokens()));
       } else {
         invalid++;
       }
@@ -274,57 +270,20 @@ public final class MessageCodec {
       throw wrongType(2, "record", "a map", type.toString());
     }
     int start = reader.position();
-    IdState state = scanRecord(1);
-    if (state == IdState.MISSING) {
+    scan.walk(reader, 1);
+    if (scan.idState == RecordScan.IdState.MISSING) {
       throw new ProtocolException(
           Reason.MISSING_FIELD,
           header,
           header + ": field 2 (record) has no str key \"request_id\"");
     }
-    if (state == IdState.WRONG_TYPE) {
+    if (scan.idState == RecordScan.IdState.WRONG_TYPE) {
       throw new ProtocolException(
           Reason.WRONG_FIELD_TYPE,
           header,
-          header + ": field 2 (record) key \"request_id\" must be an int64, got " + scannedIdType);
+          header + ": field 2 (record) key \"request_id\" must be an int64, got " + scan.idType);
     }
     return RawValue.slice(reader.buffer(), start, reader.position() - start);
-  }
-
-  /**
-   * Walks one record map, leaving the cursor after it, and reports its str key "request_id". The
-   * last occurrence wins, as it would in the Python dict the peer builds from the map.
-   */
-  private IdState scanRecord(int enclosingDepth) throws ProtocolException {
-    long entries = reader.readMapHeader();
-    reader.checkElements(2 * entries);
-    int inner = enclosingDepth + 1;
-    IdState state = IdState.MISSING;
-    for (long i = 0; i < entries; i++) {
-      Type keyType = reader.peekType();
-      if (keyType != Type.STR && keyType != Type.BIN) {
-        throw reader.malformed(
-            "a map key of type " + keyType + "; Python's msgpack accepts only str and bin keys");
-      }
-      boolean isId = reader.nextIsStr(REQUEST_ID);
-      reader.skipValue(inner);
-      if (!isId) {
-        reader.skipValue(inner);
-        continue;
-      }
-      Type type = reader.peekType();
-      if (type == Type.INT && !reader.nextIsUint64AboveInt64()) {
-        scannedId = reader.readInt64();
-        state = IdState.VALID;
-      } else {
-        scannedIdType =
-            type == Type.INT
-                ? "uint64 " + Long.toUnsignedString(reader.peekRawUint64())
-                : type.toString();
-        reader.skipValue(inner);
-        state = IdState.WRONG_TYPE;
-      }
-    }
-    return state;
   }
 
   private long int64(int index, String name) throws ProtocolException {

@@ -370,7 +370,8 @@ public final class RawValue {
         "value" + where + " must be " + expected + ", got " + got);
   }
 
-  private MsgpackReader reader() {
+  /** A reader over this value's bytes. */
+  MsgpackReader reader() {
     MsgpackReader reader = new MsgpackReader();
     reader.reset(bytes, offset, length, null);
     return reader;

@@ -357,7 +357,7 @@ final class Conductor {
       if (r == null) {
         continue;
       }
-      routing.completed(r.engine);
+      routing.completed(r, record.cachedTokens());
       Dialect client = pending.dialectOf(r.client);
       if (replyText.rewrites(client)) {
         pending.finishing(r, record.raw());

@@ -26,11 +26,15 @@ final class LoopMetrics {
   final Counter indexEvicted;
   final Counter textPromptUntokenized;
   final Counter detokenizeFailed;
+  final Counter cachedTokensPredicted;
+  final Counter cachedTokensServed;
+  final Counter feedbackPurged;
   final Histogram tokenizeLatency;
   final Histogram detokenizeLatency;
   final Histogram routingLatency;
   final Histogram processingLatency;
   final Histogram prefixMatchRatio;
+  final Histogram cachedTokensShortfall;
   final Gauge activeEngines;
   final Gauge inFlight;
   final Gauge knownClients;
@@ -53,11 +57,15 @@ final class LoopMetrics {
     indexEvicted = m.counter(Metric.ROUTING_INDEX_EVICTED_TOTAL);
     textPromptUntokenized = m.counter(Metric.ROUTING_TEXT_PROMPT_UNTOKENIZED_TOTAL);
     detokenizeFailed = m.counter(Metric.COORDINATOR_DETOKENIZE_FAILED_TOTAL);
+    cachedTokensPredicted = m.counter(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL);
+    cachedTokensServed = m.counter(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL);
+    feedbackPurged = m.counter(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL);
     tokenizeLatency = m.histogram(Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS);
     detokenizeLatency = m.histogram(Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS);
     routingLatency = m.histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS);
     processingLatency = m.histogram(Metric.COORDINATOR_MESSAGE_PROCESSING_LATENCY_SECONDS);
     prefixMatchRatio = m.histogram(Metric.ROUTING_PREFIX_MATCH_RATIO);
+    cachedTokensShortfall = m.histogram(Metric.ROUTING_CACHED_TOKENS_SHORTFALL);
     activeEngines = m.gauge(Metric.COORDINATOR_ACTIVE_ENGINES);
     inFlight = m.gauge(Metric.COORDINATOR_REQUESTS_IN_FLIGHT);
     knownClients = m.gauge(Metric.COORDINATOR_KNOWN_CLIENTS);
@@ -84,5 +92,16 @@ final class LoopMetrics {
       lastEvictedTotal = evictedTotal;
     }
     indexEntries.set(indexSize);
+  }
+
+  /**
+   * Records what the engine of a completed request served from its prefix cache ({@code
+   * num_cached_tokens}) against what routing predicted it held, both in tokens: the shortfall (0
+   * when it served as many or more: histograms hold no negative values) and both totals.
+   */
+  void cachedTokens(long predicted, long served) {
+    cachedTokensShortfall.observe(Math.max(0, predicted - served));
+    cachedTokensPredicted.inc(predicted);
+    cachedTokensServed.inc(served);
   }
 }

@@ -35,6 +35,21 @@ final class PendingRequest {
   /** What went wrong computing them on a worker, to be raised when the request is routed. */
   RuntimeException hashFailure;
 
+  /**
+   * How many block hashes its commit was given: the blocks the router counts in flight on its
+   * engine until the terminal record.
+   */
+  int committedBlocks;
+
+  /** The leading blocks routing predicted its engine holds (the decision's match depth). */
+  int predictedBlocks;
+
+  /**
+   * The {@link #committedBlocks} hashes its commit was given, kept for engine feedback from the
+   * commit to the terminal record, and only with feedback on and a predicted prefix; else null.
+   */
+  long[] committedHashes;
+
   /** The engine's terminal record, while its {@code generated_text} is being filled. */
   RawValue finished;
 

@@ -124,6 +124,7 @@ final class PendingRequests {
     if (byId.remove(r.requestId) != r) {
       return; // removed already
     }
+    r.committedHashes = null;
     chainOf(r.engine).remove(r);
     Client c = byClient.get(r.client);
     if (c != null && c.ids.get(r.clientRequestId) == r) {

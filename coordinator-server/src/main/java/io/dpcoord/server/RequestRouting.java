@@ -3,12 +3,14 @@ package io.dpcoord.server;
 import io.dpcoord.metrics.CoordinatorMetrics.Histogram;
 import io.dpcoord.protocol.Prompt;
 import io.dpcoord.protocol.RateLimitedLog;
+import io.dpcoord.protocol.ReplyRecord;
 import io.dpcoord.routing.BlockHasher;
 import io.dpcoord.routing.Decision;
 import io.dpcoord.routing.Router;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.tokenizers.TextTokenizer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.function.LongSupplier;
 
 /**
@@ -25,14 +27,26 @@ import java.util.function.LongSupplier;
  * pending count) or a new epoch that arrives while requests wait is queued behind them instead of
  * being applied at once. Short token prompts arriving at an empty queue are hashed on the loop and
  * routed at once, with no hand-off.
+ *
+ * <p>Engine feedback ({@link RouterConfig#feedback()}) rides on the terminal reply: what the engine
+ * served from its cache ({@code num_cached_tokens}) is compared with what routing predicted at the
+ * commit (the decision's match depth), and the index correction it calls for is applied with the
+ * reply's completion, in the same place of the arrival order. For that, a request keeps its
+ * committed hashes from its commit to its terminal record, and only when the correction can happen
+ * (feedback on, a predicted prefix): memory bounded by the pending requests. The metrics comparing
+ * prediction and outcome are recorded when the record arrives, feedback on or off.
  */
 final class RequestRouting {
   /** Token prompts of up to this many blocks are hashed on the loop thread. */
   static final int INLINE_BLOCKS = 64;
 
-  /** A routing-state change queued behind waiting requests. */
-  private record Change(int completedEngine) {
-    static final Change NEW_EPOCH = new Change(-1);
+  /**
+   * A routing-state change queued behind waiting requests: a new epoch, or a terminal reply from
+   * {@code engine} for a request committed with {@code blocks} hashes, with the engine feedback it
+   * carries when {@code hashes} is not null.
+   */
+  private record Change(int engine, int blocks, long[] hashes, int predicted, int served) {
+    static final Change NEW_EPOCH = new Change(-1, 0, null, 0, 0);
   }
 
   private final RouterConfig config;
@@ -94,12 +108,38 @@ final class RequestRouting {
         : !queue.isEmpty() || prompt.tokens().length / config.blockSize() > INLINE_BLOCKS;
   }
 
-  /** A terminal reply from {@code engine}: its pending count goes down, in arrival order. */
-  void completed(int engine) {
-    if (queue.isEmpty()) {
-      router.complete(engine);
+  /**
+   * The terminal reply of {@code r} from its engine, whose record says the engine served {@code
+   * cachedTokens} prompt tokens from its prefix cache ({@link ReplyRecord#CACHED_TOKENS_UNKNOWN}
+   * when it does not say): the cached-token metrics now; in arrival order, the engine's pending
+   * count and active blocks go down and, with feedback on, the index forgets the blocks the engine
+   * did not serve of those routing predicted it held.
+   */
+  void completed(PendingRequest r, long cachedTokens) {
+    int engine = r.engine;
+    long[] hashes = r.committedHashes;
+    r.committedHashes = null;
+    int served = 0;
+    if (cachedTokens == ReplyRecord.CACHED_TOKENS_UNKNOWN) {
+      hashes = null;
     } else {
-      queue.add(new Change(engine));
+      metrics.cachedTokens((long) r.predictedBlocks * config.blockSize(), cachedTokens);
+      served = (int) Math.min(cachedTokens / config.blockSize(), Integer.MAX_VALUE);
+      if (served >= r.predictedBlocks) {
+        hashes = null; // served all it was predicted to hold: nothing to correct
+      }
+    }
+    if (queue.isEmpty()) {
+      complete(engine, r.committedBlocks, hashes, r.predictedBlocks, served);
+    } else {
+      queue.add(new Change(engine, r.committedBlocks, hashes, r.predictedBlocks, served));
+    }
+  }
+
+  private void complete(int engine, int blocks, long[] hashes, int predicted, int served) {
+    router.complete(engine, blocks);
+    if (hashes != null) {
+      metrics.feedbackPurged.inc(router.feedback(engine, hashes, hashes.length, predicted, served));
     }
   }
 
@@ -123,7 +163,12 @@ final class RequestRouting {
         if (change == Change.NEW_EPOCH) {
           router.newEpoch();
         } else {
-          router.complete(change.completedEngine());
+          complete(
+              change.engine(),
+              change.blocks(),
+              change.hashes(),
+              change.predicted(),
+              change.served());
         }
         continue;
       }
@@ -203,6 +248,13 @@ final class RequestRouting {
   /** Records that the request went to the decision's engine; {@code stale}: any attempt met one. */
   void sent(PendingRequest r, Decision decision, int count, boolean stale) {
     router.commit(decision, current, count);
+    r.committedBlocks = count;
+    r.predictedBlocks = decision.matchDepth();
+    if (config.feedback() && decision.matchDepth() > 0) {
+      // the loop's hasher reuses its buffer; a worker's hashes are already the request's own
+      r.committedHashes =
+          current == r.hashes && current.length == count ? current : Arrays.copyOf(current, count);
+    }
     long latency = nanoTime.getAsLong() - r.receivedNanos;
     metrics.routed(decision, stale, latency, router.indexSize(), router.evictedTotal());
     if (schedule != null) {
@@ -253,7 +305,7 @@ final class RequestRouting {
         }
         BlockHasher h = workerHashers.get();
         count = h.hash(tokens, config.blocksToHash(tokens.length));
-        hashes = java.util.Arrays.copyOf(h.hashes(), count);
+        hashes = Arrays.copyOf(h.hashes(), count);
       } catch (IllegalArgumentException e) {
         failure = e; // text the tokenizer cannot read: routed by load, as on the loop
       } catch (RuntimeException e) {

@@ -49,6 +49,30 @@ class PendingRequestsTest {
   }
 
   @Test
+  void aRequestLetsGoOfTheHashesItKeptForFeedbackWhenItEndsHoweverItEnds() {
+    pending.connect(alice, Dialect.V0_19);
+    PendingRequest answered = accept(alice, 1);
+    PendingRequest lostWithItsEngine = accept(alice, 2);
+    PendingRequest leftAtShutdown = accept(alice, 3);
+    pending.routed(answered, 4);
+    pending.routed(lostWithItsEngine, 4);
+    pending.routed(leftAtShutdown, 5);
+    for (PendingRequest r : List.of(answered, lostWithItsEngine, leftAtShutdown)) {
+      r.committedHashes = new long[] {11, 12};
+    }
+
+    pending.remove(answered);
+    assertThat(lostWithItsEngine.committedHashes).isNotNull();
+    pending.removeAllOn(4);
+    assertThat(leftAtShutdown.committedHashes).isNotNull();
+    pending.removeAll();
+
+    assertThat(answered.committedHashes).isNull();
+    assertThat(lostWithItsEngine.committedHashes).isNull();
+    assertThat(leftAtShutdown.committedHashes).isNull();
+  }
+
+  @Test
   void aClientKeepsTheDialectOfItsFirstConnectUntilItIsForgotten() {
     assertThat(pending.connect(alice, Dialect.V0_18)).isTrue();
     assertThat(pending.connect(alice, Dialect.V0_19)).isFalse();

@@ -15,8 +15,9 @@ import org.msgpack.core.MessagePack;
  * (a tensor, written {@code ["tensor", [ids]]}), {@code generated_tokens} (a list of ints), {@code
  * generated_text} (nil), {@code status}, {@code sampling_params} (bytes as received), {@code
  * events} (maps of {@code timestamp}, {@code type}, {@code payload}), {@code latency} (seconds, nil
- * until finished), and with extension fields on, {@code served_by_rank} and {@code cached_blocks}.
- * Not thread-safe: it reuses one packer.
+ * until finished), {@code num_cached_tokens} (the prompt tokens served from the prefix cache:
+ * matched blocks x block size, as Megatron main's engine counts them), and with extension fields
+ * on, {@code served_by_rank} and {@code cached_blocks}. Not thread-safe: it reuses one packer.
  */
 final class RecordWriter {
   /** Megatron's request status names. */
@@ -29,10 +30,12 @@ final class RecordWriter {
 
   private final MessageBufferPacker packer = MessagePack.newDefaultBufferPacker();
   private final int rank;
+  private final int blockSize;
   private final boolean extensionFields;
 
-  RecordWriter(int rank, boolean extensionFields) {
+  RecordWriter(int rank, int blockSize, boolean extensionFields) {
     this.rank = rank;
+    this.blockSize = blockSize;
     this.extensionFields = extensionFields;
   }
 
@@ -47,7 +50,7 @@ final class RecordWriter {
       ActiveRequest request, String status, int generated, String lastEvent, double nowSeconds) {
     packer.clear();
     try {
-      packer.packMapHeader(extensionFields ? 12 : 10);
+      packer.packMapHeader(extensionFields ? 13 : 11);
       packer.packString("request_id");
       packer.packLong(request.requestId);
       packer.packString("prompt");
@@ -85,6 +88,9 @@ final class RecordWriter {
       } else {
         packer.packDouble(Math.max(0.0, nowSeconds - request.addedSeconds));
       }
+      // set when the request is added (its one cache lookup here), so every record carries it
+      packer.packString("num_cached_tokens");
+      packer.packLong((long) request.cachedBlocks * blockSize);
       if (extensionFields) {
         packer.packString("served_by_rank");
         packer.packInt(rank);

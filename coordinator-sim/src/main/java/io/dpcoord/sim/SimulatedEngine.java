@@ -168,7 +168,7 @@ public final class SimulatedEngine implements AutoCloseable {
     this.endpoint = endpoint;
     this.hasher = new BlockHasher(config.blockSize());
     this.cache = new BlockCache(config.cacheBlocks(), Eviction.LINEAGE);
-    this.records = new RecordWriter(config.rank(), config.extensionFields());
+    this.records = new RecordWriter(config.rank(), config.blockSize(), config.extensionFields());
     this.context = ZMQ.context(1);
     try {
       this.socket =

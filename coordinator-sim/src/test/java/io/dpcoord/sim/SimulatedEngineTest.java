@@ -138,6 +138,7 @@ class SimulatedEngineTest {
             "inference_parameters",
             "events",
             "latency",
+            "num_cached_tokens",
             "served_by_rank",
             "cached_blocks");
     assertThat(f.get("request_id").asIntegerValue().toLong()).isEqualTo(7);
@@ -185,18 +186,54 @@ class SimulatedEngineTest {
     long[] diverging = shared.clone();
     diverging[40] = 99_999; // same first two blocks, different third and fourth
 
+    List<Long> numCachedTokens = new ArrayList<>();
     submit(engine, 1, Prompt.ofTokens(shared), FIVE_TOKENS);
-    long first = cachedBlocks(onlyRecord());
+    long first = cachedBlocks(onlyRecord(numCachedTokens));
     submit(engine, 2, Prompt.ofTokens(shared), FIVE_TOKENS);
-    long second = cachedBlocks(onlyRecord());
+    long second = cachedBlocks(onlyRecord(numCachedTokens));
     submit(engine, 3, Prompt.ofTokens(diverging), FIVE_TOKENS);
-    long third = cachedBlocks(onlyRecord());
+    long third = cachedBlocks(onlyRecord(numCachedTokens));
 
     assertThat(first).isZero();
     assertThat(second).isEqualTo(4);
     assertThat(third).isEqualTo(2);
+    assertThat(numCachedTokens).containsExactly(0L, 64L, 32L);
     assertThat(engine().stats().blocksLookedUp()).isEqualTo(12);
     assertThat(engine().stats().cachedBlocksHit()).isEqualTo(6);
+  }
+
+  @Test
+  void numCachedTokensCountsTheBlocksATinyCacheStillHolds() {
+    // four blocks of cache, evicting the deepest block of the least recent lineage first
+    byte[] engine = register(instant(0).blockSize(16).cacheBlocks(4).build());
+    long[] a = LongStream.rangeClosed(1, 48).toArray(); // three blocks
+    long[] b = LongStream.rangeClosed(1001, 1032).toArray(); // two other blocks
+    List<Long> numCachedTokens = new ArrayList<>();
+
+    submit(engine, 1, Prompt.ofTokens(a), FIVE_TOKENS); // cache, most recent first: a0 a1 a2
+    onlyRecord(numCachedTokens);
+    submit(engine, 2, Prompt.ofTokens(b), FIVE_TOKENS); // b0 b1 a0 a1: a2 evicted
+    onlyRecord(numCachedTokens);
+    submit(engine, 3, Prompt.ofTokens(a), FIVE_TOKENS); // a0 a1 hit; a2 again, b1 evicted
+    onlyRecord(numCachedTokens);
+    submit(engine, 4, Prompt.ofTokens(a), FIVE_TOKENS); // all three
+    onlyRecord(numCachedTokens);
+    submit(engine, 5, Prompt.ofTokens(b), FIVE_TOKENS); // b0 only
+    onlyRecord(numCachedTokens);
+
+    assertThat(numCachedTokens).containsExactly(0L, 0L, 32L, 48L, 16L);
+    assertThat(engine().stats().cachedBlocksHit()).isEqualTo(2 + 3 + 1);
+  }
+
+  /**
+   * The next reply's only record; adds its num_cached_tokens, as the codec reads it, to {@code to}.
+   */
+  private ReplyRecord onlyRecord(List<Long> to) {
+    ReplyRecord r = onlyRecord();
+    long written = fields(r.raw()).get("num_cached_tokens").asIntegerValue().toLong();
+    assertThat(r.cachedTokens()).isEqualTo(written);
+    to.add(written);
+    return r;
   }
 
   @Test

@@ -32,6 +32,14 @@ final class ReplyRecords {
     return completedWith(rid, "marker", marker);
   }
 
+  /**
+   * A COMPLETED record whose engine says it served {@code numCachedTokens} prompt tokens from its
+   * prefix cache (Megatron main's {@code num_cached_tokens}; any value, to test bad ones too).
+   */
+  static byte[] completedWithCachedTokens(long rid, Object numCachedTokens) {
+    return completedWith(rid, "num_cached_tokens", numCachedTokens);
+  }
+
   /** {@link #completed(long)} with one more entry. */
   private static byte[] completedWith(long rid, String key, Object value) {
     return Pack.value(

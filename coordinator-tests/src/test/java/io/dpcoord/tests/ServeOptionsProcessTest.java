@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./coordinator serve} as a process, with real traffic over ZMQ: its metrics read back
  * through the JMX connector of {@code --jmx-port}, and what {@code --schedule-out}, {@code
- * --index-capacity} and {@code --ttl} do.
+ * --index-capacity}, {@code --ttl} and {@code --feedback} do.
  *
  * <p>Prompts are token lists; a block is 16 tokens (the default), so a prompt of {@code 16k + r}
  * tokens ({@code r < 16}) has {@code k} block hashes. Requests go one at a time unless a test says
@@ -161,6 +161,29 @@ class ServeOptionsProcessTest {
       assertThat(s.jmx.count(Metric.ROUTING_STALE_DETECTED_TOTAL)).isEqualTo(1);
       assertThat(s.jmx.count(Metric.ROUTING_CACHE_HIT_TOTAL)).isEqualTo(2);
       assertThat(s.jmx.count(Metric.ROUTING_CACHE_MISS_TOTAL)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void feedbackDropsTheEntriesOfBlocksAnEngineSaysItDidNotServe() throws Exception {
+    try (Served s = serve(1, "--feedback")) {
+      long[] prompt = distinctPrompt(7); // three blocks
+      s.roundTrip(0, prompt); // a miss: engine 0 gets all three hashes
+      s.client.submit(1, prompt); // a hit: predicted three blocks
+      Delivery d = TestEngine.receiveSubmitOnAny(s.engines);
+      byte[] record = ReplyRecords.completedWithCachedTokens(d.requestId(), 16); // one served
+      d.engine().reply(record);
+      s.client.expectFrame(Pack.array(21, 1, Pack.raw(record)));
+      s.client.expectNothingMore();
+
+      assertThat(s.jmx.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(2);
+      assertThat(s.jmx.count(Metric.ROUTING_CACHED_TOKENS_SHORTFALL)).isEqualTo(1);
+      assertThat(s.jmx.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(48);
+      assertThat(s.jmx.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isEqualTo(16);
+      s.roundTrip(2, prompt); // engine 0 is known for the first block only
+      s.client.expectNothingMore();
+      assertThat(s.jmx.count(Metric.ROUTING_PREFIX_MATCH_RATIO)).isEqualTo(3);
+      assertThat(s.jmx.count(Metric.ROUTING_CACHE_HIT_TOTAL)).isEqualTo(2);
     }
   }
 

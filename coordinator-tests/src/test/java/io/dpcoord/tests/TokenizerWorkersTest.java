@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class TokenizerWorkersTest {
   /** Four blocks of 16 bytes; tokenizing it waits for the test. */
-  private static final String SLOW = "gated: this text waits for the test before it is tokenized.";
+  static final String SLOW = "gated: this text waits for the test before it is tokenized.";
 
   /** The byte-level tokenizer, with a gate before tokenizing {@link #SLOW} and before decoding. */
   static final class GatedTokenizer implements TextTokenizer {

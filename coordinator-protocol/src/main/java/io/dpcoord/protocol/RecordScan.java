@@ -1,0 +1,120 @@
+package io.dpcoord.protocol;
+
+import io.dpcoord.protocol.MsgpackReader.Type;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One walk over a reply record map that reads the fields the coordinator acts on and skips the
+ * rest: {@code request_id}, and for a {@code COMPLETED} record its {@code num_cached_tokens}.
+ *
+ * <p>Reused by {@link MessageCodec} for every record it decodes, so that reading these fields costs
+ * no second walk over records that run to tens of kilobytes. For every key the last occurrence
+ * wins, as in the Python dict the peer builds from the map.
+ */
+final class RecordScan {
+  private static final byte[] REQUEST_ID = utf8("request_id");
+  private static final byte[] NUM_CACHED_TOKENS = utf8("num_cached_tokens");
+  private static final byte[] STATUS = utf8("status");
+  private static final byte[] COMPLETED = utf8("COMPLETED");
+
+  /** What the walk found under "request_id". */
+  enum IdState {
+    MISSING,
+    VALID,
+    WRONG_TYPE
+  }
+
+  IdState idState;
+  long id;
+  String idType;
+  private long cachedTokens;
+  private boolean completed;
+
+  /**
+   * The {@code num_cached_tokens} of a record's walk: the value when the record's {@code status} is
+   * {@code COMPLETED} and the value is an int64 of at least 0, else {@link
+   * ReplyRecord#CACHED_TOKENS_UNKNOWN}.
+   */
+  long cachedTokens() {
+    return completed ? cachedTokens : ReplyRecord.CACHED_TOKENS_UNKNOWN;
+  }
+
+  /** {@link #cachedTokens()} of a record built outside a frame; unknown for anything not a map. */
+  static long cachedTokensOf(RawValue record) {
+    if (record == null || !record.isMap()) {
+      return ReplyRecord.CACHED_TOKENS_UNKNOWN;
+    }
+    RecordScan scan = new RecordScan();
+    try {
+      scan.walk(record.reader(), 0);
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("RawValue holds malformed msgpack: " + e.getMessage(), e);
+    }
+    return scan.cachedTokens();
+  }
+
+  /**
+   * Walks the record map at the reader's cursor, leaving the cursor after it.
+   *
+   * @param enclosingDepth the containers the map is nested in, for the reader's depth bound
+   */
+  void walk(MsgpackReader reader, int enclosingDepth) throws ProtocolException {
+    idState = IdState.MISSING;
+    cachedTokens = ReplyRecord.CACHED_TOKENS_UNKNOWN;
+    completed = false;
+    long entries = reader.readMapHeader();
+    reader.checkElements(2 * entries);
+    int inner = enclosingDepth + 1;
+    for (long i = 0; i < entries; i++) {
+      Type keyType = reader.peekType();
+      if (keyType != Type.STR && keyType != Type.BIN) {
+        throw reader.malformed(
+            "a map key of type " + keyType + "; Python's msgpack accepts only str and bin keys");
+      }
+      if (reader.nextIsStr(REQUEST_ID)) {
+        reader.skipValue(inner);
+        readId(reader, inner);
+      } else if (reader.nextIsStr(NUM_CACHED_TOKENS)) {
+        reader.skipValue(inner);
+        readCachedTokens(reader, inner);
+      } else if (reader.nextIsStr(STATUS)) {
+        reader.skipValue(inner);
+        completed = reader.nextIsStr(COMPLETED);
+        reader.skipValue(inner);
+      } else {
+        reader.skipValue(inner);
+        reader.skipValue(inner);
+      }
+    }
+  }
+
+  private void readId(MsgpackReader reader, int inner) throws ProtocolException {
+    Type type = reader.peekType();
+    if (type == Type.INT && !reader.nextIsUint64AboveInt64()) {
+      id = reader.readInt64();
+      idState = IdState.VALID;
+    } else {
+      idType =
+          type == Type.INT
+              ? "uint64 " + Long.toUnsignedString(reader.peekRawUint64())
+              : type.toString();
+      reader.skipValue(inner);
+      idState = IdState.WRONG_TYPE;
+    }
+  }
+
+  /** An int64 of at least 0 is a count; anything else (a float, nil, a negative int) unknown. */
+  private void readCachedTokens(MsgpackReader reader, int inner) throws ProtocolException {
+    if (reader.peekType() == Type.INT && !reader.nextIsUint64AboveInt64()) {
+      long value = reader.readInt64();
+      cachedTokens = value >= 0 ? value : ReplyRecord.CACHED_TOKENS_UNKNOWN;
+    } else {
+      cachedTokens = ReplyRecord.CACHED_TOKENS_UNKNOWN;
+      reader.skipValue(inner);
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
