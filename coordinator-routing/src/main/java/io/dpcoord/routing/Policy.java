@@ -89,6 +89,11 @@ public enum Policy {
     return blocks;
   }
 
+  /** Whether the policy weighs each engine's blocks in flight (dynamo, llm_d). */
+  public boolean weighsBlocksInFlight() {
+    return this == DYNAMO || this == LLM_D;
+  }
+
   /**
    * Whether this is one of Megatron's policies (decisions exactly Megatron's), rather than one of
    * the policies beyond it (each engine scored on its own match and on load across the fleet).

@@ -152,7 +152,7 @@ public final class Router {
     this.clock = config.nanoClock();
     this.feedback = config.feedback();
     this.blockSize = config.blockSize();
-    this.countsActiveBlocks = policy == Policy.DYNAMO || policy == Policy.LLM_D;
+    this.countsActiveBlocks = policy.weighsBlocksInFlight();
     this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
   }
 

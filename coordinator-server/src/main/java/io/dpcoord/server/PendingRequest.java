@@ -44,9 +44,14 @@ final class PendingRequest {
   /** The leading blocks routing predicted its engine holds (the decision's match depth). */
   int predictedBlocks;
 
+  /** The decision's match stamp and age, for engine feedback ({@code Router.feedback}). */
+  long matchStamp;
+
+  long matchAge;
+
   /**
-   * The {@link #committedBlocks} hashes its commit was given, kept for engine feedback from the
-   * commit to the terminal record, and only with feedback on and a predicted prefix; else null.
+   * The {@link #committedBlocks} hashes its commit was given, kept from the commit to the terminal
+   * record only under a policy that counts the blocks in flight (dynamo, llm_d); else null.
    */
   long[] committedHashes;
 

@@ -30,11 +30,11 @@ import java.util.function.LongSupplier;
  *
  * <p>Engine feedback ({@link RouterConfig#feedback()}) rides on the terminal reply: what the engine
  * served from its cache ({@code num_cached_tokens}) is compared with what routing predicted at the
- * commit (the decision's match depth), and the index correction it calls for is applied with the
- * reply's completion, in the same place of the arrival order. For that, a request keeps its
- * committed hashes from its commit to its terminal record, and only when the correction can happen
- * (feedback on, a predicted prefix): memory bounded by the pending requests. The metrics comparing
- * prediction and outcome are recorded when the record arrives, feedback on or off.
+ * commit (the decision's match depth, stamp and age), and applied with the reply's completion, in
+ * the same place of the arrival order. Under the policies that count blocks in flight (dynamo,
+ * llm_d) a request keeps its committed hashes until its terminal record, so that its completion can
+ * take them off: memory bounded by the pending requests. The metrics comparing prediction and
+ * outcome are recorded when the record arrives, feedback on or off.
  */
 final class RequestRouting {
   /** Token prompts of up to this many blocks are hashed on the loop thread. */
@@ -42,11 +42,12 @@ final class RequestRouting {
 
   /**
    * A routing-state change queued behind waiting requests: a new epoch, or a terminal reply from
-   * {@code engine} for a request committed with {@code blocks} hashes, with the engine feedback it
-   * carries when {@code hashes} is not null.
+   * {@code engine} for a request committed with {@code hashes[0..blocks)} (null unless the policy
+   * counts blocks in flight), with its engine feedback when {@code served} is not negative.
    */
-  private record Change(int engine, int blocks, long[] hashes, int predicted, int served) {
-    static final Change NEW_EPOCH = new Change(-1, 0, null, 0, 0);
+  private record Change(
+      int engine, int blocks, long[] hashes, int predicted, int served, long stamp, long age) {
+    static final Change NEW_EPOCH = new Change(-1, 0, null, 0, -1, 0, 0);
   }
 
   private final RouterConfig config;
@@ -61,6 +62,7 @@ final class RequestRouting {
   private final RateLimitedLog warnings;
   private final LongSupplier nanoTime;
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
+  private long feedbackPurged;
   private long[] current;
 
   RequestRouting(
@@ -116,30 +118,33 @@ final class RequestRouting {
    * did not serve of those routing predicted it held.
    */
   void completed(PendingRequest r, long cachedTokens) {
-    int engine = r.engine;
     long[] hashes = r.committedHashes;
     r.committedHashes = null;
-    int served = 0;
-    if (cachedTokens == ReplyRecord.CACHED_TOKENS_UNKNOWN) {
-      hashes = null;
-    } else {
+    int served = -1;
+    if (cachedTokens != ReplyRecord.CACHED_TOKENS_UNKNOWN) {
       metrics.cachedTokens((long) r.predictedBlocks * config.blockSize(), cachedTokens);
       served = (int) Math.min(cachedTokens / config.blockSize(), Integer.MAX_VALUE);
-      if (served >= r.predictedBlocks) {
-        hashes = null; // served all it was predicted to hold: nothing to correct
-      }
     }
+    Change change =
+        new Change(
+            r.engine,
+            hashes == null ? 0 : r.committedBlocks,
+            hashes,
+            r.predictedBlocks,
+            served,
+            r.matchStamp,
+            r.matchAge);
     if (queue.isEmpty()) {
-      complete(engine, r.committedBlocks, hashes, r.predictedBlocks, served);
+      apply(change);
     } else {
-      queue.add(new Change(engine, r.committedBlocks, hashes, r.predictedBlocks, served));
+      queue.add(change);
     }
   }
 
-  private void complete(int engine, int blocks, long[] hashes, int predicted, int served) {
-    router.complete(engine, blocks);
-    if (hashes != null) {
-      metrics.feedbackPurged.inc(router.feedback(engine, hashes, hashes.length, predicted, served));
+  private void apply(Change c) {
+    router.complete(c.engine(), c.hashes(), c.blocks());
+    if (c.served() >= 0) {
+      router.feedback(c.engine(), c.predicted(), c.served(), c.stamp(), c.age());
     }
   }
 
@@ -163,12 +168,7 @@ final class RequestRouting {
         if (change == Change.NEW_EPOCH) {
           router.newEpoch();
         } else {
-          complete(
-              change.engine(),
-              change.blocks(),
-              change.hashes(),
-              change.predicted(),
-              change.served());
+          apply(change);
         }
         continue;
       }
@@ -250,11 +250,16 @@ final class RequestRouting {
     router.commit(decision, current, count);
     r.committedBlocks = count;
     r.predictedBlocks = decision.matchDepth();
-    if (config.feedback() && decision.matchDepth() > 0) {
+    r.matchStamp = decision.matchStamp();
+    r.matchAge = decision.matchAge();
+    if (config.policy().weighsBlocksInFlight() && count > 0) {
       // the loop's hasher reuses its buffer; a worker's hashes are already the request's own
       r.committedHashes =
           current == r.hashes && current.length == count ? current : Arrays.copyOf(current, count);
     }
+    long purged = router.feedbackPurgedTotal();
+    metrics.feedbackPurged.inc(purged - feedbackPurged);
+    feedbackPurged = purged;
     long latency = nanoTime.getAsLong() - r.receivedNanos;
     metrics.routed(decision, stale, latency, router.indexSize(), router.evictedTotal());
     if (schedule != null) {
