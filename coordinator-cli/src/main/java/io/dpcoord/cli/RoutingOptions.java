@@ -19,8 +19,11 @@ final class RoutingOptions {
       paramLabel = "POLICY",
       converter = PolicyConverter.class,
       description =
-          "Routing policy: longest_prefix, first_prefix_block, load_balanced (engines of"
-              + " Megatron 0.19) or round_robin (engines of 0.18) (default: ${DEFAULT-VALUE}).",
+          "Routing policy. Megatron's, decision for decision: longest_prefix,"
+              + " first_prefix_block, load_balanced (engines of 0.19) or round_robin (engines of"
+              + " 0.18). Beyond Megatron (0.19 engines; docs/ROUTING-QUALITY.md compares them):"
+              + " relative_load, sglang, dynamo, llm_d, least_work (default: ${DEFAULT-VALUE},"
+              + " Megatron's own default).",
       defaultValue = "longest_prefix")
   Policy policy;
 

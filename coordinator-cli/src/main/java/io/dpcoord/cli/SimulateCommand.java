@@ -71,7 +71,8 @@ public final class SimulateCommand implements Callable<Integer> {
       defaultValue = "longest_prefix",
       description =
           "Routing policies: longest_prefix, first_prefix_block, load_balanced (0.19) or"
-              + " round_robin (0.18) (default: ${DEFAULT-VALUE}).")
+              + " round_robin (0.18), Megatron's; relative_load, sglang, dynamo, llm_d,"
+              + " least_work (0.19), beyond it (default: ${DEFAULT-VALUE}).")
   List<Policy> policies;
 
   @Option(
