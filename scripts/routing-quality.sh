@@ -17,7 +17,6 @@ run() {
   echo "== $name: $*" >&2
   ./coordinator simulate "$@" --policy "$policies" --feedback off,on \
     --csv "$out/$name.csv" --html "$out/$name.html" > "$out/$name.txt"
-  rm -f "$out/$name.html.tmp"
 }
 run mooncake-x1 "$trace" --speed 1
 run mooncake-x2 "$trace" --speed 2
