@@ -11,8 +11,6 @@ import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.List;
 
 /**
  * A request trace in Mooncake's JSON Lines format (the FAST'25 release's traces), read once into
@@ -41,25 +39,15 @@ import java.util.List;
  * are skipped, is counted ({@link #skipped()}) and later lines are checked against the last good
  * one.
  */
-public final class MooncakeTrace implements Workload {
+public final class MooncakeTrace extends TraceWorkload {
   /** Tokens per hash id in Mooncake's traces. */
   public static final int BLOCK_SIZE = 512;
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final BigInteger TWO_TO_64 = BigInteger.ONE.shiftLeft(64);
 
-  private final String name;
-  private final int blockSize;
-  private final RequestTable table;
-  private final long skipped;
-  private final List<String> skippedReasons;
-
   private MooncakeTrace(String name, int blockSize, RequestTable table, TraceLines lines) {
-    this.name = name;
-    this.blockSize = blockSize;
-    this.table = table;
-    this.skipped = lines.skipped();
-    this.skippedReasons = lines.reasons();
+    super(name, blockSize, table, lines);
   }
 
   /** Reads {@code file} (plain or gzipped) with Mooncake's 512-token blocks. */
@@ -106,38 +94,6 @@ public final class MooncakeTrace implements Workload {
       }
     }
     return new MooncakeTrace(name, blockSize, table.build(), lines);
-  }
-
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public int blockSize() {
-    return blockSize;
-  }
-
-  @Override
-  public Iterator<SimRequest> requests() {
-    return table.iterator();
-  }
-
-  /** The number of requests read. */
-  public int size() {
-    return table.size();
-  }
-
-  /** The number of bad lines skipped (0 unless reading skipped bad lines). */
-  @Override
-  public long skipped() {
-    return skipped;
-  }
-
-  /** Why the first few skipped lines were bad ("line 7: ..."), at most five. */
-  @Override
-  public List<String> skippedReasons() {
-    return skippedReasons;
   }
 
   /** One line being parsed, and the timestamps of the lines accepted before it. */

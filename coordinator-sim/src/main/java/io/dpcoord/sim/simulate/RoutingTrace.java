@@ -12,8 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.List;
 
 /**
  * The submits of a {@code route-replay} trace (docs/spec/ROUTING.md, "Trace replay") as a workload,
@@ -43,7 +41,7 @@ import java.util.List;
  * bad line stops the reading with a {@link TraceException}, or, when bad lines are skipped, is
  * counted ({@link #skipped()}).
  */
-public final class RoutingTrace implements Workload {
+public final class RoutingTrace extends TraceWorkload {
   /** The router's default block size, as {@code route-replay} uses. */
   public static final int DEFAULT_BLOCK_SIZE = RouterConfig.builder().build().blockSize();
 
@@ -58,21 +56,12 @@ public final class RoutingTrace implements Workload {
 
   private static final JsonFactory JSON = new JsonFactory();
 
-  private final String name;
-  private final int blockSize;
-  private final RequestTable table;
   private final long ignoredOps;
-  private final long skipped;
-  private final List<String> skippedReasons;
 
   private RoutingTrace(
       String name, int blockSize, RequestTable table, long ignoredOps, TraceLines lines) {
-    this.name = name;
-    this.blockSize = blockSize;
-    this.table = table;
+    super(name, blockSize, table, lines);
     this.ignoredOps = ignoredOps;
-    this.skipped = lines.skipped();
-    this.skippedReasons = lines.reasons();
   }
 
   /** Reads {@code file} (plain or gzipped) with the defaults. */
@@ -159,41 +148,9 @@ public final class RoutingTrace implements Workload {
     return new RoutingTrace(name, blockSize, table.build(), ignored, lines);
   }
 
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public int blockSize() {
-    return blockSize;
-  }
-
-  @Override
-  public Iterator<SimRequest> requests() {
-    return table.iterator();
-  }
-
-  /** The number of requests (submits) read. */
-  public int size() {
-    return table.size();
-  }
-
   /** The number of lines with other ops than submit, which the workload ignores. */
   public long ignoredOps() {
     return ignoredOps;
-  }
-
-  /** The number of bad lines skipped (0 unless reading skipped bad lines). */
-  @Override
-  public long skipped() {
-    return skipped;
-  }
-
-  /** Why the first few skipped lines were bad ("line 7: ..."), at most five. */
-  @Override
-  public List<String> skippedReasons() {
-    return skippedReasons;
   }
 
   /** One line being parsed. */
