@@ -1,7 +1,6 @@
 package io.dpcoord.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import io.dpcoord.metrics.Metric;
 import io.dpcoord.protocol.ClientReply;
@@ -24,13 +23,28 @@ import org.junit.jupiter.params.provider.CsvSource;
  * engine served from its cache, against what routing predicted (the decision's match depth), in the
  * metrics always and, with {@code RouterConfig.feedback}, in the routing index.
  *
+ * <p>The rule (docs/design/routing.md, "Engine feedback"), worked by hand in each test: every
+ * commit adds one to the assignment counter and stamps all of its request's hashes with it. A
+ * decision predicted {@code matchDepth} blocks, the deepest last assigned to the engine at {@code
+ * matchStamp}, {@code matchAge} commits before. When the record says the engine served fewer, the
+ * engine's horizon becomes {@code matchStamp} and its age limit {@code matchAge}: its entries
+ * stamped at or before the horizon, or older than the limit, are stale, dropped (and counted in
+ * {@code routing_index_feedback_purged_total}) when a walk or a write meets them. The request's own
+ * entries, re-stamped by its commit, stay.
+ *
  * <p>Prompts are token lists of whole blocks of 16 tokens (the default block size). Requests go one
  * at a time, so every engine is idle at each decision: a prompt nobody holds goes to rank 0.
  */
 @Timeout(30)
 class EngineFeedbackTest {
   /** Four blocks. */
-  private static final long[] P = SubmitForwardingTest.tokens(64, 1);
+  private static final long[] A = SubmitForwardingTest.tokens(64, 1);
+
+  /** Four other blocks. */
+  private static final long[] B = SubmitForwardingTest.tokens(64, 1001);
+
+  /** Four blocks sharing none with A or B. */
+  private static final long[] C = SubmitForwardingTest.tokens(64, 2001);
 
   private static TestCoordinator start(Policy policy, boolean feedback) {
     RouterConfig routing = RouterConfig.builder().policy(policy).feedback(feedback).build();
@@ -59,71 +73,90 @@ class EngineFeedbackTest {
     return rid -> ReplyRecords.completedWithCachedTokens(rid, numCachedTokens);
   }
 
-  @Test
-  void aShortfallWithFeedbackDropsTheEnginesEntriesPastTheBlocksItServed() {
-    try (TestCoordinator c = start(Policy.LONGEST_PREFIX, true)) {
-      TestEngine e0 = c.engine(0);
-      c.engine(1);
-      TestClient client = c.client();
+  /**
+   * Under longest_prefix everything goes to engine 0: C (stamp 1), A (stamp 2), then A again,
+   * predicted all four blocks at stamp 2, 0 commits old (stamp 3), and its record says one block
+   * served. With feedback: horizon 2, age limit 0. A once more matches all four (stamp 3, 0 commits
+   * old at its decision); C, stamped 1, is stale: its walk (deepest block first, on to the next
+   * while none has a fresh owner) drops its four entries and finds no match.
+   */
+  private static void shortfallTrace(TestCoordinator c) {
+    TestEngine e0 = c.engine(0);
+    c.engine(1);
+    TestClient client = c.client();
+    roundTrip(client, e0, 1, C, cachedTokens(0)); // first sight: predicted 0, served 0
+    roundTrip(client, e0, 2, A, cachedTokens(0));
+    roundTrip(client, e0, 3, A, cachedTokens(16)); // predicted 4 blocks; served 1
+    roundTrip(client, e0, 4, A, ReplyRecords::completed);
+    roundTrip(client, e0, 5, C, ReplyRecords::completed);
+  }
 
-      roundTrip(client, e0, 1, P, cachedTokens(0)); // first sight: predicted 0, served 0
-      roundTrip(client, e0, 2, P, cachedTokens(16)); // predicted 4 blocks; served 1
-      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL))
-          .as("blocks 1, 2 and 3 of engine 0")
-          .isEqualTo(3);
-      roundTrip(client, e0, 3, P, ReplyRecords::completed); // engine 0 is known for block 0 only
+  @Test
+  void aShortfallWithFeedbackMakesTheEntriesAssignedBeforeTheMissedBlockStale() {
+    try (TestCoordinator c = start(Policy.LONGEST_PREFIX, true)) {
+      shortfallTrace(c);
 
       assertThat(c.metrics().observations(Metric.ROUTING_PREFIX_MATCH_RATIO))
-          .containsExactly(0.0, 1.0, 0.25);
+          .as("A keeps its own entries; C's are stale")
+          .containsExactly(0.0, 0.0, 1.0, 1.0, 0.0);
+      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(4);
       assertThat(c.metrics().observations(Metric.ROUTING_CACHED_TOKENS_SHORTFALL))
-          .containsExactly(0.0, 64.0 - 16.0);
+          .containsExactly(0.0, 0.0, 64.0 - 16.0);
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(64);
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isEqualTo(16);
-      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(3);
     }
   }
 
   @Test
   void withFeedbackOffNothingIsPurgedButTheShortfallIsStillRecorded() {
     try (TestCoordinator c = start(Policy.LONGEST_PREFIX, false)) {
-      TestEngine e0 = c.engine(0);
-      c.engine(1);
-      TestClient client = c.client();
-
-      roundTrip(client, e0, 1, P, cachedTokens(0));
-      roundTrip(client, e0, 2, P, cachedTokens(16));
-      roundTrip(client, e0, 3, P, ReplyRecords::completed); // the index still says all four
+      shortfallTrace(c);
 
       assertThat(c.metrics().observations(Metric.ROUTING_PREFIX_MATCH_RATIO))
-          .containsExactly(0.0, 1.0, 1.0);
+          .as("the index still says engine 0 holds C")
+          .containsExactly(0.0, 0.0, 1.0, 1.0, 1.0);
+      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isZero();
       assertThat(c.metrics().observations(Metric.ROUTING_CACHED_TOKENS_SHORTFALL))
-          .containsExactly(0.0, 48.0);
+          .containsExactly(0.0, 0.0, 48.0);
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(64);
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isEqualTo(16);
-      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isZero();
     }
   }
 
   /**
-   * SGLang's rule takes the longest match only above 30 % of the request, else the engine the index
-   * names for the fewest blocks: once feedback leaves engine 0 known for one block of four (25 %),
-   * the prompt goes to engine 1, which holds none.
+   * SGLang's rule takes the longest match above 30 % of the request, else the engine the index
+   * names for the fewest blocks. C goes to engine 0 (both name none; stamp 1), B to engine 1
+   * (engine 0 is named for 4; stamp 2), A to engine 0 (4 each; stamp 3), and A again to engine 0,
+   * which holds it all: predicted 4 blocks at stamp 3, 0 commits old (stamp 4), and its record says
+   * none served. With feedback, horizon(engine 0) = 3: C's entries on engine 0 (stamp 1) are stale.
+   * C's walk, from its first block, drops the first one's and stops there, as no engine extends the
+   * run: no match anywhere, so the engine named for fewer blocks, engine 1 (4 against 8, a stale
+   * node counting until it is dropped). Its commit to engine 1 drops engine 0's stale nodes of the
+   * three other blocks as it writes them: 4 dropped. Without feedback, C matches all four blocks on
+   * engine 0.
    */
   @ParameterizedTest
-  @CsvSource({"true, 1", "false, 0"})
-  void feedbackChangesTheEngineAPolicyChoosesForThePrefix(boolean feedback, int expectedRank) {
+  @CsvSource({"true, 1, 4", "false, 0, 0"})
+  void feedbackChangesTheEngineAPolicyChoosesForThePrefix(
+      boolean feedback, int expectedRank, long purged) {
     try (TestCoordinator c = start(Policy.SGLANG, feedback)) {
       TestEngine[] engines = {c.engine(0), c.engine(1)};
       TestClient client = c.client();
-      roundTrip(client, engines[0], 1, P, cachedTokens(0)); // no match anywhere: rank 0
-      roundTrip(client, engines[0], 2, P, cachedTokens(16)); // all four blocks on rank 0
+      roundTrip(client, engines[0], 1, C, cachedTokens(0));
+      roundTrip(client, engines[1], 2, B, cachedTokens(0));
+      roundTrip(client, engines[0], 3, A, cachedTokens(0));
+      roundTrip(client, engines[0], 4, A, cachedTokens(0)); // predicted 4 blocks; served 0
 
-      roundTrip(client, engines[expectedRank], 3, P, ReplyRecords::completed);
+      roundTrip(client, engines[expectedRank], 5, C, ReplyRecords::completed);
 
-      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(feedback ? 3 : 0);
+      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(purged);
     }
   }
 
+  /**
+   * Records that do not say what the engine served give no feedback: read as a shortfall, any of
+   * them would move engine 0's horizon to A's last stamp, past C's, and C would no longer match.
+   */
   @Test
   void aRecordThatDoesNotSayWhatItServedGivesNoFeedbackAndIsNoError() {
     List<RecordFor> silent =
@@ -141,35 +174,45 @@ class EngineFeedbackTest {
       TestEngine e0 = c.engine(0);
       c.engine(1);
       TestClient client = c.client();
-      roundTrip(client, e0, 0, P, ReplyRecords::completed);
+      roundTrip(client, e0, 0, C, ReplyRecords::completed); // stamp 1
+      roundTrip(client, e0, 1, A, ReplyRecords::completed); // stamp 2
 
       for (int i = 0; i < silent.size(); i++) {
-        roundTrip(client, e0, i + 1, P, silent.get(i)); // predicted: all four blocks, each time
+        roundTrip(client, e0, i + 2, A, silent.get(i)); // predicted: all four blocks, each time
       }
+      roundTrip(client, e0, 8, C, ReplyRecords::completed);
 
       assertThat(c.metrics().observations(Metric.ROUTING_PREFIX_MATCH_RATIO))
-          .as("a miss, then all four blocks every time: nothing was dropped")
-          .containsExactly(0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0);
+          .as("two misses, then all four blocks every time: nothing became stale")
+          .containsExactly(0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0);
       assertThat(c.observations(Metric.ROUTING_CACHED_TOKENS_SHORTFALL)).isZero();
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isZero();
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isZero();
       assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isZero();
       assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
       assertThat(c.count(Metric.COORDINATOR_INTERNAL_ERROR_TOTAL)).isZero();
-      assertThat(c.count(Metric.COORDINATOR_REQUESTS_COMPLETED_TOTAL)).isEqualTo(7);
+      c.awaitCount(Metric.COORDINATOR_REQUESTS_COMPLETED_TOTAL, 9); // counted after the forward
     }
   }
 
   /**
    * A reply that arrives while a request waits for its hashes is applied to routing after that
-   * request, feedback included: the waiting request is routed with the entries the feedback then
-   * drops, and the request after it without them.
+   * request, feedback included. Engine 0 is sent the tokens of the gated text (three blocks, stamp
+   * 1), then a (three other blocks, stamp 2), then a again: predicted three blocks at stamp 2, 0
+   * commits old (stamp 3). The gated text, submitted next, waits for its tokenizer while a's record
+   * (one block served) arrives: horizon 2, age limit 0, queued behind it. So the text is routed
+   * with its blocks' entries (stamp 1) still fresh: all three on engine 0, which a's request still
+   * keeps busy (0.5 x 1 + 0.5 x 15/16 against engine 1's 0.5); its commit re-stamps them at 4. (Had
+   * the feedback come first, they would have been stale: no match.) Then the feedback: a, queued
+   * behind the text, finds its entries (stamp 3) one commit old, past the limit: three dropped, no
+   * match, and it goes to engine 1, as engine 0 has the text.
    */
   @Test
   void feedbackIsAppliedInArrivalOrderBehindARequestWaitingForItsHashes() {
     TokenizerWorkersTest.GatedTokenizer tokenizer = new TokenizerWorkersTest.GatedTokenizer();
     tokenizer.detokenizeGate.countDown(); // replies go through
     RouterConfig routing = RouterConfig.builder().feedback(true).build();
+    long[] text = TestCoordinator.BYTES.tokenize(TokenizerWorkersTest.SLOW); // 59 tokens
     long[] a = SubmitForwardingTest.tokens(48, 1); // three blocks
     // two workers: one is held by the gated text, the other detokenizes the replies
     try (TestCoordinator c =
@@ -177,47 +220,48 @@ class EngineFeedbackTest {
       TestEngine e0 = c.engine(0);
       TestEngine e1 = c.engine(1);
       TestClient client = c.client();
-      client.submit(1, a); // nobody holds it: rank 0
+      client.submit(1, text); // nobody holds it: rank 0
       e0.complete(e0.receiveSubmit().requestId());
       client.receiveReply();
-      client.submit(2, a); // rank 0 holds all three blocks
-      long second = e0.receiveSubmit().requestId();
+      client.submit(2, a); // nobody holds it: rank 0
+      e0.complete(e0.receiveSubmit().requestId());
+      client.receiveReply();
+      client.submit(3, a); // rank 0 holds all three blocks
+      long third = e0.receiveSubmit().requestId();
 
-      client.submit(3, TokenizerWorkersTest.SLOW); // its tokenization waits for the gate
-      c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 3); // (client and engine race)
-      e0.reply(ReplyRecords.completedWithCachedTokens(second, 16)); // one block of three served
-      assertThat(client.receiveReply().clientRequestId()).isEqualTo(2);
-      client.submit(4, a); // waits behind request 3
-      c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 4);
+      client.submit(4, TokenizerWorkersTest.SLOW); // its tokenization waits for the gate
+      c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 4); // (client and engine race)
+      e0.reply(ReplyRecords.completedWithCachedTokens(third, 16)); // one block of three served
+      assertThat(client.receiveReply().clientRequestId()).isEqualTo(3);
+      client.submit(5, a); // waits behind request 4
+      c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 5);
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL))
           .as("recorded when the record arrives")
           .isEqualTo(16);
-      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL))
-          .as("applied behind the request being tokenized")
-          .isZero();
 
       tokenizer.tokenizeGate.countDown();
-      // request 3 is routed before the reply is applied: rank 0 still has request 2 pending
-      EngineSubmit third = e1.receiveSubmit();
-      EngineSubmit fourth = e0.receiveSubmit(); // then rank 0 is free and known for block 0
-      e1.complete(third.requestId());
+      EngineSubmit fourth = e0.receiveSubmit();
+      EngineSubmit fifth = e1.receiveSubmit();
       e0.complete(fourth.requestId());
+      e1.complete(fifth.requestId());
       client.receiveReplies(2);
 
-      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(2);
-      List<Double> ratios = c.metrics().observations(Metric.ROUTING_PREFIX_MATCH_RATIO);
-      assertThat(ratios).hasSize(4);
-      assertThat(ratios.subList(0, 3)).containsExactly(0.0, 1.0, 0.0);
-      assertThat(ratios.get(3)).isCloseTo(1.0 / 3, within(1e-12));
+      assertThat(c.metrics().observations(Metric.ROUTING_PREFIX_MATCH_RATIO))
+          .containsExactly(0.0, 0.0, 1.0, 1.0, 0.0);
+      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(3);
     }
   }
 
   /**
-   * The simulated engine with a cache of four blocks reports what it served; the hits, worked out
-   * by hand: a (three blocks) misses; b (two other blocks) misses and evicts a's deepest block, a2;
-   * a again finds a0 and a1 (32 tokens) where routing predicted all three (48), so feedback drops
-   * engine 0's entry for a2, although that request's prefill put a2 back; a once more finds all
-   * three (48) where routing now predicts two (32): a surplus, a shortfall of 0.
+   * The simulated engine, with a cache of four blocks evicting the least recently used and the
+   * deepest block first, reports what it served; one engine, so every request goes to it. Worked by
+   * hand: a (three blocks) misses (stamp 1); b (two other blocks) misses and evicts a's deepest
+   * block, a2 (stamp 2); a again finds a0 and a1 (32 tokens) where routing predicted all three (48)
+   * at stamp 1, 1 commit old: horizon 1, age limit 1 (stamp 3). Its prefill put a2 back, evicting
+   * b1, and a once more finds all three (48), as routing predicts: its entries are its own, stamp
+   * 3, 0 commits old (stamp 4). b, stamp 2, is now 2 commits old, past the limit: its two entries
+   * are dropped and nothing is predicted, where the engine serves b0 (16) and without feedback
+   * routing would predict both blocks.
    */
   @Test
   void theSimulatedEnginesCountDrivesTheFeedback() throws ProtocolException {
@@ -236,7 +280,7 @@ class EngineFeedbackTest {
       TestClient client = c.client();
       long[] a = SubmitForwardingTest.tokens(48, 1);
       long[] b = SubmitForwardingTest.tokens(32, 1001);
-      long[][] prompts = {a, b, a, a};
+      long[][] prompts = {a, b, a, a, b};
 
       List<Long> reported = new ArrayList<>();
       for (int i = 0; i < prompts.length; i++) {
@@ -246,12 +290,12 @@ class EngineFeedbackTest {
         reported.add(reply.record().get("num_cached_tokens").asLong());
       }
 
-      assertThat(reported).containsExactly(0L, 0L, 32L, 48L);
+      assertThat(reported).containsExactly(0L, 0L, 32L, 48L, 16L);
       assertThat(c.metrics().observations(Metric.ROUTING_CACHED_TOKENS_SHORTFALL))
-          .containsExactly(0.0, 0.0, 16.0, 0.0);
-      assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(48 + 32);
-      assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isEqualTo(32 + 48);
-      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(1);
+          .containsExactly(0.0, 0.0, 16.0, 0.0, 0.0);
+      assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(48 + 48);
+      assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isEqualTo(32 + 48 + 16);
+      assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(2);
     }
   }
 }

@@ -164,26 +164,37 @@ class ServeOptionsProcessTest {
     }
   }
 
+  /**
+   * One engine: {@code older} (stamp 1), {@code prompt} (stamp 2), then {@code prompt} again,
+   * predicted all three blocks at stamp 2, 0 commits old (stamp 3), and its record says one block
+   * served: horizon 2, age limit 0. {@code prompt} once more is a hit on its own entries (stamp 3,
+   * 0 commits old); {@code older}, stamp 1, is stale: a miss, its three entries dropped. Without
+   * {@code --feedback} it would be a third hit.
+   */
   @Test
-  void feedbackDropsTheEntriesOfBlocksAnEngineSaysItDidNotServe() throws Exception {
+  void feedbackMakesStaleTheEntriesAssignedBeforeABlockAnEngineDidNotServe() throws Exception {
     try (Served s = serve(1, "--feedback")) {
-      long[] prompt = distinctPrompt(7); // three blocks
-      s.roundTrip(0, prompt); // a miss: engine 0 gets all three hashes
-      s.client.submit(1, prompt); // a hit: predicted three blocks
+      long[] older = distinctPrompt(8); // three blocks
+      long[] prompt = distinctPrompt(7); // three others
+      s.roundTrip(0, older); // a miss
+      s.roundTrip(1, prompt); // a miss
+      s.client.submit(2, prompt); // a hit: predicted three blocks
       Delivery d = TestEngine.receiveSubmitOnAny(s.engines);
       byte[] record = ReplyRecords.completedWithCachedTokens(d.requestId(), 16); // one served
       d.engine().reply(record);
-      s.client.expectFrame(Pack.array(21, 1, Pack.raw(record)));
+      s.client.expectFrame(Pack.array(21, 2, Pack.raw(record)));
       s.client.expectNothingMore();
 
-      assertThat(s.jmx.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(2);
       assertThat(s.jmx.count(Metric.ROUTING_CACHED_TOKENS_SHORTFALL)).isEqualTo(1);
       assertThat(s.jmx.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(48);
       assertThat(s.jmx.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isEqualTo(16);
-      s.roundTrip(2, prompt); // engine 0 is known for the first block only
+      s.roundTrip(3, prompt); // a hit
+      s.roundTrip(4, older); // a miss
       s.client.expectNothingMore();
-      assertThat(s.jmx.count(Metric.ROUTING_PREFIX_MATCH_RATIO)).isEqualTo(3);
+      assertThat(s.jmx.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isEqualTo(3);
+      assertThat(s.jmx.count(Metric.ROUTING_PREFIX_MATCH_RATIO)).isEqualTo(5);
       assertThat(s.jmx.count(Metric.ROUTING_CACHE_HIT_TOTAL)).isEqualTo(2);
+      assertThat(s.jmx.count(Metric.ROUTING_CACHE_MISS_TOTAL)).isEqualTo(3);
     }
   }
 
