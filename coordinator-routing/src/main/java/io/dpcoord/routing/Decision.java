@@ -119,6 +119,8 @@ public final class Decision {
     Decision d = new Decision();
     d.set(engine, rank, hashesUsed, matchDepth, matchFraction, staleFound);
     d.prefixApplied = prefixApplied;
+    d.matchStamp = matchStamp;
+    d.matchAge = matchAge;
     return d;
   }
 

@@ -114,8 +114,8 @@ final class RequestRouting {
    * The terminal reply of {@code r} from its engine, whose record says the engine served {@code
    * cachedTokens} prompt tokens from its prefix cache ({@link ReplyRecord#CACHED_TOKENS_UNKNOWN}
    * when it does not say): the cached-token metrics now; in arrival order, the engine's pending
-   * count and active blocks go down and, with feedback on, the index forgets the blocks the engine
-   * did not serve of those routing predicted it held.
+   * count (and, under dynamo and llm_d, its blocks in flight) go down and, with feedback on, the
+   * router learns from what the engine served ({@code Router.feedback}).
    */
   void completed(PendingRequest r, long cachedTokens) {
     long[] hashes = r.committedHashes;
