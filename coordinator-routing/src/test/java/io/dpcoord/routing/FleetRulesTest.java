@@ -76,6 +76,17 @@ class FleetRulesTest {
     assertThat(relativeLoad(4, new int[] {0, 0, 0, 0}, new int[] {2, 2, 2, 2})).isZero();
   }
 
+  @Test
+  void relativeLoadTiesAreExactWhereFloatingPointWouldRoundThemApart() {
+    // n 2, pending {1, 0, 0}: mean 1/3, scale 1. r0 1 - 2/3 = 1/3; r1 = r2 = 0 + 1/3: a tie, r0.
+    // (In doubles 1 - (1 - 1/3) comes out 2^-54 below 1/3.)
+    assertThat(relativeLoad(2, new int[] {2, 0, 0}, new int[] {1, 0, 0})).isZero();
+    // n 13, pending {5, 4, 5, 4, 4, 4}: mean 13/3. r2 7/13 - (2/3) / (13/3) = 5/13;
+    // r4 4/13 + (1/3) / (13/3) = 5/13; r3 3/13 + 1/13 = 4/13; the others 0 + 1/13 or less: r2.
+    assertThat(relativeLoad(13, new int[] {0, 0, 7, 3, 4, 0}, new int[] {5, 4, 5, 4, 4, 4}))
+        .isEqualTo(2);
+  }
+
   // ---- sglang: imbalanced (max - min > 64 and max > 1.5 min) -> fewest pending; else the
   // longest match if its fraction > 0.3; else the fewest cached blocks ----
 
@@ -210,6 +221,11 @@ class FleetRulesTest {
   void llmdBreaksTiesToTheLowestRank() {
     // an idle fleet, nothing matched: every score 2 + 2 = 4.
     assertThat(llmd(4, NONE3, new int[] {0, 0, 0}, IDLE3)).isZero();
+    // n 10, pending {10, 9, 10}: queue {0, 1, 0}; blocks {74, 70, 80}: KV {6/80, 10/80, 0}.
+    // r0 3 x 0.7 + 0 + 2 x 0.075 = 2.25; r1 0 + 2 + 2 x 0.125 = 2.25; r2 0: a tie, r0.
+    // (In doubles r0 comes out below r1.)
+    assertThat(llmd(10, new int[] {7, 0, 0}, new int[] {10, 9, 10}, new long[] {74, 70, 80}))
+        .isZero();
   }
 
   @Test
