@@ -44,6 +44,8 @@ class FleetRulesTest {
     // r0 0 - 0 = 0; r1 0 + 1/3 = 0.33; r2 1 - 1/3 = 0.67; r3 0.
     // (With scale 1, r2 would score 0 and r1 1.)
     assertThat(relativeLoad(4, new int[] {0, 0, 4, 0}, new int[] {3, 2, 4, 3})).isEqualTo(2);
+    // A half match there: r2 0.5 - 1/3 = 0.17 < r1 0.33. (With beta 0.5, r2 0.33 > r1 0.17.)
+    assertThat(relativeLoad(4, new int[] {0, 0, 2, 0}, new int[] {3, 2, 4, 3})).isEqualTo(1);
   }
 
   @Test

@@ -197,6 +197,16 @@ class RouterFleetTest {
   }
 
   @Test
+  void feedbackDropsPastThePredictionToo() {
+    Router router = dynamo(2);
+    assign(router, 0, FIVE);
+
+    // predicted 3, served 1: hashes[1..5), the blocks past the prediction as well
+    assertThat(router.feedback(0, FIVE, 5, 3, 1)).isEqualTo(4);
+    assertThat(router.indexSize()).isEqualTo(1);
+  }
+
+  @Test
   void feedbackCountsOnlyTheEntriesThereWere() {
     Router router = dynamo(2);
     assign(router, 0, H0, H1);
