@@ -35,6 +35,7 @@ public final class Decision {
     this.matchFraction = matchFraction;
     this.staleFound = staleFound;
     this.matchStamp = 0;
+    this.matchAge = 0;
   }
 
   /** Sets the assignment stamp of the chosen engine's deepest matched block. */
@@ -119,6 +120,8 @@ public final class Decision {
     Decision d = new Decision();
     d.set(engine, rank, hashesUsed, matchDepth, matchFraction, staleFound);
     d.prefixApplied = prefixApplied;
+    d.matchStamp = matchStamp;
+    d.matchAge = matchAge;
     return d;
   }
 

@@ -230,6 +230,42 @@ class FleetRulesTest {
         .isZero();
   }
 
+  // ---- least_work: lowest backlog + (n - depth + pending) x block size; ties to the longer
+  // match, then the fewer pending ----
+
+  private static int leastWork(int n, int[] depth, int[] pending, double[] backlog) {
+    return FleetRules.leastWork(depth.length, n, depth, pending, backlog, 16);
+  }
+
+  @Test
+  void leastWorkAddsTheBacklogToTheTokensToPrefillAndABlockPerPendingRequest() {
+    // n 8: r0 200 + (0 + 2) 16 = 232; r1 0 + (8 + 0) 16 = 128; r2 64 + (4 + 1) 16 = 144.
+    assertThat(leastWork(8, new int[] {8, 0, 4}, new int[] {2, 0, 1}, new double[] {200, 0, 64}))
+        .isEqualTo(1);
+    // r1 with 2 pending: 0 + (8 + 2) 16 = 160 > 144.
+    assertThat(leastWork(8, new int[] {8, 0, 4}, new int[] {2, 2, 1}, new double[] {200, 0, 64}))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void leastWorkTiesGoToTheLongerMatchThenTheFewerPending() {
+    // n 4, backlog {0, 16, 32}: r0 0 + (4 + 0) 16 = 64; r1 16 + (2 + 1) 16 = 64; r2 32 + (2 + 0)
+    // 16 = 64. Longer match: r1 and r2; fewer pending: r2.
+    assertThat(leastWork(4, new int[] {0, 2, 2}, new int[] {0, 1, 0}, new double[] {0, 16, 32}))
+        .isEqualTo(2);
+    // n 4: r0 0 + (4 + 0) 16 = 64; r1 0 + (1 + 3) 16 = 64: the longer match despite 3 pending.
+    assertThat(leastWork(4, new int[] {0, 3}, new int[] {0, 3}, new double[] {0, 0})).isEqualTo(1);
+    // equal in all three: the lowest rank.
+    assertThat(leastWork(4, new int[] {1, 1}, new int[] {1, 1}, new double[] {8, 8})).isZero();
+  }
+
+  @Test
+  void leastWorkIsNotChosenWithoutItsBacklog() {
+    assertThatThrownBy(() -> choose(Policy.LEAST_WORK, 1, NONE3, NONE3, IDLE3, NONE3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("least_work");
+  }
+
   @Test
   void megatronPoliciesAreNotFleetRules() {
     assertThatThrownBy(() -> choose(Policy.LONGEST_PREFIX, 1, NONE3, NONE3, IDLE3, NONE3))
