@@ -35,6 +35,7 @@ public final class Decision {
     this.matchFraction = matchFraction;
     this.staleFound = staleFound;
     this.matchStamp = 0;
+    this.matchAge = 0;
   }
 
   /** Sets the assignment stamp of the chosen engine's deepest matched block. */

@@ -35,6 +35,23 @@ final class FleetRules {
    * kv-cache-utilization scorer 2; the highest weighted sum wins. The queue scorer is min-max
    * normalised; KV utilisation, which Megatron engines do not report to the coordinator, is
    * estimated from the blocks in flight relative to the busiest engine.
+   *
+   * Exact ties. relative_load and llm_d score each engine on a sum of fractions. Computed as
+   * written, in doubles, two equal scores can round apart (relative_load at pending {1, 0, 0},
+   * a full match at rank 0: 1 - (1 - 1/3) comes out 2^-54 below 0 + 1/3), so a tie would go to
+   * whichever rounds up, not to the lowest rank. Both rules therefore compare the score times a
+   * positive factor that is the same for every engine of the decision (the product of the
+   * fractions' denominators), which is an integer: relative_load's
+   *   depth x max(ranks, total) - beta x n x (pending x ranks - total),
+   * llm_d's
+   *   3 depth (max - min queue) most + 2 (max queue - pending) n most + 2 (most - blocks) n (max -
+   *   min queue),
+   * with most the fleet's most blocks in flight, n at least 1, and a range or a maximum of 0
+   * replaced by 1 (its term is then 1 / 1). The products are held in doubles, exact below 2^53
+   * (about 9 x 10^15, which n x pending x ranks, or n x queue range x blocks in flight, would
+   * have to pass); past that they round, but never overflow. dynamo's cost is an integer
+   * already; sglang's comparisons are of integers, or of depth / n with 0.3, which no n in range
+   * rounds across.
    */
 
   static final double RELATIVE_LOAD_BETA = 1.0;
@@ -76,12 +93,17 @@ final class FleetRules {
     for (int r = 0; r < ranks; r++) {
       total += pending[r];
     }
-    double mean = total / (double) ranks;
-    double scale = Math.max(1.0, mean);
+    // score x n x max(ranks, total), an integer (see the design notes):
+    // match - beta (pending - total / ranks) / max(1, total / ranks)
+    //   = (depth x scale - beta x n x (pending x ranks - total)) / (n x scale)
+    double scale = Math.max(ranks, total);
+    double requestBlocks = Math.max(1, n);
     int best = 0;
     double bestScore = Double.NEGATIVE_INFINITY;
     for (int r = 0; r < ranks; r++) {
-      double score = fraction(depth[r], n) - RELATIVE_LOAD_BETA * (pending[r] - mean) / scale;
+      double score =
+          depth[r] * scale
+              - RELATIVE_LOAD_BETA * requestBlocks * ((double) pending[r] * ranks - total);
       if (score > bestScore) {
         best = r;
         bestScore = score;
@@ -143,16 +165,20 @@ final class FleetRules {
       maxQueue = Math.max(maxQueue, pending[r]);
       maxBlocks = Math.max(maxBlocks, blocks[r]);
     }
+    // score x n x queue range x most blocks, an integer (see the design notes), where a queue
+    // range of 0 makes every queue term 1 / 1 and no blocks in flight every KV term 1 / 1
+    double prefixScale = Math.max(1, n);
+    double queueScale = maxQueue == minQueue ? 1 : (double) maxQueue - minQueue;
+    double kvScale = maxBlocks == 0 ? 1 : maxBlocks;
     int best = 0;
     double bestScore = Double.NEGATIVE_INFINITY;
     for (int r = 0; r < ranks; r++) {
-      double queue =
-          maxQueue == minQueue ? 1.0 : (maxQueue - pending[r]) / (double) (maxQueue - minQueue);
-      double kv = maxBlocks == 0 ? 1.0 : 1.0 - blocks[r] / (double) maxBlocks;
+      double queue = maxQueue == minQueue ? 1 : (double) maxQueue - pending[r];
+      double kv = maxBlocks == 0 ? 1 : (double) (maxBlocks - blocks[r]);
       double score =
-          LLMD_PREFIX_WEIGHT * fraction(depth[r], n)
-              + LLMD_QUEUE_WEIGHT * queue
-              + LLMD_KV_WEIGHT * kv;
+          LLMD_PREFIX_WEIGHT * depth[r] * (queueScale * kvScale)
+              + LLMD_QUEUE_WEIGHT * queue * (prefixScale * kvScale)
+              + LLMD_KV_WEIGHT * kv * (prefixScale * queueScale);
       if (score > bestScore) {
         best = r;
         bestScore = score;

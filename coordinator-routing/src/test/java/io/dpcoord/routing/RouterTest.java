@@ -605,6 +605,26 @@ class RouterTest {
   }
 
   @Test
+  void aDecisionByLoadCarriesNoMatchStampOrAge() {
+    Router router = withEngines(2);
+    assign(router, 0, H0, H1); // stamp 1
+    assign(router, 1, H2); // 2
+
+    Decision d = router.route(new long[] {H0, H1}, 2, true);
+    assertThat(d.engine()).isZero();
+    assertThat(d.matchStamp()).isEqualTo(1);
+    assertThat(d.matchAge()).isEqualTo(1);
+    Decision snapshot = d.copy();
+
+    d = router.route(new long[] {H0, H1}, 2, false);
+    assertThat(d.matchDepth()).isZero();
+    assertThat(d.matchStamp()).isZero();
+    assertThat(d.matchAge()).isZero();
+    assertThat(snapshot.matchStamp()).isEqualTo(1);
+    assertThat(snapshot.matchAge()).isEqualTo(1);
+  }
+
+  @Test
   void decisionCopyIsIndependent() {
     Router router = withEngines(2);
     setPending(router, 0, 1);
