@@ -1,6 +1,7 @@
 package io.dpcoord.bench;
 
 import io.dpcoord.routing.Decision;
+import io.dpcoord.routing.Policy;
 import io.dpcoord.routing.Router;
 import io.dpcoord.routing.RouterConfig;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * block hashes, requests that share one of 64 prefixes (three quarters of their blocks) and end in
  * a quarter of never-seen blocks, so every operation also inserts and evicts.
  *
- * <p>Run: {@code java -jar coordinator-bench/target/benchmarks.jar RoutingDecision -prof gc}.
+ * <p>Run: {@code java -jar coordinator-bench/target/benchmarks.jar RoutingDecision -prof gc}; one
+ * policy: {@code -p policy=dynamo}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,6 +54,13 @@ public class RoutingDecisionBenchmark {
   @Param({"false", "true"})
   public boolean newBlocks;
 
+  /**
+   * The routing policy ({@link Policy#parse}): Megatron's longest_prefix, or one of the policies
+   * beyond it, which walk each request's hashes forward for every engine's own match.
+   */
+  @Param({"longest_prefix", "relative_load", "sglang", "dynamo", "llm_d"})
+  public String policy;
+
   private Router router;
   private long[][] requests;
   private int hashes;
@@ -68,7 +77,9 @@ public class RoutingDecisionBenchmark {
     int ranks = Integer.parseInt(parts[0]);
     hashes = Integer.parseInt(parts[1]);
     shared = hashes * 3 / 4;
-    router = new Router(RouterConfig.builder().indexCapacity(INDEX).build());
+    router =
+        new Router(
+            RouterConfig.builder().policy(Policy.parse(policy)).indexCapacity(INDEX).build());
     List<byte[]> identities = new ArrayList<>();
     for (int r = 0; r < ranks; r++) {
       identities.add(("engine-" + r).getBytes(StandardCharsets.US_ASCII));
@@ -118,7 +129,8 @@ public class RoutingDecisionBenchmark {
     Decision d = router.route(request, hashes, true);
     router.commit(d, request, hashes);
     if (inFlightCount == inFlight.length) {
-      router.complete(inFlight[inFlightHead]);
+      // every request has the same block count; the active blocks of dynamo and llm_d fall again
+      router.complete(inFlight[inFlightHead], hashes);
       inFlightHead = (inFlightHead + 1) % inFlight.length;
       inFlightCount--;
     }

@@ -55,7 +55,11 @@ public final class Router {
    * hash-table cells of the next WARM hashes before looking them up (PrefixIndex.warm), so that a
    * tail of new blocks costs overlapping misses, not one after the other; at worst 15 of the
    * loads were not needed. What is touched changes no state. (Runs that double from 2 up to WARM
-   * measured about 0.5 us slower on the new-blocks benchmark.)
+   * measured about 0.5 us slower on the new-blocks benchmark.) The forward walk of the policies
+   * beyond Megatron's reads every hash a request shares with the index and every owner of each,
+   * so it finds each entry through the one before it (PrefixIndex.lookupAfter) rather than the
+   * hash table; its cost grows with the owners per hash, which is what dynamo pays at 64 ranks
+   * (PERFORMANCE.md).
    *
    * Allocation. route() and commit() write into arrays sized for the engines ever registered and
    * into one reused Decision; the index allocates only while it grows to its working size.
@@ -440,8 +444,8 @@ public final class Router {
       blocksByRank[r] = activeHashes[e] == null ? 0 : activeHashes[e].size();
       cachedByRank[r] = index.ownedBy(e);
     }
-    for (int i = 0; i < n; i++) {
-      int entry = index.lookup(hashes[i]);
+    for (int i = 0, entry = -1; i < n; i++) {
+      entry = index.lookupAfter(hashes[i], entry);
       if (entry < 0) {
         break;
       }

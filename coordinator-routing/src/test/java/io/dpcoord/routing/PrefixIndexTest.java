@@ -151,6 +151,7 @@ class PrefixIndexTest {
     long[] wantStamps = new long[1 << 12];
     long[][] requests = requests(rnd, hashes);
     long counter = 0;
+    int remembered = -1;
     for (int step = 0; step < steps; step++) {
       // a few hot hashes and a long tail, so owner lists grow and the index overflows
       long hash = rnd.nextInt(4) == 0 ? rnd.nextLong(8) : rnd.nextLong(hashes);
@@ -170,15 +171,25 @@ class PrefixIndexTest {
           model.assign(request[i], engine, counter, engines.now);
         }
       } else if (op < 95) {
+        long previous = -1;
         if (rnd.nextBoolean()) {
           long[] request = requests[rnd.nextInt(requests.length)];
-          hash = request[rnd.nextInt(request.length)];
+          int at = rnd.nextInt(request.length);
+          hash = request[at];
+          previous = at > 0 ? request[at - 1] : -1;
         }
         subject.resetStaleSeen();
         model.staleSeen = false;
         int cell = subject.lookup(hash);
         boolean tracked = model.hashes.containsKey(hash);
         assertThat(cell >= 0).as("tracked %d at step %d", hash, step).isEqualTo(tracked);
+        // the guess through the previous hash's entry, or through any slot, live or freed since
+        int after = previous < 0 ? -1 : subject.lookup(previous);
+        assertThat(subject.lookupAfter(hash, after)).as("after, step %d", step).isEqualTo(cell);
+        assertThat(subject.lookupAfter(hash, remembered)).as("any, step %d", step).isEqualTo(cell);
+        if (cell >= 0) {
+          remembered = cell;
+        }
         if (cell >= 0) {
           int got = subject.collectOwners(cell, gotEngines, gotStamps);
           int want = model.collectOwners(hash, wantEngines, wantStamps);
