@@ -66,6 +66,7 @@ public class RoutingDecisionBenchmark {
   private int hashes;
   private int shared;
   private int[] inFlight;
+  private long[][] inFlightHashes;
   private int inFlightHead;
   private int inFlightCount;
   private long fresh = 1L << 62;
@@ -87,6 +88,7 @@ public class RoutingDecisionBenchmark {
     router.registerInitial(identities);
     // keeps pending counts bounded at about half of max_requests per engine
     inFlight = new int[ranks * 8];
+    inFlightHashes = new long[inFlight.length][hashes];
 
     SplittableRandom rnd = new SplittableRandom(42);
     long[] warm = new long[hashes];
@@ -130,11 +132,13 @@ public class RoutingDecisionBenchmark {
     router.commit(d, request, hashes);
     if (inFlightCount == inFlight.length) {
       // every request has the same block count; the active blocks of dynamo and llm_d fall again
-      router.complete(inFlight[inFlightHead], hashes);
+      router.complete(inFlight[inFlightHead], inFlightHashes[inFlightHead], hashes);
       inFlightHead = (inFlightHead + 1) % inFlight.length;
       inFlightCount--;
     }
-    inFlight[(inFlightHead + inFlightCount) % inFlight.length] = d.engine();
+    int slot = (inFlightHead + inFlightCount) % inFlight.length;
+    inFlight[slot] = d.engine();
+    System.arraycopy(request, 0, inFlightHashes[slot], 0, hashes);
     inFlightCount++;
     return d.engine() + d.matchDepth();
   }
