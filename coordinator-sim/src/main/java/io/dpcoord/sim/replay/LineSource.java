@@ -1,5 +1,8 @@
 package io.dpcoord.sim.replay;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -104,5 +107,19 @@ public final class LineSource {
     } else {
       end += n;
     }
+  }
+
+  /**
+   * A parser over the current line, positioned on its opening brace.
+   *
+   * @throws TraceException naming the line if it is not a JSON object
+   */
+  public JsonParser openObject(JsonFactory json) throws IOException, TraceException {
+    JsonParser p = json.createParser(buffer(), start(), length());
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      p.close();
+      throw new TraceException(number(), "expected a JSON object");
+    }
+    return p;
   }
 }

@@ -323,10 +323,7 @@ public final class TraceReplay {
     op = null;
     hasId = hasTokens = hasRank = hasValue = hasMs = false;
     text = null;
-    try (JsonParser p = JSON.createParser(line.buffer(), line.start(), line.length())) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw new TraceException(n, "expected a JSON object");
-      }
+    try (JsonParser p = line.openObject(JSON)) {
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String name = p.currentName();

@@ -130,10 +130,7 @@ public final class MooncakeTrace extends TraceWorkload {
       long n = source.number();
       timestampField = inputField = outputField = null;
       hasHashes = false;
-      try (JsonParser p = JSON.createParser(source.buffer(), source.start(), source.length())) {
-        if (p.nextToken() != JsonToken.START_OBJECT) {
-          throw new TraceException(n, "expected a JSON object");
-        }
+      try (JsonParser p = source.openObject(JSON)) {
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
           String name = p.currentName();
