@@ -41,9 +41,9 @@ final class PrefixIndex {
    *    owner list, which is empty only in a free slot) replaces a lookup in a table far bigger
    *    than any cache. A wrong guess costs that compare and falls back to the lookup. The
    *    router's forward walk (policies beyond Megatron's) reads the same way, with lookupAfter:
-   *    the entry after the previous hash's, then the table. (On RoutingDecisionBenchmark it took
-   *    the walk's share of a decision from about 3 us to 1 us at 8 ranks and 64 hashes under
-   *    sglang and llm_d, see PERFORMANCE.md.)
+   *    the entry after the previous hash's, then the table. (On RoutingDecisionBenchmark, 8 ranks
+   *    and 64 repeated hashes, it took a decision under sglang from 4.6 to 1.5 times
+   *    longest_prefix's, under llm_d from 8.5 to 4.0 times; see PERFORMANCE.md.)
    *
    *  - Eviction warm-up. The hashes to evict next are known (the head of the LRU list), but each
    *    removal needs its hash-table cell, one miss per new hash. Every WARM evictions, one loop
