@@ -58,7 +58,7 @@ public class RoutingDecisionBenchmark {
    * The routing policy ({@link Policy#parse}): Megatron's longest_prefix, or one of the policies
    * beyond it, which walk each request's hashes forward for every engine's own match.
    */
-  @Param({"longest_prefix", "relative_load", "sglang", "dynamo", "llm_d"})
+  @Param({"longest_prefix", "relative_load", "sglang", "dynamo", "llm_d", "least_work"})
   public String policy;
 
   private Router router;
