@@ -144,38 +144,6 @@ final class PrefixIndex {
     return engine < ownedBy.length ? ownedBy[engine] : 0;
   }
 
-  /**
-   * Drops {@code engine} from the owners of {@code hash} (engine feedback: it no longer holds the
-   * block); an entry left with no owner is deleted.
-   *
-   * @return whether the engine was an owner
-   */
-  boolean removeOwner(long hash, int engine) {
-    int entry = hashes.get(hash);
-    if (entry == NONE) {
-      return false;
-    }
-    int prev = NONE;
-    for (int n = field(entries, entry * ENTRY + HEAD); n != NONE; ) {
-      int next = field(nodes, n * NODE + LINK);
-      if (nodes[n * NODE + ENGINE] == engine) {
-        if (prev == NONE) {
-          entries[entry * ENTRY + HEAD] = next;
-        } else {
-          nodes[prev * NODE + LINK] = next;
-        }
-        freeNode(n);
-        if (next == NONE && prev == NONE) {
-          deleteEntry(entry);
-        }
-        return true;
-      }
-      prev = n;
-      n = next;
-    }
-    return false;
-  }
-
   /** Entry slots allocated (they never exceed the capacity). */
   int allocatedEntries() {
     return entries.length / ENTRY;
@@ -263,17 +231,12 @@ final class PrefixIndex {
       n = next;
     }
     if (field(entries, entry * ENTRY + HEAD) == NONE) {
-      deleteEntry(entry);
+      hashes.remove(entries[entry * ENTRY + HASH]);
+      unlinkLru(entry);
+      entries[entry * ENTRY + NEXT] = freeEntry;
+      freeEntry = entry;
     }
     return count;
-  }
-
-  /** Deletes an entry that has no owner left; its slot goes to the free list. */
-  private void deleteEntry(int entry) {
-    hashes.remove(entries[entry * ENTRY + HASH]);
-    unlinkLru(entry);
-    entries[entry * ENTRY + NEXT] = freeEntry;
-    freeEntry = entry;
   }
 
   /**
