@@ -2,7 +2,8 @@
 # The routing-quality comparison of docs/ROUTING-QUALITY.md: every policy, with engine feedback off
 # and on, on the Mooncake trace and three synthetic workloads, each at two load levels, 8 engines
 # with caches that cannot hold everything. Writes one CSV and one HTML report per run into
-# docs/quality/ (or the directory given) and prints the tables.
+# docs/quality/ (or the directory given); for docs/quality, also the tables and chart of
+# docs/ROUTING-QUALITY.md (scripts/quality-report.py).
 #
 #   scripts/routing-quality.sh [OUT_DIR]
 set -euo pipefail
@@ -24,6 +25,9 @@ run chat-40 'chat:requests=20000,rate=40'
 run chat-80 'chat:requests=20000,rate=80'
 run rag-40 'rag:requests=20000,rate=40'
 run rag-60 'rag:requests=20000,rate=60'
-run llmd-60 'llm-d:requests=20000,rate=3..60' --cache-blocks 640
-run llmd-90 'llm-d:requests=20000,rate=3..90' --cache-blocks 640
+run llmd-60 'llm-d:requests=20000,rate=3..60'
+run llmd-70 'llm-d:requests=20000,rate=3..70'
 echo "wrote $out/*.csv, *.html, *.txt" >&2
+if [ "$out" = docs/quality ]; then
+  scripts/quality-report.py "$out" docs/ROUTING-QUALITY.md
+fi

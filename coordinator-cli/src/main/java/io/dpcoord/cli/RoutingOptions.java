@@ -22,8 +22,9 @@ final class RoutingOptions {
           "Routing policy. Megatron's, decision for decision: longest_prefix,"
               + " first_prefix_block, load_balanced (engines of 0.19) or round_robin (engines of"
               + " 0.18). Beyond Megatron (0.19 engines; docs/ROUTING-QUALITY.md compares them):"
-              + " relative_load, sglang, dynamo, llm_d, least_work (default: ${DEFAULT-VALUE},"
-              + " Megatron's own default).",
+              + " relative_load, sglang, dynamo, llm_d, least_work. Recommended under load:"
+              + " least_work with --feedback. Default: ${DEFAULT-VALUE}, Megatron's own, so that"
+              + " decisions stay Megatron's.",
       defaultValue = "longest_prefix")
   Policy policy;
 
@@ -84,9 +85,10 @@ final class RoutingOptions {
       fallbackValue = "true",
       description =
           "Engine feedback: when a finished request's num_cached_tokens shows that its engine"
-              + " served fewer prompt blocks from its cache than routing predicted, forget that"
-              + " engine's index entries for the blocks it did not serve; --no-feedback keeps"
-              + " them, as Megatron (default: ${DEFAULT-VALUE}).",
+              + " served fewer prompt blocks from its cache than routing predicted, the index"
+              + " stops counting on that engine's older entries, and on any engine's entries as"
+              + " old as the missing block; --no-feedback keeps them, as Megatron (default:"
+              + " ${DEFAULT-VALUE}).",
       defaultValue = "false")
   boolean feedback;
 

@@ -143,8 +143,8 @@ public final class SimulateCommand implements Callable<Integer> {
       converter = OnOff.class,
       defaultValue = "off",
       description =
-          "Engine feedback: on drops the router's index entries that an engine's"
-              + " num_cached_tokens shows it no longer holds; off, as Megatron (default: off).")
+          "Engine feedback: on, the router stops counting on index entries that the engines'"
+              + " num_cached_tokens show to be evicted; off, as Megatron (default: off).")
   List<Boolean> feedbacks;
 
   @Option(

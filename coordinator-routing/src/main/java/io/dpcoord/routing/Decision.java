@@ -43,7 +43,10 @@ public final class Decision {
     this.matchStamp = stamp;
   }
 
-  /** How many commits ago the chosen engine's deepest matched block was last assigned. */
+  /**
+   * How old the chosen engine's deepest matched block is: with feedback on, the blocks sent to that
+   * engine since it was last assigned; off, the commits since.
+   */
   public long matchAge() {
     return matchAge;
   }

@@ -96,6 +96,7 @@ public final class Router {
   private final boolean feedback;
   private final int blockSize;
   private final PrefixIndex index;
+  private final WrittenBlocks written;
   private final Decision decision = new Decision();
 
   // per engine id
@@ -106,7 +107,8 @@ public final class Router {
   private LongIntTable[] activeHashes = new LongIntTable[8];
   private double[] backlog = new double[8];
   private long[] horizon = new long[8];
-  private long[] ageLimit = newAgeLimits(8);
+  // engine feedback: entries older than this (WrittenBlocks' age) are stale on every engine
+  private long ageLimit = Long.MAX_VALUE;
   private long[] backlogAt = new long[8];
   private boolean[] active = new boolean[8];
   private int[] rankOfEngine = new int[8];
@@ -155,6 +157,7 @@ public final class Router {
     this.ttlNanos = config.ttlNanos();
     this.clock = config.nanoClock();
     this.feedback = config.feedback();
+    this.written = feedback ? new WrittenBlocks() : null;
     this.blockSize = config.blockSize();
     this.countsActiveBlocks = policy.weighsBlocksInFlight();
     this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
@@ -424,7 +427,7 @@ public final class Router {
         bestOwned ? match : 0.0,
         index.staleSeen());
     decision.matchStamp(stamp);
-    decision.matchAge(bestOwned ? counter - stamp : 0);
+    decision.matchAge(bestOwned ? age(engine, stamp) : 0);
     return decision;
   }
 
@@ -480,7 +483,7 @@ public final class Router {
     int depth = depthByRank[best];
     decision.set(order[best], best, n, depth, n == 0 ? 0.0 : depth / (double) n, index.staleSeen());
     decision.matchStamp(depth > 0 ? stampByRank[best] : 0);
-    decision.matchAge(depth > 0 ? counter - stampByRank[best] : 0);
+    decision.matchAge(depth > 0 ? age(order[best], stampByRank[best]) : 0);
     return decision;
   }
 
@@ -521,6 +524,9 @@ public final class Router {
       backlogAt[e] = t;
     }
     counter++;
+    if (feedback) {
+      written.record(e, counter, count); // hits too: each moves a block ahead of older ones
+    }
     int n = d.hashesUsed();
     if (n > count) {
       throw new IllegalArgumentException(
@@ -572,9 +578,11 @@ public final class Router {
    * Decision#matchStamp()}); the engine served {@code servedBlocks} from its cache ({@code
    * num_cached_tokens / block size}). If it served fewer, it had evicted that block, and an engine
    * evicting least recently used blocks first has also evicted every block assigned to it before:
-   * the engine's entries up to that stamp become stale (dropped lazily, as at an epoch; no scan).
-   * The request's own entries, assigned at its commit, stay: the engine computed those blocks again
-   * and holds them.
+   * the engine's entries up to that stamp become stale (dropped lazily, as at an epoch; no scan),
+   * and entries older than {@code matchAge} ({@link Decision#matchAge()}: blocks sent to their
+   * engine since) become stale on every engine, as the engines are replicas with the same cache. A
+   * prediction served in full at a greater age raises that limit. The request's own entries,
+   * assigned at its commit, stay: the engine computed those blocks again and holds them.
    *
    * @return whether the engine's horizon moved
    */
@@ -584,23 +592,17 @@ public final class Router {
       return false;
     }
     if (servedBlocks >= predictedBlocks) {
-      if (matchAge > ageLimit[engineId]) {
-        ageLimit[engineId] = matchAge; // it held a block that old: its cache reaches further
+      if (matchAge > ageLimit) {
+        ageLimit = matchAge; // it held a block that old: caches reach further
       }
       return false;
     }
-    ageLimit[engineId] = matchAge; // evicted at most that old
+    ageLimit = matchAge; // evicted at most that old
     if (matchStamp <= horizon[engineId]) {
       return false;
     }
     horizon[engineId] = matchStamp;
     return true;
-  }
-
-  private static long[] newAgeLimits(int n) {
-    long[] a = new long[n];
-    Arrays.fill(a, Long.MAX_VALUE);
-    return a;
   }
 
   /** Index entries dropped by engine feedback so far. */
@@ -651,11 +653,19 @@ public final class Router {
         || (ttlNanos > 0 && now - writtenNanos > ttlNanos)) {
       return true;
     }
-    if (stamp <= horizon[engine] || counter - stamp > ageLimit[engine]) {
+    if (stamp <= horizon[engine] || age(engine, stamp) > ageLimit) {
       feedbackPurged++;
       return true;
     }
     return false;
+  }
+
+  /**
+   * How old an entry stamped {@code stamp} is to the engine's cache: with feedback, the blocks sent
+   * to the engine since ({@link WrittenBlocks}); without, the assignments since.
+   */
+  private long age(int engine, long stamp) {
+    return feedback ? written.since(engine, stamp) : counter - stamp;
   }
 
   private int append() {
@@ -677,9 +687,6 @@ public final class Router {
       backlogByRank = Arrays.copyOf(backlogByRank, grown);
       stampByRank = Arrays.copyOf(stampByRank, grown);
       horizon = Arrays.copyOf(horizon, grown);
-      long[] limits = newAgeLimits(grown);
-      System.arraycopy(ageLimit, 0, limits, 0, ageLimit.length);
-      ageLimit = limits;
       depthByRank = Arrays.copyOf(depthByRank, grown);
       pendingByRank = Arrays.copyOf(pendingByRank, grown);
       blocksByRank = Arrays.copyOf(blocksByRank, grown);

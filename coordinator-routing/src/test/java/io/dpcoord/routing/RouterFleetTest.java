@@ -259,7 +259,7 @@ class RouterFleetTest {
     assertThat(d.engine()).isZero();
     assertThat(d.matchDepth()).isEqualTo(2);
     assertThat(d.matchStamp()).as("H1's stamp").isEqualTo(3);
-    assertThat(d.matchAge()).isEqualTo(1);
+    assertThat(d.matchAge()).as("no block sent to engine 0 since stamp 3").isZero();
     router.commit(d, FOUR, 4); // 5: H0 to H3 on engine 0
     router.complete(0, FOUR, 4);
 
@@ -291,29 +291,30 @@ class RouterFleetTest {
   }
 
   @Test
-  void afterAShortfallEntriesOlderThanItsAgeAreStale() {
+  void afterAShortfallEntriesOlderThanItsAgeAreStaleOnEveryEngine() {
     Router router = dynamo(2);
     assignAndComplete(router, 0, H0, H1); // stamp 1
     assignAndComplete(router, 1, 8001); // 2
     Decision d = router.route(FOUR, 4, true);
-    assertThat(d.matchAge()).isEqualTo(1);
+    assertThat(d.matchAge()).as("blocks sent to engine 0 since stamp 1").isZero();
     router.commit(d, FOUR, 4); // 3
     router.complete(0, FOUR, 4);
-    assertThat(router.feedback(0, 2, 0, d.matchStamp(), d.matchAge())).isTrue();
+    assertThat(router.feedback(0, 2, 0, d.matchStamp(), d.matchAge())).isTrue(); // the limit is 0
 
-    assignAndComplete(router, 1, 8002); // 4: H0 to H3 are 1 assignment old, within the limit
+    // an age counts the blocks sent to the entry's engine, not the fleet's assignments
+    assignAndComplete(router, 1, 8002, 8003); // 4
     assertThat(router.route(FOUR, 4, true).matchDepth()).isEqualTo(4);
 
-    assignAndComplete(router, 1, 8003); // 5: 2 old, past it
+    assignAndComplete(router, 0, 8004); // 5: H0 to H3 are 1 block old on engine 0, past it
     d = router.route(FOUR, 4, true);
     assertThat(d.engine()).as("costs {4, 4}").isZero();
     assertThat(d.matchDepth()).isZero();
     assertThat(router.feedbackPurgedTotal()).as("H0's; the walk stops there").isEqualTo(1);
 
-    // engine 1's limit is its own: 8001, 3 assignments old, still matches; costs {1, 0}
+    // the limit is the fleet's: 8001 is 2 blocks old on engine 1; costs {1, 1}
     d = router.route(new long[] {8001}, 1, true);
-    assertThat(d.engine()).isEqualTo(1);
-    assertThat(d.matchDepth()).isEqualTo(1);
+    assertThat(d.matchDepth()).isZero();
+    assertThat(router.feedbackPurgedTotal()).isEqualTo(2);
   }
 
   @Test
@@ -338,11 +339,12 @@ class RouterFleetTest {
     long fourAge = d.matchAge();
     router.commit(d, FOUR, 4); // 6
     router.complete(0, FOUR, 4);
-    assertThat(new long[] {xStamp, xAge, fourStamp, fourAge}).containsExactly(2, 2, 1, 4);
+    // FOUR's H1 (stamp 1) is 6 blocks old on engine 0: 5001, 5002, 5009 and x's three
+    assertThat(new long[] {xStamp, xAge, fourStamp, fourAge}).containsExactly(2, 0, 1, 6);
 
-    // x's reply first: a shortfall at age 2 sets the limit to 2
+    // x's reply first: a shortfall at age 0 sets the limit to 0
     assertThat(router.feedback(0, 2, 1, xStamp, xAge)).isTrue();
-    // then FOUR's: the 2 blocks predicted were served, 4 assignments old: the limit rises to 4
+    // then FOUR's: the 2 blocks predicted were served, 6 blocks old: the limit rises to 6
     assertThat(router.feedback(0, 2, 2, fourStamp, fourAge)).isFalse();
     // a confirmation at a smaller age does not lower it
     assertThat(router.feedback(0, 4, 5, 6, 1)).isFalse();
@@ -352,14 +354,12 @@ class RouterFleetTest {
     assertThat(d.engine()).as("costs {1, 1}").isZero();
     assertThat(d.matchDepth()).isZero();
 
-    for (long h = 8003; h <= 8006; h++) {
-      assignAndComplete(router, 1, h); // 7 to 10
-    }
-    assertThat(router.route(FOUR, 4, true).matchDepth()).as("4 old, within the limit").isEqualTo(4);
-    assignAndComplete(router, 1, 8007); // 11
+    assignAndComplete(router, 0, 8003, 8004, 8005, 8006, 8007, 8008); // 7
+    assertThat(router.route(FOUR, 4, true).matchDepth()).as("6 old, within the limit").isEqualTo(4);
+    assignAndComplete(router, 0, 8009); // 8
     d = router.route(FOUR, 4, true);
     assertThat(d.engine()).as("costs {4, 4}").isZero();
-    assertThat(d.matchDepth()).as("5 old, past it").isZero();
+    assertThat(d.matchDepth()).as("7 old, past it").isZero();
   }
 
   @Test
@@ -376,8 +376,7 @@ class RouterFleetTest {
     assertThat(router.feedback(0, 0, 0, 3, 0)).isFalse();
     assertThat(router.feedback(0, 0, 4, 0, 3)).isFalse();
 
-    assignAndComplete(router, 1, 8002); // 4
-    assignAndComplete(router, 1, 8003); // 5: FOUR's entries are 2 old
+    assignAndComplete(router, 0, 8002, 8003); // 4: FOUR's entries are 2 blocks old
     assertThat(router.route(FOUR, 4, true).matchDepth()).as("past a limit of 1").isZero();
   }
 

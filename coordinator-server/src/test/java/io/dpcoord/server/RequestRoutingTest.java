@@ -177,9 +177,9 @@ class RequestRoutingTest {
 
   /**
    * Engine 0 is sent C (commit 1), then A (commit 2), then A again: a prediction of all four
-   * blocks, the deepest assigned at stamp 2, 0 commits before (commit 3 re-stamps A at 3). Its
+   * blocks, the deepest assigned at stamp 2, 0 blocks before (commit 3 re-stamps A at 3). Its
    * record says nothing was served: horizon(engine 0) = 2, age limit 0. A, stamped 3 and of age 0
-   * at the next decision, stays; C, stamped 1 (at or before the horizon, and 3 commits old at its
+   * at the next decision, stays; C, stamped 1 (at or before the horizon, and 12 blocks old at its
    * decision), is stale: its walk drops C's four entries, deepest first, and finds no match. With
    * feedback off, C matches all four blocks and nothing is dropped; the shortfall metrics are the
    * same either way.
@@ -211,10 +211,10 @@ class RequestRoutingTest {
 
   /**
    * A shortfall's age limit keeps moving with the traffic. Engine 0 is sent A (stamp 1), B (stamp
-   * 2), then A again, predicted four blocks at stamp 1, 2 - 1 = 1 commit old (commit 3 re-stamps A
-   * at 3); its record says one block served: horizon 1, age limit 1. B, stamp 2, is 1 commit old
-   * and stays, until the next commit (A again, stamp 4) makes it 2 commits old: stale, four entries
-   * dropped, although its stamp is above the horizon.
+   * 2), then A again, predicted four blocks at stamp 1, 4 blocks old (B's four were sent to engine
+   * 0 after it; commit 3 re-stamps A at 3); its record says one block served: horizon 1, age limit
+   * 4. B, stamp 2, is 4 blocks old and stays, until the next commit (A again, stamp 4) makes it 8
+   * blocks old: stale, four entries dropped, although its stamp is above the horizon.
    */
   @Test
   void entriesOlderThanTheBlockAnEngineMissedBecomeStaleAsCommitsGoOn() {
@@ -224,12 +224,12 @@ class RequestRoutingTest {
     PendingRequest r = enqueue(A);
     assertThat(routeReady()).containsExactly(4);
     assertThat(r.matchStamp).isEqualTo(1);
-    assertThat(r.matchAge).isEqualTo(1);
+    assertThat(r.matchAge).isEqualTo(4);
     answer(r, 16);
 
-    assertThat(predicted(B)).as("1 commit old: within the age limit").isEqualTo(4);
-    assertThat(roundTrip(A, UNKNOWN)).as("stamp 3, 0 commits old").isEqualTo(4);
-    assertThat(predicted(B)).as("2 commits old: past the age limit").isZero();
+    assertThat(predicted(B)).as("4 blocks old: within the age limit").isEqualTo(4);
+    assertThat(roundTrip(A, UNKNOWN)).as("stamp 3, 0 blocks old").isEqualTo(4);
+    assertThat(predicted(B)).as("8 blocks old: past the age limit").isZero();
     assertThat(router.feedbackPurgedTotal()).isEqualTo(4);
   }
 
@@ -266,8 +266,8 @@ class RequestRoutingTest {
    * age limit 0, from the record's place in the arrival order, behind C. So C is routed with its
    * entries of stamp 1 still fresh: all four blocks on engine 0, which A keeps busy (0.5 x 1 + 0.5
    * x 15/16 against engine 1's 0.5), and its commit re-stamps them at 4. Had the feedback come
-   * first, C would have matched nothing. After it, A's entries (stamp 3, 4 - 3 = 1 commit old) are
-   * past the age limit: the next A matches nothing.
+   * first, C would have matched nothing. After it, A's entries (stamp 3, C's 4 blocks old) are past
+   * the age limit: the next A matches nothing.
    */
   @Test
   void aReplyQueuedBehindAWaitingRequestCarriesItsFeedbackToItsPlaceInTheOrder() {
