@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Memory of `serve` under distinct prompts: four simulated engines (separate processes), then the
+# load generator in rounds with prompts that share nothing (no system prompt, U unique tokens), so
+# that every request brings new block hashes. After 200,000 and after 1,000,000 requests it runs a
+# full GC in the coordinator (jcmd GC.run) and prints the heap in use after it, the committed heap,
+# the RSS (/proc) and the index entries (from serve's --report-every report). Run it once per index
+# capacity to compare.
+#
+#   scripts/memory.sh [INDEX_CAPACITY] [SUFFIX_TOKENS]   (defaults: 1048576, the serve default; 256)
+#   MEMORY_ROUNDS="2000 10000" scripts/memory.sh         (other measuring points)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+capacity="${1:-1048576}"
+suffix="${2:-256}"
+if [ "$capacity" = -h ] || [ "$capacity" = --help ]; then
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+case "$capacity$suffix" in *[!0-9]*) echo "memory.sh: INDEX_CAPACITY and SUFFIX_TOKENS are numbers" >&2; exit 2 ;; esac
+work="$(mktemp -d "${TMPDIR:-/tmp}/memory.XXXXXX")"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+"$root/coordinator" --version >/dev/null # builds the jar once, up front
+"$root/coordinator" serve --engines 4 --index-capacity "$capacity" --report-every 1s \
+  --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
+serve=$!
+pids+=("$serve")
+for _ in $(seq 300); do [ -s "$work/serve.out" ] && break; sleep 0.1; done
+endpoint="$(head -1 "$work/serve.out")"
+echo "coordinator pid $serve at $endpoint, index capacity $capacity; logs in $work" >&2
+for r in 0 1 2 3; do
+  "$root/coordinator" engine --connect "$endpoint" --rank "$r" --base-ms 0 \
+    --per-prompt-token-us 0 --per-generated-token-us 0 >"$work/engine-$r.out" 2>&1 &
+  pids+=("$!")
+done
+for r in 0 1 2 3; do
+  for _ in $(seq 300); do grep -q connected "$work/engine-$r.out" 2>/dev/null && break; sleep 0.1; done
+done
+
+measure() {
+  jcmd "$serve" GC.run >/dev/null
+  local used committed rss index
+  read -r used committed < <(jcmd "$serve" GC.heap_info |
+    sed -n 's/.*total \([0-9]*\)K, used \([0-9]*\)K.*/\2 \1/p' | head -1)
+  rss="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$serve/status")"
+  sleep 1.1 # the next --report-every report
+  index="$(grep -A1 'routing_index_entries' "$work/serve.err" | sed -n 's/.*value = //p' | tail -1)"
+  awk -v n="$1" -v u="$used" -v c="$committed" -v r="$rss" -v i="${index:-?}" 'BEGIN {
+    printf "%-8s requests: heap used after a full GC %6.1f MiB, committed %6.1f MiB, RSS %6.1f MiB, index entries %s\n",
+      n, u / 1024, c / 1024, r / 1024, i }'
+}
+
+sent=0
+for target in ${MEMORY_ROUNDS:-200000 1000000}; do
+  n=$((target - sent))
+  echo "sending $n requests ($sent sent so far) ..." >&2
+  "$root/coordinator" load --connect "$endpoint" --requests "$n" --concurrency 64 \
+    --system-prompts 1 --system-tokens 0 --suffix-tokens "$suffix" --generated-tokens 1 \
+    --seed "$target" >"$work/load-$target.out" 2>"$work/load-$target.err"
+  sent=$target
+  measure "$target"
+done
