@@ -5,35 +5,13 @@
 #
 #   scripts/churn-load.sh [REQUESTS] [CONCURRENCY]      (defaults: 100000 64)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 requests="${1:-100000}"
 concurrency="${2:-64}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/churn-load.XXXXXX")"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/local-cluster.sh"
 
-"$root/coordinator" --version >/dev/null # builds the jar once, up front
-"$root/coordinator" serve --engines 4 --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
-serve=$!
-pids+=("$serve")
-for _ in $(seq 100); do [ -s "$work/serve.out" ] && break; sleep 0.1; done
-endpoint="$(head -1 "$work/serve.out")"
-echo "coordinator at $endpoint; logs in $work" >&2
-
-declare -A engine
-start_engine() {
-  "$root/coordinator" engine --connect "$endpoint" --rank "$1" >>"$work/engine-$1.out" 2>&1 &
-  engine[$1]=$!
-  pids+=("${engine[$1]}")
-}
+start_serve --engines 4 --log-level warn
 for r in 0 1 2 3; do start_engine "$r"; done
-for r in 0 1 2 3; do
-  for _ in $(seq 300); do grep -q connected "$work/engine-$r.out" 2>/dev/null && break; sleep 0.1; done
-done
+wait_engines 0 1 2 3
 
 "$root/coordinator" load --connect "$endpoint" --requests "$requests" \
   --concurrency "$concurrency" >"$work/load.out" 2>"$work/load.err" &

@@ -9,7 +9,6 @@
 #   scripts/memory.sh [INDEX_CAPACITY] [SUFFIX_TOKENS]   (defaults: 1048576, the serve default; 256)
 #   MEMORY_ROUNDS="2000 10000" scripts/memory.sh         (other measuring points)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 capacity="${1:-1048576}"
 suffix="${2:-256}"
 if [ "$capacity" = -h ] || [ "$capacity" = --help ]; then
@@ -17,30 +16,11 @@ if [ "$capacity" = -h ] || [ "$capacity" = --help ]; then
   exit 0
 fi
 case "$capacity$suffix" in *[!0-9]*) echo "memory.sh: INDEX_CAPACITY and SUFFIX_TOKENS are numbers" >&2; exit 2 ;; esac
-work="$(mktemp -d "${TMPDIR:-/tmp}/memory.XXXXXX")"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/local-cluster.sh"
 
-"$root/coordinator" --version >/dev/null # builds the jar once, up front
-"$root/coordinator" serve --engines 4 --index-capacity "$capacity" --report-every 1s \
-  --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
-serve=$!
-pids+=("$serve")
-for _ in $(seq 300); do [ -s "$work/serve.out" ] && break; sleep 0.1; done
-endpoint="$(head -1 "$work/serve.out")"
-echo "coordinator pid $serve at $endpoint, index capacity $capacity; logs in $work" >&2
-for r in 0 1 2 3; do
-  "$root/coordinator" engine --connect "$endpoint" --rank "$r" --base-ms 0 \
-    --per-prompt-token-us 0 --per-generated-token-us 0 >"$work/engine-$r.out" 2>&1 &
-  pids+=("$!")
-done
-for r in 0 1 2 3; do
-  for _ in $(seq 300); do grep -q connected "$work/engine-$r.out" 2>/dev/null && break; sleep 0.1; done
-done
+start_serve --engines 4 --index-capacity "$capacity" --report-every 1s --log-level warn
+for r in 0 1 2 3; do start_engine "$r" --base-ms 0 --per-prompt-token-us 0 --per-generated-token-us 0; done
+wait_engines 0 1 2 3
 
 measure() {
   jcmd "$serve" GC.run >/dev/null
