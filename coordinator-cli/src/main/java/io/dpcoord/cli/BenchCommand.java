@@ -74,14 +74,14 @@ final class BenchCommand implements Callable<Integer> {
       names = "--requests",
       paramLabel = "N",
       description = "Measured requests per run at 256-token prompts (default: ${DEFAULT-VALUE}).",
-      defaultValue = "40000")
+      defaultValue = "30000")
   int requests;
 
   @Option(
       names = "--warmup",
       paramLabel = "N",
       description = "Warm-up requests per run at 256-token prompts (default: ${DEFAULT-VALUE}).",
-      defaultValue = "20000")
+      defaultValue = "15000")
   int warmup;
 
   @Option(
