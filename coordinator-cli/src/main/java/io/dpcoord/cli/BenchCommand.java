@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
       "Each run starts a fresh server JVM, connects the engines and the client from this JVM,"
           + " sends the warm-up requests, then the measured ones, and reads the server JVM's CPU"
           + " time over the measured ones by thread group: the event loop, jeromq's I/O threads,"
-          + " the garbage collector, the JIT compilers, and the rest. Added latency is the"
+          + " the coordinator's workers (which hash long prompts), the garbage collector, the JIT"
+          + " compilers, and the rest. Added latency is the"
           + " client's send-to-reply time minus --engine-latency. Prints progress on stderr, then"
           + " a table on stdout, and writes the same as CSV. Runs with longer prompts send fewer"
           + " requests: N x sqrt(256 / prompt tokens). Exit status 1 if a request is lost,"
@@ -74,14 +75,14 @@ final class BenchCommand implements Callable<Integer> {
       names = "--requests",
       paramLabel = "N",
       description = "Measured requests per run at 256-token prompts (default: ${DEFAULT-VALUE}).",
-      defaultValue = "30000")
+      defaultValue = "60000")
   int requests;
 
   @Option(
       names = "--warmup",
       paramLabel = "N",
       description = "Warm-up requests per run at 256-token prompts (default: ${DEFAULT-VALUE}).",
-      defaultValue = "15000")
+      defaultValue = "30000")
   int warmup;
 
   @Option(

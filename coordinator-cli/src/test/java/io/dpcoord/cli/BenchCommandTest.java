@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BenchCommandTest {
   private static final String HEADER =
       "target,prompt_tokens,routing,requests,requests_per_s,cpu_us_per_request,loop_us,io_us,"
-          + "gc_us,jit_us,other_us,cpu_vs_forwarder,added_p50_us,added_p99_us,added_p999_us";
+          + "workers_us,gc_us,jit_us,other_us,cpu_vs_forwarder,added_p50_us,added_p99_us,added_p999_us";
 
   @Test
   @Timeout(120)
@@ -52,18 +52,19 @@ class BenchCommandTest {
     assertThat(lines.get(0)).isEqualTo(HEADER);
     for (String line : lines.subList(1, lines.size())) {
       String[] f = line.split(",", -1);
-      assertThat(f).hasSize(15);
+      assertThat(f).hasSize(16);
       double total = Double.parseDouble(f[5]);
-      double[] groups = Arrays.stream(f, 6, 10).mapToDouble(Double::parseDouble).toArray();
+      double[] groups = Arrays.stream(f, 6, 11).mapToDouble(Double::parseDouble).toArray();
       assertThat(Double.parseDouble(f[4])).as("requests/s of " + line).isPositive();
       // the server's own threads were found by name and did the work
       assertThat(groups[0]).as("loop CPU of " + line).isPositive();
       assertThat(groups[1]).as("I/O CPU of " + line).isPositive();
-      assertThat(groups[2]).as("GC CPU of " + line).isNotNegative();
-      assertThat(groups[3]).as("JIT CPU of " + line).isNotNegative();
+      assertThat(groups[2]).as("workers' CPU of " + line).isNotNegative();
+      assertThat(groups[3]).as("GC CPU of " + line).isNotNegative();
+      assertThat(groups[4]).as("JIT CPU of " + line).isNotNegative();
       assertThat(total).as("process CPU of " + line).isGreaterThanOrEqualTo(groups[0] + groups[1]);
-      assertThat(Double.parseDouble(f[13])).isGreaterThanOrEqualTo(Double.parseDouble(f[12]));
       assertThat(Double.parseDouble(f[14])).isGreaterThanOrEqualTo(Double.parseDouble(f[13]));
+      assertThat(Double.parseDouble(f[15])).isGreaterThanOrEqualTo(Double.parseDouble(f[14]));
     }
     assertThat(lines.get(1)).startsWith("forwarder,64,-,300,").contains(",1.00,");
   }

@@ -27,6 +27,7 @@ public final class BenchReport {
     TOTAL("CPU µs/req", "cpu_us_per_request", (r, f) -> fixed(1, r.cpuMicros(r.cpu().process()))),
     LOOP("loop", "loop_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().loop()))),
     IO("I/O", "io_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().io()))),
+    WORKERS("workers", "workers_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().workers()))),
     GC("GC", "gc_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().gc()))),
     JIT("JIT", "jit_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().jit()))),
     OTHER("other", "other_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().other()))),

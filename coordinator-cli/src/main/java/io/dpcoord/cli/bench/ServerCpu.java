@@ -11,16 +11,19 @@ import javax.management.ObjectName;
 
 /**
  * CPU time used so far by the threads of this JVM, in nanoseconds, by group: the event loop, the
- * jeromq I/O threads, the garbage collector, the JIT compilers, and the whole process.
+ * jeromq I/O threads, the coordinator's workers, the garbage collector, the JIT compilers, and the
+ * whole process.
  *
- * <p>Java threads (loop, I/O) come from {@link ThreadMXBean}; the JVM's own threads (GC, JIT),
- * which ThreadMXBean does not list, from HotSpot's internal thread CPU times ({@code
+ * <p>Java threads (loop, I/O, workers) come from {@link ThreadMXBean}; the JVM's own threads (GC,
+ * JIT), which ThreadMXBean does not list, from HotSpot's internal thread CPU times ({@code
  * sun.management:type=HotspotThreading}, attribute {@code InternalThreadCpuTimes}), which needs
  * {@code --add-exports java.management/sun.management=ALL-UNNAMED}. Groups by thread name:
  *
  * <ul>
  *   <li>loop: {@code coordinator-loop} or {@code forwarder-loop};
  *   <li>I/O: jeromq's {@code iothread-*} and {@code reaper-*};
+ *   <li>workers: the coordinator's {@code coordinator-tokenizer-*} threads, which also hash long
+ *       token prompts off the loop when prefix routing is on;
  *   <li>GC: {@code GC Thread#*}, {@code G1 *} and the {@code VM Thread} (which runs the
  *       stop-the-world operations, and the whole collection under the serial collector);
  *   <li>JIT: {@code C1 CompilerThread*}, {@code C2 CompilerThread*} and the code cache {@code
@@ -33,13 +36,13 @@ import javax.management.ObjectName;
  * two samples takes its time with it: the benchmark starts its server JVM with a fixed number of
  * compiler threads ({@code -XX:-UseDynamicNumberOfCompilerThreads}) for that reason.
  */
-public record ServerCpu(long loop, long io, long gc, long jit, long process) {
+public record ServerCpu(long loop, long io, long workers, long gc, long jit, long process) {
   private static final String INTERNAL_MBEAN = "sun.management.HotspotInternal";
   private static final String THREADING = "sun.management:type=HotspotThreading";
 
   /** What the groups leave: the process's other threads (the main thread, JMX, ...). */
   public long other() {
-    return process - loop - io - gc - jit;
+    return process - loop - io - workers - gc - jit;
   }
 
   /** This sample minus an earlier one. */
@@ -47,32 +50,32 @@ public record ServerCpu(long loop, long io, long gc, long jit, long process) {
     return new ServerCpu(
         loop - before.loop,
         io - before.io,
+        workers - before.workers,
         gc - before.gc,
         jit - before.jit,
         process - before.process);
   }
 
-  /** The five counts on one line, separated by spaces. */
+  /** The six counts on one line, separated by spaces. */
   public String format() {
-    return loop + " " + io + " " + gc + " " + jit + " " + process;
+    return loop + " " + io + " " + workers + " " + gc + " " + jit + " " + process;
   }
 
   /**
    * Reads {@link #format()}'s line.
    *
-   * @throws IllegalArgumentException if it is not five integers
+   * @throws IllegalArgumentException if it is not six integers
    */
   public static ServerCpu parse(String line) {
     String[] f = line.trim().split(" ");
-    if (f.length != 5) {
-      throw new IllegalArgumentException("expected five CPU times, got '" + line + "'");
+    if (f.length != 6) {
+      throw new IllegalArgumentException("expected six CPU times, got '" + line + "'");
     }
-    return new ServerCpu(
-        Long.parseLong(f[0]),
-        Long.parseLong(f[1]),
-        Long.parseLong(f[2]),
-        Long.parseLong(f[3]),
-        Long.parseLong(f[4]));
+    long[] v = new long[6];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Long.parseLong(f[i]);
+    }
+    return new ServerCpu(v[0], v[1], v[2], v[3], v[4], v[5]);
   }
 
   /**
@@ -85,6 +88,7 @@ public record ServerCpu(long loop, long io, long gc, long jit, long process) {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     long loop = 0;
     long io = 0;
+    long workers = 0;
     for (ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
       if (t == null) {
         continue; // ended since the ids were listed
@@ -95,6 +99,8 @@ public record ServerCpu(long loop, long io, long gc, long jit, long process) {
         loop += cpu;
       } else if (name.startsWith("iothread-") || name.startsWith("reaper-")) {
         io += cpu;
+      } else if (name.startsWith("coordinator-tokenizer-")) {
+        workers += cpu;
       }
     }
     long gc = 0;
@@ -110,7 +116,7 @@ public record ServerCpu(long loop, long io, long gc, long jit, long process) {
     long process =
         ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
             .getProcessCpuTime();
-    return new ServerCpu(loop, io, gc, jit, process);
+    return new ServerCpu(loop, io, workers, gc, jit, process);
   }
 
   @SuppressWarnings("unchecked")
