@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
           + " engines and closed-loop client, at each prompt length and (for the coordinator)"
           + " with prefix routing on and off.",
       "",
-      "Each run starts a fresh server JVM, connects the engines and the client from this JVM,"
+      "An unmeasured first run (the first case's warm-up) compiles the engines' and the client's"
+          + " code. Each run starts a fresh server JVM, connects the engines and the client from this JVM,"
           + " sends the warm-up requests, then the measured ones, and reads the server JVM's CPU"
           + " time over the measured ones by thread group: the event loop, jeromq's I/O threads,"
           + " the coordinator's workers (which hash long prompts), the garbage collector, the JIT"

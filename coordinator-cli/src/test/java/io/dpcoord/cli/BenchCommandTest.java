@@ -39,7 +39,10 @@ class BenchCommandTest {
             csv.toString());
 
     assertThat(run.status()).as(run.out() + run.err()).isZero();
-    assertThat(run.err()).contains("[1/3] forwarder, 64-token prompts").contains("wrote " + csv);
+    assertThat(run.err())
+        .contains("[0/3] forwarder, 64-token prompts, warm-up requests only")
+        .contains("[1/3] forwarder, 64-token prompts")
+        .contains("wrote " + csv);
     List<String> table = run.out().lines().toList();
     assertThat(table).hasSize(2 + 3);
     assertThat(table.get(0)).startsWith("| target | prompt tokens | routing | requests |");
