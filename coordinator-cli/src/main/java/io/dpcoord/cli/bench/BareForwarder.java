@@ -207,9 +207,10 @@ public final class BareForwarder implements AutoCloseable {
 
   /**
    * Relays each record of an ENGINE_REPLY or ENGINE_REPLY_PARTIAL. The records are split by the
-   * protocol module's decoder: the coordinator's own walk, which skips runs of token ids in bulk
-   * (msgpack-core's skipValue, one call per value, cost this forwarder about 100 µs more per reply
-   * at 8k-token prompts, whose records carry the prompt's tokens twice).
+   * protocol module's decoder: the coordinator's own walk, which skips runs of token ids in bulk.
+   * With msgpack-core's skipValue (one call per value) instead, the forwarder's loop took 175 µs of
+   * CPU per request at 8k-token prompts, whose records carry the prompt's tokens twice; with the
+   * decoder, 89 and 105 µs in two later runs (docs/PERFORMANCE.md, load benchmark).
    */
   private void reply(byte[] frame, int header) throws IOException {
     Message m;
