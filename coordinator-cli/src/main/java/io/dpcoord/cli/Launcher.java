@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
       EngineCommand.class,
       LoadCommand.class,
       DemoCommand.class,
-      SimulateCommand.class
+      SimulateCommand.class,
+      BenchCommand.class
     })
 public final class Launcher implements Runnable {
 

@@ -37,17 +37,23 @@ public record LoadReport(
    * Latency percentiles in milliseconds (nearest rank); all 0 when nothing completed.
    *
    * @param count the number of samples
+   * @param p999 the 99.9th percentile
    */
-  public record Latency(long count, double p50, double p90, double p99, double max) {
+  public record Latency(long count, double p50, double p90, double p99, double p999, double max) {
 
     /** The percentiles of {@code nanos[0..n)}; sorts that range in place. */
     static Latency of(long[] nanos, int n) {
       if (n == 0) {
-        return new Latency(0, 0, 0, 0, 0);
+        return new Latency(0, 0, 0, 0, 0, 0);
       }
       java.util.Arrays.sort(nanos, 0, n);
       return new Latency(
-          n, rank(nanos, n, 0.50), rank(nanos, n, 0.90), rank(nanos, n, 0.99), ms(nanos[n - 1]));
+          n,
+          rank(nanos, n, 0.50),
+          rank(nanos, n, 0.90),
+          rank(nanos, n, 0.99),
+          rank(nanos, n, 0.999),
+          ms(nanos[n - 1]));
     }
 
     private static double rank(long[] sorted, int n, double p) {

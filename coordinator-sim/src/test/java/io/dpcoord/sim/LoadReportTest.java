@@ -23,6 +23,17 @@ class LoadReportTest {
   }
 
   @Test
+  void p999IsTheSampleBelowTheTopThousandth() {
+    long[] micros = LongStream.rangeClosed(1, 2000).map(us -> us * 1000).toArray();
+
+    LoadReport.Latency l = LoadReport.Latency.of(micros, micros.length);
+
+    assertThat(l.p99()).isEqualTo(1.980);
+    assertThat(l.p999()).isEqualTo(1.998);
+    assertThat(l.max()).isEqualTo(2.0);
+  }
+
+  @Test
   void noSamplesGiveZeros() {
     assertThat(LoadReport.Latency.of(new long[0], 0).max()).isZero();
   }
