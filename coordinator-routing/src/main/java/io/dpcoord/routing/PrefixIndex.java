@@ -15,8 +15,9 @@ final class PrefixIndex {
    *
    * 1. `hashes`: block hash -> entry slot (LongIntTable: open addressing, backward-shift delete).
    *
-   * 2. Entry slots, one per tracked hash, packed four longs apart (hash, owner list head, LRU
-   *    previous, LRU next) so that one cache line holds an entry. The slots are threaded on an
+   * 2. Entry slots, one per tracked hash, packed seven longs apart (hash, owner list head, LRU
+   *    previous, LRU next, owner mask, oldest stamp, oldest write time) so that an entry spans at
+   *    most two adjacent cache lines. The slots are threaded on an
    *    intrusive doubly linked list in assignment order: a write moves its entry to the tail, a
    *    new hash in a full index takes the head's slot. Both O(1); the index never holds more than
    *    `capacity` hashes however many distinct ones pass.
@@ -28,6 +29,19 @@ final class PrefixIndex {
    *    the engines that share the hash. (A side table from (entry, engine) to node made writes
    *    O(1) but measured no faster on RoutingDecisionBenchmark, and at 1M hashes it needs about
    *    64 MB of its own.)
+   *
+   * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which
+   *    needs to know which engines own each hash, not their stamps: bit e of an entry's mask is
+   *    set while engine id e (below 63) has a node there, stale or not; the top bit (HIGH_IDS)
+   *    stands for every id from 63 up, so it is set while one of them may have a node. Every
+   *    change of an owner list keeps the mask: a new node sets its bit, a node dropped by assign
+   *    clears it (the top bit excepted), collectOwners recomputes it from the nodes it keeps, and
+   *    a reused slot starts at 0. The oldest stamp and write time are lower bounds over the
+   *    entry's nodes (a new node can only lower them; a rewrite or a drop leaves them, still
+   *    bounds), made exact again by every collectOwners; with them the walk tells, without
+   *    reading a node, that an entry has no stale owner. A walk over the masks is one word per
+   *    hash instead of one node per owner: dynamo at 64 ranks had some 48 owners per hash (see
+   *    PERFORMANCE.md). The three fields cost 24 bytes per entry, 24 MB at a million hashes.
    *
    * Cache misses. At a million hashes every table is tens of megabytes, so what costs is the
    * number of cache lines a write touches that are not already close, and whether those misses
@@ -70,11 +84,17 @@ final class PrefixIndex {
   static final int WARM = 16;
 
   // entry fields, ENTRY longs apart
-  private static final int ENTRY = 4;
+  private static final int ENTRY = 7;
   private static final int HASH = 0;
   private static final int HEAD = 1;
   private static final int PREV = 2;
   private static final int NEXT = 3;
+  private static final int MASK = 4;
+  private static final int OLDEST = 5;
+  private static final int OLDEST_WRITTEN = 6;
+
+  /** The mask bit that stands for every engine id from 63 up (see the design notes). */
+  static final long HIGH_IDS = 1L << 63;
 
   // owner node fields, NODE longs apart
   private static final int NODE = 4;
@@ -207,6 +227,9 @@ final class PrefixIndex {
   int collectOwners(int entry, int[] engines, long[] stamps) {
     int count = 0;
     int prev = NONE;
+    long mask = 0;
+    long oldest = Long.MAX_VALUE;
+    long oldestWritten = Long.MAX_VALUE;
     int n = field(entries, entry * ENTRY + HEAD);
     while (n != NONE) {
       int at = n * NODE;
@@ -227,9 +250,15 @@ final class PrefixIndex {
         stamps[count] = stamp;
         count++;
         prev = n;
+        mask |= bit(engine);
+        oldest = Math.min(oldest, stamp);
+        oldestWritten = Math.min(oldestWritten, nodes[at + WRITTEN]);
       }
       n = next;
     }
+    entries[entry * ENTRY + MASK] = mask;
+    entries[entry * ENTRY + OLDEST] = oldest;
+    entries[entry * ENTRY + OLDEST_WRITTEN] = oldestWritten;
     if (field(entries, entry * ENTRY + HEAD) == NONE) {
       hashes.remove(entries[entry * ENTRY + HASH]);
       unlinkLru(entry);
@@ -281,6 +310,9 @@ final class PrefixIndex {
         } else {
           nodes[prev * NODE + LINK] = next;
         }
+        if (nodes[at + ENGINE] < 63) { // HIGH_IDS stays: another id from 63 up may be there
+          entries[entry * ENTRY + MASK] &= ~bit((int) nodes[at + ENGINE]);
+        }
         freeNode(n);
         purged++;
       } else {
@@ -298,6 +330,43 @@ final class PrefixIndex {
     nodes[node * NODE + STAMP] = stamp;
     nodes[node * NODE + WRITTEN] = nanos;
     entries[entry * ENTRY + HEAD] = node;
+    entries[entry * ENTRY + MASK] |= bit(engine);
+    entries[entry * ENTRY + OLDEST] = Math.min(entries[entry * ENTRY + OLDEST], stamp);
+    entries[entry * ENTRY + OLDEST_WRITTEN] =
+        Math.min(entries[entry * ENTRY + OLDEST_WRITTEN], nanos);
+  }
+
+  /** The owner-mask bit of {@code engine}: 1 << id below 63, {@link #HIGH_IDS} from 63 up. */
+  static long bit(int engine) {
+    return engine < 63 ? 1L << engine : HIGH_IDS;
+  }
+
+  /**
+   * The owner mask of {@code entry}: bit {@code e} set for each engine id e below 63 that has a
+   * node there (stale ones included until dropped), {@link #HIGH_IDS} if an id from 63 up may have
+   * one (set while one does; cleared only by {@link #collectOwners}).
+   */
+  long mask(int entry) {
+    return entries[entry * ENTRY + MASK];
+  }
+
+  /** No owner node of {@code entry} has a stamp below this (exact after {@link #collectOwners}). */
+  long oldestStamp(int entry) {
+    return entries[entry * ENTRY + OLDEST];
+  }
+
+  /** No owner node of {@code entry} was written before this (exact after a collectOwners). */
+  long oldestWritten(int entry) {
+    return entries[entry * ENTRY + OLDEST_WRITTEN];
+  }
+
+  /** The stamp of {@code engine}'s node at {@code entry}; the engine must have one there. */
+  long stampOf(int entry, int engine) {
+    int n = field(entries, entry * ENTRY + HEAD);
+    while (nodes[n * NODE + ENGINE] != engine) {
+      n = field(nodes, n * NODE + LINK);
+    }
+    return nodes[n * NODE + STAMP];
   }
 
   private static int field(long[] array, int index) {
@@ -342,6 +411,9 @@ final class PrefixIndex {
     }
     entries[entry * ENTRY + HASH] = hash;
     entries[entry * ENTRY + HEAD] = NONE;
+    entries[entry * ENTRY + MASK] = 0;
+    entries[entry * ENTRY + OLDEST] = Long.MAX_VALUE;
+    entries[entry * ENTRY + OLDEST_WRITTEN] = Long.MAX_VALUE;
     linkLruTail(entry);
     hashes.insert(hash, entry);
     return entry;

@@ -1,0 +1,247 @@
+package io.dpcoord.routing;
+
+import java.util.Arrays;
+import java.util.function.LongSupplier;
+
+/**
+ * The state and the decision of the policies beyond Megatron's ({@link Policy#isMegatron()} false)
+ * for {@link Router}: every active engine's own match, found by one forward walk over the request's
+ * hashes, and the per-engine load the rules weigh ({@link FleetRules}).
+ */
+final class FleetWalk {
+  /*
+   * Design notes.
+   *
+   * The walk. Engine e's match is the number of leading hashes of the request that have a fresh
+   * owner node of e. One walk from the first hash finds every engine's: alive holds the engines
+   * whose run reaches hash i, and the walk stops at the first hash that extends none of them (or
+   * that the index does not track). Each entry carries the mask of the engine ids that own it
+   * (PrefixIndex), so a hash costs one AND, not a read of every owner node:
+   *
+   *   alive = active engines; for i = 0..n-1 while alive != 0:
+   *     m = owners(hash i); engines in alive & ~m stop at depth i; alive &= m
+   *
+   * and the engines still alive at the end match the whole request. The stamp of the chosen
+   * engine's deepest block (Decision.matchStamp) is read from that one entry's node list.
+   *
+   * Staleness. A mask names stale owners too, until a walk drops them. The walk must drop exactly
+   * the stale nodes that reading every owner of every hash it visits would (sglang weighs the
+   * owner counts, feedback counts what it dropped), so an entry that may hold a stale node goes
+   * through PrefixIndex.collectOwners, which drops them and leaves the mask exact. Whether it may
+   * is decided from the entry's oldest stamp and write time (lower bounds, exact after each
+   * collectOwners) and the per-engine stamp at or below which Router.isStale holds
+   * (Router.staleThrough): an owner bit outside the active engines, a write older than the TTL, or
+   * an owner whose threshold reaches the entry's oldest stamp sends the entry through
+   * collectOwners. Without feedback, epochs or a TTL, no entry does.
+   *
+   * Engine ids from 63 up share the mask's top bit. While an active engine has such an id (a
+   * fleet whose engines restarted more than about 60 times in all), the walk reads the owner
+   * nodes of every hash instead, as before the masks.
+   *
+   * Blocks in flight (dynamo, llm_d): per engine a multiset of the hashes of its requests in
+   * flight, added at commit and removed at completion; the rules weigh its distinct count.
+   */
+
+  private static final double PREFILL_TOKENS_PER_NANO =
+      FleetRules.LEAST_WORK_TOKENS_PER_SECOND / 1e9;
+
+  private final Policy policy;
+  private final int blockSize;
+  private final LongSupplier clock;
+  private final PrefixIndex index;
+  private final Router router;
+  private final boolean countsActiveBlocks;
+
+  // per engine id
+  private LongIntTable[] activeHashes = new LongIntTable[8];
+  private double[] backlog = new double[8];
+  private long[] backlogAt = new long[8];
+  private long[] staleThrough = new long[8];
+
+  // per rank index, for one decision
+  private int[] depthByRank = new int[8];
+  private int[] pendingByRank = new int[8];
+  private long[] blocksByRank = new long[8];
+  private int[] cachedByRank = new int[8];
+  private double[] backlogByRank = new double[8];
+
+  // the entry of each hash the last walk visited, and scratch for collectOwners
+  private int[] walked = new int[64];
+  private int[] ownerEngines = new int[8];
+  private long[] ownerStamps = new long[8];
+
+  // of the last decision: the active engines' mask bits, the highest threshold among them
+  private long activeBits;
+  private long mostStaleThrough;
+
+  FleetWalk(Policy policy, int blockSize, LongSupplier clock, PrefixIndex index, Router router) {
+    this.policy = policy;
+    this.blockSize = blockSize;
+    this.clock = clock;
+    this.index = index;
+    this.router = router;
+    this.countsActiveBlocks = policy.weighsBlocksInFlight();
+  }
+
+  /** Makes room for engine ids below {@code engines}. */
+  void grow(int engines) {
+    if (engines > backlog.length) {
+      activeHashes = Arrays.copyOf(activeHashes, engines);
+      backlog = Arrays.copyOf(backlog, engines);
+      backlogAt = Arrays.copyOf(backlogAt, engines);
+      staleThrough = Arrays.copyOf(staleThrough, engines);
+      depthByRank = Arrays.copyOf(depthByRank, engines);
+      pendingByRank = Arrays.copyOf(pendingByRank, engines);
+      blocksByRank = Arrays.copyOf(blocksByRank, engines);
+      cachedByRank = Arrays.copyOf(cachedByRank, engines);
+      backlogByRank = Arrays.copyOf(backlogByRank, engines);
+      ownerEngines = Arrays.copyOf(ownerEngines, engines);
+      ownerStamps = Arrays.copyOf(ownerStamps, engines);
+    }
+  }
+
+  /**
+   * The rank index the policy chooses among the {@code ranks} engines {@code order[0..ranks)} for a
+   * request of {@code n} hashes; {@link #depth} and {@link #stamp} tell its match.
+   */
+  int choose(long[] hashes, int n, int[] order, int ranks, int[] rankOfEngine, int[] pending) {
+    activeBits = 0;
+    mostStaleThrough = Long.MIN_VALUE;
+    for (int r = 0; r < ranks; r++) {
+      int e = order[r];
+      activeBits |= PrefixIndex.bit(e);
+      staleThrough[e] = router.staleThrough(e);
+      mostStaleThrough = Math.max(mostStaleThrough, staleThrough[e]);
+      depthByRank[r] = 0;
+      pendingByRank[r] = pending[e];
+      blocksByRank[r] = activeHashes[e] == null ? 0 : activeHashes[e].size();
+      cachedByRank[r] = index.ownedBy(e);
+    }
+    if (n > walked.length) {
+      walked = new int[Math.max(n, walked.length * 2)];
+    }
+    if ((activeBits & PrefixIndex.HIGH_IDS) == 0) {
+      walkMasks(hashes, n, rankOfEngine);
+    } else {
+      walkNodes(hashes, n, rankOfEngine);
+    }
+    if (policy == Policy.LEAST_WORK) {
+      long t = clock.getAsLong();
+      for (int r = 0; r < ranks; r++) {
+        backlogByRank[r] = drained(order[r], t);
+      }
+      return FleetRules.leastWork(ranks, n, depthByRank, pendingByRank, backlogByRank, blockSize);
+    }
+    return FleetRules.choose(
+        policy, ranks, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);
+  }
+
+  /** The match of the engine at rank index {@code rank} in the last decision, in blocks. */
+  int depth(int rank) {
+    return depthByRank[rank];
+  }
+
+  /** The stamp of {@code engine}'s deepest matched block, which must be {@code depth} > 0 deep. */
+  long stamp(int engine, int depth) {
+    return index.stampOf(walked[depth - 1], engine);
+  }
+
+  private void walkMasks(long[] hashes, int n, int[] rankOfEngine) {
+    long alive = activeBits;
+    int i = 0;
+    for (int entry = -1; i < n && alive != 0; i++) {
+      entry = index.lookupAfter(hashes[i], entry);
+      long owners = entry < 0 ? 0 : freshOwners(entry);
+      setDepth(alive & ~owners, i, rankOfEngine);
+      alive &= owners;
+      walked[i] = entry;
+    }
+    setDepth(alive, i, rankOfEngine);
+  }
+
+  private void setDepth(long engines, int depth, int[] rankOfEngine) {
+    for (long bits = engines; bits != 0; bits &= bits - 1) {
+      depthByRank[rankOfEngine[Long.numberOfTrailingZeros(bits)]] = depth;
+    }
+  }
+
+  /** The mask of the entry's owners once the stale ones are dropped. */
+  private long freshOwners(int entry) {
+    long mask = index.mask(entry);
+    if (mayHoldStale(entry, mask)) {
+      return index.collectOwners(entry, ownerEngines, ownerStamps) == 0 ? 0 : index.mask(entry);
+    }
+    return mask;
+  }
+
+  /** False only if no owner node of the entry is stale (see the design notes). */
+  private boolean mayHoldStale(int entry, long mask) {
+    if ((mask & ~activeBits) != 0 || router.expired(index.oldestWritten(entry))) {
+      return true;
+    }
+    long oldest = index.oldestStamp(entry);
+    if (oldest > mostStaleThrough) {
+      return false;
+    }
+    for (long bits = mask; bits != 0; bits &= bits - 1) {
+      if (oldest <= staleThrough[Long.numberOfTrailingZeros(bits)]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The walk without masks, for engine ids from 63 up: every owner of every hash. */
+  private void walkNodes(long[] hashes, int n, int[] rankOfEngine) {
+    for (int i = 0, entry = -1; i < n; i++) {
+      entry = index.lookupAfter(hashes[i], entry);
+      if (entry < 0) {
+        break;
+      }
+      walked[i] = entry;
+      int owners = index.collectOwners(entry, ownerEngines, ownerStamps);
+      boolean extended = false;
+      for (int j = 0; j < owners; j++) {
+        int r = rankOfEngine[ownerEngines[j]];
+        if (r >= 0 && depthByRank[r] == i) {
+          depthByRank[r] = i + 1;
+          extended = true;
+        }
+      }
+      if (!extended) {
+        break;
+      }
+    }
+  }
+
+  /** A request of {@code count} hashes, {@code matched} of them cached there, sent to engine e. */
+  void committed(int e, long[] hashes, int count, int matched) {
+    if (countsActiveBlocks) {
+      if (activeHashes[e] == null) {
+        activeHashes[e] = new LongIntTable(64, 1 << 26);
+      }
+      for (int i = 0; i < count; i++) {
+        activeHashes[e].add(hashes[i], 1);
+      }
+    }
+    if (policy == Policy.LEAST_WORK) {
+      long t = clock.getAsLong();
+      backlog[e] = drained(e, t) + (double) (count - matched) * blockSize;
+      backlogAt[e] = t;
+    }
+  }
+
+  /** A request committed to engine e with {@code hashes[0..count)} is done. */
+  void completed(int e, long[] hashes, int count) {
+    if (countsActiveBlocks && activeHashes[e] != null) {
+      for (int i = 0; i < count; i++) {
+        activeHashes[e].add(hashes[i], -1);
+      }
+    }
+  }
+
+  private double drained(int e, long t) {
+    double b = backlog[e] - (t - backlogAt[e]) * PREFILL_TOKENS_PER_NANO;
+    return Math.max(0, b);
+  }
+}
