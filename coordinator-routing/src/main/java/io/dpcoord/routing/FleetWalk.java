@@ -34,9 +34,10 @@ final class FleetWalk {
    * an owner whose threshold reaches the entry's oldest stamp sends the entry through
    * collectOwners. Without feedback, epochs or a TTL, no entry does.
    *
-   * Engine ids from 63 up share the mask's top bit. While an active engine has such an id (a
-   * fleet whose engines restarted more than about 60 times in all), the walk reads the owner
-   * nodes of every hash instead, as before the masks.
+   * The mask has two words, a bit each for engine ids 0 to 126; ids from 127 up share the top
+   * bit. While an active engine has such an id (a fleet whose engines restarted more than about
+   * 120 times in all, or more than 127 engines), the walk reads the owner nodes of every hash
+   * instead, as before the masks.
    *
    * Blocks in flight (dynamo, llm_d): per engine a multiset of the hashes of its requests in
    * flight, added at commit and removed at completion; the rules weigh its distinct count.
@@ -70,8 +71,10 @@ final class FleetWalk {
   private int[] ownerEngines = new int[8];
   private long[] ownerStamps = new long[8];
 
-  // of the last decision: the active engines' mask bits, the highest threshold among them
-  private long activeBits;
+  // of the last decision: the active engines' mask (PrefixIndex.maskWord, maskBit), the engines
+  // whose run still goes on in the walk, the highest stale threshold among the active engines
+  private final long[] activeBits = new long[PrefixIndex.MASK_WORDS];
+  private final long[] alive = new long[PrefixIndex.MASK_WORDS];
   private long mostStaleThrough;
 
   FleetWalk(Policy policy, int blockSize, LongSupplier clock, PrefixIndex index, Router router) {
@@ -105,13 +108,9 @@ final class FleetWalk {
    * request of {@code n} hashes; {@link #depth} and {@link #stamp} tell its match.
    */
   int choose(long[] hashes, int n, int[] order, int ranks, int[] rankOfEngine, int[] pending) {
-    activeBits = 0;
-    mostStaleThrough = Long.MIN_VALUE;
+    refreshBounds(order, ranks);
     for (int r = 0; r < ranks; r++) {
       int e = order[r];
-      activeBits |= PrefixIndex.bit(e);
-      staleThrough[e] = router.staleThrough(e);
-      mostStaleThrough = Math.max(mostStaleThrough, staleThrough[e]);
       depthByRank[r] = 0;
       pendingByRank[r] = pending[e];
       blocksByRank[r] = activeHashes[e] == null ? 0 : activeHashes[e].size();
@@ -120,7 +119,7 @@ final class FleetWalk {
     if (n > walked.length) {
       walked = new int[Math.max(n, walked.length * 2)];
     }
-    if ((activeBits & PrefixIndex.HIGH_IDS) == 0) {
+    if ((activeBits[PrefixIndex.MASK_WORDS - 1] & PrefixIndex.HIGH_IDS) == 0) {
       walkMasks(hashes, n, rankOfEngine);
     } else {
       walkNodes(hashes, n, rankOfEngine);
@@ -136,6 +135,18 @@ final class FleetWalk {
         policy, ranks, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);
   }
 
+  /** Takes the active engines' mask and stale thresholds as they are now. */
+  private void refreshBounds(int[] order, int ranks) {
+    Arrays.fill(activeBits, 0);
+    mostStaleThrough = Long.MIN_VALUE;
+    for (int r = 0; r < ranks; r++) {
+      int e = order[r];
+      activeBits[PrefixIndex.maskWord(e)] |= PrefixIndex.maskBit(e);
+      staleThrough[e] = router.staleThrough(e);
+      mostStaleThrough = Math.max(mostStaleThrough, staleThrough[e]);
+    }
+  }
+
   /** The match of the engine at rank index {@code rank} in the last decision, in blocks. */
   int depth(int rank) {
     return depthByRank[rank];
@@ -147,45 +158,58 @@ final class FleetWalk {
   }
 
   private void walkMasks(long[] hashes, int n, int[] rankOfEngine) {
-    long alive = activeBits;
+    System.arraycopy(activeBits, 0, alive, 0, alive.length);
+    boolean any = true;
     int i = 0;
-    for (int entry = -1; i < n && alive != 0; i++) {
+    for (int entry = -1; i < n && any; i++) {
       entry = index.lookupAfter(hashes[i], entry);
-      long owners = entry < 0 ? 0 : freshOwners(entry);
-      setDepth(alive & ~owners, i, rankOfEngine);
-      alive &= owners;
+      if (entry >= 0
+          && mayHoldStale(entry)
+          && index.collectOwners(entry, ownerEngines, ownerStamps) == 0) {
+        entry = -1; // every owner was stale, and the entry is gone
+      }
+      any = false;
+      for (int w = 0; w < alive.length; w++) {
+        long owners = entry < 0 ? 0 : index.mask(entry, w);
+        setDepth(alive[w] & ~owners, w, i, rankOfEngine);
+        alive[w] &= owners;
+        any |= alive[w] != 0;
+      }
       walked[i] = entry;
     }
-    setDepth(alive, i, rankOfEngine);
+    for (int w = 0; w < alive.length; w++) {
+      setDepth(alive[w], w, i, rankOfEngine);
+    }
   }
 
-  private void setDepth(long engines, int depth, int[] rankOfEngine) {
+  /** Sets the depth of the engines whose bits in mask word {@code word} are {@code engines}. */
+  private void setDepth(long engines, int word, int depth, int[] rankOfEngine) {
     for (long bits = engines; bits != 0; bits &= bits - 1) {
-      depthByRank[rankOfEngine[Long.numberOfTrailingZeros(bits)]] = depth;
+      depthByRank[rankOfEngine[64 * word + Long.numberOfTrailingZeros(bits)]] = depth;
     }
-  }
-
-  /** The mask of the entry's owners once the stale ones are dropped. */
-  private long freshOwners(int entry) {
-    long mask = index.mask(entry);
-    if (mayHoldStale(entry, mask)) {
-      return index.collectOwners(entry, ownerEngines, ownerStamps) == 0 ? 0 : index.mask(entry);
-    }
-    return mask;
   }
 
   /** False only if no owner node of the entry is stale (see the design notes). */
-  private boolean mayHoldStale(int entry, long mask) {
-    if ((mask & ~activeBits) != 0 || router.expired(index.oldestWritten(entry))) {
+  private boolean mayHoldStale(int entry) {
+    boolean inactive = false;
+    for (int w = 0; w < activeBits.length; w++) {
+      // the top bit stands for many ids, active or not: it always counts as inactive
+      long known =
+          w == activeBits.length - 1 ? activeBits[w] & ~PrefixIndex.HIGH_IDS : activeBits[w];
+      inactive |= (index.mask(entry, w) & ~known) != 0;
+    }
+    if (inactive || router.expired(index.oldestWritten(entry))) {
       return true;
     }
     long oldest = index.oldestStamp(entry);
     if (oldest > mostStaleThrough) {
       return false;
     }
-    for (long bits = mask; bits != 0; bits &= bits - 1) {
-      if (oldest <= staleThrough[Long.numberOfTrailingZeros(bits)]) {
-        return true;
+    for (int w = 0; w < activeBits.length; w++) {
+      for (long bits = index.mask(entry, w); bits != 0; bits &= bits - 1) {
+        if (oldest <= staleThrough[64 * w + Long.numberOfTrailingZeros(bits)]) {
+          return true;
+        }
       }
     }
     return false;

@@ -84,17 +84,22 @@ final class PrefixIndex {
   static final int WARM = 16;
 
   // entry fields, ENTRY longs apart
-  private static final int ENTRY = 7;
+  private static final int ENTRY = 8;
   private static final int HASH = 0;
   private static final int HEAD = 1;
   private static final int PREV = 2;
   private static final int NEXT = 3;
-  private static final int MASK = 4;
-  private static final int OLDEST = 5;
-  private static final int OLDEST_WRITTEN = 6;
+  private static final int MASK = 4; // MASK_WORDS longs
+  private static final int OLDEST = 6;
+  private static final int OLDEST_WRITTEN = 7;
 
-  /** The mask bit that stands for every engine id from 63 up (see the design notes). */
+  /** Words of an entry's owner mask: engine ids below 64 x MASK_WORDS - 1 have a bit each. */
+  static final int MASK_WORDS = 2;
+
+  /** The bit of the last mask word that stands for every id from 64 x MASK_WORDS - 1 up. */
   static final long HIGH_IDS = 1L << 63;
+
+  private static final int HIGH_ID = 64 * MASK_WORDS - 1;
 
   // owner node fields, NODE longs apart
   private static final int NODE = 4;
@@ -227,7 +232,7 @@ final class PrefixIndex {
   int collectOwners(int entry, int[] engines, long[] stamps) {
     int count = 0;
     int prev = NONE;
-    long mask = 0;
+    Arrays.fill(entries, entry * ENTRY + MASK, entry * ENTRY + MASK + MASK_WORDS, 0);
     long oldest = Long.MAX_VALUE;
     long oldestWritten = Long.MAX_VALUE;
     int n = field(entries, entry * ENTRY + HEAD);
@@ -237,26 +242,19 @@ final class PrefixIndex {
       int next = (int) nodes[at + LINK];
       long stamp = nodes[at + STAMP];
       if (staleness.isStale(engine, stamp, nodes[at + WRITTEN])) {
-        if (prev == NONE) {
-          entries[entry * ENTRY + HEAD] = next;
-        } else {
-          nodes[prev * NODE + LINK] = next;
-        }
-        freeNode(n);
-        purged++;
+        drop(entry, prev, n);
         staleSeen = true;
       } else {
         engines[count] = engine;
         stamps[count] = stamp;
         count++;
         prev = n;
-        mask |= bit(engine);
+        entries[entry * ENTRY + MASK + maskWord(engine)] |= maskBit(engine);
         oldest = Math.min(oldest, stamp);
         oldestWritten = Math.min(oldestWritten, nodes[at + WRITTEN]);
       }
       n = next;
     }
-    entries[entry * ENTRY + MASK] = mask;
     entries[entry * ENTRY + OLDEST] = oldest;
     entries[entry * ENTRY + OLDEST_WRITTEN] = oldestWritten;
     if (field(entries, entry * ENTRY + HEAD) == NONE) {
@@ -288,6 +286,31 @@ final class PrefixIndex {
       unlinkLru(entry);
       linkLruTail(entry);
     }
+    if (writeInList(entry, engine, stamp, nanos)) {
+      return;
+    }
+    int node = newNode();
+    if (engine >= ownedBy.length) {
+      ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
+    }
+    ownedBy[engine]++;
+    nodes[node * NODE + ENGINE] = engine;
+    nodes[node * NODE + LINK] = entries[entry * ENTRY + HEAD];
+    nodes[node * NODE + STAMP] = stamp;
+    nodes[node * NODE + WRITTEN] = nanos;
+    entries[entry * ENTRY + HEAD] = node;
+    entries[entry * ENTRY + MASK + maskWord(engine)] |= maskBit(engine);
+    entries[entry * ENTRY + OLDEST] = Math.min(entries[entry * ENTRY + OLDEST], stamp);
+    entries[entry * ENTRY + OLDEST_WRITTEN] =
+        Math.min(entries[entry * ENTRY + OLDEST_WRITTEN], nanos);
+  }
+
+  /**
+   * Walks the owner list of {@code entry} to {@code engine}'s node, dropping the stale nodes before
+   * it; rewrites the node and moves it to the front. Returns false (having walked the whole list)
+   * if the engine has none.
+   */
+  private boolean writeInList(int entry, int engine, long stamp, long nanos) {
     int head = field(entries, entry * ENTRY + HEAD);
     int prev = NONE;
     for (int n = head; n != NONE; ) {
@@ -301,53 +324,56 @@ final class PrefixIndex {
           nodes[at + LINK] = head;
           entries[entry * ENTRY + HEAD] = n;
         }
-        return;
+        return true;
       }
       if (staleness.isStale((int) nodes[at + ENGINE], nodes[at + STAMP], nodes[at + WRITTEN])) {
+        drop(entry, prev, n);
         if (prev == NONE) {
           head = next;
-          entries[entry * ENTRY + HEAD] = next;
-        } else {
-          nodes[prev * NODE + LINK] = next;
         }
-        if (nodes[at + ENGINE] < 63) { // HIGH_IDS stays: another id from 63 up may be there
-          entries[entry * ENTRY + MASK] &= ~bit((int) nodes[at + ENGINE]);
-        }
-        freeNode(n);
-        purged++;
       } else {
         prev = n;
       }
       n = next;
     }
-    int node = newNode();
-    if (engine >= ownedBy.length) {
-      ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
-    }
-    ownedBy[engine]++;
-    nodes[node * NODE + ENGINE] = engine;
-    nodes[node * NODE + LINK] = head;
-    nodes[node * NODE + STAMP] = stamp;
-    nodes[node * NODE + WRITTEN] = nanos;
-    entries[entry * ENTRY + HEAD] = node;
-    entries[entry * ENTRY + MASK] |= bit(engine);
-    entries[entry * ENTRY + OLDEST] = Math.min(entries[entry * ENTRY + OLDEST], stamp);
-    entries[entry * ENTRY + OLDEST_WRITTEN] =
-        Math.min(entries[entry * ENTRY + OLDEST_WRITTEN], nanos);
-  }
-
-  /** The owner-mask bit of {@code engine}: 1 << id below 63, {@link #HIGH_IDS} from 63 up. */
-  static long bit(int engine) {
-    return engine < 63 ? 1L << engine : HIGH_IDS;
+    return false;
   }
 
   /**
-   * The owner mask of {@code entry}: bit {@code e} set for each engine id e below 63 that has a
-   * node there (stale ones included until dropped), {@link #HIGH_IDS} if an id from 63 up may have
-   * one (set while one does; cleared only by {@link #collectOwners}).
+   * Unlinks the stale node {@code n} (after {@code prev}, or the head) from its entry and frees it.
    */
-  long mask(int entry) {
-    return entries[entry * ENTRY + MASK];
+  private void drop(int entry, int prev, int n) {
+    int next = field(nodes, n * NODE + LINK);
+    if (prev == NONE) {
+      entries[entry * ENTRY + HEAD] = next;
+    } else {
+      nodes[prev * NODE + LINK] = next;
+    }
+    int engine = field(nodes, n * NODE + ENGINE);
+    if (engine < HIGH_ID) { // HIGH_IDS stays: another high id may be there
+      entries[entry * ENTRY + MASK + maskWord(engine)] &= ~maskBit(engine);
+    }
+    freeNode(n);
+    purged++;
+  }
+
+  /** The word of the owner mask that holds {@code engine}'s bit. */
+  static int maskWord(int engine) {
+    return Math.min(engine, HIGH_ID) >>> 6;
+  }
+
+  /** {@code engine}'s bit in its mask word; {@link #HIGH_IDS} for every id from 127 up. */
+  static long maskBit(int engine) {
+    return engine < HIGH_ID ? 1L << engine : HIGH_IDS; // a shift takes the id modulo 64
+  }
+
+  /**
+   * Word {@code word} of the owner mask of {@code entry}: engine e's bit ({@link #maskBit}, in word
+   * {@link #maskWord}) is set while it has a node there, stale or not; {@link #HIGH_IDS} in the
+   * last word while an id from 127 up may have one (cleared only by {@link #collectOwners}).
+   */
+  long mask(int entry, int word) {
+    return entries[entry * ENTRY + MASK + word];
   }
 
   /** No owner node of {@code entry} has a stamp below this (exact after {@link #collectOwners}). */
@@ -411,7 +437,7 @@ final class PrefixIndex {
     }
     entries[entry * ENTRY + HASH] = hash;
     entries[entry * ENTRY + HEAD] = NONE;
-    entries[entry * ENTRY + MASK] = 0;
+    Arrays.fill(entries, entry * ENTRY + MASK, entry * ENTRY + MASK + MASK_WORDS, 0);
     entries[entry * ENTRY + OLDEST] = Long.MAX_VALUE;
     entries[entry * ENTRY + OLDEST_WRITTEN] = Long.MAX_VALUE;
     linkLruTail(entry);

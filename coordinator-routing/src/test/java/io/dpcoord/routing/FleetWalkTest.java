@@ -15,10 +15,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The walk over owner masks against the walk over owner nodes, on random traces: two routers see
- * the same operations, one whose engine ids stay below 63 (it walks the masks) and one whose rank-0
- * engine was restarted until its id passed 63 before the trace began (it reads every owner node, as
- * the walk did before the masks). Every decision, every stale node dropped and every owner count
- * must be the same, through epochs, TTL expiry, feedback, restarts, removals and eviction.
+ * the same operations, one whose engine ids stay below 127 (it walks the masks) and one whose
+ * rank-0 engine was restarted until its id passed 127 before the trace began (it reads every owner
+ * node, as the walk did before the masks). Every decision, every stale node dropped and every owner
+ * count must be the same, through epochs, TTL expiry, feedback, restarts, removals and eviction.
  */
 class FleetWalkTest {
 
@@ -58,7 +58,7 @@ class FleetWalkTest {
     Router masks = Routers.withEngines(config.build(), engines);
     Router nodes = Routers.withEngines(config.build(), engines);
     int high = nodes.activeEnginesInRankOrder()[0];
-    while (high < 63) {
+    while (high < 127) {
       high = nodes.replace(high);
     }
     RandomTraces traces = new RandomTraces(rnd);
@@ -92,8 +92,8 @@ class FleetWalkTest {
       } else if (kind < 96) {
         masks.newEpoch();
         nodes.newEpoch();
-      } else if (kind < 98 && newIds < 40) {
-        // a restart in place, or (rank 0 staying, so the node router keeps an id from 63 up) a
+      } else if (kind < 98 && newIds < 100) {
+        // a restart in place, or (rank 0 staying, so the node router keeps an id from 127 up) a
         // removal with a newcomer appended
         int rank = rnd.nextInt(masks.activeEngines());
         int[] a = masks.activeEnginesInRankOrder();
@@ -110,9 +110,9 @@ class FleetWalkTest {
         }
         newIds++;
       }
-      assertThat(nodes.activeEnginesInRankOrder()[0]).isGreaterThanOrEqualTo(63);
+      assertThat(nodes.activeEnginesInRankOrder()[0]).isGreaterThanOrEqualTo(127);
       assertThat(Arrays.stream(masks.activeEnginesInRankOrder()).max().orElseThrow())
-          .isLessThan(63);
+          .isLessThan(127);
       assertThat(masks.stalePurgedTotal()).as("op %d", op).isEqualTo(nodes.stalePurgedTotal());
       assertThat(masks.feedbackPurgedTotal()).isEqualTo(nodes.feedbackPurgedTotal());
       assertThat(masks.indexSize()).isEqualTo(nodes.indexSize());
