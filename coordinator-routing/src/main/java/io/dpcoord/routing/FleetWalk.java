@@ -191,12 +191,9 @@ final class FleetWalk {
 
   /** False only if no owner node of the entry is stale (see the design notes). */
   private boolean mayHoldStale(int entry) {
-    boolean inactive = false;
+    boolean inactive = false; // (the walk over masks runs only when HIGH_IDS is not active)
     for (int w = 0; w < activeBits.length; w++) {
-      // the top bit stands for many ids, active or not: it always counts as inactive
-      long known =
-          w == activeBits.length - 1 ? activeBits[w] & ~PrefixIndex.HIGH_IDS : activeBits[w];
-      inactive |= (index.mask(entry, w) & ~known) != 0;
+      inactive |= (index.mask(entry, w) & ~activeBits[w]) != 0;
     }
     if (inactive || router.expired(index.oldestWritten(entry))) {
       return true;

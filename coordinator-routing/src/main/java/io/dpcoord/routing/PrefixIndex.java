@@ -15,9 +15,8 @@ final class PrefixIndex {
    *
    * 1. `hashes`: block hash -> entry slot (LongIntTable: open addressing, backward-shift delete).
    *
-   * 2. Entry slots, one per tracked hash, packed seven longs apart (hash, owner list head, LRU
-   *    previous, LRU next, owner mask, oldest stamp, oldest write time) so that an entry spans at
-   *    most two adjacent cache lines. The slots are threaded on an
+   * 2. Entry slots, one per tracked hash, packed four longs apart (hash, owner list head, LRU
+   *    previous, LRU next) so that one cache line holds an entry. The slots are threaded on an
    *    intrusive doubly linked list in assignment order: a write moves its entry to the tail, a
    *    new hash in a full index takes the head's slot. Both O(1); the index never holds more than
    *    `capacity` hashes however many distinct ones pass.
@@ -28,20 +27,27 @@ final class PrefixIndex {
    *    usually the one that wrote it last, so the walk to find it is short; the walk is bounded by
    *    the engines that share the hash. (A side table from (entry, engine) to node made writes
    *    O(1) but measured no faster on RoutingDecisionBenchmark, and at 1M hashes it needs about
-   *    64 MB of its own.)
+   *    64 MB of its own. Tried again for the policies beyond Megatron's, whose writers are often
+   *    far down lists of many owners: it halved dynamo's decision at 64 ranks, but its probe is a
+   *    cache miss per write, and every other policy and shape became 2 to 5 times slower.)
    *
    * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which
-   *    needs to know which engines own each hash, not their stamps: bit e of an entry's mask is
-   *    set while engine id e (below 63) has a node there, stale or not; the top bit (HIGH_IDS)
-   *    stands for every id from 63 up, so it is set while one of them may have a node. Every
-   *    change of an owner list keeps the mask: a new node sets its bit, a node dropped by assign
-   *    clears it (the top bit excepted), collectOwners recomputes it from the nodes it keeps, and
-   *    a reused slot starts at 0. The oldest stamp and write time are lower bounds over the
-   *    entry's nodes (a new node can only lower them; a rewrite or a drop leaves them, still
-   *    bounds), made exact again by every collectOwners; with them the walk tells, without
-   *    reading a node, that an entry has no stale owner. A walk over the masks is one word per
+   *    needs to know which engines own each hash, not their stamps. The mask has MASK_WORDS (2)
+   *    words: engine id e below 127 has bit e % 64 of word e / 64, set while e has a node there,
+   *    stale or not; the top bit of the last word (HIGH_IDS) stands for every id from 127 up, so
+   *    it is set while one of them may have a node. Every change of an owner list keeps the mask:
+   *    a new node sets its bit, a node dropped by assign clears it (HIGH_IDS excepted),
+   *    collectOwners recomputes it from the nodes it keeps, and a reused slot starts at 0. The
+   *    oldest stamp and write time are lower bounds over the entry's nodes (a new node can only
+   *    lower them; a rewrite or a drop leaves them, still bounds), made exact again by every
+   *    collectOwners; with them the walk tells, without reading a node, that an entry has no
+   *    stale owner. A walk over the masks is one word per
    *    hash instead of one node per owner: dynamo at 64 ranks had some 48 owners per hash (see
-   *    PERFORMANCE.md). The three fields cost 24 bytes per entry, 24 MB at a million hashes.
+   *    PERFORMANCE.md). The four fields (two mask words, oldest stamp and write time) live in
+   *    an array of their own, four longs per entry slot, kept only for those policies (32 MB at
+   *    a million hashes): inside the entries they made every entry two cache lines' worth, and
+   *    writes with new blocks measured 5 to 9 % slower under longest_prefix and up to 1.6 times
+   *    slower under the new policies.
    *
    * Cache misses. At a million hashes every table is tens of megabytes, so what costs is the
    * number of cache lines a write touches that are not already close, and whether those misses
@@ -84,14 +90,17 @@ final class PrefixIndex {
   static final int WARM = 16;
 
   // entry fields, ENTRY longs apart
-  private static final int ENTRY = 8;
+  private static final int ENTRY = 4;
   private static final int HASH = 0;
   private static final int HEAD = 1;
   private static final int PREV = 2;
   private static final int NEXT = 3;
-  private static final int MASK = 4; // MASK_WORDS longs
-  private static final int OLDEST = 6;
-  private static final int OLDEST_WRITTEN = 7;
+
+  // owner-mask fields of an entry, OWNERS longs apart in their own array (see the design notes)
+  private static final int OWNERS = 4;
+  private static final int MASK = 0; // MASK_WORDS longs
+  private static final int OLDEST = 2;
+  private static final int OLDEST_WRITTEN = 3;
 
   /** Words of an entry's owner mask: engine ids below 64 x MASK_WORDS - 1 have a bit each. */
   static final int MASK_WORDS = 2;
@@ -113,6 +122,7 @@ final class PrefixIndex {
   private final LongIntTable hashes;
 
   private long[] entries;
+  private long[] owners; // null unless the index keeps owner masks
   private int lruHead = NONE;
   private int lruTail = NONE;
   private int freeEntry = NONE;
@@ -137,12 +147,18 @@ final class PrefixIndex {
   private int[] ownedBy = new int[8];
 
   PrefixIndex(int capacity, Staleness staleness) {
+    this(capacity, staleness, false);
+  }
+
+  /** With {@code masks}, each entry also keeps its owner mask ({@link #mask}). */
+  PrefixIndex(int capacity, Staleness staleness, boolean masks) {
     this.capacity = capacity;
     this.staleness = staleness;
     int maxHashTable = Math.max(MIN_LENGTH, Integer.highestOneBit(capacity - 1 | 1) << 2);
     this.hashes = new LongIntTable(MIN_LENGTH, maxHashTable);
     int initial = Math.min(capacity, MIN_LENGTH);
     entries = new long[initial * ENTRY];
+    owners = masks ? new long[initial * OWNERS] : null;
     nodes = new long[MIN_LENGTH * NODE];
   }
 
@@ -232,9 +248,7 @@ final class PrefixIndex {
   int collectOwners(int entry, int[] engines, long[] stamps) {
     int count = 0;
     int prev = NONE;
-    Arrays.fill(entries, entry * ENTRY + MASK, entry * ENTRY + MASK + MASK_WORDS, 0);
-    long oldest = Long.MAX_VALUE;
-    long oldestWritten = Long.MAX_VALUE;
+    clearOwners(entry);
     int n = field(entries, entry * ENTRY + HEAD);
     while (n != NONE) {
       int at = n * NODE;
@@ -249,14 +263,10 @@ final class PrefixIndex {
         stamps[count] = stamp;
         count++;
         prev = n;
-        entries[entry * ENTRY + MASK + maskWord(engine)] |= maskBit(engine);
-        oldest = Math.min(oldest, stamp);
-        oldestWritten = Math.min(oldestWritten, nodes[at + WRITTEN]);
+        addOwner(entry, engine, stamp, nodes[at + WRITTEN]);
       }
       n = next;
     }
-    entries[entry * ENTRY + OLDEST] = oldest;
-    entries[entry * ENTRY + OLDEST_WRITTEN] = oldestWritten;
     if (field(entries, entry * ENTRY + HEAD) == NONE) {
       hashes.remove(entries[entry * ENTRY + HASH]);
       unlinkLru(entry);
@@ -299,10 +309,25 @@ final class PrefixIndex {
     nodes[node * NODE + STAMP] = stamp;
     nodes[node * NODE + WRITTEN] = nanos;
     entries[entry * ENTRY + HEAD] = node;
-    entries[entry * ENTRY + MASK + maskWord(engine)] |= maskBit(engine);
-    entries[entry * ENTRY + OLDEST] = Math.min(entries[entry * ENTRY + OLDEST], stamp);
-    entries[entry * ENTRY + OLDEST_WRITTEN] =
-        Math.min(entries[entry * ENTRY + OLDEST_WRITTEN], nanos);
+    addOwner(entry, engine, stamp, nanos);
+  }
+
+  /** Empties the entry's owner mask; its oldest stamp and write time become "none". */
+  private void clearOwners(int entry) {
+    if (owners != null) {
+      Arrays.fill(owners, entry * OWNERS, entry * OWNERS + MASK_WORDS, 0);
+      owners[entry * OWNERS + OLDEST] = Long.MAX_VALUE;
+      owners[entry * OWNERS + OLDEST_WRITTEN] = Long.MAX_VALUE;
+    }
+  }
+
+  private void addOwner(int entry, int engine, long stamp, long nanos) {
+    if (owners != null) {
+      int at = entry * OWNERS;
+      owners[at + MASK + maskWord(engine)] |= maskBit(engine);
+      owners[at + OLDEST] = Math.min(owners[at + OLDEST], stamp);
+      owners[at + OLDEST_WRITTEN] = Math.min(owners[at + OLDEST_WRITTEN], nanos);
+    }
   }
 
   /**
@@ -350,8 +375,8 @@ final class PrefixIndex {
       nodes[prev * NODE + LINK] = next;
     }
     int engine = field(nodes, n * NODE + ENGINE);
-    if (engine < HIGH_ID) { // HIGH_IDS stays: another high id may be there
-      entries[entry * ENTRY + MASK + maskWord(engine)] &= ~maskBit(engine);
+    if (owners != null && engine < HIGH_ID) { // HIGH_IDS stays: another high id may be there
+      owners[entry * OWNERS + MASK + maskWord(engine)] &= ~maskBit(engine);
     }
     freeNode(n);
     purged++;
@@ -373,17 +398,17 @@ final class PrefixIndex {
    * last word while an id from 127 up may have one (cleared only by {@link #collectOwners}).
    */
   long mask(int entry, int word) {
-    return entries[entry * ENTRY + MASK + word];
+    return owners[entry * OWNERS + MASK + word];
   }
 
   /** No owner node of {@code entry} has a stamp below this (exact after {@link #collectOwners}). */
   long oldestStamp(int entry) {
-    return entries[entry * ENTRY + OLDEST];
+    return owners[entry * OWNERS + OLDEST];
   }
 
   /** No owner node of {@code entry} was written before this (exact after a collectOwners). */
   long oldestWritten(int entry) {
-    return entries[entry * ENTRY + OLDEST_WRITTEN];
+    return owners[entry * OWNERS + OLDEST_WRITTEN];
   }
 
   /** The stamp of {@code engine}'s node at {@code entry}; the engine must have one there. */
@@ -432,14 +457,15 @@ final class PrefixIndex {
       if (entriesTouched * ENTRY == entries.length) {
         long grown = Math.min((long) capacity, (long) entriesTouched * 2);
         entries = Arrays.copyOf(entries, (int) grown * ENTRY);
+        if (owners != null) {
+          owners = Arrays.copyOf(owners, (int) grown * OWNERS);
+        }
       }
       entry = entriesTouched++;
     }
     entries[entry * ENTRY + HASH] = hash;
     entries[entry * ENTRY + HEAD] = NONE;
-    Arrays.fill(entries, entry * ENTRY + MASK, entry * ENTRY + MASK + MASK_WORDS, 0);
-    entries[entry * ENTRY + OLDEST] = Long.MAX_VALUE;
-    entries[entry * ENTRY + OLDEST_WRITTEN] = Long.MAX_VALUE;
+    clearOwners(entry);
     linkLruTail(entry);
     hashes.insert(hash, entry);
     return entry;

@@ -139,7 +139,7 @@ public final class Router {
     this.ttlNanos = config.ttlNanos();
     this.clock = config.nanoClock();
     this.feedback = config.feedback();
-    this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
+    this.index = new PrefixIndex(config.indexCapacity(), this::isStale, !policy.isMegatron());
     this.fleet = new FleetWalk(policy, config.blockSize(), clock, index, this);
   }
 

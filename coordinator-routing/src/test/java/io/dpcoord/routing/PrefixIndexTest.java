@@ -143,7 +143,7 @@ class PrefixIndexTest {
     for (int i = 0; i < live.length; i++) {
       live[i] = engines.add();
     }
-    PrefixIndex subject = new PrefixIndex(capacity, engines);
+    PrefixIndex subject = new PrefixIndex(capacity, engines, true);
     Model model = new Model(capacity, engines);
     int[] gotEngines = new int[1 << 12];
     long[] gotStamps = new long[1 << 12];
