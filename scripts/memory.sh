@@ -25,8 +25,10 @@ wait_engines 0 1 2 3
 measure() {
   jcmd "$serve" GC.run >/dev/null
   local used committed rss index
+  # every generation's line (one for G1, young and old for the serial and parallel collectors)
   read -r used committed < <(jcmd "$serve" GC.heap_info |
-    sed -n 's/.*total \([0-9]*\)K, used \([0-9]*\)K.*/\2 \1/p' | head -1)
+    sed -n 's/.*total \([0-9]*\)K, used \([0-9]*\)K.*/\2 \1/p' |
+    awk '{ u += $1; c += $2 } END { print u, c }')
   rss="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$serve/status")"
   sleep 1.1 # the next --report-every report
   index="$(grep -A1 'routing_index_entries' "$work/serve.err" | sed -n 's/.*value = //p' | tail -1)"

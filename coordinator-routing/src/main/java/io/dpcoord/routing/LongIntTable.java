@@ -53,16 +53,22 @@ final class LongIntTable {
     for (int i = home(key); ; i = (i + 1) & mask) {
       long v = cells[2 * i + 1];
       if (v == 0) {
-        if (delta > 0) {
-          insert(key, delta);
-          return delta;
+        if (delta <= 0) {
+          return 0;
         }
-        return 0;
+        if ((size + 1) * 2 > length()) {
+          insert(key, delta); // grows first
+        } else {
+          cells[2 * i] = key;
+          cells[2 * i + 1] = delta + 1L;
+          size++;
+        }
+        return delta;
       }
       if (cells[2 * i] == key) {
         int sum = (int) v - 1 + delta;
         if (sum <= 0) {
-          remove(key);
+          removeAt(i);
           return 0;
         }
         cells[2 * i + 1] = sum + 1L;
@@ -103,10 +109,16 @@ final class LongIntTable {
         return;
       }
       if (cells[2 * i] == key) {
-        break;
+        removeAt(i);
+        return;
       }
       i = (i + 1) & mask;
     }
+  }
+
+  /** Empties cell {@code i}, which holds a key. */
+  private void removeAt(int i) {
+    int mask = length() - 1;
     size--;
     // Pull later members of the probe run into the hole unless their home lies cyclically in
     // (hole, their cell], where they would no longer be found.

@@ -27,7 +27,27 @@ final class PrefixIndex {
    *    usually the one that wrote it last, so the walk to find it is short; the walk is bounded by
    *    the engines that share the hash. (A side table from (entry, engine) to node made writes
    *    O(1) but measured no faster on RoutingDecisionBenchmark, and at 1M hashes it needs about
-   *    64 MB of its own.)
+   *    64 MB of its own. Tried again for the policies beyond Megatron's, whose writers are often
+   *    far down lists of many owners: it halved dynamo's decision at 64 ranks, but its probe is a
+   *    cache miss per write, and every other policy and shape became 2 to 5 times slower.)
+   *
+   * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which
+   *    needs to know which engines own each hash, not their stamps. The mask has MASK_WORDS (2)
+   *    words: engine id e below 127 has bit e % 64 of word e / 64, set while e has a node there,
+   *    stale or not; the top bit of the last word (HIGH_IDS) stands for every id from 127 up, so
+   *    it is set while one of them may have a node. Every change of an owner list keeps the mask:
+   *    a new node sets its bit, a node dropped by assign clears it (HIGH_IDS excepted),
+   *    collectOwners recomputes it from the nodes it keeps, and a reused slot starts at 0. The
+   *    oldest stamp and write time are lower bounds over the entry's nodes (a new node can only
+   *    lower them; a rewrite or a drop leaves them, still bounds), made exact again by every
+   *    collectOwners; with them the walk tells, without reading a node, that an entry has no
+   *    stale owner. A walk over the masks is one word per
+   *    hash instead of one node per owner: dynamo at 64 ranks had some 48 owners per hash (see
+   *    PERFORMANCE.md). The four fields (two mask words, oldest stamp and write time) live in
+   *    an array of their own, four longs per entry slot, kept only for those policies (32 MB at
+   *    a million hashes): inside the entries they made every entry two cache lines' worth, and
+   *    writes with new blocks measured 5 to 9 % slower under longest_prefix and up to 1.6 times
+   *    slower under the new policies.
    *
    * Cache misses. At a million hashes every table is tens of megabytes, so what costs is the
    * number of cache lines a write touches that are not already close, and whether those misses
@@ -76,6 +96,20 @@ final class PrefixIndex {
   private static final int PREV = 2;
   private static final int NEXT = 3;
 
+  // owner-mask fields of an entry, OWNERS longs apart in their own array (see the design notes)
+  private static final int OWNERS = 4;
+  private static final int MASK = 0; // MASK_WORDS longs
+  private static final int OLDEST = 2;
+  private static final int OLDEST_WRITTEN = 3;
+
+  /** Words of an entry's owner mask: engine ids below 64 x MASK_WORDS - 1 have a bit each. */
+  static final int MASK_WORDS = 2;
+
+  /** The bit of the last mask word that stands for every id from 64 x MASK_WORDS - 1 up. */
+  static final long HIGH_IDS = 1L << 63;
+
+  private static final int HIGH_ID = 64 * MASK_WORDS - 1;
+
   // owner node fields, NODE longs apart
   private static final int NODE = 4;
   private static final int ENGINE = 0;
@@ -88,6 +122,7 @@ final class PrefixIndex {
   private final LongIntTable hashes;
 
   private long[] entries;
+  private long[] owners; // null unless the index keeps owner masks
   private int lruHead = NONE;
   private int lruTail = NONE;
   private int freeEntry = NONE;
@@ -112,12 +147,18 @@ final class PrefixIndex {
   private int[] ownedBy = new int[8];
 
   PrefixIndex(int capacity, Staleness staleness) {
+    this(capacity, staleness, false);
+  }
+
+  /** With {@code masks}, each entry also keeps its owner mask ({@link #mask}). */
+  PrefixIndex(int capacity, Staleness staleness, boolean masks) {
     this.capacity = capacity;
     this.staleness = staleness;
     int maxHashTable = Math.max(MIN_LENGTH, Integer.highestOneBit(capacity - 1 | 1) << 2);
     this.hashes = new LongIntTable(MIN_LENGTH, maxHashTable);
     int initial = Math.min(capacity, MIN_LENGTH);
     entries = new long[initial * ENTRY];
+    owners = masks ? new long[initial * OWNERS] : null;
     nodes = new long[MIN_LENGTH * NODE];
   }
 
@@ -207,6 +248,7 @@ final class PrefixIndex {
   int collectOwners(int entry, int[] engines, long[] stamps) {
     int count = 0;
     int prev = NONE;
+    clearOwners(entry);
     int n = field(entries, entry * ENTRY + HEAD);
     while (n != NONE) {
       int at = n * NODE;
@@ -214,19 +256,14 @@ final class PrefixIndex {
       int next = (int) nodes[at + LINK];
       long stamp = nodes[at + STAMP];
       if (staleness.isStale(engine, stamp, nodes[at + WRITTEN])) {
-        if (prev == NONE) {
-          entries[entry * ENTRY + HEAD] = next;
-        } else {
-          nodes[prev * NODE + LINK] = next;
-        }
-        freeNode(n);
-        purged++;
+        drop(entry, prev, n);
         staleSeen = true;
       } else {
         engines[count] = engine;
         stamps[count] = stamp;
         count++;
         prev = n;
+        addOwner(entry, engine, stamp, nodes[at + WRITTEN]);
       }
       n = next;
     }
@@ -259,6 +296,46 @@ final class PrefixIndex {
       unlinkLru(entry);
       linkLruTail(entry);
     }
+    if (writeInList(entry, engine, stamp, nanos)) {
+      return;
+    }
+    int node = newNode();
+    if (engine >= ownedBy.length) {
+      ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
+    }
+    ownedBy[engine]++;
+    nodes[node * NODE + ENGINE] = engine;
+    nodes[node * NODE + LINK] = entries[entry * ENTRY + HEAD];
+    nodes[node * NODE + STAMP] = stamp;
+    nodes[node * NODE + WRITTEN] = nanos;
+    entries[entry * ENTRY + HEAD] = node;
+    addOwner(entry, engine, stamp, nanos);
+  }
+
+  /** Empties the entry's owner mask; its oldest stamp and write time become "none". */
+  private void clearOwners(int entry) {
+    if (owners != null) {
+      Arrays.fill(owners, entry * OWNERS, entry * OWNERS + MASK_WORDS, 0);
+      owners[entry * OWNERS + OLDEST] = Long.MAX_VALUE;
+      owners[entry * OWNERS + OLDEST_WRITTEN] = Long.MAX_VALUE;
+    }
+  }
+
+  private void addOwner(int entry, int engine, long stamp, long nanos) {
+    if (owners != null) {
+      int at = entry * OWNERS;
+      owners[at + MASK + maskWord(engine)] |= maskBit(engine);
+      owners[at + OLDEST] = Math.min(owners[at + OLDEST], stamp);
+      owners[at + OLDEST_WRITTEN] = Math.min(owners[at + OLDEST_WRITTEN], nanos);
+    }
+  }
+
+  /**
+   * Walks the owner list of {@code entry} to {@code engine}'s node, dropping the stale nodes before
+   * it; rewrites the node and moves it to the front. Returns false (having walked the whole list)
+   * if the engine has none.
+   */
+  private boolean writeInList(int entry, int engine, long stamp, long nanos) {
     int head = field(entries, entry * ENTRY + HEAD);
     int prev = NONE;
     for (int n = head; n != NONE; ) {
@@ -272,32 +349,75 @@ final class PrefixIndex {
           nodes[at + LINK] = head;
           entries[entry * ENTRY + HEAD] = n;
         }
-        return;
+        return true;
       }
       if (staleness.isStale((int) nodes[at + ENGINE], nodes[at + STAMP], nodes[at + WRITTEN])) {
+        drop(entry, prev, n);
         if (prev == NONE) {
           head = next;
-          entries[entry * ENTRY + HEAD] = next;
-        } else {
-          nodes[prev * NODE + LINK] = next;
         }
-        freeNode(n);
-        purged++;
       } else {
         prev = n;
       }
       n = next;
     }
-    int node = newNode();
-    if (engine >= ownedBy.length) {
-      ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
+    return false;
+  }
+
+  /**
+   * Unlinks the stale node {@code n} (after {@code prev}, or the head) from its entry and frees it.
+   */
+  private void drop(int entry, int prev, int n) {
+    int next = field(nodes, n * NODE + LINK);
+    if (prev == NONE) {
+      entries[entry * ENTRY + HEAD] = next;
+    } else {
+      nodes[prev * NODE + LINK] = next;
     }
-    ownedBy[engine]++;
-    nodes[node * NODE + ENGINE] = engine;
-    nodes[node * NODE + LINK] = head;
-    nodes[node * NODE + STAMP] = stamp;
-    nodes[node * NODE + WRITTEN] = nanos;
-    entries[entry * ENTRY + HEAD] = node;
+    int engine = field(nodes, n * NODE + ENGINE);
+    if (owners != null && engine < HIGH_ID) { // HIGH_IDS stays: another high id may be there
+      owners[entry * OWNERS + MASK + maskWord(engine)] &= ~maskBit(engine);
+    }
+    freeNode(n);
+    purged++;
+  }
+
+  /** The word of the owner mask that holds {@code engine}'s bit. */
+  static int maskWord(int engine) {
+    return Math.min(engine, HIGH_ID) >>> 6;
+  }
+
+  /** {@code engine}'s bit in its mask word; {@link #HIGH_IDS} for every id from 127 up. */
+  static long maskBit(int engine) {
+    return engine < HIGH_ID ? 1L << engine : HIGH_IDS; // a shift takes the id modulo 64
+  }
+
+  /**
+   * Word {@code word} of the owner mask of {@code entry}: engine e's bit ({@link #maskBit}, in word
+   * {@link #maskWord}) is set while it has a node there, stale or not; {@link #HIGH_IDS} in the
+   * last word while an id from 127 up may have one (cleared only by {@link #collectOwners}).
+   */
+  long mask(int entry, int word) {
+    return owners[entry * OWNERS + MASK + word];
+  }
+
+  /** No owner node of {@code entry} has a stamp below this (exact after {@link #collectOwners}). */
+  long oldestStamp(int entry) {
+    return owners[entry * OWNERS + OLDEST];
+  }
+
+  /** No owner node of {@code entry} was written before this (exact after a collectOwners). */
+  long oldestWritten(int entry) {
+    return owners[entry * OWNERS + OLDEST_WRITTEN];
+  }
+
+  /** The stamp of {@code engine}'s node at {@code entry}; the engine must have one there. */
+  long stampOf(int entry, int engine) {
+    int n = field(entries, entry * ENTRY + HEAD);
+    while (nodes[n * NODE + ENGINE] != engine) {
+      n = field(nodes, n * NODE + LINK);
+    }
+    return nodes[n * NODE + STAMP];
   }
 
   private static int field(long[] array, int index) {
@@ -337,11 +457,15 @@ final class PrefixIndex {
       if (entriesTouched * ENTRY == entries.length) {
         long grown = Math.min((long) capacity, (long) entriesTouched * 2);
         entries = Arrays.copyOf(entries, (int) grown * ENTRY);
+        if (owners != null) {
+          owners = Arrays.copyOf(owners, (int) grown * OWNERS);
+        }
       }
       entry = entriesTouched++;
     }
     entries[entry * ENTRY + HASH] = hash;
     entries[entry * ENTRY + HEAD] = NONE;
+    clearOwners(entry);
     linkLruTail(entry);
     hashes.insert(hash, entry);
     return entry;

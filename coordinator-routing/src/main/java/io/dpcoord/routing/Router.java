@@ -55,11 +55,9 @@ public final class Router {
    * hash-table cells of the next WARM hashes before looking them up (PrefixIndex.warm), so that a
    * tail of new blocks costs overlapping misses, not one after the other; at worst 15 of the
    * loads were not needed. What is touched changes no state. (Runs that double from 2 up to WARM
-   * measured about 0.5 us slower on the new-blocks benchmark.) The forward walk of the policies
-   * beyond Megatron's reads every hash a request shares with the index and every owner of each,
-   * so it finds each entry through the one before it (PrefixIndex.lookupAfter) rather than the
-   * hash table; its cost grows with the owners per hash, which is what dynamo pays at 64 ranks
-   * (PERFORMANCE.md).
+   * measured about 0.5 us slower on the new-blocks benchmark.) The policies beyond Megatron's
+   * (FleetWalk) walk a request's hashes forward, ANDing each entry's owner mask, and find each
+   * entry through the one before it (PrefixIndex.lookupAfter) rather than the hash table.
    *
    * Allocation. route() and commit() write into arrays sized for the engines ever registered and
    * into one reused Decision; the index allocates only while it grows to its working size.
@@ -94,22 +92,17 @@ public final class Router {
   private final long ttlNanos;
   private final LongSupplier clock;
   private final boolean feedback;
-  private final int blockSize;
   private final PrefixIndex index;
   private final WrittenBlocks written;
+  private final FleetWalk fleet;
   private final Decision decision = new Decision();
 
   // per engine id
   private int engines;
   private int[] pending = new int[8];
-  // policies that weigh blocks in flight: each engine's in-flight block hashes, counted once each
-  private final boolean countsActiveBlocks;
-  private LongIntTable[] activeHashes = new LongIntTable[8];
-  private double[] backlog = new double[8];
   private long[] horizon = new long[8];
   // engine feedback: entries older than this (WrittenBlocks' age) are stale on every engine
   private long ageLimit = Long.MAX_VALUE;
-  private long[] backlogAt = new long[8];
   private boolean[] active = new boolean[8];
   private int[] rankOfEngine = new int[8];
 
@@ -123,15 +116,6 @@ public final class Router {
   private int[] ownerEngines = new int[8];
   private long[] ownerStamps = new long[8];
 
-  // scratch for one decision of a policy beyond Megatron's, by rank index (see FleetRules)
-  private int[] depthByRank = new int[8];
-  private int[] pendingByRank = new int[8];
-  private long[] blocksByRank = new long[8];
-  private int[] cachedByRank = new int[8];
-  private double[] backlogByRank = new double[8];
-  private long[] stampByRank = new long[8];
-  private static final double PREFILL_TOKENS_PER_NANO =
-      FleetRules.LEAST_WORK_TOKENS_PER_SECOND / 1e9;
   private long feedbackPurged;
 
   // Megatron 0.18: the active engine ids in registration order, and the round-robin cursor
@@ -158,9 +142,8 @@ public final class Router {
     this.clock = config.nanoClock();
     this.feedback = config.feedback();
     this.written = feedback ? new WrittenBlocks() : null;
-    this.blockSize = config.blockSize();
-    this.countsActiveBlocks = policy.weighsBlocksInFlight();
-    this.index = new PrefixIndex(config.indexCapacity(), this::isStale);
+    this.index = new PrefixIndex(config.indexCapacity(), this::isStale, !policy.isMegatron());
+    this.fleet = new FleetWalk(policy, config.blockSize(), clock, index, this);
   }
 
   /**
@@ -431,65 +414,19 @@ public final class Router {
     return decision;
   }
 
-  /**
-   * A policy beyond Megatron's: every engine's own match (the leading blocks it holds, found by one
-   * walk from the first hash that stops when no engine extends its run), then {@link FleetRules}.
-   */
+  /** A policy beyond Megatron's: {@link FleetWalk} chooses. */
   private Decision routeFleet(long[] hashes, int n) {
     index.resetStaleSeen();
     if (ttlNanos > 0) {
       now = clock.getAsLong();
     }
-    for (int r = 0; r < activeCount; r++) {
-      int e = order[r];
-      depthByRank[r] = 0;
-      pendingByRank[r] = pending[e];
-      blocksByRank[r] = activeHashes[e] == null ? 0 : activeHashes[e].size();
-      cachedByRank[r] = index.ownedBy(e);
-    }
-    for (int i = 0, entry = -1; i < n; i++) {
-      entry = index.lookupAfter(hashes[i], entry);
-      if (entry < 0) {
-        break;
-      }
-      int owners = index.collectOwners(entry, ownerEngines, ownerStamps);
-      boolean extended = false;
-      for (int j = 0; j < owners; j++) {
-        int r = rankOfEngine[ownerEngines[j]];
-        if (r >= 0 && depthByRank[r] == i) {
-          depthByRank[r] = i + 1;
-          stampByRank[r] = ownerStamps[j];
-          extended = true;
-        }
-      }
-      if (!extended) {
-        break;
-      }
-    }
-    int best;
-    if (policy == Policy.LEAST_WORK) {
-      long t = clock.getAsLong();
-      for (int r = 0; r < activeCount; r++) {
-        backlogByRank[r] = drained(order[r], t);
-      }
-      best =
-          FleetRules.leastWork(
-              activeCount, n, depthByRank, pendingByRank, backlogByRank, blockSize);
-    } else {
-      best =
-          FleetRules.choose(
-              policy, activeCount, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);
-    }
-    int depth = depthByRank[best];
+    int best = fleet.choose(hashes, n, order, activeCount, rankOfEngine, pending);
+    int depth = fleet.depth(best);
+    long stamp = depth > 0 ? fleet.stamp(order[best], depth) : 0;
     decision.set(order[best], best, n, depth, n == 0 ? 0.0 : depth / (double) n, index.staleSeen());
-    decision.matchStamp(depth > 0 ? stampByRank[best] : 0);
-    decision.matchAge(depth > 0 ? age(order[best], stampByRank[best]) : 0);
+    decision.matchStamp(stamp);
+    decision.matchAge(depth > 0 ? age(order[best], stamp) : 0);
     return decision;
-  }
-
-  private double drained(int e, long t) {
-    double b = backlog[e] - (t - backlogAt[e]) * PREFILL_TOKENS_PER_NANO;
-    return Math.max(0, b);
   }
 
   /**
@@ -510,18 +447,8 @@ public final class Router {
       throw new IllegalStateException("engine " + e + " is not registered; route again");
     }
     pending[e]++;
-    if (countsActiveBlocks) {
-      if (activeHashes[e] == null) {
-        activeHashes[e] = new LongIntTable(64, 1 << 26);
-      }
-      for (int i = 0; i < count; i++) {
-        activeHashes[e].add(hashes[i], 1);
-      }
-    }
-    if (policy == Policy.LEAST_WORK) {
-      long t = clock.getAsLong();
-      backlog[e] = drained(e, t) + (double) (count - d.matchDepth()) * blockSize;
-      backlogAt[e] = t;
+    if (!policy.isMegatron()) {
+      fleet.committed(e, hashes, count, d.matchDepth());
     }
     counter++;
     if (feedback) {
@@ -564,11 +491,7 @@ public final class Router {
     if (pending[engineId] > 0) {
       pending[engineId]--;
     }
-    if (countsActiveBlocks && activeHashes[engineId] != null) {
-      for (int i = 0; i < count; i++) {
-        activeHashes[engineId].add(hashes[i], -1);
-      }
-    }
+    fleet.completed(engineId, hashes, count);
   }
 
   /**
@@ -648,9 +571,7 @@ public final class Router {
   // ---- internals ----
 
   private boolean isStale(int engine, long stamp, long writtenNanos) {
-    if ((!active[engine] && !release18)
-        || stamp <= epochStamp
-        || (ttlNanos > 0 && now - writtenNanos > ttlNanos)) {
+    if ((!active[engine] && !release18) || stamp <= epochStamp || expired(writtenNanos)) {
       return true;
     }
     if (stamp <= horizon[engine] || age(engine, stamp) > ageLimit) {
@@ -668,6 +589,22 @@ public final class Router {
     return feedback ? written.since(engine, stamp) : counter - stamp;
   }
 
+  /**
+   * The stamp at or below which an owner node of the active {@code engine} is stale by {@link
+   * #isStale} (the epoch, the engine's horizon and the age limit); nodes written too long ago are
+   * stale as well ({@link #expired}).
+   */
+  long staleThrough(int engine) {
+    long byAge =
+        !feedback || ageLimit == Long.MAX_VALUE ? 0 : written.staleThrough(engine, ageLimit);
+    return Math.max(epochStamp, Math.max(horizon[engine], byAge));
+  }
+
+  /** Whether a node written at {@code writtenNanos} is past the TTL, as of the current decision. */
+  boolean expired(long writtenNanos) {
+    return ttlNanos > 0 && now - writtenNanos > ttlNanos;
+  }
+
   private int append() {
     int id = newEngine();
     order[activeCount] = id;
@@ -681,16 +618,7 @@ public final class Router {
     if (engines == pending.length) {
       int grown = engines * 2;
       pending = Arrays.copyOf(pending, grown);
-      activeHashes = Arrays.copyOf(activeHashes, grown);
-      backlog = Arrays.copyOf(backlog, grown);
-      backlogAt = Arrays.copyOf(backlogAt, grown);
-      backlogByRank = Arrays.copyOf(backlogByRank, grown);
-      stampByRank = Arrays.copyOf(stampByRank, grown);
       horizon = Arrays.copyOf(horizon, grown);
-      depthByRank = Arrays.copyOf(depthByRank, grown);
-      pendingByRank = Arrays.copyOf(pendingByRank, grown);
-      blocksByRank = Arrays.copyOf(blocksByRank, grown);
-      cachedByRank = Arrays.copyOf(cachedByRank, grown);
       active = Arrays.copyOf(active, grown);
       rankOfEngine = Arrays.copyOf(rankOfEngine, grown);
       order = Arrays.copyOf(order, grown);
@@ -699,6 +627,7 @@ public final class Router {
       ownerEngines = Arrays.copyOf(ownerEngines, grown);
       ownerStamps = Arrays.copyOf(ownerStamps, grown);
       arrival = Arrays.copyOf(arrival, grown);
+      fleet.grow(grown);
     }
     return engines++;
   }

@@ -70,6 +70,35 @@ final class WrittenBlocks {
     return total[engine] - totals[engine][(h + lo) % RING];
   }
 
+  /**
+   * The greatest stamp whose entries on {@code engine} are more than {@code limit} blocks old by
+   * {@link #since}, or 0 if none is: an entry is that old exactly when its stamp is at most this.
+   */
+  long staleThrough(int engine, long limit) {
+    if (engine >= size.length || size[engine] == 0) {
+      return 0;
+    }
+    long[] s = stamps[engine];
+    long[] t = totals[engine];
+    int h = head[engine];
+    // the last commit k, in logical order, with total - totals[k] > limit (totals ascend)
+    int lo = -1;
+    int hi = size[engine] - 1;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      if (total[engine] - t[(h + mid) % RING] > limit) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    if (lo < 0) {
+      return 0;
+    }
+    // every stamp before the next commit's maps to k or earlier; the last commit is 0 old
+    return s[(h + lo + 1) % RING] - 1;
+  }
+
   private void grow(int engine) {
     if (engine >= size.length) {
       int n = Math.max(engine + 1, size.length * 2);

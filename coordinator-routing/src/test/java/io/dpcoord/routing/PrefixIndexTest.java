@@ -143,7 +143,7 @@ class PrefixIndexTest {
     for (int i = 0; i < live.length; i++) {
       live[i] = engines.add();
     }
-    PrefixIndex subject = new PrefixIndex(capacity, engines);
+    PrefixIndex subject = new PrefixIndex(capacity, engines, true);
     Model model = new Model(capacity, engines);
     int[] gotEngines = new int[1 << 12];
     long[] gotStamps = new long[1 << 12];
@@ -195,6 +195,12 @@ class PrefixIndexTest {
           int want = model.collectOwners(hash, wantEngines, wantStamps);
           assertThat(Arrays.copyOf(gotEngines, got)).isEqualTo(Arrays.copyOf(wantEngines, want));
           assertThat(Arrays.copyOf(gotStamps, got)).isEqualTo(Arrays.copyOf(wantStamps, want));
+          if (got > 0) {
+            assertMaskAgrees(subject, model, hash, true);
+            for (int j = 0; j < got; j++) {
+              assertThat(subject.stampOf(cell, gotEngines[j])).isEqualTo(gotStamps[j]);
+            }
+          }
         }
         assertThat(subject.staleSeen()).isEqualTo(model.staleSeen);
       } else if (op < 98) {
@@ -211,7 +217,16 @@ class PrefixIndexTest {
       assertThat(subject.evicted()).isEqualTo(model.evicted);
       assertThat(subject.purged()).as("purged at step %d", step).isEqualTo(model.purged);
       assertThat(subject.size()).isLessThanOrEqualTo(capacity);
+      if (model.hashes.containsKey(hash)) {
+        assertMaskAgrees(subject, model, hash, false);
+      }
+      if (step % 5000 == 0) {
+        for (long tracked : model.hashes.keySet()) {
+          assertMaskAgrees(subject, model, tracked, false);
+        }
+      }
     }
+    assertThat(engines.count).as("engine ids from 127 up were used").isGreaterThan(200);
     // the pools are the index's own business; they only have to hold what is live without
     // leaking: no more entries than the capacity, and owner nodes that grew by doubling from 16
     // to hold the most ever live at once end below twice that
@@ -219,6 +234,44 @@ class PrefixIndexTest {
     assertThat(subject.allocatedNodes())
         .isGreaterThanOrEqualTo(model.mostOwners)
         .isLessThan(2 * Math.max(model.mostOwners, 16));
+  }
+
+  /**
+   * The entry's owner mask and oldest stamp and write time against its owner list, stale owners
+   * included: engine e's bit set exactly when e (below 127) owns the hash, the top bit set when an
+   * id from 127 up does (and, until the next collectOwners, possibly after it stopped); no owner
+   * older than the oldest stamp or write time. Right after collectOwners ({@code exact}) all are
+   * exact.
+   */
+  private static void assertMaskAgrees(PrefixIndex subject, Model model, long hash, boolean exact) {
+    int cell = subject.lookup(hash);
+    long[] want = new long[PrefixIndex.MASK_WORDS];
+    long oldest = Long.MAX_VALUE;
+    long oldestWritten = Long.MAX_VALUE;
+    for (Model.Owner o : model.hashes.get(hash)) {
+      int e = o.engine();
+      want[Math.min(e / 64, want.length - 1)] |=
+          e < 64 * want.length - 1 ? 1L << (e % 64) : PrefixIndex.HIGH_IDS;
+      oldest = Math.min(oldest, o.stamp());
+      oldestWritten = Math.min(oldestWritten, o.written());
+    }
+    long[] got = new long[want.length];
+    for (int w = 0; w < got.length; w++) {
+      got[w] = subject.mask(cell, w);
+    }
+    int last = want.length - 1;
+    if (exact) {
+      assertThat(got).as("mask of %d", hash).isEqualTo(want);
+      assertThat(subject.oldestStamp(cell)).isEqualTo(oldest);
+      assertThat(subject.oldestWritten(cell)).isEqualTo(oldestWritten);
+    } else {
+      assertThat(got[last] | ~want[last]).as("top bit of %d", hash).isEqualTo(-1L);
+      got[last] &= ~PrefixIndex.HIGH_IDS;
+      want[last] &= ~PrefixIndex.HIGH_IDS;
+      assertThat(got).as("mask of %d", hash).isEqualTo(want);
+      assertThat(subject.oldestStamp(cell)).isLessThanOrEqualTo(oldest);
+      assertThat(subject.oldestWritten(cell)).isLessThanOrEqualTo(oldestWritten);
+    }
   }
 
   /** 32 requests of 1 to 24 hashes: 4 shared prefixes, some repeated hashes, tails of their own. */

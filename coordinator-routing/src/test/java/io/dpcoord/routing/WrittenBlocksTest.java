@@ -61,6 +61,10 @@ class WrittenBlocksTest {
         assertThat(w.since(q, at))
             .as("op %d, engine %d, stamp %d", op, q, at)
             .isEqualTo(plain(commits.get(q), at));
+        long limit = rnd.nextInt(3000);
+        assertThat(at >= 1 && at <= w.staleThrough(q, limit))
+            .as("op %d, engine %d, stamp %d, limit %d: stale by age", op, q, at, limit)
+            .isEqualTo(at >= 1 && w.since(q, at) > limit);
       }
     }
   }

@@ -1,0 +1,268 @@
+package io.dpcoord.routing;
+
+import java.util.Arrays;
+import java.util.function.LongSupplier;
+
+/**
+ * The state and the decision of the policies beyond Megatron's ({@link Policy#isMegatron()} false)
+ * for {@link Router}: every active engine's own match, found by one forward walk over the request's
+ * hashes, and the per-engine load the rules weigh ({@link FleetRules}).
+ */
+final class FleetWalk {
+  /*
+   * Design notes.
+   *
+   * The walk. Engine e's match is the number of leading hashes of the request that have a fresh
+   * owner node of e. One walk from the first hash finds every engine's: alive holds the engines
+   * whose run reaches hash i, and the walk stops at the first hash that extends none of them (or
+   * that the index does not track). Each entry carries the mask of the engine ids that own it
+   * (PrefixIndex), so a hash costs one AND, not a read of every owner node:
+   *
+   *   alive = active engines; for i = 0..n-1 while alive != 0:
+   *     m = owners(hash i); engines in alive & ~m stop at depth i; alive &= m
+   *
+   * and the engines still alive at the end match the whole request. The stamp of the chosen
+   * engine's deepest block (Decision.matchStamp) is read from that one entry's node list.
+   *
+   * Staleness. A mask names stale owners too, until a walk drops them. The walk must drop exactly
+   * the stale nodes that reading every owner of every hash it visits would (sglang weighs the
+   * owner counts, feedback counts what it dropped), so an entry that may hold a stale node goes
+   * through PrefixIndex.collectOwners, which drops them and leaves the mask exact. Whether it may
+   * is decided from the entry's oldest stamp and write time (lower bounds, exact after each
+   * collectOwners) and the per-engine stamp at or below which Router.isStale holds
+   * (Router.staleThrough): an owner bit outside the active engines, a write older than the TTL, or
+   * an owner whose threshold reaches the entry's oldest stamp sends the entry through
+   * collectOwners. Without feedback, epochs or a TTL, no entry does.
+   *
+   * The mask has two words, a bit each for engine ids 0 to 126; ids from 127 up share the top
+   * bit. While an active engine has such an id (a fleet whose engines restarted more than about
+   * 120 times in all, or more than 127 engines), the walk reads the owner nodes of every hash
+   * instead, as before the masks.
+   *
+   * Blocks in flight (dynamo, llm_d): per engine a multiset of the hashes of its requests in
+   * flight, added at commit and removed at completion; the rules weigh its distinct count.
+   */
+
+  private static final double PREFILL_TOKENS_PER_NANO =
+      FleetRules.LEAST_WORK_TOKENS_PER_SECOND / 1e9;
+
+  private final Policy policy;
+  private final int blockSize;
+  private final LongSupplier clock;
+  private final PrefixIndex index;
+  private final Router router;
+  private final boolean countsActiveBlocks;
+
+  // per engine id
+  private LongIntTable[] activeHashes = new LongIntTable[8];
+  private double[] backlog = new double[8];
+  private long[] backlogAt = new long[8];
+  private long[] staleThrough = new long[8];
+
+  // per rank index, for one decision
+  private int[] depthByRank = new int[8];
+  private int[] pendingByRank = new int[8];
+  private long[] blocksByRank = new long[8];
+  private int[] cachedByRank = new int[8];
+  private double[] backlogByRank = new double[8];
+
+  // the entry of each hash the last walk visited, and scratch for collectOwners
+  private int[] walked = new int[64];
+  private int[] ownerEngines = new int[8];
+  private long[] ownerStamps = new long[8];
+
+  // of the last decision: the active engines' mask (PrefixIndex.maskWord, maskBit), the engines
+  // whose run still goes on in the walk, the highest stale threshold among the active engines
+  private final long[] activeBits = new long[PrefixIndex.MASK_WORDS];
+  private final long[] alive = new long[PrefixIndex.MASK_WORDS];
+  private long mostStaleThrough;
+
+  FleetWalk(Policy policy, int blockSize, LongSupplier clock, PrefixIndex index, Router router) {
+    this.policy = policy;
+    this.blockSize = blockSize;
+    this.clock = clock;
+    this.index = index;
+    this.router = router;
+    this.countsActiveBlocks = policy.weighsBlocksInFlight();
+  }
+
+  /** Makes room for engine ids below {@code engines}. */
+  void grow(int engines) {
+    if (engines > backlog.length) {
+      activeHashes = Arrays.copyOf(activeHashes, engines);
+      backlog = Arrays.copyOf(backlog, engines);
+      backlogAt = Arrays.copyOf(backlogAt, engines);
+      staleThrough = Arrays.copyOf(staleThrough, engines);
+      depthByRank = Arrays.copyOf(depthByRank, engines);
+      pendingByRank = Arrays.copyOf(pendingByRank, engines);
+      blocksByRank = Arrays.copyOf(blocksByRank, engines);
+      cachedByRank = Arrays.copyOf(cachedByRank, engines);
+      backlogByRank = Arrays.copyOf(backlogByRank, engines);
+      ownerEngines = Arrays.copyOf(ownerEngines, engines);
+      ownerStamps = Arrays.copyOf(ownerStamps, engines);
+    }
+  }
+
+  /**
+   * The rank index the policy chooses among the {@code ranks} engines {@code order[0..ranks)} for a
+   * request of {@code n} hashes; {@link #depth} and {@link #stamp} tell its match.
+   */
+  int choose(long[] hashes, int n, int[] order, int ranks, int[] rankOfEngine, int[] pending) {
+    refreshBounds(order, ranks);
+    for (int r = 0; r < ranks; r++) {
+      int e = order[r];
+      depthByRank[r] = 0;
+      pendingByRank[r] = pending[e];
+      blocksByRank[r] = activeHashes[e] == null ? 0 : activeHashes[e].size();
+      cachedByRank[r] = index.ownedBy(e);
+    }
+    if (n > walked.length) {
+      walked = new int[Math.max(n, walked.length * 2)];
+    }
+    if ((activeBits[PrefixIndex.MASK_WORDS - 1] & PrefixIndex.HIGH_IDS) == 0) {
+      walkMasks(hashes, n, rankOfEngine);
+    } else {
+      walkNodes(hashes, n, rankOfEngine);
+    }
+    if (policy == Policy.LEAST_WORK) {
+      long t = clock.getAsLong();
+      for (int r = 0; r < ranks; r++) {
+        backlogByRank[r] = drained(order[r], t);
+      }
+      return FleetRules.leastWork(ranks, n, depthByRank, pendingByRank, backlogByRank, blockSize);
+    }
+    return FleetRules.choose(
+        policy, ranks, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);
+  }
+
+  /** Takes the active engines' mask and stale thresholds as they are now. */
+  private void refreshBounds(int[] order, int ranks) {
+    Arrays.fill(activeBits, 0);
+    mostStaleThrough = Long.MIN_VALUE;
+    for (int r = 0; r < ranks; r++) {
+      int e = order[r];
+      activeBits[PrefixIndex.maskWord(e)] |= PrefixIndex.maskBit(e);
+      staleThrough[e] = router.staleThrough(e);
+      mostStaleThrough = Math.max(mostStaleThrough, staleThrough[e]);
+    }
+  }
+
+  /** The match of the engine at rank index {@code rank} in the last decision, in blocks. */
+  int depth(int rank) {
+    return depthByRank[rank];
+  }
+
+  /** The stamp of {@code engine}'s deepest matched block, which must be {@code depth} > 0 deep. */
+  long stamp(int engine, int depth) {
+    return index.stampOf(walked[depth - 1], engine);
+  }
+
+  private void walkMasks(long[] hashes, int n, int[] rankOfEngine) {
+    System.arraycopy(activeBits, 0, alive, 0, alive.length);
+    boolean any = true;
+    int i = 0;
+    for (int entry = -1; i < n && any; i++) {
+      entry = index.lookupAfter(hashes[i], entry);
+      if (entry >= 0
+          && mayHoldStale(entry)
+          && index.collectOwners(entry, ownerEngines, ownerStamps) == 0) {
+        entry = -1; // every owner was stale, and the entry is gone
+      }
+      any = false;
+      for (int w = 0; w < alive.length; w++) {
+        long owners = entry < 0 ? 0 : index.mask(entry, w);
+        setDepth(alive[w] & ~owners, w, i, rankOfEngine);
+        alive[w] &= owners;
+        any |= alive[w] != 0;
+      }
+      walked[i] = entry;
+    }
+    for (int w = 0; w < alive.length; w++) {
+      setDepth(alive[w], w, i, rankOfEngine);
+    }
+  }
+
+  /** Sets the depth of the engines whose bits in mask word {@code word} are {@code engines}. */
+  private void setDepth(long engines, int word, int depth, int[] rankOfEngine) {
+    for (long bits = engines; bits != 0; bits &= bits - 1) {
+      depthByRank[rankOfEngine[64 * word + Long.numberOfTrailingZeros(bits)]] = depth;
+    }
+  }
+
+  /** False only if no owner node of the entry is stale (see the design notes). */
+  private boolean mayHoldStale(int entry) {
+    boolean inactive = false; // (the walk over masks runs only when HIGH_IDS is not active)
+    for (int w = 0; w < activeBits.length; w++) {
+      inactive |= (index.mask(entry, w) & ~activeBits[w]) != 0;
+    }
+    if (inactive || router.expired(index.oldestWritten(entry))) {
+      return true;
+    }
+    long oldest = index.oldestStamp(entry);
+    if (oldest > mostStaleThrough) {
+      return false;
+    }
+    for (int w = 0; w < activeBits.length; w++) {
+      for (long bits = index.mask(entry, w); bits != 0; bits &= bits - 1) {
+        if (oldest <= staleThrough[64 * w + Long.numberOfTrailingZeros(bits)]) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The walk without masks, for engine ids from 63 up: every owner of every hash. */
+  private void walkNodes(long[] hashes, int n, int[] rankOfEngine) {
+    for (int i = 0, entry = -1; i < n; i++) {
+      entry = index.lookupAfter(hashes[i], entry);
+      if (entry < 0) {
+        break;
+      }
+      walked[i] = entry;
+      int owners = index.collectOwners(entry, ownerEngines, ownerStamps);
+      boolean extended = false;
+      for (int j = 0; j < owners; j++) {
+        int r = rankOfEngine[ownerEngines[j]];
+        if (r >= 0 && depthByRank[r] == i) {
+          depthByRank[r] = i + 1;
+          extended = true;
+        }
+      }
+      if (!extended) {
+        break;
+      }
+    }
+  }
+
+  /** A request of {@code count} hashes, {@code matched} of them cached there, sent to engine e. */
+  void committed(int e, long[] hashes, int count, int matched) {
+    if (countsActiveBlocks) {
+      if (activeHashes[e] == null) {
+        activeHashes[e] = new LongIntTable(64, 1 << 26);
+      }
+      for (int i = 0; i < count; i++) {
+        activeHashes[e].add(hashes[i], 1);
+      }
+    }
+    if (policy == Policy.LEAST_WORK) {
+      long t = clock.getAsLong();
+      backlog[e] = drained(e, t) + (double) (count - matched) * blockSize;
+      backlogAt[e] = t;
+    }
+  }
+
+  /** A request committed to engine e with {@code hashes[0..count)} is done. */
+  void completed(int e, long[] hashes, int count) {
+    if (countsActiveBlocks && activeHashes[e] != null) {
+      for (int i = 0; i < count; i++) {
+        activeHashes[e].add(hashes[i], -1);
+      }
+    }
+  }
+
+  private double drained(int e, long t) {
+    double b = backlog[e] - (t - backlogAt[e]) * PREFILL_TOKENS_PER_NANO;
+    return Math.max(0, b);
+  }
+}
