@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -93,12 +94,7 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "64")
   int concurrency;
 
-  @Option(
-      names = "--engines",
-      paramLabel = "N",
-      description = "Simulated engines, 1..64 (default: ${DEFAULT-VALUE}).",
-      defaultValue = "4")
-  int engines;
+  @Mixin EnginesOption engines;
 
   @Option(
       names = "--engine-latency",
@@ -172,8 +168,8 @@ final class BenchCommand implements Callable<Integer> {
     atLeast("--requests", requests, 1);
     atLeast("--warmup", warmup, 1);
     atLeast("--concurrency", concurrency, 1);
-    if (engines < 1 || engines > 64) {
-      throw usage("--engines must be in 1..64, got " + engines);
+    if (engines.problem() != null) {
+      throw usage(engines.problem());
     }
     Path dir = csv.toAbsolutePath().getParent();
     if (dir != null && !Files.isDirectory(dir)) {
@@ -186,7 +182,7 @@ final class BenchCommand implements Callable<Integer> {
         requests,
         warmup,
         concurrency,
-        engines,
+        engines.value,
         engineLatency);
   }
 

@@ -37,16 +37,9 @@ import picocli.CommandLine.Spec;
     })
 final class DemoCommand implements Callable<Integer> {
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
-  private static final int MAX_ENGINES = 64;
-
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--engines",
-      paramLabel = "N",
-      description = "Simulated engines, 1..64 (default: ${DEFAULT-VALUE}).",
-      defaultValue = "4")
-  int engines;
+  @Mixin EnginesOption engines;
 
   @Option(
       names = "--requests",
@@ -108,8 +101,8 @@ final class DemoCommand implements Callable<Integer> {
     RouterConfig routerConfig =
         routing.toConfig(MegatronRelease.V0_19, "the demo's engines (Megatron 0.19)");
     LoadConfig loadConfig = loadConfig();
-    if (engines < 1 || engines > MAX_ENGINES) {
-      throw usage("--engines must be in 1.." + MAX_ENGINES + ", got " + engines);
+    if (engines.problem() != null) {
+      throw usage(engines.problem());
     }
     if (jmxPort != null && (jmxPort < 0 || jmxPort > 65535)) {
       throw usage("--jmx-port must be in 0..65535, got " + jmxPort);
@@ -121,7 +114,14 @@ final class DemoCommand implements Callable<Integer> {
       throw usage("--requests and --duration exclude each other");
     }
     return new DemoConfig(
-        engines, requests, duration, concurrency, routerConfig, loadConfig, jmxPort, !noChurn);
+        engines.value,
+        requests,
+        duration,
+        concurrency,
+        routerConfig,
+        loadConfig,
+        jmxPort,
+        !noChurn);
   }
 
   private LoadConfig loadConfig() {
