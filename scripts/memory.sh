@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Memory of `serve` under distinct prompts: four simulated engines (separate processes), then the
 # load generator in rounds with prompts that share nothing (no system prompt, U unique tokens), so
-# that every request brings new block hashes. After 200,000 and after 1,000,000 requests it runs a
-# full GC in the coordinator (jcmd GC.run) and prints the heap in use after it, the committed heap,
+# that every request brings new block hashes. After 200,000 and after 1,000,000 requests it prints
+# the coordinator's live heap after a full GC (jcmd GC.class_histogram), the committed heap,
 # the RSS (/proc) and the index entries (from serve's --report-every report). Run it once per index
 # capacity to compare.
 #
@@ -23,18 +23,17 @@ for r in 0 1 2 3; do start_engine "$r" --base-ms 0 --per-prompt-token-us 0 --per
 wait_engines 0 1 2 3
 
 measure() {
-  jcmd "$serve" GC.run >/dev/null
-  local used committed rss index
-  # every generation's line (one for G1, young and old for the serial and parallel collectors)
-  read -r used committed < <(jcmd "$serve" GC.heap_info |
-    sed -n 's/.*total \([0-9]*\)K, used \([0-9]*\)K.*/\2 \1/p' |
-    awk '{ u += $1; c += $2 } END { print u, c }')
+  local live committed rss index
+  # the class histogram runs a full GC first; its last line is the live heap in bytes
+  live="$(jcmd "$serve" GC.class_histogram | awk '/^Total/ { print $3 }')"
+  committed="$(jcmd "$serve" GC.heap_info | sed -n 's/.*total \([0-9]*\)K, used.*/\1/p' |
+    awk '{ c += $1 } END { print c }')" # every generation's line (one for G1)
   rss="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$serve/status")"
   sleep 1.1 # the next --report-every report
   index="$(grep -A1 'routing_index_entries' "$work/serve.err" | sed -n 's/.*value = //p' | tail -1)"
-  awk -v n="$1" -v u="$used" -v c="$committed" -v r="$rss" -v i="${index:-?}" 'BEGIN {
-    printf "%-8s requests: heap used after a full GC %6.1f MiB, committed %6.1f MiB, RSS %6.1f MiB, index entries %s\n",
-      n, u / 1024, c / 1024, r / 1024, i }'
+  awk -v n="$1" -v l="$live" -v c="$committed" -v r="$rss" -v i="${index:-?}" 'BEGIN {
+    printf "%-8s requests: live heap after a full GC %6.1f MiB, heap committed %6.1f MiB, RSS %6.1f MiB, index entries %s\n",
+      n, l / 1048576, c / 1024, r / 1024, i }'
 }
 
 sent=0
