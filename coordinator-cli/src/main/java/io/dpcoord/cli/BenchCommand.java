@@ -69,7 +69,10 @@ final class BenchCommand implements Callable<Integer> {
       names = "--targets",
       split = ",",
       paramLabel = "TARGET",
-      description = "coordinator, forwarder or both (default: ${DEFAULT-VALUE}).",
+      description =
+          "forwarder, coordinator, and coordinator-no-metrics (the coordinator with the no-op"
+              + " metrics binding instead of Dropwizard's, to measure what the metrics cost)"
+              + " (default: ${DEFAULT-VALUE}).",
       defaultValue = "forwarder,coordinator")
   List<String> targets;
 

@@ -1,6 +1,7 @@
 package io.dpcoord.cli.bench;
 
 import com.codahale.metrics.MetricRegistry;
+import io.dpcoord.metrics.CoordinatorMetrics;
 import io.dpcoord.metrics.DropwizardMetrics;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.server.Coordinator;
@@ -214,12 +215,15 @@ public final class ServerProcess implements AutoCloseable {
           }
         };
       }
-      // as `serve` runs: Dropwizard metrics, defaults otherwise
+      // as `serve` runs: Dropwizard metrics (or none, for their cost), defaults otherwise
       CoordinatorConfig config =
           CoordinatorConfig.builder()
               .expectedEngines(engines)
               .routing(RouterConfig.builder().prefixCaching(routing).build())
-              .metrics(new DropwizardMetrics(new MetricRegistry()))
+              .metrics(
+                  target == Target.COORDINATOR_NO_METRICS
+                      ? CoordinatorMetrics.noop()
+                      : new DropwizardMetrics(new MetricRegistry()))
               .build();
       Coordinator c = Coordinator.start(config);
       return new Server() {

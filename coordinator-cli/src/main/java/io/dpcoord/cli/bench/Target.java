@@ -1,11 +1,14 @@
 package io.dpcoord.cli.bench;
 
 import java.util.Locale;
+import java.util.StringJoiner;
 
 /** What the load benchmark puts between the engines and the client. */
 public enum Target {
-  /** The coordinator, configured as {@code serve} configures it. */
+  /** The coordinator, configured as {@code serve} configures it (Dropwizard metrics). */
   COORDINATOR("coordinator"),
+  /** The same with the no-op metrics binding: what the metrics cost, side by side. */
+  COORDINATOR_NO_METRICS("coordinator-no-metrics"),
   /** {@link BareForwarder}: the floor. */
   FORWARDER("forwarder");
 
@@ -31,7 +34,10 @@ public enum Target {
         return t;
       }
     }
-    throw new IllegalArgumentException(
-        "unknown target '" + name + "' (choices: coordinator, forwarder)");
+    StringJoiner choices = new StringJoiner(", ");
+    for (Target t : values()) {
+      choices.add(t.cliName);
+    }
+    throw new IllegalArgumentException("unknown target '" + name + "' (choices: " + choices + ")");
   }
 }

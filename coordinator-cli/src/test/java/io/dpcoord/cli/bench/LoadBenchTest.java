@@ -1,6 +1,7 @@
 package io.dpcoord.cli.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +31,27 @@ class LoadBenchTest {
             "forwarder 2048 -",
             "coordinator 2048 on",
             "coordinator 2048 off");
+  }
+
+  @Test
+  void theCoordinatorWithoutMetricsIsATargetOfItsOwnThatRunsPerRoutingSetting() {
+    assertThat(Target.parse(" Coordinator-No-Metrics")).isEqualTo(Target.COORDINATOR_NO_METRICS);
+    LoadBench.Config config =
+        new LoadBench.Config(
+            List.of(256),
+            List.of(true),
+            List.of(Target.COORDINATOR, Target.COORDINATOR_NO_METRICS),
+            1000,
+            100,
+            64,
+            4,
+            Duration.ZERO);
+    assertThat(config.cases())
+        .extracting(c -> c.target().cliName() + " " + c.routingName())
+        .containsExactly("coordinator on", "coordinator-no-metrics on");
+    assertThatThrownBy(() -> Target.parse("router"))
+        .hasMessage(
+            "unknown target 'router' (choices: coordinator, coordinator-no-metrics, forwarder)");
   }
 
   @Test
