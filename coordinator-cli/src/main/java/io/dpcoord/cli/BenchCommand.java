@@ -90,12 +90,7 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "30000")
   int warmup;
 
-  @Option(
-      names = "--concurrency",
-      paramLabel = "C",
-      description = "Most requests in flight at once (default: ${DEFAULT-VALUE}).",
-      defaultValue = "64")
-  int concurrency;
+  @Mixin ConcurrencyOption concurrency;
 
   @Mixin EnginesOption engines;
 
@@ -170,7 +165,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     atLeast("--requests", requests, 1);
     atLeast("--warmup", warmup, 1);
-    atLeast("--concurrency", concurrency, 1);
+    atLeast("--concurrency", concurrency.value, 1);
     if (engines.problem() != null) {
       throw usage(engines.problem());
     }
@@ -184,7 +179,7 @@ final class BenchCommand implements Callable<Integer> {
         parsed,
         requests,
         warmup,
-        concurrency,
+        concurrency.value,
         engines.value,
         engineLatency);
   }

@@ -55,12 +55,7 @@ final class DemoCommand implements Callable<Integer> {
       defaultValue = "10s")
   Duration duration;
 
-  @Option(
-      names = "--concurrency",
-      paramLabel = "C",
-      description = "Most requests in flight at once (default: ${DEFAULT-VALUE}).",
-      defaultValue = "64")
-  int concurrency;
+  @Mixin ConcurrencyOption concurrency;
 
   @Mixin RoutingOptions routing;
 
@@ -117,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
         engines.value,
         requests,
         duration,
-        concurrency,
+        concurrency.value,
         routerConfig,
         loadConfig,
         jmxPort,
@@ -133,7 +128,7 @@ final class DemoCommand implements Callable<Integer> {
           .applyTo(
               LoadConfig.builder()
                   .requests(requests == null ? LoadConfig.UNBOUNDED : requests)
-                  .concurrency(concurrency))
+                  .concurrency(concurrency.value))
           .seed(seed.value)
           .idleTimeout(IDLE_TIMEOUT)
           .build();
