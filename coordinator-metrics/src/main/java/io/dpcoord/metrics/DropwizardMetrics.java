@@ -36,6 +36,14 @@ public final class DropwizardMetrics extends TableBinding {
   private static final double NANOS_PER_SECOND = 1e9;
   private static final double PER_CENT = 100;
 
+  /**
+   * At most 100 samples per 100 ms reach a reservoir ({@link GatedReservoir}): 1,000 a second, and
+   * bursts of up to 100 whole.
+   */
+  static final long SAMPLE_WINDOW_NANOS = 100_000_000;
+
+  static final int SAMPLES_PER_WINDOW = 100;
+
   private final MetricRegistry registry;
   private final LongAdder ignored = new LongAdder();
   private final HandleTable handles;
@@ -86,8 +94,13 @@ public final class DropwizardMetrics extends TableBinding {
     return new HistogramHandle(metric, histogram, scale, ignored);
   }
 
+  /** The decaying reservoir, fed at most {@link #SAMPLES_PER_WINDOW} samples per window. */
   private static com.codahale.metrics.Reservoir newReservoir(Clock clock) {
-    return LockFreeExponentiallyDecayingReservoir.builder().clock(clock).build();
+    return new GatedReservoir(
+        LockFreeExponentiallyDecayingReservoir.builder().clock(clock).build(),
+        clock,
+        SAMPLE_WINDOW_NANOS,
+        SAMPLES_PER_WINDOW);
   }
 
   private static SettableDoubleGauge settableGauge(MetricRegistry registry, Metric metric) {

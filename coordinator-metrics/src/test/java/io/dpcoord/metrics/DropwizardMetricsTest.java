@@ -124,10 +124,12 @@ class DropwizardMetricsTest {
             .histogram(Metric.COORDINATOR_MESSAGE_PROCESSING_LATENCY_SECONDS);
     for (int i = 0; i < 2_000; i++) {
       latency.recordNanos(TimeUnit.SECONDS.toNanos(1));
+      clock.advance(DropwizardMetrics.SAMPLE_WINDOW_NANOS / DropwizardMetrics.SAMPLES_PER_WINDOW);
     }
     clock.advance(TimeUnit.MINUTES.toNanos(30));
     for (int i = 0; i < 2_000; i++) {
       latency.recordNanos(TimeUnit.MILLISECONDS.toNanos(1));
+      clock.advance(DropwizardMetrics.SAMPLE_WINDOW_NANOS / DropwizardMetrics.SAMPLES_PER_WINDOW);
     }
     Snapshot snapshot =
         decaying.timer("coordinator_message_processing_latency_seconds").getSnapshot();
@@ -135,6 +137,30 @@ class DropwizardMetricsTest {
     assertThat(snapshot.size()).isEqualTo(1028);
     assertThat(snapshot.getMax()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(1));
     assertThat(snapshot.get99thPercentile()).isCloseTo(1e6, within(1.0));
+  }
+
+  @Test
+  void underHeavyTrafficAtMostAHundredSamplesPerWindowReachTheReservoirButCountsStayExact() {
+    ManualClock clock = new ManualClock();
+    MetricRegistry registry = new MetricRegistry();
+    CoordinatorMetrics.Histogram latency =
+        new DropwizardMetrics(registry, clock)
+            .histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS);
+    // 150 samples 100 µs apart, all in one 100 ms window: the first 100 are sampled
+    for (int i = 0; i < 150; i++) {
+      latency.recordNanos(1_000 + i);
+      clock.advance(100_000);
+    }
+    clock.advance(DropwizardMetrics.SAMPLE_WINDOW_NANOS); // a new window: sampled again
+    latency.recordNanos(7_000);
+    Timer timer = registry.timer("coordinator_routing_latency_seconds");
+    assertThat(timer.getCount()).as("every update counts").isEqualTo(151);
+    long[] expected = new long[101];
+    for (int i = 0; i < 100; i++) {
+      expected[i] = 1_000 + i;
+    }
+    expected[100] = 7_000;
+    assertThat(timer.getSnapshot().getValues()).containsExactly(expected);
   }
 
   /** A clock that moves only when told to. */
