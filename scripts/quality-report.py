@@ -114,9 +114,10 @@ def chart(directory):
            f'<text x="{left}" y="34">Megatron\'s policies without feedback, the others with '
            f'it</text>']
 
+    rows_of = {name: read(directory, name) for name, _ in runs}
+
     def value(name, policy, column):
-        rows = read(directory, name)
-        return float(row(rows, policy, "off" if policy in MEGATRON else "on")[column])
+        return float(row(rows_of[name], policy, "off" if policy in MEGATRON else "on")[column])
 
     def panel(y0, title, column, scale, ticks, label):
         svg.append(f'<text x="{left}" y="{y0 - 8}" font-size="12">{title}</text>')

@@ -15,8 +15,9 @@ import com.codahale.metrics.Snapshot;
  * replaces an old one in its skip list, which measured 3 to 7 µs of event-loop time per request at
  * 6,000 requests/s (docs/PERFORMANCE.md, "What the metrics cost"). It keeps 1,028 samples of
  * roughly the last five minutes; fed at most 1,000 samples a second it still draws them from some
- * 300,000, so the percentiles are as good. Updates come from one thread per metric (the event loop,
- * or a worker whose races cost at most a sample more); reads go to the inner reservoir.
+ * 300,000, so the percentiles are as good. Most metrics are updated by the event loop alone; the
+ * tokenizer workers share theirs, and their races on the window only let a few samples more or
+ * fewer through, never a wrong value. Reads go to the inner reservoir.
  */
 final class GatedReservoir implements Reservoir {
   private final Reservoir inner;

@@ -212,7 +212,7 @@ final class FleetWalk {
     return false;
   }
 
-  /** The walk without masks, for engine ids from 63 up: every owner of every hash. */
+  /** The walk without masks, once an active engine id is 127 or more: every owner of every hash. */
   private void walkNodes(long[] hashes, int n, int[] rankOfEngine) {
     for (int i = 0, entry = -1; i < n; i++) {
       entry = index.lookupAfter(hashes[i], entry);

@@ -595,8 +595,8 @@ public final class Router {
    * stale as well ({@link #expired}).
    */
   long staleThrough(int engine) {
-    long byAge =
-        !feedback || ageLimit == Long.MAX_VALUE ? 0 : written.staleThrough(engine, ageLimit);
+    // the limit stays at its start value until feedback (on) reports a shortfall
+    long byAge = ageLimit == Long.MAX_VALUE ? 0 : written.staleThrough(engine, ageLimit);
     return Math.max(epochStamp, Math.max(horizon[engine], byAge));
   }
 
