@@ -7,6 +7,7 @@ import io.dpcoord.metrics.DropwizardMetrics;
 import io.dpcoord.metrics.JmxPublication;
 import io.dpcoord.metrics.RemoteJmx;
 import io.dpcoord.protocol.Dialect;
+import io.dpcoord.server.AccessRules;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
 import java.io.IOException;
@@ -139,6 +140,8 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "info")
   Level logLevel;
 
+  @Mixin AccessOptions access;
+
   @Override
   public Integer call() throws Exception {
     if (port < 0 || port > 65535) {
@@ -156,10 +159,17 @@ final class ServeCommand implements Callable<Integer> {
     if (tokenizerThreads != null && (tokenizerThreads < 0 || tokenizerThreads > 256)) {
       throw usage("--tokenizer-threads must be in 0..256, got " + tokenizerThreads);
     }
+    AccessRules rules;
+    try {
+      rules = access.toRules(bind);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
     Logging.setLevel(logLevel);
     CoordinatorConfig.Builder config =
         CoordinatorConfig.builder()
             .bindAddress(bind)
+            .access(rules)
             .port(port)
             .expectedEngines(engines)
             .routing(

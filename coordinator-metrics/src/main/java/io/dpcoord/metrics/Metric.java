@@ -89,7 +89,24 @@ public enum Metric {
       MetricType.COUNTER,
       true,
       "index entries dropped by engine feedback (serve --feedback): blocks an engine did not"
-          + " serve from its cache");
+          + " serve from its cache"),
+  COORDINATOR_REFUSED_CONNECTION_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "connections refused during the handshake: the peer's address is in no allow-list"),
+  COORDINATOR_REFUSED_ENGINE_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "engine registrations refused: address not in --allow-engines, or identity not matching"
+          + " --engine-identity-pattern"),
+  COORDINATOR_REFUSED_CLIENT_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "client messages dropped: the peer's connection has no client right (--allow-clients)"),
+  COORDINATOR_REFUSED_CONTROL_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "control signals dropped: the client has no control right (--control-clients)");
 
   private static final Map<String, Optional<Metric>> BY_NAME = new HashMap<>();
 

@@ -1,5 +1,6 @@
 package io.dpcoord.server;
 
+import io.dpcoord.metrics.Metric;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -40,6 +41,7 @@ public final class Coordinator implements AutoCloseable {
     context = new ZContext(1);
     ZMQ.Socket socket = context.createSocket(SocketType.ROUTER);
     ScheduleWriter schedule = null;
+    ZapHandler zap = null;
     try {
       socket.setRouterMandatory(true);
       // A restarted engine reconnects with its old identity: hand the identity to the new
@@ -53,6 +55,16 @@ public final class Coordinator implements AutoCloseable {
       socket.setLinger(0);
       socket.setReceiveTimeOut(POLL_MILLIS);
       socket.base().setSocketOpt(zmq.ZMQ.ZMQ_DISCONNECT_MSG, EventLoop.DISCONNECT_NOTE);
+      if (config.access().checksAddresses()) {
+        // bound before the ROUTER: without a handler, ZMQ accepts every peer
+        zap =
+            new ZapHandler(
+                context,
+                config.access(),
+                config.metrics().counter(Metric.COORDINATOR_REFUSED_CONNECTION_TOTAL));
+        zap.start();
+        socket.setZAPDomain(ZapHandler.DOMAIN);
+      }
       endpoint = bind(socket, config.bindAddress(), config.port());
       if (config.scheduleOut() != null) {
         schedule =
@@ -62,9 +74,10 @@ public final class Coordinator implements AutoCloseable {
                 config.expectedEngines());
       }
     } catch (IOException | RuntimeException e) {
-      context.close();
+      close(zap, context);
       throw e;
     }
+    ZapHandler handler = zap;
     EventLoop loop = new EventLoop(context, socket, config, schedule, status, System::nanoTime);
     thread =
         new Thread(
@@ -74,11 +87,18 @@ public final class Coordinator implements AutoCloseable {
               } catch (RuntimeException | Error e) {
                 LOG.error("the event loop stopped unexpectedly", e);
               } finally {
-                context.close();
+                close(handler, context);
                 terminated.countDown();
               }
             },
             "coordinator-loop");
+  }
+
+  private static void close(ZapHandler zap, ZContext context) {
+    if (zap != null) {
+      zap.close();
+    }
+    context.close();
   }
 
   /** Binds the socket and starts the event loop. BindException when the port is taken. */

@@ -22,6 +22,7 @@ public final class CoordinatorConfig {
   private final CoordinatorMetrics metrics;
   private final Path scheduleOut;
   private final DoubleSupplier unixSeconds;
+  private final AccessRules access;
 
   private CoordinatorConfig(Builder b) {
     this.bindAddress = b.bindAddress;
@@ -35,6 +36,7 @@ public final class CoordinatorConfig {
     this.metrics = b.metrics;
     this.scheduleOut = b.scheduleOut;
     this.unixSeconds = b.unixSeconds;
+    this.access = b.access;
   }
 
   public static Builder builder() {
@@ -114,6 +116,20 @@ public final class CoordinatorConfig {
     return unixSeconds;
   }
 
+  /** Who may connect, and in which role (docs/SECURITY.md). */
+  public AccessRules access() {
+    return access;
+  }
+
+  /** Whether {@code address} (a literal, or {@code *}) is a loopback address. */
+  public static boolean isLoopback(String address) {
+    try {
+      return Cidr.address(address).isLoopbackAddress();
+    } catch (IllegalArgumentException e) {
+      return false; // "*", a name: not loopback for sure
+    }
+  }
+
   /** Builder with the defaults of {@code ./coordinator serve}. */
   public static final class Builder {
     private String bindAddress = "127.0.0.1";
@@ -127,8 +143,17 @@ public final class CoordinatorConfig {
     private CoordinatorMetrics metrics = CoordinatorMetrics.noop();
     private Path scheduleOut;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
+    private AccessRules access;
 
     private Builder() {}
+
+    /**
+     * Who may connect; by default loopback peers only, which needs a loopback {@link #bindAddress}.
+     */
+    public Builder access(AccessRules access) {
+      this.access = Objects.requireNonNull(access, "access");
+      return this;
+    }
 
     public Builder bindAddress(String address) {
       this.bindAddress = Objects.requireNonNull(address, "bindAddress");
@@ -198,9 +223,20 @@ public final class CoordinatorConfig {
     /**
      * The configuration; its routing follows the engines' release ({@link #engineDialect}).
      *
-     * @throws IllegalArgumentException if the routing policy is not one of that release's
+     * @throws IllegalArgumentException if the routing policy is not one of that release's, or the
+     *     socket binds to a non-loopback address and no {@link #access} rules were given
      */
     public CoordinatorConfig build() {
+      if (access == null) {
+        if (!isLoopback(bindAddress)) {
+          throw new IllegalArgumentException(
+              "bound to "
+                  + bindAddress
+                  + ", which is not a loopback address: say who may connect (--allow-engines and"
+                  + " --allow-clients, or --allow-any)");
+        }
+        access = AccessRules.loopbackOnly();
+      }
       MegatronRelease release = releaseOf(engineDialect);
       if (routing.release() != release) {
         routing = routing.toBuilder().release(release).build();

@@ -33,6 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
+import zmq.Msg;
+import zmq.io.Metadata;
 
 /**
  * The coordinator's single-threaded event loop: one thread owns the ROUTER socket and all state.
@@ -80,7 +82,11 @@ final class EventLoop {
     }
   }
 
-  private record Route(Sender sender, Consumer<Inbound> handler) {}
+  /**
+   * A message type's handler, who may send it, and the rights ({@link AccessRules}) its sender's
+   * connection needs.
+   */
+  private record Route(Sender sender, int rights, Consumer<Inbound> handler) {}
 
   /**
    * Megatron 0.18's CONNECT, {@code [1]}: in 0.19's numbering a CONNECT_ACK, which no client sends.
@@ -100,6 +106,9 @@ final class EventLoop {
   private final RateLimitedLog warnings;
   private final LongSupplier nanoTime;
   private final Map<Class<? extends Message>, Route> routes = new HashMap<>();
+  private final AccessRules access;
+  private final Map<String, Integer> rightsByUserId = new HashMap<>();
+  private Metadata metadata; // of the message being handled
   private long lastHousekeepingNanos;
 
   EventLoop(
@@ -113,6 +122,7 @@ final class EventLoop {
     this.workers = new TokenizerWorkers(context, socket, config.tokenizerThreads());
     this.engineDialect = config.engineDialect();
     this.nanoTime = nanoTime;
+    this.access = config.access();
     this.warnings = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), nanoTime);
     this.metrics = new LoopMetrics(config.metrics());
     Router router = new Router(config.routing());
@@ -133,22 +143,26 @@ final class EventLoop {
                 config, engines, pending, router, workers, metrics, outbox, schedule, status,
                 warnings, nanoTime);
 
-    on(Connect.class, Sender.NOT_ENGINE, conductor::onConnect);
-    on(SubmitRequest.class, Sender.CLIENT, conductor::onSubmit);
-    on(SubmitRequestWithKv.class, Sender.CLIENT, conductor::onSubmitWithKv);
-    on(AbortRequest.class, Sender.CLIENT, conductor::onClientAbort);
-    on(ReleaseKv.class, Sender.CLIENT, conductor::onReleaseKv);
-    on(ControlSignal.class, Sender.CLIENT, conductor::onControl);
-    on(SetGenerationEpoch.class, Sender.CLIENT, conductor::onControl);
-    on(Shutdown.class, Sender.CLIENT, conductor::onShutdown);
-    on(Registration.class, Sender.NOT_CLIENT, conductor::onRegister);
-    on(Disconnect.class, Sender.ENGINE, conductor::onEngineDisconnect);
-    on(EngineReply.class, Sender.ENGINE, conductor::onEngineReply);
-    on(EngineReplyPartial.class, Sender.ENGINE, conductor::onEngineReplyPartial);
+    int client = AccessRules.CLIENT;
+    int control = AccessRules.CLIENT | AccessRules.CONTROL;
+    int engine = AccessRules.ENGINE;
+    on(Connect.class, Sender.NOT_ENGINE, client, conductor::onConnect);
+    on(SubmitRequest.class, Sender.CLIENT, client, conductor::onSubmit);
+    on(SubmitRequestWithKv.class, Sender.CLIENT, client, conductor::onSubmitWithKv);
+    on(AbortRequest.class, Sender.CLIENT, client, conductor::onClientAbort);
+    on(ReleaseKv.class, Sender.CLIENT, client, conductor::onReleaseKv);
+    on(ControlSignal.class, Sender.CLIENT, control, conductor::onControl);
+    on(SetGenerationEpoch.class, Sender.CLIENT, control, conductor::onControl);
+    on(Shutdown.class, Sender.CLIENT, control, conductor::onShutdown);
+    on(Registration.class, Sender.NOT_CLIENT, engine, this::onRegister);
+    on(Disconnect.class, Sender.ENGINE, engine, conductor::onEngineDisconnect);
+    on(EngineReply.class, Sender.ENGINE, engine, conductor::onEngineReply);
+    on(EngineReplyPartial.class, Sender.ENGINE, engine, conductor::onEngineReplyPartial);
   }
 
-  private void on(Class<? extends Message> type, Sender sender, Consumer<Inbound> handler) {
-    if (routes.put(type, new Route(sender, handler)) != null) {
+  private void on(
+      Class<? extends Message> type, Sender sender, int rights, Consumer<Inbound> handler) {
+    if (routes.put(type, new Route(sender, rights, handler)) != null) {
       throw new IllegalStateException("two handlers for " + type.getSimpleName());
     }
   }
@@ -182,10 +196,19 @@ final class EventLoop {
     }
   }
 
+  /** The frames after the identity; {@link #metadata} becomes the connection's (ZAP rights). */
   private List<byte[]> receiveRest() {
     List<byte[]> frames = new ArrayList<>(1);
+    metadata = null;
     while (socket.hasReceiveMore()) {
-      frames.add(socket.recv(0));
+      Msg msg = socket.base().recv(0);
+      if (msg == null) {
+        break; // the context is closing
+      }
+      if (metadata == null) {
+        metadata = msg.getMetadata();
+      }
+      frames.add(msg.data());
     }
     return frames;
   }
@@ -227,8 +250,58 @@ final class EventLoop {
       metrics.unknownSender.inc();
       warnings.warn(
           "sender:" + name, "dropped " + name + " from " + from + ": " + route.sender.refusal);
+    } else if (!hasRights(route.rights, from, name)) {
+      return;
     } else {
       route.handler.accept(new Inbound(from, dialect, message, frame, receivedNanos));
+    }
+  }
+
+  /**
+   * Whether the connection of the message being handled has {@code needed}; if not, the message is
+   * counted and logged under the first right it lacks.
+   */
+  private boolean hasRights(int needed, Peer from, String name) {
+    int missing = needed & ~rights();
+    if (missing == 0) {
+      return true;
+    }
+    int right = Integer.lowestOneBit(missing);
+    (right == AccessRules.ENGINE
+            ? metrics.refusedEngine
+            : right == AccessRules.CLIENT ? metrics.refusedClient : metrics.refusedControl)
+        .inc();
+    refuse(from, name, "not in " + access.describe(right));
+    return false;
+  }
+
+  /** The rights the ZAP handler gave the connection of the message being handled. */
+  private int rights() {
+    if (!access.checksAddresses()) {
+      return AccessRules.ALL;
+    }
+    String userId = metadata == null ? null : metadata.get(Metadata.USER_ID);
+    return userId == null ? 0 : rightsByUserId.computeIfAbsent(userId, AccessRules::parseRights);
+  }
+
+  private void refuse(Peer from, String name, String rule) {
+    String address = metadata == null ? null : metadata.get(Metadata.PEER_ADDRESS);
+    warnings.warn(
+        "refused:" + name + ":" + address,
+        "refused " + name + " from " + from + " at " + address + ": " + rule);
+  }
+
+  /** A registration: refused when the identity does not match the engine identity pattern. */
+  private void onRegister(Inbound in) {
+    if (access.engineIdentityAllowed(in.from().id())) {
+      conductor.onRegister(in);
+    } else {
+      metrics.refusedEngine.inc();
+      refuse(
+          in.from(),
+          "a registration",
+          "the identity does not match --engine-identity-pattern "
+              + access.engineIdentityPattern());
     }
   }
 

@@ -29,6 +29,9 @@ final class LoopMetrics {
   final Counter cachedTokensPredicted;
   final Counter cachedTokensServed;
   final Counter feedbackPurged;
+  final Counter refusedEngine;
+  final Counter refusedClient;
+  final Counter refusedControl;
   final Histogram tokenizeLatency;
   final Histogram detokenizeLatency;
   final Histogram routingLatency;
@@ -60,6 +63,9 @@ final class LoopMetrics {
     cachedTokensPredicted = m.counter(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL);
     cachedTokensServed = m.counter(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL);
     feedbackPurged = m.counter(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL);
+    refusedEngine = m.counter(Metric.COORDINATOR_REFUSED_ENGINE_TOTAL);
+    refusedClient = m.counter(Metric.COORDINATOR_REFUSED_CLIENT_TOTAL);
+    refusedControl = m.counter(Metric.COORDINATOR_REFUSED_CONTROL_TOTAL);
     tokenizeLatency = m.histogram(Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS);
     detokenizeLatency = m.histogram(Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS);
     routingLatency = m.histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS);

@@ -1,0 +1,128 @@
+package io.dpcoord.server;
+
+import io.dpcoord.metrics.CoordinatorMetrics.Counter;
+import io.dpcoord.protocol.RateLimitedLog;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+/**
+ * The ZAP handler (ZeroMQ RFC 27): ZMQ asks it, during each handshake on the coordinator's ROUTER
+ * socket, whether to accept the peer. It answers from {@link AccessRules}: a peer with no right is
+ * refused (status 400; the connection closes before any message), any other is accepted with its
+ * rights as the ZAP User-Id, which ZMQ attaches to every message of that connection for the event
+ * loop to check.
+ *
+ * <p>It must be bound before the ROUTER socket binds: without a handler ZMQ accepts everyone. It
+ * runs on its own thread, which ends when the context closes.
+ */
+final class ZapHandler implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ZapHandler.class);
+
+  /** The ZAP domain the ROUTER socket sets: with NULL security ZMQ asks ZAP only when it is set. */
+  static final String DOMAIN = "dpcoord";
+
+  private static final String ENDPOINT = "inproc://zeromq.zap.01";
+
+  private final ZMQ.Socket socket;
+  private final AccessRules rules;
+  private final Counter refused;
+  private final RateLimitedLog log;
+  private final ZContext context;
+  private final Thread thread;
+  private volatile boolean stopped;
+
+  ZapHandler(ZContext context, AccessRules rules, Counter refused) {
+    this.rules = rules;
+    this.refused = refused;
+    this.log = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), System::nanoTime);
+    this.context = context;
+    this.socket = context.createSocket(SocketType.REP);
+    socket.setLinger(0);
+    socket.setReceiveTimeOut(100); // to see close()
+    socket.bind(ENDPOINT);
+    this.thread = new Thread(this::run, "coordinator-zap");
+    thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Stops the handler and waits for its thread, which closes its socket. */
+  @Override
+  public void close() {
+    stopped = true;
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void run() {
+    try {
+      while (!stopped) {
+        List<byte[]> request = receive();
+        if (request != null) {
+          answer(request);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.error("the ZAP handler stopped; no new connection is accepted", e);
+    } finally {
+      context.destroySocket(socket);
+    }
+  }
+
+  private List<byte[]> receive() {
+    List<byte[]> frames = new ArrayList<>(7);
+    do {
+      byte[] frame = socket.recv(0);
+      if (frame == null) {
+        return null; // the receive timed out
+      }
+      frames.add(frame);
+    } while (socket.hasReceiveMore());
+    return frames;
+  }
+
+  /** Frames: version, request id, domain, address, identity, mechanism, credentials... */
+  private void answer(List<byte[]> request) {
+    byte[] requestId = request.size() > 1 ? request.get(1) : new byte[0];
+    String address = request.size() > 3 ? new String(request.get(3), ZMQ.CHARSET) : "";
+    int rights = request.size() >= 6 ? rightsOf(address) : 0;
+    if (rights == 0) {
+      refused.inc();
+      log.warn(
+          "zap:" + address,
+          "refused a connection from "
+              + address
+              + ": the address is in none of "
+              + rules.describe(AccessRules.ENGINE)
+              + ", "
+              + rules.describe(AccessRules.CLIENT));
+    }
+    socket.sendMore("1.0");
+    socket.sendMore(requestId);
+    socket.sendMore(rights == 0 ? "400" : "200");
+    socket.sendMore(rights == 0 ? "address not allowed" : "OK");
+    socket.sendMore(rights == 0 ? "" : AccessRules.userId(rights));
+    socket.send(new byte[0]);
+  }
+
+  /** The peer's rights; 0 unless it may connect as an engine or a client. */
+  private int rightsOf(String address) {
+    try {
+      int rights = rules.rightsOf(Cidr.address(address));
+      return (rights & (AccessRules.ENGINE | AccessRules.CLIENT)) == 0 ? 0 : rights;
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
+  }
+}
