@@ -10,6 +10,7 @@ import io.dpcoord.protocol.Dialect;
 import io.dpcoord.server.AccessRules;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
+import io.dpcoord.server.Limits;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
       "",
       "The first line on stdout is the bound endpoint (tcp://HOST:PORT). SIGTERM, Ctrl-C or a"
           + " SHUTDOWN message stop it cleanly: pending requests are answered FAILED, exit status"
-          + " 0.",
+          + " 0. Exit status 1 if the event loop stopped unexpectedly, 2 on bad usage.",
       ""
     })
 final class ServeCommand implements Callable<Integer> {
@@ -142,6 +143,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin AccessOptions access;
 
+  @Mixin LimitOptions limits;
+
   @Override
   public Integer call() throws Exception {
     if (port < 0 || port > 65535) {
@@ -160,8 +163,10 @@ final class ServeCommand implements Callable<Integer> {
       throw usage("--tokenizer-threads must be in 0..256, got " + tokenizerThreads);
     }
     AccessRules rules;
+    Limits limitValues;
     try {
       rules = access.toRules(bind);
+      limitValues = limits.toLimits();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
@@ -170,6 +175,7 @@ final class ServeCommand implements Callable<Integer> {
         CoordinatorConfig.builder()
             .bindAddress(bind)
             .access(rules)
+            .limits(limitValues)
             .port(port)
             .expectedEngines(engines)
             .routing(
@@ -209,6 +215,12 @@ final class ServeCommand implements Callable<Integer> {
       }
       while (!coordinator.awaitTermination(Duration.ofSeconds(1))) {
         // the loop stops on SHUTDOWN, SIGTERM or Ctrl-C
+      }
+      if (coordinator.failure() != null) {
+        err.println(
+            "coordinator serve: the event loop stopped unexpectedly: " + coordinator.failure());
+        err.flush();
+        return 1;
       }
     } finally {
       if (reports != null) {

@@ -106,7 +106,17 @@ public enum Metric {
   COORDINATOR_REFUSED_CONTROL_TOTAL(
       MetricType.COUNTER,
       true,
-      "control signals dropped: the client has no control right (--control-clients)");
+      "control signals dropped: the client has no control right (--control-clients)"),
+  COORDINATOR_LIMIT_REJECTED_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "requests answered FAILED at once for a limit (--max-pending, --max-pending-per-client,"
+          + " --max-prompt-tokens) and CONNECTs beyond --max-clients"),
+  COORDINATOR_CLIENTS_RELEASED_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "clients released because a reply could not be queued: gone, or --max-queued-messages"
+          + " messages unread");
 
   private static final Map<String, Optional<Metric>> BY_NAME = new HashMap<>();
 

@@ -40,9 +40,20 @@ public final class MessageCodec {
   private Header header;
   private Dialect dialect = Dialect.V0_19;
   private final RecordScan scan = new RecordScan();
+  private final int maxPromptTokens;
 
   /** A codec with its own reusable buffers. */
-  public MessageCodec() {}
+  public MessageCodec() {
+    this(Integer.MAX_VALUE);
+  }
+
+  /**
+   * A codec whose decoded token prompts longer than {@code maxPromptTokens} are skipped, not read:
+   * they come out as {@link Prompt#overLimitTokens()}, so that a huge prompt costs no memory.
+   */
+  public MessageCodec(int maxPromptTokens) {
+    this.maxPromptTokens = maxPromptTokens;
+  }
 
   /**
    * Decodes one frame received by {@code to}.
@@ -315,6 +326,11 @@ public final class MessageCodec {
     if (type == Type.ARRAY) {
       long count = reader.readArrayHeader();
       reader.checkElements(count);
+      if (count > maxPromptTokens) {
+        reader.rewind(start);
+        reader.skipValue(1); // structure only: nothing is allocated
+        return Prompt.overLimit(RawValue.slice(frame, start, reader.position() - start), count);
+      }
       long[] tokens = new long[(int) count];
       int bad = reader.readInt64s(tokens);
       if (bad >= 0) {

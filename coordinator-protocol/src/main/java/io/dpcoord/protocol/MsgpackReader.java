@@ -363,6 +363,11 @@ final class MsgpackReader {
     return true;
   }
 
+  /** Moves back to {@code position}, a position this reader was at in the current frame. */
+  void rewind(int position) {
+    pos = position;
+  }
+
   /** Moves past {@code n} payload bytes already checked by {@link #readStrHeader()}. */
   void advance(int n) {
     pos += n;

@@ -10,11 +10,30 @@ public final class Prompt {
   private final RawValue raw;
   private final String text;
   private final long[] tokens;
+  private final long overLimitTokens;
 
   Prompt(RawValue raw, String text, long[] tokens) {
+    this(raw, text, tokens, 0);
+  }
+
+  private Prompt(RawValue raw, String text, long[] tokens, long overLimitTokens) {
     this.raw = raw;
     this.text = text;
     this.tokens = tokens;
+    this.overLimitTokens = overLimitTokens;
+  }
+
+  /**
+   * A token prompt longer than its decoder's limit: its {@code count} tokens were skipped, not read
+   * ({@link #tokens()} is null).
+   */
+  static Prompt overLimit(RawValue raw, long count) {
+    return new Prompt(raw, null, null, count);
+  }
+
+  /** The token count of a prompt over its decoder's limit, else 0. */
+  public long overLimitTokens() {
+    return overLimitTokens;
   }
 
   /** A token prompt, encoded as Python's msgpack would encode the list. */
@@ -48,7 +67,10 @@ public final class Prompt {
     return text;
   }
 
-  /** The token ids, or null for a text prompt. Shared, not copied: do not mutate. */
+  /**
+   * The token ids, or null for a text prompt or one over the limit. Shared, not copied: do not
+   * mutate.
+   */
   public long[] tokens() {
     return tokens;
   }

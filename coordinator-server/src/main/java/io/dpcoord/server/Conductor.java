@@ -47,6 +47,8 @@ final class Conductor {
   private final Outbox outbox;
   private final CoordinatorStatus status;
   private final RateLimitedLog warnings;
+  private final Limits limits;
+  private PendingRequest handling; // accepted by the message being handled
 
   private ControlState state = ControlState.RUNNING;
   private SetGenerationEpoch lastEpoch;
@@ -74,6 +76,7 @@ final class Conductor {
     this.outbox = outbox;
     this.status = status;
     this.warnings = warnings;
+    this.limits = config.limits();
     publishEngineCount();
     status.started(engines.started());
   }
@@ -86,6 +89,17 @@ final class Conductor {
   // ---------------------------------------------------------------- clients
 
   void onConnect(Inbound in) {
+    if (!pending.isClient(in.from()) && pending.clients() >= limits.maxClients()) {
+      metrics.limitRejected.inc();
+      warnings.warn(
+          "limit:clients",
+          "did not answer the CONNECT of "
+              + in.from()
+              + ": "
+              + pending.clients()
+              + " clients are connected, the most --max-clients allows");
+      return;
+    }
     // Megatron ignores a repeated CONNECT; answering again lets a reconnecting client proceed.
     pending.connect(in.from(), in.dialect());
     metrics.knownClients.set(pending.clients());
@@ -95,6 +109,9 @@ final class Conductor {
   void onSubmit(Inbound in) {
     SubmitRequest s = (SubmitRequest) in.message();
     PendingRequest r = accept(in, s.clientRequestId(), s.prompt(), s.samplingParams());
+    if (overLimit(r, s.prompt())) {
+      return;
+    }
     RawValue media = s.multiModalData() == null ? RawValue.nil() : s.multiModalData();
     if (!media.isNil() && oldEngines()) {
       answerFailed(r, "the engines run Megatron 0.18, which cannot take multimodal data");
@@ -108,6 +125,9 @@ final class Conductor {
   void onSubmitWithKv(Inbound in) {
     SubmitRequestWithKv s = (SubmitRequestWithKv) in.message();
     PendingRequest r = accept(in, s.clientRequestId(), s.prompt(), s.samplingParams());
+    if (overLimit(r, s.prompt())) {
+      return;
+    }
     if (oldEngines()) {
       answerFailed(r, "the engines run Megatron 0.18, which has no SUBMIT_REQUEST_WITH_KV");
       return;
@@ -127,7 +147,69 @@ final class Conductor {
             in.from(), clientRequestId, prompt.raw(), samplingParams, in.receivedNanos());
     metrics.submitted.inc();
     publishInFlight();
+    handling = r;
     return r;
+  }
+
+  /**
+   * Answers a just-accepted request FAILED at once, naming the limit, when it is over one: its
+   * prompt's tokens, the pending requests of all clients or of its own.
+   */
+  private boolean overLimit(PendingRequest r, Prompt prompt) {
+    String limit;
+    if (prompt.overLimitTokens() > 0) {
+      limit =
+          "the prompt has "
+              + prompt.overLimitTokens()
+              + " tokens, more than --max-prompt-tokens "
+              + limits.maxPromptTokens();
+    } else if (pending.size() > limits.maxPending()) {
+      limit = limits.maxPending() + " requests are pending, the most --max-pending allows";
+    } else if (pending.pendingOf(r.client) > limits.maxPendingPerClient()) {
+      limit =
+          "the client has "
+              + limits.maxPendingPerClient()
+              + " requests pending, the most --max-pending-per-client allows";
+    } else {
+      return false;
+    }
+    metrics.limitRejected.inc();
+    warnings.warn(
+        "limit:" + limit.substring(limit.indexOf("--")),
+        "answered request " + r.clientRequestId + " of " + r.client + " FAILED: " + limit);
+    pending.remove(r);
+    publishInFlight();
+    outbox.fail(r, limit, prompt.overLimitTokens() == 0);
+    return true;
+  }
+
+  /**
+   * The loop failed with an {@link Error} while handling a message: the request that message
+   * brought, if still pending and not yet sent, is answered FAILED with a minimal record.
+   */
+  void failHandling(Throwable error) {
+    PendingRequest r = handling;
+    handling = null;
+    if (r != null && pending.get(r.requestId) == r && r.engine == PendingRequests.UNROUTED) {
+      pending.remove(r);
+      publishInFlight();
+      outbox.fail(r, "the coordinator could not handle the request: " + error, false);
+    }
+  }
+
+  /** Whether some engine's messages wait for it to read them. */
+  boolean outboxBacklogged() {
+    return outbox.hasBacklog();
+  }
+
+  /** Sends what waits for the engines, as far as they read. */
+  void flushBacklogs() {
+    outbox.flushBacklogs();
+  }
+
+  /** The message being handled was handled. */
+  void handled() {
+    handling = null;
   }
 
   /**
@@ -176,7 +258,7 @@ final class Conductor {
       Decision decision = routing.choose(r, count);
       stale |= decision.staleFound();
       Peer engine = engines.peerOf(decision.engine());
-      if (!outbox.sendFrame(engine, r.bound.frame())) {
+      if (!outbox.toEngine(engine, r.bound.frame())) {
         metrics.engineUnreachable.inc();
         removeEngine(engine, "unreachable");
         continue;
@@ -285,7 +367,7 @@ final class Conductor {
       frame = outbox.engineFrame(in.message());
     }
     for (Peer engine : engines.active()) {
-      if (!outbox.sendFrame(engine, frame)) {
+      if (!outbox.toEngine(engine, frame)) {
         metrics.engineUnreachable.inc();
         removeEngine(engine, "unreachable");
       }
@@ -325,6 +407,7 @@ final class Conductor {
     boolean wasStarted = engines.started();
     int replaced = engines.register(in.from());
     if (replaced >= 0) {
+      outbox.forgetEngine(in.from());
       failAll(
           pending.removeAllOn(replaced),
           "engine " + in.from() + " restarted with the request pending");
@@ -341,6 +424,7 @@ final class Conductor {
   }
 
   private void removeEngine(Peer engine, String why) {
+    outbox.forgetEngine(engine);
     int id = engines.remove(engine, why);
     if (id >= 0) {
       failAll(
@@ -443,10 +527,14 @@ final class Conductor {
     List<PendingRequest> left = pending.removeAll();
     publishInFlight();
     for (PendingRequest r : left) {
-      if (r.finished != null) {
-        outbox.reply(r, replyText.fillNow(r, pending.dialectOf(r.client)));
-      } else {
-        outbox.fail(r, "coordinator shutting down");
+      try {
+        if (r.finished != null) {
+          outbox.reply(r, replyText.fillNow(r, pending.dialectOf(r.client)));
+        } else {
+          outbox.fail(r, "coordinator shutting down");
+        }
+      } catch (RuntimeException | OutOfMemoryError e) {
+        outbox.fail(r, "coordinator shutting down", false); // a minimal record cannot fail so
       }
     }
     routing.close();
@@ -454,6 +542,7 @@ final class Conductor {
 
   /** Periodic work off the message path: the schedule reaches the disk. */
   void housekeeping() {
+    outbox.flushBacklogs();
     routing.flush();
   }
 

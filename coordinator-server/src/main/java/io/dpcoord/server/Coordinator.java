@@ -36,6 +36,7 @@ public final class Coordinator implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final Thread thread;
   private volatile boolean stopRequested;
+  private volatile Throwable failure;
 
   private Coordinator(CoordinatorConfig config) throws IOException {
     context = new ZContext(1);
@@ -50,8 +51,10 @@ public final class Coordinator implements AutoCloseable {
       // jeromq sometimes stalls a new connection's handshake (docs/design/sim.md); dropping a
       // handshake that has not finished in 5 s lets the peer reconnect instead of waiting 30 s.
       socket.setHandshakeIvl(5_000);
-      socket.setSndHWM(0);
+      // a client that reads nothing is released once this many messages wait for it (Outbox)
+      socket.setSndHWM(config.limits().maxQueuedMessages());
       socket.setRcvHWM(0);
+      socket.setMaxMsgSize(config.limits().maxMessageBytes());
       socket.setLinger(0);
       socket.setReceiveTimeOut(POLL_MILLIS);
       socket.base().setSocketOpt(zmq.ZMQ.ZMQ_DISCONNECT_MSG, EventLoop.DISCONNECT_NOTE);
@@ -85,6 +88,7 @@ public final class Coordinator implements AutoCloseable {
               try {
                 loop.run(() -> stopRequested);
               } catch (RuntimeException | Error e) {
+                failure = e;
                 LOG.error("the event loop stopped unexpectedly", e);
               } finally {
                 close(handler, context);
@@ -146,6 +150,11 @@ public final class Coordinator implements AutoCloseable {
   /** Waits for the loop to finish (after {@link #shutdown()} or a SHUTDOWN message). */
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
     return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** What stopped the loop unexpectedly, or null (it runs, or it stopped as asked). */
+  public Throwable failure() {
+    return failure;
   }
 
   /** True once the loop has finished and the socket is closed. */

@@ -23,6 +23,7 @@ public final class CoordinatorConfig {
   private final Path scheduleOut;
   private final DoubleSupplier unixSeconds;
   private final AccessRules access;
+  private final Limits limits;
 
   private CoordinatorConfig(Builder b) {
     this.bindAddress = b.bindAddress;
@@ -37,6 +38,7 @@ public final class CoordinatorConfig {
     this.scheduleOut = b.scheduleOut;
     this.unixSeconds = b.unixSeconds;
     this.access = b.access;
+    this.limits = b.limits;
   }
 
   public static Builder builder() {
@@ -121,6 +123,11 @@ public final class CoordinatorConfig {
     return access;
   }
 
+  /** What one peer, or all of them, may make the coordinator hold. */
+  public Limits limits() {
+    return limits;
+  }
+
   /** Whether {@code address} (a literal, or {@code *}) is a loopback address. */
   public static boolean isLoopback(String address) {
     try {
@@ -144,8 +151,14 @@ public final class CoordinatorConfig {
     private Path scheduleOut;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
     private AccessRules access;
+    private Limits limits = Limits.DEFAULT;
 
     private Builder() {}
+
+    public Builder limits(Limits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
 
     /**
      * Who may connect; by default loopback peers only, which needs a loopback {@link #bindAddress}.

@@ -98,7 +98,7 @@ final class EventLoop {
   private final ZMQ.Socket socket;
   private final TokenizerWorkers workers;
   private final Dialect engineDialect;
-  private final MessageCodec codec = new MessageCodec();
+  private final MessageCodec codec;
   private final Engines engines;
   private final PendingRequests pending = new PendingRequests();
   private final LoopMetrics metrics;
@@ -123,6 +123,7 @@ final class EventLoop {
     this.engineDialect = config.engineDialect();
     this.nanoTime = nanoTime;
     this.access = config.access();
+    this.codec = new MessageCodec(config.limits().maxPromptTokens());
     this.warnings = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), nanoTime);
     this.metrics = new LoopMetrics(config.metrics());
     Router router = new Router(config.routing());
@@ -184,6 +185,15 @@ final class EventLoop {
         } catch (RuntimeException e) {
           metrics.internalError.inc();
           LOG.error("internal error while handling a message from {}", from, e);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+          frames = null; // the message may be what filled the heap: let it go first
+          metrics.internalError.inc();
+          conductor.failHandling(e);
+          LOG.error("{} while handling a message from {}; serving on", e, from);
+        }
+        conductor.handled();
+        if (conductor.outboxBacklogged()) {
+          conductor.flushBacklogs();
         }
         metrics.processingLatency.recordNanos(nanoTime.getAsLong() - t0);
         if (t0 - lastHousekeepingNanos > TimeUnit.SECONDS.toNanos(1)) {

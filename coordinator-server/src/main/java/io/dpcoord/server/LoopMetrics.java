@@ -32,6 +32,8 @@ final class LoopMetrics {
   final Counter refusedEngine;
   final Counter refusedClient;
   final Counter refusedControl;
+  final Counter limitRejected;
+  final Counter clientsReleased;
   final Histogram tokenizeLatency;
   final Histogram detokenizeLatency;
   final Histogram routingLatency;
@@ -66,6 +68,8 @@ final class LoopMetrics {
     refusedEngine = m.counter(Metric.COORDINATOR_REFUSED_ENGINE_TOTAL);
     refusedClient = m.counter(Metric.COORDINATOR_REFUSED_CLIENT_TOTAL);
     refusedControl = m.counter(Metric.COORDINATOR_REFUSED_CONTROL_TOTAL);
+    limitRejected = m.counter(Metric.COORDINATOR_LIMIT_REJECTED_TOTAL);
+    clientsReleased = m.counter(Metric.COORDINATOR_CLIENTS_RELEASED_TOTAL);
     tokenizeLatency = m.histogram(Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS);
     detokenizeLatency = m.histogram(Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS);
     routingLatency = m.histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS);

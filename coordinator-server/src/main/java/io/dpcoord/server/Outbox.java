@@ -8,10 +8,15 @@ import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.RateLimitedLog;
 import io.dpcoord.protocol.RawValue;
 import io.dpcoord.protocol.Records;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import org.zeromq.ZMQ;
 import org.zeromq.ZMQException;
+import zmq.ZError;
 
 /**
  * What the coordinator sends, without ever blocking: frames to engines, and the replies and FAILED
@@ -27,6 +32,7 @@ final class Outbox {
   private final DoubleSupplier unixSeconds;
   private final RateLimitedLog warnings;
   private final Consumer<Peer> clientGone;
+  private final Map<Peer, ArrayDeque<byte[]>> backlogs = new HashMap<>();
 
   Outbox(
       ZMQ.Socket socket,
@@ -62,14 +68,70 @@ final class Outbox {
 
   /** Sends a message to an engine; false if it is gone. */
   boolean toEngine(Peer engine, Message message) {
-    return sendFrame(engine, engineFrame(message));
+    return toEngine(engine, engineFrame(message));
+  }
+
+  /**
+   * Sends a frame to an engine, in order; false if it is gone. When the engine has not read the
+   * last {@link Limits#maxQueuedMessages()} messages, the frame waits here instead (bounded by the
+   * pending requests), for {@link #flushBacklogs()}.
+   */
+  boolean toEngine(Peer engine, byte[] frame) {
+    ArrayDeque<byte[]> backlog = backlogs.get(engine);
+    if (backlog != null) {
+      backlog.add(frame);
+      return true;
+    }
+    if (sendFrame(engine, frame)) {
+      return true;
+    }
+    if (socket.errno() != ZError.EAGAIN) {
+      return false;
+    }
+    warnings.warn(
+        "backlog:" + engine,
+        "engine " + engine + " is not reading: holding its messages until it does");
+    backlogs.computeIfAbsent(engine, e -> new ArrayDeque<>()).add(frame);
+    return true;
+  }
+
+  /** Whether some engine's messages wait for it to read. */
+  boolean hasBacklog() {
+    return !backlogs.isEmpty();
+  }
+
+  /** Sends what waits for each engine, as far as it reads. */
+  void flushBacklogs() {
+    for (Iterator<Map.Entry<Peer, ArrayDeque<byte[]>>> it = backlogs.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<Peer, ArrayDeque<byte[]>> e = it.next();
+      ArrayDeque<byte[]> backlog = e.getValue();
+      while (!backlog.isEmpty() && sendFrame(e.getKey(), backlog.peek())) {
+        backlog.poll();
+      }
+      if (backlog.isEmpty()) {
+        it.remove();
+      }
+    }
+  }
+
+  /** Drops what waits for an engine that is gone. */
+  void forgetEngine(Peer engine) {
+    backlogs.remove(engine);
   }
 
   /** Sends a message to a client in its dialect; false (and the client is forgotten) if gone. */
   boolean toClient(Peer to, Message message) {
     boolean sent = sendFrame(to, codec.encode(pending.dialectOf(to), message));
     if (!sent && pending.isClient(to)) {
-      warnings.warn("client-gone", "client " + to + " is gone; its state was released");
+      metrics.clientsReleased.inc();
+      warnings.warn(
+          "client-gone",
+          "client "
+              + to
+              + " is gone, or has not read the last "
+              + socket.getSndHWM()
+              + " messages (--max-queued-messages); its state was released");
       clientGone.accept(to);
     }
     return sent;
@@ -113,11 +175,23 @@ final class Outbox {
    * Answers a request that is no longer pending FAILED, with a record Megatron's client accepts.
    */
   void fail(PendingRequest r, String reason) {
+    fail(r, reason, true);
+  }
+
+  /**
+   * Answers a request FAILED; without {@code echo}, the record's prompt and sampling_params are nil
+   * (a minimal record: no copy of a huge prompt, nothing that can run out of memory twice).
+   */
+  void fail(PendingRequest r, String reason, boolean echo) {
     metrics.failed.inc();
     if (pending.isClient(r.client)) {
       RawValue record =
           Records.failed(
-              r.requestId, r.prompt, r.samplingParams, unixSeconds.getAsDouble(), reason);
+              r.requestId,
+              echo ? r.prompt : RawValue.nil(),
+              echo ? r.samplingParams : RawValue.nil(),
+              unixSeconds.getAsDouble(),
+              reason);
       toClient(r.client, new ClientReply(r.clientRequestId, record));
     }
   }

@@ -63,6 +63,12 @@ final class PendingRequests {
   }
 
   /** Connected clients. */
+  /** The pending requests of {@code client} (0 for one not connected). */
+  int pendingOf(Peer client) {
+    Client state = byClient.get(client);
+    return state == null ? 0 : state.ids.size();
+  }
+
   int clients() {
     return byClient.size();
   }
