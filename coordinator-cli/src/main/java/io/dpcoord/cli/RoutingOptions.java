@@ -92,6 +92,16 @@ final class RoutingOptions {
       defaultValue = "false")
   boolean feedback;
 
+  @Option(
+      names = "--prefill-rate",
+      paramLabel = "TOKENS_PER_S",
+      description =
+          "least_work only: the engines' prefill rate in tokens per second, at which it drains"
+              + " the prefill work it sent each engine; measure your engines' and set it"
+              + " (default: ${DEFAULT-VALUE}, the simulator's default engine).",
+      defaultValue = "25000")
+  double prefillRate;
+
   /**
    * The routing configuration under {@code release}'s rule, or a usage error naming the bad flag;
    * {@code whose} says where the release came from, for the error (e.g. {@code --engine-wire
@@ -122,6 +132,9 @@ final class RoutingOptions {
     if (feedback) {
       checkFeedback(release, whose);
     }
+    if (policy != Policy.LEAST_WORK && parsed.hasMatchedOption("--prefill-rate")) {
+      throw usage("--prefill-rate has no effect with --policy " + policy.cliName());
+    }
     try {
       return RouterConfig.builder()
           .release(release)
@@ -133,6 +146,7 @@ final class RoutingOptions {
           .ttl(ttl)
           .indexCapacity(indexCapacity)
           .feedback(feedback)
+          .prefillTokensPerSecond(prefillRate)
           .build();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());

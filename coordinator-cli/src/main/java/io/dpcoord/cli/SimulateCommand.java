@@ -386,6 +386,9 @@ public final class SimulateCommand implements Callable<Integer> {
                         .ttl(ttl)
                         .indexCapacity(capacity)
                         .feedback(feedback)
+                        // least_work is told the modelled engines' prefill rate, as an
+                        // operator sets serve --prefill-rate to the engines'
+                        .prefillTokensPerSecond(prefillUs > 0 ? 1e6 / prefillUs : Double.MAX_VALUE)
                         .build();
               } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());

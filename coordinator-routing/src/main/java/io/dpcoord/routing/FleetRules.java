@@ -63,9 +63,6 @@ final class FleetRules {
   static final double LLMD_QUEUE_WEIGHT = 2;
   static final double LLMD_KV_WEIGHT = 2;
 
-  /** The prefill rate at which least_work drains an engine's backlog (the simulator's default). */
-  static final double LEAST_WORK_TOKENS_PER_SECOND = 25_000;
-
   private FleetRules() {}
 
   /**

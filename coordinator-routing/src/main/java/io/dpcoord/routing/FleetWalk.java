@@ -43,15 +43,13 @@ final class FleetWalk {
    * flight, added at commit and removed at completion; the rules weigh its distinct count.
    */
 
-  private static final double PREFILL_TOKENS_PER_NANO =
-      FleetRules.LEAST_WORK_TOKENS_PER_SECOND / 1e9;
-
   private final Policy policy;
   private final int blockSize;
   private final LongSupplier clock;
   private final PrefixIndex index;
   private final Router router;
   private final boolean countsActiveBlocks;
+  private final double prefillTokensPerNano;
 
   // per engine id
   private LongIntTable[] activeHashes = new LongIntTable[8];
@@ -77,8 +75,15 @@ final class FleetWalk {
   private final long[] alive = new long[PrefixIndex.MASK_WORDS];
   private long mostStaleThrough;
 
-  FleetWalk(Policy policy, int blockSize, LongSupplier clock, PrefixIndex index, Router router) {
+  FleetWalk(
+      Policy policy,
+      int blockSize,
+      double prefillTokensPerSecond,
+      LongSupplier clock,
+      PrefixIndex index,
+      Router router) {
     this.policy = policy;
+    this.prefillTokensPerNano = prefillTokensPerSecond / 1e9;
     this.blockSize = blockSize;
     this.clock = clock;
     this.index = index;
@@ -262,7 +267,7 @@ final class FleetWalk {
   }
 
   private double drained(int e, long t) {
-    double b = backlog[e] - (t - backlogAt[e]) * PREFILL_TOKENS_PER_NANO;
+    double b = backlog[e] - (t - backlogAt[e]) * prefillTokensPerNano;
     return Math.max(0, b);
   }
 }

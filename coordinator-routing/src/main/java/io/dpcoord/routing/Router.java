@@ -143,7 +143,9 @@ public final class Router {
     this.feedback = config.feedback();
     this.written = feedback ? new WrittenBlocks() : null;
     this.index = new PrefixIndex(config.indexCapacity(), this::isStale, !policy.isMegatron());
-    this.fleet = new FleetWalk(policy, config.blockSize(), clock, index, this);
+    this.fleet =
+        new FleetWalk(
+            policy, config.blockSize(), config.prefillTokensPerSecond(), clock, index, this);
   }
 
   /**

@@ -24,6 +24,7 @@ public final class RouterConfig {
   private final int indexCapacity;
   private final LongSupplier nanoClock;
   private final boolean feedback;
+  private final double prefillTokensPerSecond;
 
   private RouterConfig(Builder b) {
     this.release = b.release;
@@ -36,6 +37,7 @@ public final class RouterConfig {
     this.indexCapacity = b.indexCapacity;
     this.nanoClock = b.nanoClock;
     this.feedback = b.feedback;
+    this.prefillTokensPerSecond = b.prefillTokensPerSecond;
   }
 
   /** A builder holding the defaults: longest prefix, alpha 0.5, 16 requests, 16 tokens, no TTL. */
@@ -55,7 +57,8 @@ public final class RouterConfig {
         .ttlNanos(ttlNanos)
         .indexCapacity(indexCapacity)
         .nanoClock(nanoClock)
-        .feedback(feedback);
+        .feedback(feedback)
+        .prefillTokensPerSecond(prefillTokensPerSecond);
   }
 
   /** Whose routing rule: Megatron 0.19's (the default) or 0.18's. */
@@ -137,6 +140,14 @@ public final class RouterConfig {
     return feedback;
   }
 
+  /**
+   * The engines' prefill rate, at which {@link Policy#LEAST_WORK} drains the prefill work it sent
+   * each engine (default 25,000 tokens per second, the simulator's default engine).
+   */
+  public double prefillTokensPerSecond() {
+    return prefillTokensPerSecond;
+  }
+
   @Override
   public String toString() {
     return "RouterConfig{release="
@@ -157,6 +168,8 @@ public final class RouterConfig {
         + indexCapacity
         + ", feedback="
         + feedback
+        + ", prefillTokensPerSecond="
+        + prefillTokensPerSecond
         + "}";
   }
 
@@ -172,6 +185,7 @@ public final class RouterConfig {
     private int indexCapacity = 1 << 20;
     private LongSupplier nanoClock = System::nanoTime;
     private boolean feedback;
+    private double prefillTokensPerSecond = 25_000;
 
     private Builder() {}
 
@@ -264,6 +278,16 @@ public final class RouterConfig {
         throw new IllegalArgumentException("nano clock is null");
       }
       this.nanoClock = nanoClock;
+      return this;
+    }
+
+    /** Sets the engines' prefill rate ({@link RouterConfig#prefillTokensPerSecond()}). */
+    public Builder prefillTokensPerSecond(double tokensPerSecond) {
+      if (!(tokensPerSecond > 0) || Double.isInfinite(tokensPerSecond)) {
+        throw new IllegalArgumentException(
+            "prefill rate must be a positive number of tokens per second, got " + tokensPerSecond);
+      }
+      this.prefillTokensPerSecond = tokensPerSecond;
       return this;
     }
 

@@ -4,6 +4,7 @@ import static io.dpcoord.routing.Routers.assign;
 import static io.dpcoord.routing.Routers.setPending;
 import static io.dpcoord.routing.Routers.withEngines;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -242,6 +243,34 @@ class RouterFleetTest {
     assertThat(router.route(null, 0, true).engine()).isEqualTo(1);
     // what engine 0 holds is not prefilled again: {80 + 0, 48 + 4 x 16}
     assertThat(router.route(new long[] {4001, 4002, 4003, 4004}, 4, true).engine()).isZero();
+  }
+
+  @Test
+  void leastWorkDrainsAtTheConfiguredPrefillRate() {
+    long[] now = {0};
+    Router router =
+        withEngines(
+            RouterConfig.builder()
+                .policy(Policy.LEAST_WORK)
+                .prefillTokensPerSecond(50_000)
+                .nanoClock(() -> now[0])
+                .build(),
+            2);
+    long[] ten = {3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008, 3009, 3010};
+    assignAndComplete(router, 0, ten); // 160 tokens to prefill
+    setPending(router, 1, 3); // 48
+    // 50,000 tokens/s: 150 drained after 3 ms, {10, 48} (at 25,000/s it would be {85, 48})
+    now[0] = 3_000_000;
+    assertThat(router.route(null, 0, true).engine()).isZero();
+  }
+
+  @Test
+  void thePrefillRateMustBeAPositiveNumber() {
+    for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+      assertThatThrownBy(() -> RouterConfig.builder().prefillTokensPerSecond(bad))
+          .hasMessageContaining("prefill rate must be a positive number");
+    }
+    assertThat(RouterConfig.builder().build().prefillTokensPerSecond()).isEqualTo(25_000);
   }
 
   // ---- feedback ----
