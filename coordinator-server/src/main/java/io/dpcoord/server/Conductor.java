@@ -258,7 +258,7 @@ final class Conductor {
       Decision decision = routing.choose(r, count);
       stale |= decision.staleFound();
       Peer engine = engines.peerOf(decision.engine());
-      if (!outbox.toEngine(engine, r.bound.frame())) {
+      if (!toEngine(engine, r.bound.frame())) {
         metrics.engineUnreachable.inc();
         removeEngine(engine, "unreachable");
         continue;
@@ -303,10 +303,21 @@ final class Conductor {
               + r.requestId
               + ": the engines run Megatron 0.18, which cannot abort;"
               + " it runs to its end and is answered as usual");
-    } else if (!outbox.toEngine(engine, new AbortRequest(r.requestId))) {
+    } else if (!toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
       metrics.engineUnreachable.inc();
       removeEngine(engine, "unreachable");
     }
+  }
+
+  /**
+   * Sends a frame to an engine; false if it is gone. Its queue can be full only if it has about
+   * {@code --max-queued-messages} unread, and every unread message is a request pending on it or
+   * that request's abort: with fewer pending, a full queue means a dead connection, and the request
+   * goes to another engine at once, as before the limit.
+   */
+  private boolean toEngine(Peer engine, byte[] frame) {
+    long bound = 2L * pending.countOn(engines.idOf(engine)) + 64; // + control signals
+    return outbox.toEngine(engine, frame, bound >= limits.maxQueuedMessages());
   }
 
   /** Whether the engines speak Megatron 0.18's dialect (no aborts, multimodal data, KV handoff). */
@@ -367,7 +378,7 @@ final class Conductor {
       frame = outbox.engineFrame(in.message());
     }
     for (Peer engine : engines.active()) {
-      if (!outbox.toEngine(engine, frame)) {
+      if (!toEngine(engine, frame)) {
         metrics.engineUnreachable.inc();
         removeEngine(engine, "unreachable");
       }
@@ -395,7 +406,7 @@ final class Conductor {
     for (PendingRequest r : pending.forgetClient(client)) {
       Peer engine = engines.peerOf(r.engine);
       if (engine != null && !oldEngines()) {
-        outbox.toEngine(engine, new AbortRequest(r.requestId));
+        toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)));
       }
     }
     metrics.knownClients.set(pending.clients());

@@ -66,17 +66,13 @@ final class Outbox {
     return codec.encode(engineDialect, message);
   }
 
-  /** Sends a message to an engine; false if it is gone. */
-  boolean toEngine(Peer engine, Message message) {
-    return toEngine(engine, engineFrame(message));
-  }
-
   /**
-   * Sends a frame to an engine, in order; false if it is gone. When the engine has not read the
-   * last {@link Limits#maxQueuedMessages()} messages, the frame waits here instead (bounded by the
-   * pending requests), for {@link #flushBacklogs()}.
+   * Sends a frame to an engine, in order; false if it is gone. A send that finds the engine's queue
+   * full (EAGAIN) means it is gone unless {@code mayBeBehind}: the engine could have that many
+   * messages unread (a dead connection that is not yet reaped also answers EAGAIN). Then the frame
+   * waits here instead, bounded by the pending requests, for {@link #flushBacklogs()}.
    */
-  boolean toEngine(Peer engine, byte[] frame) {
+  boolean toEngine(Peer engine, byte[] frame, boolean mayBeBehind) {
     ArrayDeque<byte[]> backlog = backlogs.get(engine);
     if (backlog != null) {
       backlog.add(frame);
@@ -85,7 +81,7 @@ final class Outbox {
     if (sendFrame(engine, frame)) {
       return true;
     }
-    if (socket.errno() != ZError.EAGAIN) {
+    if (!mayBeBehind || socket.errno() != ZError.EAGAIN) {
       return false;
     }
     warnings.warn(

@@ -179,6 +179,13 @@ final class PendingRequests {
     return byId.size();
   }
 
+  /** The requests pending on engine {@code engine}. */
+  int countOn(int engine) {
+    return engine >= 0 && engine < byEngine.length && byEngine[engine] != null
+        ? byEngine[engine].size
+        : 0;
+  }
+
   private Chain chainOf(int engine) {
     if (engine == UNROUTED) {
       return unrouted;

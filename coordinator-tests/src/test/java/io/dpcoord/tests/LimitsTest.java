@@ -108,6 +108,7 @@ class LimitsTest {
       mute.setRcvHWM(10);
       mute.setReceiveBufferSize(4096);
       mute.setLinger(0);
+      mute.setHandshakeIvl(1000); // as TestPeer: jeromq may stall a handshake in one JVM
       mute.connect(c.endpoint());
       mute.send(Pack.array(0)); // CONNECT, then it never reads again
       Await.until(
@@ -139,6 +140,7 @@ class LimitsTest {
       slow.setRcvHWM(5);
       slow.setReceiveBufferSize(4096);
       slow.setLinger(0);
+      slow.setHandshakeIvl(1000);
       slow.connect(c.endpoint());
       slow.send(new byte[0]); // registration
       c.awaitActiveEngines(1);
