@@ -15,24 +15,20 @@ final class LimitOptions {
       paramLabel = "N",
       description =
           "Requests pending at once, all clients together; a request over it is answered FAILED"
-              + " at once, naming the limit (default: "
-              + 100_000
-              + ").")
+              + " at once, naming the limit (default: ${DEFAULT-VALUE}).")
   int maxPending = D.maxPending();
 
   @Option(
       names = "--max-pending-per-client",
       paramLabel = "N",
-      description = "Requests pending at once for one client (default: " + 100_000 + ").")
+      description = "Requests pending at once for one client (default: ${DEFAULT-VALUE}).")
   int maxPendingPerClient = D.maxPendingPerClient();
 
   @Option(
       names = "--max-clients",
       paramLabel = "N",
       description =
-          "Clients connected at once; a CONNECT beyond it is not answered (default: "
-              + 1_024
-              + ").")
+          "Clients connected at once; a CONNECT beyond it is not answered (default: ${DEFAULT-VALUE}).")
   int maxClients = D.maxClients();
 
   @Option(
@@ -40,9 +36,7 @@ final class LimitOptions {
       paramLabel = "N",
       description =
           "Messages waiting for one peer to read them; a client that falls this far behind is"
-              + " released and its requests aborted (default: "
-              + 10_000
-              + ").")
+              + " released and its requests aborted (default: ${DEFAULT-VALUE}).")
   int maxQueuedMessages = D.maxQueuedMessages();
 
   @Option(
@@ -59,9 +53,7 @@ final class LimitOptions {
       paramLabel = "N",
       description =
           "The most tokens a token prompt may have; a longer one is answered FAILED at once,"
-              + " naming the limit (default: "
-              + (1 << 20)
-              + ").")
+              + " naming the limit (default: ${DEFAULT-VALUE}).")
   int maxPromptTokens = D.maxPromptTokens();
 
   /**
