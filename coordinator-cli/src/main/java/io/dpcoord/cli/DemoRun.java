@@ -51,6 +51,9 @@ final class DemoRun {
             "demo: JMX on " + remote.serviceUrl() + " (jconsole 127.0.0.1:" + remote.port() + ")");
       }
       try (LocalCluster cluster = LocalCluster.start(config.engines(), config.routing(), metrics)) {
+        if (jmx != null) {
+          jmx.summarize(cluster.status());
+        }
         return run(cluster);
       }
     } finally {

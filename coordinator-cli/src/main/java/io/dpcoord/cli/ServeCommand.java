@@ -203,6 +203,7 @@ final class ServeCommand implements Callable<Integer> {
     ConsoleReporting reports = null;
     try (RemoteJmx remote = startRemoteJmx();
         Coordinator coordinator = startCoordinator(config.metrics(metrics).build())) {
+      jmx.summarize(coordinator.status());
       Signals.onTerminate(coordinator::shutdown);
       // after the handler: whoever sees a report may send SIGTERM and expect a clean stop
       reports =

@@ -1,14 +1,11 @@
 package io.dpcoord.metrics;
 
-import com.codahale.metrics.MetricFilter;
-import com.codahale.metrics.jmx.JmxReporter;
-import com.codahale.metrics.jmx.ObjectNameFactory;
+import com.codahale.metrics.Clock;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import javax.management.InstanceAlreadyExistsException;
@@ -16,47 +13,44 @@ import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
-import javax.management.StandardMBean;
 
 /**
- * Publishes a {@link DropwizardMetrics} over JMX, in the platform MBean server, with metrics-jmx's
- * {@link JmxReporter}.
+ * Publishes a {@link DropwizardMetrics} over JMX, in the platform MBean server.
  *
  * <p>Every catalogue metric becomes one MBean named {@code
  * dpcoord:type=<Counter|Timer|Histogram|Gauge>,name=<metric name>,coordinator=<tag>}; JConsole and
- * VisualVM show the tree dpcoord / type / name / tag. Timers show durations in seconds and rates
- * per second. One more MBean, {@code dpcoord:type=Publication,coordinator=<tag>}, claims the tag
- * and shows the binding's ignored updates.
+ * VisualVM show the tree dpcoord / type / name / tag. The attributes are those of metrics-jmx's
+ * reporter (timers show durations in seconds and rates per second), each described and with a
+ * {@code units} descriptor, and counters also show rates ({@link MetricMBeans}). One more MBean,
+ * {@code dpcoord:type=Publication,coordinator=<tag>}, claims the tag and shows the binding's
+ * ignored updates; {@link #summarize} adds {@code dpcoord:type=Coordinator,coordinator=<tag>}, the
+ * one MBean to open first ({@link CoordinatorMXBean}).
  *
  * <p>Tag rule: a tag is 1 to 64 characters of {@code [A-Za-z0-9._-]}, starting with a letter or
  * digit, so object names never need quoting. A tag is published at most once per JVM at a time:
  * registering the Publication MBean is atomic in the MBean server, so the second {@link #start}
- * with a live tag fails with {@link IllegalStateException} before it registers anything, whereas
- * metrics-jmx alone would log the clash at debug level and carry on. After {@link #close()} the tag
- * is free again.
+ * with a live tag fails with {@link IllegalStateException} before it registers anything. After
+ * {@link #close()} the tag is free again.
  */
 public final class JmxPublication implements AutoCloseable {
   /** The JMX domain of every coordinator MBean. */
   public static final String DOMAIN = "dpcoord";
 
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  private static final Pattern PLAIN_VALUE = Pattern.compile("[A-Za-z0-9._-]+");
-  // a registry may hold more than the catalogue; only the catalogue carries the tag
-  private static final MetricFilter CATALOGUE_ONLY =
-      (name, metric) -> Metric.byName(name).isPresent();
 
   private final String tag;
   private final MBeanServer server;
-  private final ObjectName publicationName;
-  private final JmxReporter reporter;
+  private final DropwizardMetrics metrics;
+  private final CounterRates rates;
+  // the Publication MBean first: it is unregistered last, so the tag is freed last
+  private final List<ObjectName> registered = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private JmxPublication(
-      String tag, MBeanServer server, ObjectName publicationName, JmxReporter reporter) {
+  private JmxPublication(String tag, MBeanServer server, DropwizardMetrics metrics) {
     this.tag = tag;
     this.server = server;
-    this.publicationName = publicationName;
-    this.reporter = reporter;
+    this.metrics = metrics;
+    this.rates = new CounterRates(metrics.registry(), Clock.defaultClock(), true);
   }
 
   /**
@@ -73,28 +67,60 @@ public final class JmxPublication implements AutoCloseable {
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     ObjectName publicationName = name("type=Publication,coordinator=" + tag);
     claim(server, publicationName, metrics, tag);
-    JmxReporter reporter = null;
+    JmxPublication publication = new JmxPublication(tag, server, metrics);
+    publication.registered.add(publicationName);
     try {
       requireNoOtherMBeans(server, tag, publicationName);
-      reporter =
-          JmxReporter.forRegistry(metrics.registry())
-              .registerWith(server)
-              .inDomain(DOMAIN)
-              .createsObjectNamesWith(new TaggedNames(tag))
-              .filter(CATALOGUE_ONLY)
-              .convertDurationsTo(TimeUnit.SECONDS)
-              .convertRatesTo(TimeUnit.SECONDS)
-              .build();
-      reporter.start();
-      JmxPublication publication = new JmxPublication(tag, server, publicationName, reporter);
-      publication.requireAllRegistered();
+      for (Metric metric : Metric.values()) {
+        publication.register(
+            MetricMBeans.of(metric, metrics.registry(), publication.rates),
+            publication.objectName(metric));
+      }
       return publication;
     } catch (RuntimeException e) {
-      if (reporter != null) {
-        reporter.stop();
-      }
-      unregisterQuietly(server, publicationName);
+      publication.close();
       throw e;
+    }
+  }
+
+  /**
+   * Registers the Coordinator MBean, {@code dpcoord:type=Coordinator,coordinator=<tag>}: this
+   * publication's metrics together with what {@code view} shows of the running coordinator.
+   *
+   * @return its object name
+   * @throws IllegalStateException if this publication is closed or already has one
+   */
+  public ObjectName summarize(CoordinatorView view) {
+    Objects.requireNonNull(view, "view");
+    if (closed.get()) {
+      throw new IllegalStateException("JMX publication of tag '" + tag + "' is closed");
+    }
+    ObjectName summaryName = summaryName();
+    register(
+        new DescribedMBean(
+            new CoordinatorSummary(metrics.registry(), rates, view),
+            CoordinatorMXBean.class,
+            true,
+            "Coordinator "
+                + tag
+                + " at a glance: engines, requests and their rates, cache hits, routing latency"
+                + " in microseconds, the engine table",
+            null),
+        summaryName);
+    return summaryName;
+  }
+
+  /** {@code dpcoord:type=Coordinator,coordinator=<tag>}, the name {@link #summarize} registers. */
+  public ObjectName summaryName() {
+    return name("type=Coordinator,coordinator=" + tag);
+  }
+
+  private void register(Object mbean, ObjectName objectName) {
+    try {
+      server.registerMBean(mbean, objectName);
+      registered.add(objectName);
+    } catch (JMException e) {
+      throw new IllegalStateException("JMX registration failed for " + objectName + ": " + e, e);
     }
   }
 
@@ -113,8 +139,10 @@ public final class JmxPublication implements AutoCloseable {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      reporter.stop();
-      unregisterQuietly(server, publicationName);
+      rates.close();
+      for (int i = registered.size() - 1; i >= 0; i--) {
+        unregisterQuietly(server, registered.get(i));
+      }
     }
   }
 
@@ -141,7 +169,13 @@ public final class JmxPublication implements AutoCloseable {
       MBeanServer server, ObjectName publicationName, DropwizardMetrics metrics, String tag) {
     try {
       server.registerMBean(
-          new StandardMBean(new Status(tag, metrics), PublicationMBean.class), publicationName);
+          new DescribedMBean(
+              new Status(tag, metrics),
+              PublicationMBean.class,
+              false,
+              "The JMX publication of coordinator " + tag + ": its tag and the binding's health",
+              null),
+          publicationName);
     } catch (InstanceAlreadyExistsException e) {
       throw new IllegalStateException(
           "JMX tag '"
@@ -162,18 +196,6 @@ public final class JmxPublication implements AutoCloseable {
     if (!present.isEmpty()) {
       throw new IllegalStateException(
           "JMX tag '" + tag + "' is already used by MBeans registered elsewhere: " + present);
-    }
-  }
-
-  private void requireAllRegistered() {
-    List<ObjectName> missing = new ArrayList<>();
-    for (Metric metric : Metric.values()) {
-      if (!server.isRegistered(objectName(metric))) {
-        missing.add(objectName(metric));
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new IllegalStateException("JMX registration failed for " + missing);
     }
   }
 
@@ -202,45 +224,18 @@ public final class JmxPublication implements AutoCloseable {
     }
   }
 
-  /** Names metrics-jmx's MBeans {@code dpcoord:type=...,name=...,coordinator=<tag>}. */
-  private static final class TaggedNames implements ObjectNameFactory {
-    private final String tag;
-
-    TaggedNames(String tag) {
-      this.tag = tag;
-    }
-
-    @Override
-    public ObjectName createName(String type, String domain, String name) {
-      // the reporter calls this for removals too, without its filter: any name must work
-      String value = PLAIN_VALUE.matcher(name).matches() ? name : ObjectName.quote(name);
-      try {
-        return new ObjectName(
-            domain + ":type=" + kindOf(type) + ",name=" + value + ",coordinator=" + tag);
-      } catch (MalformedObjectNameException e) {
-        throw new IllegalArgumentException("not a valid JMX object name for " + name, e);
-      }
-    }
-
-    /** "counters" (metrics-jmx's word) to "Counter" (the word JConsole shows). */
-    private static String kindOf(String type) {
-      return switch (type) {
-        case "counters" -> "Counter";
-        case "gauges" -> "Gauge";
-        case "histograms" -> "Histogram";
-        case "timers" -> "Timer";
-        case "meters" -> "Meter";
-        default -> type;
-      };
-    }
-  }
-
   /** What the Publication MBean shows in a JMX console. */
   public interface PublicationMBean {
     /** The tag of this coordinator's MBeans. */
+    @JmxDoc(value = "The tag of this coordinator's MBeans (serve --name)", units = "tag")
     String getCoordinator();
 
     /** Updates the binding dropped: unknown names, wrong types, invalid values. Should be 0. */
+    @JmxDoc(
+        value =
+            "Metric updates dropped: unknown names, wrong types, invalid values. Should be 0;"
+                + " a rise is a bug to report",
+        units = "updates")
     long getIgnoredUpdates();
   }
 

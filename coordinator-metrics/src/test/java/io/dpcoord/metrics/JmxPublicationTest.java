@@ -7,12 +7,16 @@ import static org.assertj.core.api.Assertions.within;
 import com.codahale.metrics.MetricRegistry;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.management.JMException;
+import javax.management.MBeanAttributeInfo;
+import javax.management.MBeanInfo;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.StandardMBean;
+import javax.management.openmbean.CompositeData;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -152,6 +156,134 @@ class JmxPublicationTest {
     assertThat(jmx.getAttribute(name, "Max")).isEqualTo(64L);
     assertThat(jmx.getAttribute(name, "Min")).isEqualTo(0L);
     assertThat((Double) jmx.getAttribute(name, "Mean")).isCloseTo(32.0, within(0.5));
+  }
+
+  /** A coordinator as the Coordinator MBean sees it, fixed. */
+  private record FixedView(String state, int expectedEngines, List<EngineLoad> engines)
+      implements CoordinatorView {}
+
+  private static final FixedView TWO_ENGINES =
+      new FixedView(
+          "RUNNING",
+          2,
+          List.of(new EngineLoad(0, "engine-0", 3, 40), new EngineLoad(1, "e1", 0, 2)));
+
+  @Test
+  void everyMBeanAndEveryAttributeHasADescriptionAndAUnit() throws Exception {
+    String tag = newTag();
+    DropwizardMetrics metrics = new DropwizardMetrics(new MetricRegistry());
+    try (JmxPublication publication = JmxPublication.start(metrics, tag)) {
+      publication.summarize(TWO_ENGINES);
+      Set<ObjectName> names = mbeansOf(tag);
+      assertThat(names).hasSize(CATALOGUE_MBEANS + 2);
+      for (ObjectName name : names) {
+        MBeanInfo info = jmx.getMBeanInfo(name);
+        assertThat(info.getDescription())
+            .as(name.toString())
+            .isNotBlank()
+            .isNotEqualTo("Information on the management interface of the MBean");
+        assertThat(info.getAttributes()).as(name.toString()).isNotEmpty();
+        for (MBeanAttributeInfo a : info.getAttributes()) {
+          String what = name + " " + a.getName();
+          assertThat(a.getDescription())
+              .as(what)
+              .isNotBlank()
+              .isNotEqualTo("Attribute exposed for management")
+              .isNotEqualTo(a.getName());
+          assertThat((String) a.getDescriptor().getFieldValue("units")).as(what).isNotBlank();
+          assertThat(a.isWritable()).as(what).isFalse();
+        }
+      }
+    }
+  }
+
+  @Test
+  void metricMBeansAreDescribedByTheCatalogueWithTheirOwnUnits() throws Exception {
+    DropwizardMetrics metrics = new DropwizardMetrics(new MetricRegistry());
+    try (JmxPublication publication = JmxPublication.start(metrics, newTag())) {
+      for (Metric metric : Metric.values()) {
+        assertThat(jmx.getMBeanInfo(publication.objectName(metric)).getDescription())
+            .startsWith(metric.metricName() + ": " + metric.description());
+      }
+      assertThat(units(publication.objectName(Metric.ROUTING_PREFIX_MATCH_RATIO), "Mean"))
+          .isEqualTo("percent");
+      assertThat(units(publication.objectName(Metric.ROUTING_CACHED_TOKENS_SHORTFALL), "Max"))
+          .isEqualTo("tokens");
+      assertThat(
+              units(
+                  publication.objectName(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS),
+                  "99thPercentile"))
+          .isEqualTo("seconds");
+      assertThat(units(publication.objectName(Metric.COORDINATOR_ACTIVE_ENGINES), "Value"))
+          .isEqualTo("engines");
+      ObjectName failed = publication.objectName(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL);
+      assertThat(units(failed, "Count")).isEqualTo("requests");
+      assertThat(units(failed, "OneMinuteRate")).isEqualTo("events/s");
+      assertThat(jmx.getAttribute(failed, "OneMinuteRate")).isEqualTo(0.0);
+    }
+  }
+
+  private static String units(ObjectName name, String attribute) throws Exception {
+    for (MBeanAttributeInfo a : jmx.getMBeanInfo(name).getAttributes()) {
+      if (a.getName().equals(attribute)) {
+        return (String) a.getDescriptor().getFieldValue("units");
+      }
+    }
+    throw new AssertionError(name + " has no attribute " + attribute);
+  }
+
+  @Test
+  void theCoordinatorMBeanShowsLatencyInMicrosecondsRatiosInPerCentAndTheEngineTable()
+      throws Exception {
+    String tag = newTag();
+    DropwizardMetrics metrics = new DropwizardMetrics(new MetricRegistry());
+    try (JmxPublication publication = JmxPublication.start(metrics, tag)) {
+      ObjectName summary = publication.summarize(TWO_ENGINES);
+      assertThat(summary).hasToString("dpcoord:type=Coordinator,coordinator=" + tag);
+      for (int i = 0; i < 10; i++) {
+        metrics.histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS).recordNanos(5_000);
+      }
+      metrics.counter(Metric.ROUTING_CACHE_HIT_TOTAL).inc(3);
+      metrics.counter(Metric.ROUTING_CACHE_MISS_TOTAL).inc();
+      metrics.counter(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL).inc(7);
+      metrics.gauge(Metric.COORDINATOR_ACTIVE_ENGINES).set(2);
+      metrics.gauge(Metric.ROUTING_INDEX_ENTRIES).set(24);
+
+      assertThat(jmx.getAttribute(summary, "RoutingLatencyP50Micros")).isEqualTo(5.0);
+      assertThat(jmx.getAttribute(summary, "RoutingLatencyP99Micros")).isEqualTo(5.0);
+      assertThat(units(summary, "RoutingLatencyP99Micros")).isEqualTo("µs");
+      assertThat(
+              jmx.getAttribute(
+                  publication.objectName(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS),
+                  "50thPercentile"))
+          .isEqualTo(5e-6);
+      assertThat(jmx.getAttribute(summary, "CacheHitPercentTotal")).isEqualTo(75.0);
+      assertThat(jmx.getAttribute(summary, "CacheHitPercentLastMinute")).isEqualTo(0.0);
+      assertThat(jmx.getAttribute(summary, "RequestsSubmitted")).isEqualTo(7L);
+      assertThat(jmx.getAttribute(summary, "ActiveEngines")).isEqualTo(2);
+      assertThat(jmx.getAttribute(summary, "ExpectedEngines")).isEqualTo(2);
+      assertThat(jmx.getAttribute(summary, "IndexEntries")).isEqualTo(24L);
+      assertThat(jmx.getAttribute(summary, "State")).isEqualTo("RUNNING");
+
+      CompositeData[] engines = (CompositeData[]) jmx.getAttribute(summary, "Engines");
+      assertThat(engines).hasSize(2);
+      assertThat(engines[0].get("engine")).isEqualTo("engine-0");
+      assertThat(engines[0].get("pending")).isEqualTo(3);
+      assertThat(engines[0].get("served")).isEqualTo(40L);
+      assertThat(engines[1].get("rank")).isEqualTo(1);
+    }
+    assertThat(mbeansOf(tag)).isEmpty();
+  }
+
+  @Test
+  void aSecondSummaryOfOneTagIsRefused() {
+    DropwizardMetrics metrics = new DropwizardMetrics(new MetricRegistry());
+    try (JmxPublication publication = JmxPublication.start(metrics, newTag())) {
+      publication.summarize(TWO_ENGINES);
+      assertThatThrownBy(() -> publication.summarize(TWO_ENGINES))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(publication.summaryName().toString());
+    }
   }
 
   @Test

@@ -453,6 +453,7 @@ final class Conductor {
         continue;
       }
       routing.completed(r, record.cachedTokens());
+      engines.served(r.engine);
       Dialect client = pending.dialectOf(r.client);
       if (replyText.rewrites(client)) {
         pending.finishing(r, record.raw());
@@ -551,10 +552,11 @@ final class Conductor {
     routing.close();
   }
 
-  /** Periodic work off the message path: the schedule reaches the disk. */
+  /** Periodic work off the message path: the schedule reaches the disk, the engine table JMX. */
   void housekeeping() {
     outbox.flushBacklogs();
     routing.flush();
+    status.engines(engines.loads());
   }
 
   private void publishInFlight() {
@@ -566,5 +568,6 @@ final class Conductor {
     int count = engines.activeCount();
     metrics.activeEngines.set(count);
     status.activeEngines(count);
+    status.engines(engines.loads());
   }
 }

@@ -32,13 +32,14 @@ public final class Coordinator implements AutoCloseable {
 
   private final ZContext context;
   private final String endpoint;
-  private final CoordinatorStatus status = new CoordinatorStatus();
+  private final CoordinatorStatus status;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final Thread thread;
   private volatile boolean stopRequested;
   private volatile Throwable failure;
 
   private Coordinator(CoordinatorConfig config) throws IOException {
+    status = new CoordinatorStatus(config.expectedEngines());
     context = new ZContext(1);
     ZMQ.Socket socket = context.createSocket(SocketType.ROUTER);
     ScheduleWriter schedule = null;

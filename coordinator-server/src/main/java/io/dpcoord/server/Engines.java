@@ -1,5 +1,6 @@
 package io.dpcoord.server;
 
+import io.dpcoord.metrics.EngineLoad;
 import io.dpcoord.routing.Router;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +34,7 @@ final class Engines {
     final Peer peer;
     State state;
     int id = -1;
+    long served; // terminal replies since it last became active
 
     Engine(Peer peer) {
       this.peer = peer;
@@ -43,7 +45,7 @@ final class Engines {
   private final int expected;
   // in order of first registration: Megatron 0.18's round-robin order of the start-up engines
   private final Map<Peer, Engine> byPeer = new LinkedHashMap<>();
-  private Peer[] peerOfId = new Peer[8];
+  private Engine[] ofId = new Engine[8];
   private int waiting;
   private boolean started;
 
@@ -72,7 +74,7 @@ final class Engines {
 
   /** The peer of an active engine id, or null. */
   Peer peerOf(int id) {
-    return id >= 0 && id < peerOfId.length ? peerOfId[id] : null;
+    return id >= 0 && id < ofId.length && ofId[id] != null ? ofId[id].peer : null;
   }
 
   /** Routable engines: none before start-up is over. */
@@ -84,7 +86,7 @@ final class Engines {
   List<Peer> active() {
     List<Peer> peers = new ArrayList<>();
     for (int id : router.activeEnginesInRankOrder()) {
-      peers.add(peerOfId[id]);
+      peers.add(ofId[id].peer);
     }
     return peers;
   }
@@ -113,7 +115,7 @@ final class Engines {
     }
     if (e.state == State.ACTIVE) {
       int old = e.id;
-      peerOfId[old] = null;
+      ofId[old] = null;
       activate(e, router.replace(old));
       LOG.warn("engine {} re-registered (restarted): its cache entries are stale", from);
       return old;
@@ -146,10 +148,31 @@ final class Engines {
   private void activate(Engine e, int id) {
     e.state = State.ACTIVE;
     e.id = id;
-    if (id >= peerOfId.length) {
-      peerOfId = Arrays.copyOf(peerOfId, Math.max(id + 1, peerOfId.length * 2));
+    e.served = 0;
+    if (id >= ofId.length) {
+      ofId = Arrays.copyOf(ofId, Math.max(id + 1, ofId.length * 2));
     }
-    peerOfId[id] = e.peer;
+    ofId[id] = e;
+  }
+
+  /** Counts a terminal reply from the active engine {@code id} (a no-op for any other id). */
+  void served(int id) {
+    if (id >= 0 && id < ofId.length && ofId[id] != null) {
+      ofId[id].served++;
+    }
+  }
+
+  /** The active engines in rank order, with their pending requests and replies served. */
+  List<EngineLoad> loads() {
+    List<EngineLoad> loads = new ArrayList<>();
+    if (started) {
+      for (int id : router.activeEnginesInRankOrder()) {
+        Engine e = ofId[id];
+        loads.add(
+            new EngineLoad(router.rankOf(id), e.peer.toString(), router.pending(id), e.served));
+      }
+    }
+    return List.copyOf(loads);
   }
 
   /**
@@ -171,7 +194,7 @@ final class Engines {
     int id = e.id;
     int pending = router.pending(id);
     router.remove(id);
-    peerOfId[id] = null;
+    ofId[id] = null;
     e.state = State.GONE;
     LOG.warn(
         "engine {} {}: removed from routing with {} requests pending ({} engines left)",
