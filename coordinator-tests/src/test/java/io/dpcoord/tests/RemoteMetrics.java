@@ -57,11 +57,28 @@ final class RemoteMetrics implements AutoCloseable {
     return ((Number) attribute(gauge, "Value")).doubleValue();
   }
 
+  /** An attribute of the Coordinator MBean, {@code dpcoord:type=Coordinator,coordinator=<tag>}. */
+  Object summary(String attribute) {
+    try {
+      return attribute(new ObjectName("dpcoord:type=Coordinator,coordinator=" + tag), attribute);
+    } catch (JMException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   private Object attribute(Metric metric, String attribute) {
     try {
-      return server.getAttribute(objectName(metric), attribute);
+      return attribute(objectName(metric), attribute);
     } catch (JMException e) {
-      throw new AssertionError("cannot read " + attribute + " of " + metric.metricName(), e);
+      throw new AssertionError(e);
+    }
+  }
+
+  private Object attribute(ObjectName name, String attribute) {
+    try {
+      return server.getAttribute(name, attribute);
+    } catch (JMException e) {
+      throw new AssertionError("cannot read " + attribute + " of " + name, e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

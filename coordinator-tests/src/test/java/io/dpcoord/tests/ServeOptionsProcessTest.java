@@ -66,6 +66,12 @@ class ServeOptionsProcessTest {
         assertThat(jmx.value(Metric.ROUTING_INDEX_ENTRIES)).isEqualTo(24.0);
         assertThat(jmx.count(Metric.COORDINATOR_INTERNAL_ERROR_TOTAL)).isZero();
         assertThat(jmx.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
+        // the same at a glance, under the tag of --name
+        assertThat(jmx.summary("State")).isEqualTo("RUNNING");
+        assertThat(jmx.summary("ExpectedEngines")).isEqualTo(2);
+        assertThat(jmx.summary("RequestsCompleted")).isEqualTo(20L);
+        assertThat(jmx.summary("CacheHitPercentTotal")).isEqualTo(80.0);
+        assertThat((Object[]) jmx.summary("Engines")).hasSize(2);
       }
       s.serve.stop();
     }
