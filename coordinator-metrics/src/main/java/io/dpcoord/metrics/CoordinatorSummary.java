@@ -10,7 +10,9 @@ import java.util.Objects;
 /**
  * The Coordinator MBean's values: counts and gauges from the Dropwizard registry, rates from {@link
  * CounterRates}, the state and the engine table from a {@link CoordinatorView}. Every read is a
- * read of values already kept; nothing here runs on the event loop.
+ * read of values already kept; nothing here runs on the event loop. Rates, per cents and
+ * microseconds are rounded to two decimals, which is all a person reads of them (a console prints
+ * every digit of a double).
  */
 final class CoordinatorSummary implements CoordinatorMXBean {
   private static final double NANOS_PER_MICRO = 1e3;
@@ -59,7 +61,11 @@ final class CoordinatorSummary implements CoordinatorMXBean {
   }
 
   private static double percent(double part, double whole) {
-    return whole > 0 ? part * PER_CENT / whole : 0;
+    return whole > 0 ? hundredths(part * PER_CENT / whole) : 0;
+  }
+
+  private static double hundredths(double value) {
+    return Math.round(value * 100) / 100.0;
   }
 
   @Override
@@ -99,17 +105,17 @@ final class CoordinatorSummary implements CoordinatorMXBean {
 
   @Override
   public double getSubmittedPerSecond() {
-    return rates.oneMinute(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL);
+    return hundredths(rates.oneMinute(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL));
   }
 
   @Override
   public double getCompletedPerSecond() {
-    return rates.oneMinute(Metric.COORDINATOR_REQUESTS_COMPLETED_TOTAL);
+    return hundredths(rates.oneMinute(Metric.COORDINATOR_REQUESTS_COMPLETED_TOTAL));
   }
 
   @Override
   public double getFailedPerSecond() {
-    return rates.oneMinute(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL);
+    return hundredths(rates.oneMinute(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL));
   }
 
   @Override
@@ -132,12 +138,12 @@ final class CoordinatorSummary implements CoordinatorMXBean {
 
   @Override
   public double getRoutingLatencyP50Micros() {
-    return routingLatency.getSnapshot().getMedian() / NANOS_PER_MICRO;
+    return hundredths(routingLatency.getSnapshot().getMedian() / NANOS_PER_MICRO);
   }
 
   @Override
   public double getRoutingLatencyP99Micros() {
-    return routingLatency.getSnapshot().get99thPercentile() / NANOS_PER_MICRO;
+    return hundredths(routingLatency.getSnapshot().get99thPercentile() / NANOS_PER_MICRO);
   }
 
   @Override
