@@ -105,7 +105,8 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "PORT",
       description =
           "Also serve JMX remotely on 127.0.0.1:PORT (0 picks one) for JConsole or VisualVM;"
-              + " the metrics are always visible to a local JMX console.")
+              + " the metrics are always visible to a local JMX console. Open"
+              + " dpcoord:type=Coordinator,coordinator=TAG first: the coordinator at a glance.")
   Integer jmxPort;
 
   @Option(

@@ -82,29 +82,34 @@ final class MetricMBeans {
     };
   }
 
-  /** A counter: its total and its rates. */
-  public interface CounterMBean {
-    @JmxDoc(value = "Total since the coordinator started", units = JmxDoc.SAMPLE_UNIT)
-    long getCount();
-
-    @JmxDoc(value = "Per second since the coordinator started", units = "events/s")
+  /** Rates of events, as a Dropwizard meter shows them. */
+  public interface RatesMBean {
+    @JmxDoc(value = "Events per second since the coordinator started", units = "events/s")
     double getMeanRate();
 
-    @JmxDoc(value = "Per second over the last minute (exponentially weighted)", units = "events/s")
+    @JmxDoc(
+        value = "Events per second over the last minute (exponentially weighted)",
+        units = "events/s")
     double getOneMinuteRate();
 
     @JmxDoc(
-        value = "Per second over the last five minutes (exponentially weighted)",
+        value = "Events per second over the last five minutes (exponentially weighted)",
         units = "events/s")
     double getFiveMinuteRate();
 
     @JmxDoc(
-        value = "Per second over the last fifteen minutes (exponentially weighted)",
+        value = "Events per second over the last fifteen minutes (exponentially weighted)",
         units = "events/s")
     double getFifteenMinuteRate();
 
     @JmxDoc(value = "The unit of the rates", units = "text")
     String getRateUnit();
+  }
+
+  /** A counter: its total and its rates. */
+  public interface CounterMBean extends RatesMBean {
+    @JmxDoc(value = "Total since the coordinator started", units = JmxDoc.SAMPLE_UNIT)
+    long getCount();
   }
 
   /** A gauge: the value set last. */
@@ -159,33 +164,12 @@ final class MetricMBeans {
   }
 
   /** A duration distribution in seconds, with the rates of its events. */
-  public interface TimerMBean extends DistributionMBean {
+  public interface TimerMBean extends DistributionMBean, RatesMBean {
     @JmxDoc(value = "Shortest recent duration", units = JmxDoc.SAMPLE_UNIT)
     double getMin();
 
     @JmxDoc(value = "Longest recent duration", units = JmxDoc.SAMPLE_UNIT)
     double getMax();
-
-    @JmxDoc(value = "Events per second since the coordinator started", units = "events/s")
-    double getMeanRate();
-
-    @JmxDoc(
-        value = "Events per second over the last minute (exponentially weighted)",
-        units = "events/s")
-    double getOneMinuteRate();
-
-    @JmxDoc(
-        value = "Events per second over the last five minutes (exponentially weighted)",
-        units = "events/s")
-    double getFiveMinuteRate();
-
-    @JmxDoc(
-        value = "Events per second over the last fifteen minutes (exponentially weighted)",
-        units = "events/s")
-    double getFifteenMinuteRate();
-
-    @JmxDoc(value = "The unit of the rates", units = "text")
-    String getRateUnit();
 
     @JmxDoc(value = "The unit of the durations", units = "text")
     String getDurationUnit();
