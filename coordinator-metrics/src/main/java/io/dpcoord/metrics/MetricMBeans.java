@@ -73,7 +73,13 @@ final class MetricMBeans {
     return switch (metric) {
       case COORDINATOR_ACTIVE_ENGINES -> "engines";
       case COORDINATOR_KNOWN_CLIENTS -> "clients";
-      case COORDINATOR_INVALID_MESSAGE_TOTAL, COORDINATOR_UNKNOWN_SENDER_TOTAL -> "messages";
+      case COORDINATOR_INVALID_MESSAGE_TOTAL,
+          COORDINATOR_UNKNOWN_SENDER_TOTAL,
+          COORDINATOR_REFUSED_CLIENT_TOTAL,
+          COORDINATOR_REFUSED_CONTROL_TOTAL ->
+          "messages";
+      case COORDINATOR_REFUSED_CONNECTION_TOTAL -> "connections";
+      case COORDINATOR_REFUSED_ENGINE_TOTAL -> "registrations";
       case COORDINATOR_INTERNAL_ERROR_TOTAL -> "errors";
       case COORDINATOR_ENGINE_UNREACHABLE_TOTAL -> "sends";
       case ROUTING_STALE_DETECTED_TOTAL -> "decisions";
