@@ -72,7 +72,7 @@ final class MetricMBeans {
     }
     return switch (metric) {
       case COORDINATOR_ACTIVE_ENGINES -> "engines";
-      case COORDINATOR_KNOWN_CLIENTS -> "clients";
+      case COORDINATOR_KNOWN_CLIENTS, COORDINATOR_CLIENTS_RELEASED_TOTAL -> "clients";
       case COORDINATOR_INVALID_MESSAGE_TOTAL,
           COORDINATOR_UNKNOWN_SENDER_TOTAL,
           COORDINATOR_REFUSED_CLIENT_TOTAL,
