@@ -119,6 +119,15 @@ final class PendingRequests {
     return byId.get(requestId);
   }
 
+  /**
+   * The prompt of the pending request with this id as it was forwarded, or null: what an engine's
+   * records for it echo (MessageCodec#recognisePrompts).
+   */
+  RawValue forwardedPrompt(long requestId) {
+    PendingRequest r = byId.get(requestId);
+    return r == null ? null : r.prompt;
+  }
+
   /** The client's pending request with this client request id, or null. */
   PendingRequest ofClient(Peer client, long clientRequestId) {
     Client c = byClient.get(client);
