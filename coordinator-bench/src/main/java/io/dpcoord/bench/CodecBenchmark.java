@@ -31,8 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * ENGINE_REPLY, encoding the SUBMIT forwarded to an engine and the reply forwarded to a client.
  *
  * <p>Decoding reads the token ids (routing needs them) and walks every other byte once to validate
- * it; opaque fields become slices of the frame. Encoding copies those slices. Run: {@code java -jar
- * coordinator-bench/target/benchmarks.jar CodecBenchmark -prof gc}.
+ * it, but for the copies of a forwarded prompt in a reply when the prompts are known (as on the
+ * loop), which are compared as bytes; opaque fields become slices of the frame. Encoding copies
+ * those slices. Run: {@code java -jar coordinator-bench/target/benchmarks.jar CodecBenchmark -prof
+ * gc}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -49,6 +51,10 @@ public class CodecBenchmark {
   public int promptTokens;
 
   private final MessageCodec codec = new MessageCodec();
+  private final RawValue[] prompts = new RawValue[SIZE];
+  /* as the coordinator's loop decodes replies: knowing each request's forwarded prompt */
+  private final MessageCodec coordinator =
+      new MessageCodec().recognisePrompts(id -> prompts[(int) (id - 5000) & MASK]);
   private final byte[][] submitFrames = new byte[SIZE][];
   private final byte[][] replyFrames = new byte[SIZE][];
   private final EngineSubmit[] engineSubmits = new EngineSubmit[SIZE];
@@ -68,6 +74,7 @@ public class CodecBenchmark {
       replyFrames[i] = replyFrame(5000 + i, tokens, random);
       SubmitRequest submit =
           (SubmitRequest) codec.decode(Direction.TO_COORDINATOR, submitFrames[i]);
+      prompts[i] = submit.prompt().raw();
       engineSubmits[i] =
           new EngineSubmit(5000 + i, submit.prompt(), submit.samplingParams(), RawValue.nil());
       EngineReply reply = (EngineReply) codec.decode(Direction.TO_COORDINATOR, replyFrames[i]);
@@ -85,6 +92,15 @@ public class CodecBenchmark {
   @Benchmark
   public Message decodeEngineReply() throws ProtocolException {
     return codec.decode(Direction.TO_COORDINATOR, replyFrames[index++ & MASK]);
+  }
+
+  /**
+   * The same, decoded as the coordinator does: the record's two copies of the forwarded prompt
+   * ({@code prompt_tokens}, {@code remaining_prompt_tokens}) are passed by comparing bytes.
+   */
+  @Benchmark
+  public Message decodeEngineReplyKnownPrompt() throws ProtocolException {
+    return coordinator.decode(Direction.TO_COORDINATOR, replyFrames[index++ & MASK]);
   }
 
   /** The SUBMIT the coordinator forwards to the chosen engine. */

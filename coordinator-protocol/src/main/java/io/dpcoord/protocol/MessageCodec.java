@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 /**
  * Encodes and decodes frames. Not thread-safe: one per thread; reuses its buffers.
@@ -53,6 +54,20 @@ public final class MessageCodec {
    */
   public MessageCodec(int maxPromptTokens) {
     this.maxPromptTokens = maxPromptTokens;
+  }
+
+  /**
+   * Lets the decoding of engine replies pass the copies of a request's prompt in its records by
+   * comparing bytes ({@link RecordScan}): {@code forwardedPrompt} returns the prompt as it was
+   * forwarded to the engine under a request id ({@link Prompt#raw()}, a value this codec decoded),
+   * or null when it knows none. It is called on the decoding thread, once per record. What is
+   * accepted does not change: equal bytes are the same valid value.
+   *
+   * @return this codec
+   */
+  public MessageCodec recognisePrompts(LongFunction<RawValue> forwardedPrompt) {
+    scan.prompts(forwardedPrompt);
+    return this;
   }
 
   /**

@@ -146,6 +146,7 @@ final class MsgpackReader {
   private int pos;
   private int limit;
   private Header context;
+  private RawValue echo;
 
   /** Points the cursor at {@code length} bytes of {@code buf} from {@code offset}. */
   void reset(byte[] buf, int offset, int length, Header context) {
@@ -154,6 +155,23 @@ final class MsgpackReader {
     this.pos = offset;
     this.limit = offset + length;
     this.context = context;
+  }
+
+  /**
+   * A value that {@link #skipValue(int)} may meet again: where the next array or str it skips
+   * starts with these exact bytes, it moves past them in one comparison instead of checking them
+   * element by element. {@code known} must hold one value already checked as {@link #skipValue}
+   * checks (a {@link RawValue}) with no container inside it (a prompt: a str or an array of ints),
+   * so that equal bytes are that same complete, valid value at any depth where an array may sit.
+   * Null: none.
+   */
+  void echo(RawValue known) {
+    echo = known;
+  }
+
+  /** Whether the value at {@code at} is {@link #echo(RawValue)}'s, byte for byte. */
+  private boolean echoAt(int at) {
+    return echo != null && echo.isAt(buf, at, limit);
   }
 
   /** The header named in error messages from now on (null: "frame"). */
@@ -414,12 +432,17 @@ final class MsgpackReader {
           throw malformed(
               "declares " + values + " values but only " + remaining() + " bytes remain");
         }
-        if (type == Type.ARRAY) {
+        if (type == Type.ARRAY && echoAt(at)) {
+          pos = at + echo.length();
+          values = 0;
+        } else if (type == Type.ARRAY) {
           values -= skipFixedSizeRun(values);
         }
         if (values > 0) {
           push(top++, values, type == Type.MAP);
         }
+      } else if (type == Type.STR && echoAt(at)) {
+        pos = at + echo.length();
       } else {
         skipScalar(b, at);
       }

@@ -136,6 +136,13 @@ public final class RawValue {
     return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
   }
 
+  /** Whether {@code buf} holds exactly this value's bytes from {@code at}, within {@code limit}. */
+  boolean isAt(byte[] buf, int at, int limit) {
+    return length <= limit - at
+        && buf[at] == bytes[offset]
+        && Arrays.mismatch(buf, at, at + length, bytes, offset, offset + length) < 0;
+  }
+
   FrameWriter copyTo(FrameWriter out) {
     return out.bytes(bytes, offset, length);
   }

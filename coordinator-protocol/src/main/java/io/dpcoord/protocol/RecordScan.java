@@ -2,6 +2,7 @@ package io.dpcoord.protocol;
 
 import io.dpcoord.protocol.MsgpackReader.Type;
 import java.nio.charset.StandardCharsets;
+import java.util.function.LongFunction;
 
 /**
  * One walk over a reply record map that reads the fields the coordinator acts on and skips the
@@ -10,6 +11,12 @@ import java.nio.charset.StandardCharsets;
  * <p>Reused by {@link MessageCodec} for every record it decodes, so that reading these fields costs
  * no second walk over records that run to tens of kilobytes. For every key the last occurrence
  * wins, as in the Python dict the peer builds from the map.
+ *
+ * <p>Given the prompts the coordinator forwarded ({@link MessageCodec#recognisePrompts}), the walk
+ * hands the reader the prompt of the record's {@code request_id} once it has read it, so that the
+ * copies of that prompt the record carries ({@code prompt}, {@code prompt_tokens}, Megatron's
+ * {@code remaining_prompt_tokens}) are passed with one comparison each instead of a check of every
+ * token. A copy that differs by a byte is checked as before.
  */
 final class RecordScan {
   private static final byte[] REQUEST_ID = utf8("request_id");
@@ -29,6 +36,12 @@ final class RecordScan {
   String idType;
   private long cachedTokens;
   private boolean completed;
+  private LongFunction<RawValue> prompts;
+
+  /** The forwarded prompt of a request id (or null), for {@link #walk}; null: none known. */
+  void prompts(LongFunction<RawValue> forwardedPrompt) {
+    this.prompts = forwardedPrompt;
+  }
 
   /**
    * The {@code num_cached_tokens} of a record's walk: the value when the record's {@code status} is
@@ -59,6 +72,14 @@ final class RecordScan {
    * @param enclosingDepth the containers the map is nested in, for the reader's depth bound
    */
   void walk(MsgpackReader reader, int enclosingDepth) throws ProtocolException {
+    try {
+      scan(reader, enclosingDepth);
+    } finally {
+      reader.echo(null); // no prompt (nor its frame) outlives the record
+    }
+  }
+
+  private void scan(MsgpackReader reader, int enclosingDepth) throws ProtocolException {
     idState = IdState.MISSING;
     cachedTokens = ReplyRecord.CACHED_TOKENS_UNKNOWN;
     completed = false;
@@ -93,6 +114,7 @@ final class RecordScan {
     if (type == Type.INT && !reader.nextIsUint64AboveInt64()) {
       id = reader.readInt64();
       idState = IdState.VALID;
+      reader.echo(prompts == null ? null : prompts.apply(id));
     } else {
       idType =
           type == Type.INT

@@ -135,7 +135,7 @@ class DecoderFuzzTest {
     return b;
   }
 
-  private static byte[] mutate(Random rnd, byte[] original) {
+  static byte[] mutate(Random rnd, byte[] original) {
     byte[] b = original.clone();
     int mutations = 1 + rnd.nextInt(3);
     for (int m = 0; m < mutations && b.length > 0; m++) {

@@ -126,6 +126,7 @@ final class EventLoop {
     this.codec = new MessageCodec(config.limits().maxPromptTokens());
     this.warnings = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), nanoTime);
     this.metrics = new LoopMetrics(config.metrics());
+    codec.recognisePrompts(pending::forwardedPrompt);
     Router router = new Router(config.routing());
     this.engines = new Engines(router, config.expectedEngines());
     Conductor[] self = new Conductor[1]; // the outbox tells the conductor about gone clients

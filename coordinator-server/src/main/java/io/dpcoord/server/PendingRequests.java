@@ -119,6 +119,17 @@ final class PendingRequests {
     return byId.get(requestId);
   }
 
+  /**
+   * The prompt of the pending request with this id as it was forwarded to an engine, or null when
+   * none is pending there: what the engine's records for it echo (MessageCodec#recognisePrompts).
+   * Only a prompt that was sent is given, so it is always one the codec decoded in full (a str or
+   * an array of int64s; a prompt over --max-prompt-tokens is answered at once and never sent).
+   */
+  RawValue forwardedPrompt(long requestId) {
+    PendingRequest r = byId.get(requestId);
+    return r == null || r.engine < 0 ? null : r.prompt;
+  }
+
   /** The client's pending request with this client request id, or null. */
   PendingRequest ofClient(Peer client, long clientRequestId) {
     Client c = byClient.get(client);

@@ -49,6 +49,22 @@ class PendingRequestsTest {
   }
 
   @Test
+  void aPromptIsGivenForItsRepliesOnlyWhileItsRequestIsOnAnEngine() {
+    pending.connect(alice, Dialect.V0_19);
+    RawValue prompt = RawValue.ofString("hello");
+    PendingRequest r = pending.accept(alice, 1, prompt, RawValue.nil(), 0);
+
+    assertThat(pending.forwardedPrompt(r.requestId)).as("not sent yet").isNull();
+    pending.routed(r, 2);
+    assertThat(pending.forwardedPrompt(r.requestId)).isSameAs(prompt);
+    assertThat(pending.forwardedPrompt(r.requestId + 1)).as("no such request").isNull();
+    pending.finishing(r, RawValue.nil());
+    assertThat(pending.forwardedPrompt(r.requestId)).as("answered, being detokenized").isNull();
+    pending.remove(r);
+    assertThat(pending.forwardedPrompt(r.requestId)).isNull();
+  }
+
+  @Test
   void aRequestLetsGoOfTheHashesItKeptForFeedbackWhenItEndsHoweverItEnds() {
     pending.connect(alice, Dialect.V0_19);
     PendingRequest answered = accept(alice, 1);
