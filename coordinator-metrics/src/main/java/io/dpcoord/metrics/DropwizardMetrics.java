@@ -75,6 +75,11 @@ public final class DropwizardMetrics extends TableBinding {
     return registry;
   }
 
+  /** The count of ignored updates, shared with a binding that wraps this one. */
+  LongAdder ignored() {
+    return ignored;
+  }
+
   @Override
   HandleTable handles() {
     return handles;
