@@ -2,7 +2,9 @@ package io.dpcoord.cli;
 
 import ch.qos.logback.classic.Level;
 import com.codahale.metrics.MetricRegistry;
+import io.dpcoord.cli.monitor.MonitoringServer;
 import io.dpcoord.metrics.ConsoleReporting;
+import io.dpcoord.metrics.CoordinatorMetrics;
 import io.dpcoord.metrics.DropwizardMetrics;
 import io.dpcoord.metrics.JmxPublication;
 import io.dpcoord.metrics.RemoteJmx;
@@ -109,6 +111,8 @@ final class ServeCommand implements Callable<Integer> {
               + " dpcoord:type=Coordinator,coordinator=TAG first: the coordinator at a glance.")
   Integer jmxPort;
 
+  @Mixin PrometheusOptions prometheus;
+
   @Option(
       names = "--name",
       paramLabel = "TAG",
@@ -195,6 +199,7 @@ final class ServeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
 
     DropwizardMetrics metrics = new DropwizardMetrics(new MetricRegistry());
+    CoordinatorMetrics recorded = prometheus.metrics(metrics, name);
     JmxPublication jmx;
     try {
       jmx = JmxPublication.start(metrics, name);
@@ -203,7 +208,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     ConsoleReporting reports = null;
     try (RemoteJmx remote = startRemoteJmx();
-        Coordinator coordinator = startCoordinator(config.metrics(metrics).build())) {
+        Coordinator coordinator = startCoordinator(config.metrics(recorded).build());
+        MonitoringServer monitor = prometheus.start(coordinator, name, engines)) {
       jmx.summarize(coordinator.status());
       Signals.onTerminate(coordinator::shutdown);
       // after the handler: whoever sees a report may send SIGTERM and expect a clean stop
@@ -211,6 +217,7 @@ final class ServeCommand implements Callable<Integer> {
           reportEvery.isZero() ? null : ConsoleReporting.start(metrics, reportEvery, System.err);
       out.println(coordinator.endpoint());
       out.flush();
+      PrometheusOptions.announce(monitor, err);
       if (remote != null) {
         err.println("JMX: " + remote.serviceUrl() + " (jconsole 127.0.0.1:" + remote.port() + ")");
         err.flush();
