@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Counters and gauges cost the hot path nothing more: the registry reads them from the
  * Dropwizard ones when it is scraped, so they are exact. Every histogram is also recorded, value by
- * value, into a Prometheus classic histogram with fixed buckets, because Prometheus aggregates and
- * takes quantiles from bucket counts that a sampled reservoir cannot give:
+ * value, into fixed buckets published as a Prometheus classic histogram, because Prometheus
+ * aggregates and takes quantiles from bucket counts that a sampled reservoir cannot give:
  *
  * <ul>
  *   <li>{@code *_seconds}: 1, 2 and 5 per decade from 1 µs to 10 s ({@link #SECONDS_BUCKETS});
@@ -23,11 +23,11 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>token counts: 0, then powers of 4 from 16 to 65,536.
  * </ul>
  *
- * <p>Design notes: a bucketed observation costs a bucket search and three uncontended adders (no
- * allocation; exemplars are off). That cost is paid only by a coordinator built with this binding,
- * that is one started with {@code --prometheus-port}; docs/design/metrics.md has the figures.
- * Updates the Dropwizard binding would ignore are ignored here too, counted in the same {@link
- * #ignoredUpdates()}, so JMX's Publication MBean still shows them.
+ * <p>Design notes: a bucketed observation costs a binary search and two uncontended atomic adds,
+ * with no allocation ({@link BucketCounts}). That cost is paid only by a coordinator built with
+ * this binding, that is one started with {@code --prometheus-port}; docs/design/metrics.md has the
+ * figures. Updates the Dropwizard binding would ignore are ignored here too, counted in the same
+ * {@link #ignoredUpdates()}, so JMX's Publication MBean still shows them.
  */
 public final class PrometheusMetrics extends TableBinding {
   /** Latency bounds in seconds: 1, 2, 5 per decade, 1 µs to 10 s. */
@@ -45,8 +45,7 @@ public final class PrometheusMetrics extends TableBinding {
   private final DropwizardMetrics dropwizard;
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Labels labels;
-  private final io.prometheus.metrics.core.metrics.Histogram[] distributions =
-      new io.prometheus.metrics.core.metrics.Histogram[Metric.values().length];
+  private final BucketCounts[] distributions = new BucketCounts[Metric.values().length];
   private final HandleTable handles;
 
   /**
@@ -95,7 +94,7 @@ public final class PrometheusMetrics extends TableBinding {
   /** A histogram's cumulative buckets, count and sum now. */
   public HistogramDataPointSnapshot distribution(Metric histogram) {
     Metric.require(histogram, MetricType.HISTOGRAM, "distribution(Metric)");
-    return distributions[histogram.ordinal()].collect().getDataPoints().get(0);
+    return distributions[histogram.ordinal()].snapshot();
   }
 
   @Override
@@ -124,15 +123,11 @@ public final class PrometheusMetrics extends TableBinding {
         .register(registry);
   }
 
-  private io.prometheus.metrics.core.metrics.Histogram newDistribution(Metric metric) {
-    return io.prometheus.metrics.core.metrics.Histogram.builder()
-        .name(metric.metricName())
-        .help(metric.description())
-        .constLabels(labels)
-        .classicOnly()
-        .classicUpperBounds(bucketsOf(metric))
-        .withoutExemplars()
-        .register(registry);
+  private BucketCounts newDistribution(Metric metric) {
+    BucketCounts buckets =
+        new BucketCounts(metric.metricName(), metric.description(), labels, bucketsOf(metric));
+    registry.register(buckets);
+    return buckets;
   }
 
   /** The bucket bounds of a histogram of the catalogue. */
@@ -148,13 +143,10 @@ public final class PrometheusMetrics extends TableBinding {
     private static final double NANOS_PER_SECOND = 1e9;
 
     private final Histogram dropwizard;
-    private final io.prometheus.metrics.core.metrics.Histogram buckets;
+    private final BucketCounts buckets;
 
     BucketedHistogram(
-        Metric metric,
-        Histogram dropwizard,
-        io.prometheus.metrics.core.metrics.Histogram buckets,
-        LongAdder ignored) {
+        Metric metric, Histogram dropwizard, BucketCounts buckets, LongAdder ignored) {
       super(metric, ignored);
       this.dropwizard = dropwizard;
       this.buckets = buckets;
