@@ -62,11 +62,7 @@ final class MonitoredServe implements AutoCloseable {
     try {
       Await.until(
           "serve announces its HTTP address", () -> announced(serve) != null, serve::stderr);
-      TestEngine[] registered = new TestEngine[engines];
-      for (int rank = 0; rank < engines; rank++) {
-        registered[rank] = new TestEngine(serve.endpoint(), TestEngine.identityOf(rank));
-        owned.add(registered[rank].register());
-      }
+      TestEngine[] registered = TestEngine.registerRanks(serve.endpoint(), engines, owned);
       TestClient client = new TestClient(serve.endpoint(), "client");
       owned.add(client.connect());
       return new MonitoredServe(serve, registered, client, URI.create(announced(serve)), owned);
@@ -83,11 +79,7 @@ final class MonitoredServe implements AutoCloseable {
 
   /** Sends one request, lets the engine that receives it complete it, expects the reply. */
   Delivery roundTrip(long cid, long[] prompt) {
-    client.submit(cid, prompt);
-    Delivery d = TestEngine.receiveSubmitOnAny(engines);
-    d.engine().complete(d.requestId());
-    client.expectFrame(Pack.array(21, cid, Pack.raw(ReplyRecords.completed(d.requestId()))));
-    return d;
+    return TestEngine.roundTrip(client, engines, cid, prompt);
   }
 
   /** The response to {@code method path}. */

@@ -217,11 +217,7 @@ class ServeOptionsProcessTest {
     ServeProcess serve = ServeProcess.start(temp, args.toArray(String[]::new));
     List<AutoCloseable> owned = new ArrayList<>(List.of(serve));
     try {
-      TestEngine[] registered = new TestEngine[engines];
-      for (int rank = 0; rank < engines; rank++) {
-        registered[rank] = new TestEngine(serve.endpoint(), TestEngine.identityOf(rank));
-        owned.add(registered[rank].register());
-      }
+      TestEngine[] registered = TestEngine.registerRanks(serve.endpoint(), engines, owned);
       TestClient client = new TestClient(serve.endpoint(), "client");
       owned.add(client.connect());
       RemoteMetrics jmx = RemoteMetrics.connect(jmxPort, TAG);
@@ -245,11 +241,7 @@ class ServeOptionsProcessTest {
 
     /** Sends one request, lets the engine that receives it complete it, expects the reply. */
     Delivery roundTrip(long cid, long[] prompt) {
-      client.submit(cid, prompt);
-      Delivery d = TestEngine.receiveSubmitOnAny(engines);
-      d.engine().complete(d.requestId());
-      client.expectFrame(Pack.array(21, cid, Pack.raw(ReplyRecords.completed(d.requestId()))));
-      return d;
+      return TestEngine.roundTrip(client, engines, cid, prompt);
     }
 
     @Override

@@ -76,6 +76,30 @@ final class TestEngine extends TestPeer {
     throw new AssertionError("no SUBMIT_REQUEST reached " + Arrays.toString(engines));
   }
 
+  /**
+   * Sends request {@code cid} from {@code client}, lets the engine of {@code engines} that receives
+   * it complete it, and expects the reply.
+   */
+  static Delivery roundTrip(TestClient client, TestEngine[] engines, long cid, long[] prompt) {
+    client.submit(cid, prompt);
+    Delivery d = receiveSubmitOnAny(engines);
+    d.engine().complete(d.requestId());
+    client.expectFrame(Pack.array(21, cid, Pack.raw(ReplyRecords.completed(d.requestId()))));
+    return d;
+  }
+
+  /**
+   * Engines of ranks 0 to {@code n - 1}, registered at {@code endpoint} and added to {@code owned}.
+   */
+  static TestEngine[] registerRanks(String endpoint, int n, List<AutoCloseable> owned) {
+    TestEngine[] engines = new TestEngine[n];
+    for (int rank = 0; rank < n; rank++) {
+      engines[rank] = new TestEngine(endpoint, identityOf(rank));
+      owned.add(engines[rank].register());
+    }
+    return engines;
+  }
+
   /** The next message, decoded as an engine decodes it. */
   Message receive() {
     return decode(receiveFrame());
