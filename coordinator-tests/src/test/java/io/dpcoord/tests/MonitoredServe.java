@@ -82,6 +82,19 @@ final class MonitoredServe implements AutoCloseable {
     return TestEngine.roundTrip(client, engines, cid, prompt);
   }
 
+  /** Waits until {@code /status.json} holds at least {@code n} samples. */
+  void awaitSamples(int n) {
+    Await.until("" + n + " samples", () -> status().get("samples").size() >= n, this::status);
+  }
+
+  /**
+   * Waits until the samples hold all the traffic sent so far: the next sample reads the counters
+   * after it.
+   */
+  void awaitSampleAfterTraffic() {
+    awaitSamples(status().get("samples").size() + 1);
+  }
+
   /** The response to {@code method path}. */
   HttpResponse<String> request(String method, String path) {
     HttpRequest request =

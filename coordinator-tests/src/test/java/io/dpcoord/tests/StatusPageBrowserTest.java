@@ -38,18 +38,7 @@ class StatusPageBrowserTest {
         s.roundTrip(i, SubmitForwardingTest.tokens(32, 1000L * (i % 8 + 1)));
       }
       s.client.expectNothingMore();
-      // the samples hold the whole load once one after the last busy second has been taken
-      Await.until(
-          "a sample after the load",
-          () -> {
-            List<Double> rps = series(s.status(), "requestsPerSecond");
-            int lastBusy = -1;
-            for (int i = 0; i < rps.size(); i++) {
-              lastBusy = rps.get(i) > 0 ? i : lastBusy;
-            }
-            return lastBusy >= 0 && lastBusy < rps.size() - 1;
-          },
-          () -> s.status().get("samples"));
+      s.awaitSampleAfterTraffic();
       JsonNode before = s.status();
       String dom = dumpDom(s.base.toString());
       JsonNode after = s.status();
