@@ -22,7 +22,8 @@ public final class CoordinatorStatus implements CoordinatorView {
   private volatile int inFlight;
   private volatile ControlState controlState = ControlState.RUNNING;
 
-  CoordinatorStatus(int expectedEngines) {
+  /** A status before start-up, for a coordinator that waits for {@code expectedEngines}. */
+  public CoordinatorStatus(int expectedEngines) {
     this.expectedEngines = expectedEngines;
   }
 

@@ -3,9 +3,9 @@ package io.dpcoord.cli.monitor;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.dpcoord.metrics.EngineLoad;
 import io.dpcoord.metrics.PrometheusMetrics;
 import io.dpcoord.server.CoordinatorStatus;
-import io.dpcoord.server.EngineLoad;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import java.io.IOException;
@@ -78,8 +78,8 @@ public final class MonitoringServer implements AutoCloseable {
         .labelNames("engine")
         .callback(
             callback -> {
-              for (EngineLoad load : status.engineLoads()) {
-                callback.call(load.pending(), load.engine());
+              for (EngineLoad load : status.engines()) {
+                callback.call(load.getPending(), load.getEngine());
               }
             })
         .register(metrics.registry());

@@ -2,10 +2,10 @@ package io.dpcoord.cli.monitor;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dpcoord.metrics.EngineLoad;
 import io.dpcoord.metrics.Metric;
 import io.dpcoord.metrics.PrometheusMetrics;
 import io.dpcoord.server.CoordinatorStatus;
-import io.dpcoord.server.EngineLoad;
 import java.io.UncheckedIOException;
 import java.util.List;
 
@@ -70,7 +70,7 @@ final class StatusReport {
         decisions == 0 ? null : (double) hits / decisions,
         sampler.routingLatencyMicros(0.5),
         sampler.routingLatencyMicros(0.99),
-        status.engineLoads(),
+        status.engines(),
         1,
         sampler.samples());
   }

@@ -1,9 +1,9 @@
 package io.dpcoord.cli.monitor;
 
+import io.dpcoord.metrics.EngineLoad;
 import io.dpcoord.metrics.Metric;
 import io.dpcoord.metrics.PrometheusMetrics;
 import io.dpcoord.server.CoordinatorStatus;
-import io.dpcoord.server.EngineLoad;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -99,8 +99,8 @@ public final class StatusSampler {
     double seconds = Math.max(now - lastNanos, 1) / NANOS_PER_SECOND;
     long decisions = (hits - lastHits) + (misses - lastMisses);
     Map<String, Integer> pending = new LinkedHashMap<>();
-    for (EngineLoad load : status.engineLoads()) {
-      pending.put(load.engine(), load.pending());
+    for (EngineLoad load : status.engines()) {
+      pending.put(load.getEngine(), load.getPending());
     }
     Sample sample =
         new Sample(

@@ -21,7 +21,7 @@ class StatusSamplerTest {
   private final AtomicLong nanos = new AtomicLong();
   private final StatusSampler sampler =
       new StatusSampler(
-          metrics, new CoordinatorStatus(), () -> nanos.get() / 1_000_000, nanos::get);
+          metrics, new CoordinatorStatus(0), () -> nanos.get() / 1_000_000, nanos::get);
 
   private void tick(long millis) {
     nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
