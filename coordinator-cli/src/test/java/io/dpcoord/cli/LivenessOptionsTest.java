@@ -1,0 +1,62 @@
+package io.dpcoord.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@code serve}'s heartbeat and request-timeout flags: help, defaults, refusals naming the flag.
+ */
+@Timeout(30)
+class LivenessOptionsTest {
+
+  @Test
+  void helpNamesTheFlagsAndTheirDefaults() {
+    CliRun r = CliRun.of("serve", "--help");
+    assertThat(r.status()).isZero();
+    assertThat(r.out().replaceAll("\\s+", " "))
+        .contains("--engine-heartbeat=DURATION")
+        .contains("--engine-heartbeat-timeout=DURATION")
+        .contains("--request-timeout=DURATION")
+        .contains("(default: 5s)")
+        .contains("(default: 30s)")
+        .contains("waits for ever, as Megatron (default: 0)");
+  }
+
+  static Stream<Arguments> refusals() {
+    return Stream.of(
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "2s", "--engine-heartbeat-timeout", "2s"},
+            "--engine-heartbeat-timeout 2s must be longer than --engine-heartbeat 2s"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "1m"},
+            "--engine-heartbeat-timeout 30s must be longer than --engine-heartbeat 60s"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "0", "--engine-heartbeat-timeout", "10s"},
+            "--engine-heartbeat-timeout has no effect with --engine-heartbeat 0"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "1.5ms"},
+            "--engine-heartbeat must be 0 or whole milliseconds up to 24h, got 1500000ns"),
+        Arguments.of(
+            new String[] {"--request-timeout", "25h"},
+            "--request-timeout must be 0 or whole milliseconds up to 24h, got 90000s"),
+        Arguments.of(new String[] {"--request-timeout", "soon"}, "--request-timeout"),
+        Arguments.of(new String[] {"--engine-heartbeat-timeout", "-1s"}, "-1s"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("refusals")
+  void badValuesAreOneLineNamingTheFlag(String[] flags, String named) {
+    String[] args = Stream.concat(Stream.of("serve"), Stream.of(flags)).toArray(String[]::new);
+    CliRun r = CliRun.of(args);
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.errLines()).hasSize(1);
+    assertThat(r.errLines().get(0)).startsWith("coordinator serve: ").contains(named);
+  }
+}
