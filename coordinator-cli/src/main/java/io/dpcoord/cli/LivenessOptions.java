@@ -25,7 +25,7 @@ final class LivenessOptions {
           "Send a ZMTP heartbeat (PING) to every engine and client this often; libzmq and jeromq"
               + " peers answer in their I/O threads, so Megatron needs no change. 0 sends none, as"
               + " Megatron's coordinator (default: ${DEFAULT-VALUE}).",
-      defaultValue = "5s")
+      defaultValue = "10s")
   Duration heartbeat;
 
   @Option(
@@ -35,8 +35,9 @@ final class LivenessOptions {
       description =
           "Close the connection of a peer that answers nothing this long after a PING: a hung"
               + " engine is removed and its pending requests answered FAILED, a hung client is"
-              + " forgotten. Longer than --engine-heartbeat (default: ${DEFAULT-VALUE}).",
-      defaultValue = "30s")
+              + " forgotten, between this and --engine-heartbeat plus this after it hung. Shorter"
+              + " than --engine-heartbeat, which jeromq 0.6.0 needs (default: ${DEFAULT-VALUE}).",
+      defaultValue = "8s")
   Duration heartbeatTimeout;
 
   @Option(
@@ -62,12 +63,13 @@ final class LivenessOptions {
       if (mixee.commandLine().getParseResult().hasMatchedOption("--engine-heartbeat-timeout")) {
         throw usage("--engine-heartbeat-timeout has no effect with --engine-heartbeat 0");
       }
-    } else if (heartbeatTimeout.compareTo(heartbeat) <= 0) {
+    } else if (heartbeatTimeout.isZero() || heartbeatTimeout.compareTo(heartbeat) >= 0) {
       throw usage(
           "--engine-heartbeat-timeout "
               + show(heartbeatTimeout)
-              + " must be longer than --engine-heartbeat "
-              + show(heartbeat));
+              + " must be shorter than --engine-heartbeat "
+              + show(heartbeat)
+              + " and not 0 (jeromq 0.6.0 loses a timeout set before the last one expired)");
     }
     return config.heartbeat(heartbeat, heartbeatTimeout).requestTimeout(requestTimeout);
   }

@@ -23,8 +23,8 @@ class LivenessOptionsTest {
         .contains("--engine-heartbeat=DURATION")
         .contains("--engine-heartbeat-timeout=DURATION")
         .contains("--request-timeout=DURATION")
-        .contains("(default: 5s)")
-        .contains("(default: 30s)")
+        .contains("(default: 10s)")
+        .contains("(default: 8s)")
         .contains("waits for ever, as Megatron (default: 0)");
   }
 
@@ -32,10 +32,13 @@ class LivenessOptionsTest {
     return Stream.of(
         Arguments.of(
             new String[] {"--engine-heartbeat", "2s", "--engine-heartbeat-timeout", "2s"},
-            "--engine-heartbeat-timeout 2s must be longer than --engine-heartbeat 2s"),
+            "--engine-heartbeat-timeout 2s must be shorter than --engine-heartbeat 2s and not 0"),
         Arguments.of(
-            new String[] {"--engine-heartbeat", "1m"},
-            "--engine-heartbeat-timeout 30s must be longer than --engine-heartbeat 60s"),
+            new String[] {"--engine-heartbeat", "5s"},
+            "--engine-heartbeat-timeout 8s must be shorter than --engine-heartbeat 5s"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat-timeout", "0"},
+            "--engine-heartbeat-timeout 0s must be shorter than --engine-heartbeat 10s and not 0"),
         Arguments.of(
             new String[] {"--engine-heartbeat", "0", "--engine-heartbeat-timeout", "10s"},
             "--engine-heartbeat-timeout has no effect with --engine-heartbeat 0"),
