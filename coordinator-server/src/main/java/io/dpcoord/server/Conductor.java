@@ -49,11 +49,11 @@ final class Conductor {
   private final CoordinatorStatus status;
   private final RateLimitedLog warnings;
   private final Limits limits;
-  private PendingRequest handling; // accepted by the message being handled
   private final LongSupplier nanoTime;
   private final long requestTimeoutNanos;
   private final String timeoutReason;
   private final TimedOutRequests timedOut;
+  private PendingRequest handling; // accepted by the message being handled
 
   private ControlState state = ControlState.RUNNING;
   private SetGenerationEpoch lastEpoch;
