@@ -35,7 +35,7 @@ final class LivenessOptions {
       description =
           "Close the connection of a peer that answers nothing this long after a PING: a hung"
               + " engine is removed and its pending requests answered FAILED, a hung client is"
-              + " forgotten, between this and --engine-heartbeat plus this after it hung. Shorter"
+              + " forgotten, at most --engine-heartbeat plus this after it hung. Shorter"
               + " than --engine-heartbeat, which jeromq 0.6.0 needs (default: ${DEFAULT-VALUE}).",
       defaultValue = "8s")
   Duration heartbeatTimeout;

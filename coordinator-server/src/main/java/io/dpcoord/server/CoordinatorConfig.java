@@ -271,7 +271,7 @@ public final class CoordinatorConfig {
     /**
      * ZMTP heartbeats on the ROUTER: a PING to each peer every {@code interval} (zero: none), and a
      * peer that sends nothing for {@code timeout} after a PING is disconnected, so a peer that
-     * hangs is gone between {@code timeout} and {@code interval + timeout} after it stopped.
+     * hangs is gone at most {@code interval + timeout} after it stopped.
      *
      * <p>The timeout must be shorter than the interval: jeromq 0.6.0 loses a heartbeat timeout that
      * is set while the previous one, answered and cancelled, has not yet expired (its timer map

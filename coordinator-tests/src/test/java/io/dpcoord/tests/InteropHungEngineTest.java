@@ -10,6 +10,7 @@ import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
 import io.dpcoord.sim.EngineConfig;
 import io.dpcoord.sim.SimulatedEngine;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -31,18 +32,25 @@ class InteropHungEngineTest {
 
   @TempDir Path dir;
 
+  /** A coordinator for two load-balanced start-up engines, with heartbeats. */
+  private static Coordinator start(
+      InteropPython python, Duration interval, Duration timeout, InMemoryMetrics metrics)
+      throws IOException {
+    return python.startCoordinator(
+        CoordinatorConfig.builder()
+            .expectedEngines(2)
+            .routing(LOAD_BALANCED)
+            .metrics(metrics)
+            .heartbeat(interval, timeout)
+            .build());
+  }
+
   @Test
   void aStoppedPythonEngineIsRemovedAndItsRequestsReachThePythonClientAsFailed() throws Exception {
     Duration interval = Duration.ofSeconds(1);
     Duration timeout = Duration.ofMillis(500);
     try (InteropPython python = InteropPython.in(dir)) {
-      Coordinator coordinator =
-          python.startCoordinator(
-              CoordinatorConfig.builder()
-                  .expectedEngines(2)
-                  .routing(LOAD_BALANCED)
-                  .heartbeat(interval, timeout)
-                  .build());
+      Coordinator coordinator = start(python, interval, timeout, new InMemoryMetrics());
       String endpoint = coordinator.endpoint();
       // load-balanced with no replies: client ids 0, 2, 4, 6 to rank 0, which holds them; 1, 3,
       // 5, 7 to rank 1, which answers once it has all four
@@ -82,14 +90,7 @@ class InteropHungEngineTest {
     Duration interval = Duration.ofSeconds(1);
     InMemoryMetrics metrics = new InMemoryMetrics();
     try (InteropPython python = InteropPython.in(dir)) {
-      Coordinator coordinator =
-          python.startCoordinator(
-              CoordinatorConfig.builder()
-                  .expectedEngines(2)
-                  .routing(LOAD_BALANCED)
-                  .metrics(metrics)
-                  .heartbeat(interval, Duration.ofMillis(500))
-                  .build());
+      Coordinator coordinator = start(python, interval, Duration.ofMillis(500), metrics);
       String endpoint = coordinator.endpoint();
       InteropProcess libzmqEngine = python.engine(endpoint, 0);
       try (SimulatedEngine jeromqEngine =
