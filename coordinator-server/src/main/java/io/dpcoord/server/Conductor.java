@@ -615,7 +615,7 @@ final class Conductor {
       answerFailed(r, timeoutReason);
       if (engine != null
           && !oldEngines()
-          && !outbox.toEngine(engine, new AbortRequest(r.requestId))) {
+          && !toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
         metrics.engineUnreachable.inc();
         removeEngine(engine, "unreachable");
       }
