@@ -83,6 +83,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin TokenizerOption tokenizer;
 
+  @Mixin LivenessOptions liveness;
+
   @Option(
       names = "--tokenizer-threads",
       paramLabel = "N",
@@ -195,6 +197,7 @@ final class ServeCommand implements Callable<Integer> {
                 tokenizerThreads != null
                     ? tokenizerThreads
                     : CoordinatorConfig.defaultTokenizerThreads());
+    liveness.applyTo(config);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
 

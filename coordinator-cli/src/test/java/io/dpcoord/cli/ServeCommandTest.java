@@ -75,7 +75,27 @@ class ServeCommandTest {
             "--feedback has no effect with --engine-wire 0.18: its records carry no"
                 + " num_cached_tokens"),
         Arguments.of(new String[] {"--engine-wire", "0.20"}, "0.20"),
-        Arguments.of(new String[] {"--frobnicate"}, "--frobnicate"));
+        Arguments.of(new String[] {"--frobnicate"}, "--frobnicate"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "2s", "--engine-heartbeat-timeout", "2s"},
+            "--engine-heartbeat-timeout 2s must be shorter than --engine-heartbeat 2s and not 0"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "5s"},
+            "--engine-heartbeat-timeout 8s must be shorter than --engine-heartbeat 5s"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat-timeout", "0"},
+            "--engine-heartbeat-timeout 0s must be shorter than --engine-heartbeat 10s and not 0"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "0", "--engine-heartbeat-timeout", "10s"},
+            "--engine-heartbeat-timeout has no effect with --engine-heartbeat 0"),
+        Arguments.of(
+            new String[] {"--engine-heartbeat", "1.5ms"},
+            "--engine-heartbeat must be 0 or whole milliseconds up to 24h, got 1500000ns"),
+        Arguments.of(
+            new String[] {"--request-timeout", "25h"},
+            "--request-timeout must be 0 or whole milliseconds up to 24h, got 90000s"),
+        Arguments.of(new String[] {"--request-timeout", "soon"}, "--request-timeout"),
+        Arguments.of(new String[] {"--engine-heartbeat-timeout", "-1s"}, "-1s"));
   }
 
   @ParameterizedTest

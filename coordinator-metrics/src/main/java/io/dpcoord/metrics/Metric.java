@@ -116,7 +116,16 @@ public enum Metric {
       MetricType.COUNTER,
       true,
       "clients released because a reply could not be queued: gone, or --max-queued-messages"
-          + " messages unread");
+          + " messages unread"),
+  COORDINATOR_REQUESTS_TIMED_OUT_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "requests answered FAILED because no terminal reply came within serve --request-timeout"),
+  COORDINATOR_LATE_REPLIES_TOTAL(
+      MetricType.COUNTER,
+      true,
+      "engine replies dropped because their request had already been answered FAILED for"
+          + " serve --request-timeout");
 
   private static final Map<String, Optional<Metric>> BY_NAME = new HashMap<>();
 

@@ -84,6 +84,7 @@ final class MetricMBeans {
       case COORDINATOR_ENGINE_UNREACHABLE_TOTAL -> "sends";
       case ROUTING_STALE_DETECTED_TOTAL -> "decisions";
       case COORDINATOR_DETOKENIZE_FAILED_TOTAL -> "records";
+      case COORDINATOR_LATE_REPLIES_TOTAL -> "replies";
       default -> "requests";
     };
   }

@@ -17,6 +17,7 @@ import io.dpcoord.protocol.SubmitRequest;
 import io.dpcoord.protocol.SubmitRequestWithKv;
 import io.dpcoord.routing.Decision;
 import io.dpcoord.routing.Router;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -48,6 +49,10 @@ final class Conductor {
   private final CoordinatorStatus status;
   private final RateLimitedLog warnings;
   private final Limits limits;
+  private final LongSupplier nanoTime;
+  private final long requestTimeoutNanos;
+  private final String timeoutReason;
+  private final TimedOutRequests timedOut;
   private PendingRequest handling; // accepted by the message being handled
 
   private ControlState state = ControlState.RUNNING;
@@ -77,6 +82,16 @@ final class Conductor {
     this.status = status;
     this.warnings = warnings;
     this.limits = config.limits();
+    this.nanoTime = nanoTime;
+    Duration timeout = config.requestTimeout();
+    this.requestTimeoutNanos = timeout.toNanos();
+    this.timeoutReason =
+        "no reply within the request timeout of "
+            + (timeout.toMillis() % 1000 == 0
+                ? timeout.toSeconds() + " s"
+                : timeout.toMillis() + " ms")
+            + " (serve --request-timeout)";
+    this.timedOut = timeout.isZero() ? null : new TimedOutRequests();
     publishEngineCount();
     status.started(engines.started());
   }
@@ -448,7 +463,7 @@ final class Conductor {
     EngineReply reply = (EngineReply) in.message();
     countInvalidRecords(in.from(), reply.invalidRecords());
     for (ReplyRecord record : reply.records()) {
-      PendingRequest r = answered(in.from(), record.requestId());
+      PendingRequest r = answered(in.from(), record.requestId(), true);
       if (r == null) {
         continue;
       }
@@ -479,7 +494,7 @@ final class Conductor {
     EngineReplyPartial reply = (EngineReplyPartial) in.message();
     countInvalidRecords(in.from(), reply.invalidRecords());
     for (ReplyRecord record : reply.records()) {
-      PendingRequest r = answered(in.from(), record.requestId());
+      PendingRequest r = answered(in.from(), record.requestId(), false);
       if (r != null) {
         outbox.partial(r, record.raw());
       }
@@ -489,12 +504,24 @@ final class Conductor {
   /**
    * The pending request that {@code engine} may reply for under {@code requestId}, or null (the
    * reply is dropped and counted) when the request is not pending or was sent to another engine.
+   * {@code last}: the reply is terminal.
    */
-  private PendingRequest answered(Peer engine, long requestId) {
+  private PendingRequest answered(Peer engine, long requestId, boolean last) {
     PendingRequest r = pending.get(requestId);
     int id = engines.idOf(engine);
     if (r != null && id >= 0 && r.engine == id) {
       return r;
+    }
+    if (r == null && timedOut != null && timedOut.late(requestId, last)) {
+      metrics.lateReplies.inc();
+      warnings.warn(
+          "timed-out-reply",
+          "dropped a reply from "
+              + engine
+              + " for request "
+              + requestId
+              + ": it was answered FAILED after the request timeout");
+      return null;
     }
     metrics.invalidMessage.inc();
     warnings.warn(
@@ -552,11 +579,47 @@ final class Conductor {
     routing.close();
   }
 
-  /** Periodic work off the message path: the schedule reaches the disk, the engine table JMX. */
+  /**
+   * Periodic work off the message path: the schedule reaches the disk, the engine table JMX; with a
+   * request timeout, the requests that waited longer are answered FAILED.
+   */
   void housekeeping() {
     outbox.flushBacklogs();
     routing.flush();
     status.engines(engines.loads());
+    if (timedOut != null) {
+      timeOut(pending.receivedBefore(nanoTime.getAsLong() - requestTimeoutNanos));
+    }
+  }
+
+  /**
+   * Answers requests that waited past the request timeout FAILED. A routed one stops counting in
+   * its engine's load, and its engine is told to abort it (Megatron 0.18 engines cannot: theirs
+   * runs to its end); whatever its engine still sends for it is a late reply.
+   */
+  private void timeOut(List<PendingRequest> expired) {
+    if (!expired.isEmpty()) {
+      warnings.warn(
+          "request-timeout", expired.size() + " request(s) answered FAILED: " + timeoutReason);
+    }
+    for (PendingRequest r : expired) {
+      if (pending.get(r.requestId) != r) {
+        continue; // answered meanwhile: its engine was removed
+      }
+      metrics.timedOut.inc();
+      Peer engine = engines.peerOf(r.engine);
+      if (engine != null) {
+        routing.completed(r, ReplyRecord.CACHED_TOKENS_UNKNOWN);
+        timedOut.add(r.requestId);
+      }
+      answerFailed(r, timeoutReason);
+      if (engine != null
+          && !oldEngines()
+          && !toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
+        metrics.engineUnreachable.inc();
+        removeEngine(engine, "unreachable");
+      }
+    }
   }
 
   private void publishInFlight() {

@@ -58,6 +58,13 @@ public final class Coordinator implements AutoCloseable {
       socket.setMaxMsgSize(config.limits().maxMessageBytes());
       socket.setLinger(0);
       socket.setReceiveTimeOut(POLL_MILLIS);
+      // A peer that hangs without closing its connection (a stopped process, a dead host) answers
+      // no PING: once it is silent for the timeout, its connection is closed and the disconnect
+      // note below removes it. libzmq and jeromq answer PINGs in their I/O threads.
+      if (!config.heartbeatInterval().isZero()) {
+        socket.setHeartbeatIvl((int) config.heartbeatInterval().toMillis());
+        socket.setHeartbeatTimeout((int) config.heartbeatTimeout().toMillis());
+      }
       socket.base().setSocketOpt(zmq.ZMQ.ZMQ_DISCONNECT_MSG, EventLoop.DISCONNECT_NOTE);
       if (config.access().checksAddresses()) {
         // bound before the ROUTER: without a handler, ZMQ accepts every peer

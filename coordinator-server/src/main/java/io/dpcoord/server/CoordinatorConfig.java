@@ -6,6 +6,7 @@ import io.dpcoord.routing.MegatronRelease;
 import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.tokenizers.TextTokenizer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.DoubleSupplier;
 
@@ -24,6 +25,9 @@ public final class CoordinatorConfig {
   private final DoubleSupplier unixSeconds;
   private final AccessRules access;
   private final Limits limits;
+  private final Duration heartbeatInterval;
+  private final Duration heartbeatTimeout;
+  private final Duration requestTimeout;
 
   private CoordinatorConfig(Builder b) {
     this.bindAddress = b.bindAddress;
@@ -39,6 +43,9 @@ public final class CoordinatorConfig {
     this.unixSeconds = b.unixSeconds;
     this.access = b.access;
     this.limits = b.limits;
+    this.heartbeatInterval = b.heartbeatInterval;
+    this.heartbeatTimeout = b.heartbeatTimeout;
+    this.requestTimeout = b.requestTimeout;
   }
 
   public static Builder builder() {
@@ -137,6 +144,31 @@ public final class CoordinatorConfig {
     }
   }
 
+  /**
+   * How often the ROUTER sends a ZMTP heartbeat (PING) to each peer; zero sends none (default 10
+   * s).
+   */
+  public Duration heartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  /**
+   * How long a peer may stay silent after a PING before its connection is closed, which removes an
+   * engine (its pending requests are answered FAILED) or forgets a client (default 8 s; shorter
+   * than the interval).
+   */
+  public Duration heartbeatTimeout() {
+    return heartbeatTimeout;
+  }
+
+  /**
+   * How long after its arrival a request may wait for its terminal reply before the coordinator
+   * answers it FAILED and aborts it on its engine; zero waits for ever (the default).
+   */
+  public Duration requestTimeout() {
+    return requestTimeout;
+  }
+
   /** Builder with the defaults of {@code ./coordinator serve}. */
   public static final class Builder {
     private String bindAddress = "127.0.0.1";
@@ -152,6 +184,9 @@ public final class CoordinatorConfig {
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
     private AccessRules access;
     private Limits limits = Limits.DEFAULT;
+    private Duration heartbeatInterval = Duration.ofSeconds(10);
+    private Duration heartbeatTimeout = Duration.ofSeconds(8);
+    private Duration requestTimeout = Duration.ZERO;
 
     private Builder() {}
 
@@ -231,6 +266,57 @@ public final class CoordinatorConfig {
     public Builder unixSeconds(DoubleSupplier clock) {
       this.unixSeconds = Objects.requireNonNull(clock, "unixSeconds");
       return this;
+    }
+
+    /**
+     * ZMTP heartbeats on the ROUTER: a PING to each peer every {@code interval} (zero: none), and a
+     * peer that sends nothing for {@code timeout} after a PING is disconnected, so a peer that
+     * hangs is gone at most {@code interval + timeout} after it stopped.
+     *
+     * <p>The timeout must be shorter than the interval: jeromq 0.6.0 loses a heartbeat timeout that
+     * is set while the previous one, answered and cancelled, has not yet expired (its timer map
+     * keeps the cancelled entry and drops the new one), and then never disconnects a peer that
+     * stops answering. A timeout shorter than the interval has expired, and left the map, before
+     * the next PING sets one (docs/design/server.md).
+     *
+     * @throws IllegalArgumentException unless {@code interval} is zero or whole milliseconds longer
+     *     than {@code timeout}, at most a day, and {@code timeout} is at least a millisecond
+     */
+    public Builder heartbeat(Duration interval, Duration timeout) {
+      requireMillis(interval, "heartbeat interval");
+      requireMillis(timeout, "heartbeat timeout");
+      if (!interval.isZero() && (timeout.isZero() || timeout.compareTo(interval) >= 0)) {
+        throw new IllegalArgumentException(
+            "heartbeat timeout must be at least 1 ms and shorter than the interval, got "
+                + timeout.toMillis()
+                + " ms for an interval of "
+                + interval.toMillis()
+                + " ms");
+      }
+      this.heartbeatInterval = interval;
+      this.heartbeatTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Answers a request FAILED when no terminal reply came {@code timeout} after its arrival; zero
+     * turns it off.
+     *
+     * @throws IllegalArgumentException unless {@code timeout} is zero or whole milliseconds, at
+     *     most a day
+     */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = requireMillis(timeout, "request timeout");
+      return this;
+    }
+
+    private static Duration requireMillis(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.compareTo(Duration.ofDays(1)) > 0 || d.toNanos() % 1_000_000 != 0) {
+        throw new IllegalArgumentException(
+            what + " must be 0 or whole milliseconds up to a day, got " + d);
+      }
+      return d;
     }
 
     /**

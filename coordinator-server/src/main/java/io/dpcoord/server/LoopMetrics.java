@@ -34,6 +34,8 @@ final class LoopMetrics {
   final Counter refusedControl;
   final Counter limitRejected;
   final Counter clientsReleased;
+  final Counter timedOut;
+  final Counter lateReplies;
   final Histogram tokenizeLatency;
   final Histogram detokenizeLatency;
   final Histogram routingLatency;
@@ -70,6 +72,8 @@ final class LoopMetrics {
     refusedControl = m.counter(Metric.COORDINATOR_REFUSED_CONTROL_TOTAL);
     limitRejected = m.counter(Metric.COORDINATOR_LIMIT_REJECTED_TOTAL);
     clientsReleased = m.counter(Metric.COORDINATOR_CLIENTS_RELEASED_TOTAL);
+    timedOut = m.counter(Metric.COORDINATOR_REQUESTS_TIMED_OUT_TOTAL);
+    lateReplies = m.counter(Metric.COORDINATOR_LATE_REPLIES_TOTAL);
     tokenizeLatency = m.histogram(Metric.COORDINATOR_TOKENIZE_LATENCY_SECONDS);
     detokenizeLatency = m.histogram(Metric.COORDINATOR_DETOKENIZE_LATENCY_SECONDS);
     routingLatency = m.histogram(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS);

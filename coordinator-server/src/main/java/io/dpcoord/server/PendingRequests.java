@@ -21,6 +21,11 @@ import org.agrona.collections.Long2ObjectHashMap;
  * list per engine id threaded through the requests themselves, so adding and removing are O(1) and
  * failing an engine's requests touches only those. Requests not routed yet (held for the start-up
  * engines, or waiting for their hashes) and requests being detokenized form two more lists.
+ *
+ * <p>Every list is in arrival order: requests are accepted in arrival order into the unrouted list
+ * and routed in arrival order (RequestRouting's queue), each appended to its engine's list when it
+ * is sent. So the requests that arrived before a given time are at the heads of the lists, and
+ * {@link #receivedBefore} finds them without a scan: O(engines) plus what it removes.
  */
 final class PendingRequests {
   /** The engine id of a request that has not been sent to an engine yet. */
@@ -161,6 +166,27 @@ final class PendingRequests {
       byEngine[engine] = null; // engine ids are never reused
     }
     return lost;
+  }
+
+  /**
+   * The requests received before {@code cutoffNanos} that still wait for their engine (unrouted, or
+   * sent and not answered), oldest first on each list; a request whose engine answered is not among
+   * them. They stay pending.
+   */
+  List<PendingRequest> receivedBefore(long cutoffNanos) {
+    List<PendingRequest> found = List.of();
+    for (int engine = UNROUTED; engine < byEngine.length; engine++) {
+      Chain chain = engine == UNROUTED ? unrouted : byEngine[engine];
+      for (PendingRequest r = chain == null ? null : chain.first;
+          r != null && r.receivedNanos - cutoffNanos < 0;
+          r = r.next) {
+        if (found.isEmpty()) {
+          found = new ArrayList<>();
+        }
+        found.add(r);
+      }
+    }
+    return found;
   }
 
   /** Removes and returns every pending request, in request-id (arrival) order. */

@@ -205,4 +205,26 @@ class PendingRequestsTest {
     assertThat(pending.unroutedCount())
         .isEqualTo((int) engineOf.values().stream().filter(e -> e < 0).count());
   }
+
+  @Test
+  void requestsReceivedBeforeACutoffAreFoundOnEveryListButTheFinishingOne() {
+    pending.connect(alice, Dialect.V0_19);
+    List<PendingRequest> all = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      all.add(pending.accept(alice, i, RawValue.nil(), RawValue.nil(), 100L * i));
+    }
+    // arrival order on each list: 0, 3, 6 to engine 0; 1, 4, 7 to engine 2; 2 finishing; 5 left
+    for (int i : new int[] {0, 1, 2, 3, 4, 6, 7}) {
+      pending.routed(all.get(i), i % 3 == 0 ? 0 : 2);
+    }
+    pending.finishing(all.get(2), RawValue.nil());
+
+    assertThat(pending.receivedBefore(0)).isEmpty();
+    assertThat(pending.receivedBefore(450))
+        .containsExactlyInAnyOrder(all.get(0), all.get(3), all.get(1), all.get(4));
+    assertThat(pending.receivedBefore(10_000))
+        .containsExactlyInAnyOrder(
+            all.get(0), all.get(3), all.get(6), all.get(1), all.get(4), all.get(7), all.get(5));
+    assertThat(pending.size()).as("they stay pending").isEqualTo(8);
+  }
 }

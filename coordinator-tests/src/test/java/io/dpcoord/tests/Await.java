@@ -31,6 +31,21 @@ final class Await {
     }
   }
 
+  /**
+   * Checks that {@code condition} holds throughout {@code period} (here the passing of time is what
+   * is tested, not a wait for something); fails as soon as it does not.
+   */
+  static void holdsFor(
+      Duration period, String what, BooleanSupplier condition, Supplier<Object> observed) {
+    long end = System.nanoTime() + period.toNanos();
+    do {
+      if (!condition.getAsBoolean()) {
+        throw new AssertionError("no longer " + what + "; observed " + observed.get());
+      }
+      LockSupport.parkNanos(POLL_NANOS);
+    } while (System.nanoTime() - end < 0);
+  }
+
   /** Waits until {@code condition} holds; fails naming {@code what}. */
   static void until(String what, BooleanSupplier condition) {
     until(what, condition, () -> "false");

@@ -178,6 +178,21 @@ final class InteropProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends the process a signal by name ({@code STOP}, {@code CONT}) with {@code kill}: a stopped
+   * process keeps its connections open but answers nothing, as a hung one.
+   */
+  void signal(String name) throws IOException, InterruptedException {
+    Process kill =
+        new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+            .redirectErrorStream(true)
+            .start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      kill.destroyForcibly();
+      fail("kill -%s %d failed%n%s", name, process.pid(), diagnostics());
+    }
+  }
+
   /** Writes one line to the process's stdin. */
   void writeLine(String line) throws IOException {
     stdin.write(line + "\n");
