@@ -98,9 +98,9 @@ class AccessRulesTest {
                 .access(AccessRules.allowAny())
                 .build()
                 .access()
-                .checksAddresses())
+                .checksPeers())
         .isFalse();
-    assertThat(CoordinatorConfig.builder().build().access().checksAddresses()).isTrue();
+    assertThat(CoordinatorConfig.builder().build().access().checksPeers()).isTrue();
     assertThat(CoordinatorConfig.isLoopback("::1")).isTrue();
     assertThat(CoordinatorConfig.isLoopback("*")).isFalse();
   }
