@@ -137,7 +137,7 @@ final class AccessOptions {
           "--curve-secret-key needs --curve-engines and --curve-clients (directories of *.key)");
     }
     ZCert server =
-        CurveKeyFiles.forFlag("--curve-secret-key", () -> CurveKeyFiles.readSecret(curveSecretKey));
+        FlagErrors.value("--curve-secret-key", () -> CurveKeyFiles.readSecret(curveSecretKey));
     return AccessRules.of(engines, clients, control, identityPattern)
         .withCurve(
             server.getSecretKey(),
@@ -149,7 +149,7 @@ final class AccessOptions {
   }
 
   private static AccessRules.KeyList keys(String flag, Path dir, boolean required) {
-    return CurveKeyFiles.forFlag(flag, () -> CurveKeyFiles.readDirectory(dir, required));
+    return FlagErrors.value(flag, () -> CurveKeyFiles.readDirectory(dir, required));
   }
 
   private static List<Cidr> orLoopback(List<Cidr> list) {

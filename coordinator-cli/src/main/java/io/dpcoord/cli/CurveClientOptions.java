@@ -42,8 +42,8 @@ final class CurveClientOptions {
       throw new IllegalArgumentException("--curve-server-key needs --curve-key");
     }
     byte[] server =
-        CurveKeyFiles.forFlag("--curve-server-key", () -> CurveKeyFiles.readPublic(serverKey));
-    ZCert own = CurveKeyFiles.forFlag("--curve-key", () -> CurveKeyFiles.readSecret(key));
+        FlagErrors.value("--curve-server-key", () -> CurveKeyFiles.readPublic(serverKey));
+    ZCert own = FlagErrors.value("--curve-key", () -> CurveKeyFiles.readSecret(key));
     return new CurveClient(server, own.getPublicKey(), own.getSecretKey());
   }
 }

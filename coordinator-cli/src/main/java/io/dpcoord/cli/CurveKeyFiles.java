@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.zeromq.ZCert;
 import org.zeromq.ZConfig;
@@ -39,15 +38,6 @@ final class CurveKeyFiles {
       Pattern.compile("[0-9a-zA-Z.\\-:+=^!/*?&<>()\\[\\]{}@%$#]{" + ZMQ.Curve.KEY_SIZE_Z85 + "}");
 
   private CurveKeyFiles() {}
-
-  /** What {@code read} returns; its error, if any, prefixed with the {@code flag} that named it. */
-  static <T> T forFlag(String flag, Supplier<T> read) {
-    try {
-      return read.get();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(flag + " " + e.getMessage(), e);
-    }
-  }
 
   /** The public key of a public or secret key file (32 bytes). */
   static byte[] readPublic(Path file) {

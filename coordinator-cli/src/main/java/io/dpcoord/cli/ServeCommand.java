@@ -146,6 +146,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin LimitOptions limits;
 
+  @Mixin JmxSecurityOptions jmxSecurity;
+
   @Override
   public Integer call() throws Exception {
     if (port < 0 || port > 65535) {
@@ -163,11 +165,16 @@ final class ServeCommand implements Callable<Integer> {
     if (tokenizerThreads != null && (tokenizerThreads < 0 || tokenizerThreads > 256)) {
       throw usage("--tokenizer-threads must be in 0..256, got " + tokenizerThreads);
     }
+    if (jmxPort == null && jmxSecurity.given()) {
+      throw usage("--jmx-password-file, --jmx-access-file and --jmx-ssl* need --jmx-port");
+    }
     AccessRules rules;
     Limits limitValues;
+    RemoteJmx.Security jmxRules;
     try {
       rules = access.toRules(bind);
       limitValues = limits.toLimits();
+      jmxRules = jmxSecurity.toSecurity();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
@@ -202,7 +209,7 @@ final class ServeCommand implements Callable<Integer> {
       throw usage("--name " + name + ": " + e.getMessage());
     }
     ConsoleReporting reports = null;
-    try (RemoteJmx remote = startRemoteJmx();
+    try (RemoteJmx remote = startRemoteJmx(jmxRules);
         Coordinator coordinator = startCoordinator(config.metrics(metrics).build())) {
       jmx.summarize(coordinator.status());
       Signals.onTerminate(coordinator::shutdown);
@@ -233,14 +240,16 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private RemoteJmx startRemoteJmx() {
+  private RemoteJmx startRemoteJmx(RemoteJmx.Security security) {
     if (jmxPort == null) {
       return null;
     }
     try {
-      return RemoteJmx.start(jmxPort);
+      return RemoteJmx.start(jmxPort, security);
     } catch (IOException e) {
       throw usage("--jmx-port " + jmxPort + ": " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
   }
 
