@@ -183,12 +183,12 @@ public final class AccessRules {
     if (curve == null) {
       throw new IllegalStateException("no CURVE keys configured");
     }
-    return rightsOf(address) & curve.rightsOf(publicKey);
+    return rightsOf(address) & keyRightsOf(publicKey);
   }
 
   /** The rights the lists of CURVE keys give {@code publicKey}, whatever its address (0: none). */
   public int keyRightsOf(byte[] publicKey) {
-    return curve == null ? 0 : curve.rightsOf(publicKey);
+    return curve == null || publicKey.length != 32 ? 0 : curve.rightsOf(publicKey);
   }
 
   /** The rights of a peer connecting from {@code address}: 0 when it may not connect at all. */
