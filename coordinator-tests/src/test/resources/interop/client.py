@@ -55,7 +55,9 @@ def main():
     requests.add_argument("--barrier", action="store_true")
     control = sub.add_parser("control")
     control.add_argument("--signals", required=True)
+    w.add_curve_options(parser)
     args = parser.parse_args()
+    w.use_curve(args)
 
     deadline = time.monotonic() + args.seconds
     dialect = w.DIALECTS[args.wire]

@@ -45,7 +45,9 @@ def main():
     parser.add_argument("--hold", type=int, default=0)
     parser.add_argument("--die-after", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=60.0)
+    w.add_curve_options(parser)
     args = parser.parse_args()
+    w.use_curve(args)
 
     identity = "mp-coord-%d" % args.rank
     context = zmq.Context()

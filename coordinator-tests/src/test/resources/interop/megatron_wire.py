@@ -191,9 +191,31 @@ def die(message):
     os._exit(1)
 
 
+# (server public key, own public key, own secret key) as Z85 bytes when peers use CurveZMQ.
+CURVE = None
+
+
+def add_curve_options(parser):
+    """--curve-server-key FILE --curve-key FILE: connect with CurveZMQ (key files of zmq.auth)."""
+    parser.add_argument("--curve-server-key", help="the coordinator's public key file")
+    parser.add_argument("--curve-key", help="this peer's secret key file")
+
+
+def use_curve(args):
+    """Makes every DEALER opened from now on a CURVE client, if the options ask for it."""
+    global CURVE
+    if args.curve_server_key:
+        import zmq.auth
+        server, _ = zmq.auth.load_certificate(args.curve_server_key)
+        public, secret = zmq.auth.load_certificate(args.curve_key)
+        CURVE = (server, public, secret)
+
+
 def dealer(context, endpoint, identity=None):
     """A DEALER as Megatron peers open one: no high-water marks, optional identity."""
     socket = context.socket(zmq.DEALER)
+    if CURVE is not None:
+        socket.curve_serverkey, socket.curve_publickey, socket.curve_secretkey = CURVE
     socket.setsockopt(zmq.SNDHWM, 0)
     socket.setsockopt(zmq.RCVHWM, 0)
     socket.setsockopt(zmq.LINGER, 2000)

@@ -3,7 +3,9 @@ package io.dpcoord.cli;
 import io.dpcoord.server.AccessRules;
 import io.dpcoord.server.Cidr;
 import io.dpcoord.server.CoordinatorConfig;
+import java.nio.file.Path;
 import java.util.List;
+import org.zeromq.ZCert;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
@@ -17,7 +19,7 @@ final class AccessOptions {
       converter = CidrConverter.class,
       description =
           "Addresses that may register as engines, e.g. 10.0.1.0/24 (default: loopback only;"
-              + " required when --bind is not a loopback address).")
+              + " required when --bind is not a loopback address; with CURVE, any address).")
   List<Cidr> engines;
 
   @Option(
@@ -27,7 +29,7 @@ final class AccessOptions {
       converter = CidrConverter.class,
       description =
           "Addresses that may connect as clients (default: loopback only; required when --bind"
-              + " is not a loopback address).")
+              + " is not a loopback address; with CURVE, any address).")
   List<Cidr> clients;
 
   @Option(
@@ -38,7 +40,7 @@ final class AccessOptions {
       description =
           "Clients that may send control signals (PAUSE, UNPAUSE, SUSPEND, RESUME, STOP,"
               + " SET_GENERATION_EPOCH, SHUTDOWN, profiler); others are counted and dropped"
-              + " (default: loopback clients only).")
+              + " (default: loopback clients only; with CURVE, --curve-control decides).")
   List<Cidr> control;
 
   @Option(
@@ -56,12 +58,49 @@ final class AccessOptions {
       defaultValue = AccessRules.MEGATRON_ENGINE_IDENTITY)
   String identityPattern;
 
+  @Option(
+      names = "--curve-secret-key",
+      paramLabel = "FILE",
+      description =
+          "Serve with CurveZMQ: peers must prove a key listed in --curve-engines, --curve-clients"
+              + " or --curve-control, and all traffic is encrypted. FILE is the coordinator's"
+              + " NAME.key_secret (./coordinator keygen); hand its NAME.key to the peers.")
+  Path curveSecretKey;
+
+  @Option(
+      names = "--curve-engines",
+      paramLabel = "DIR",
+      description =
+          "With --curve-secret-key: the public keys (DIR/*.key) that may register as engines."
+              + " Read at start-up; restart to change.")
+  Path curveEngines;
+
+  @Option(
+      names = "--curve-clients",
+      paramLabel = "DIR",
+      description = "With --curve-secret-key: the public keys (DIR/*.key) that may act as clients.")
+  Path curveClients;
+
+  @Option(
+      names = "--curve-control",
+      paramLabel = "DIR",
+      description =
+          "With --curve-secret-key: the client keys (DIR/*.key) that may also send control"
+              + " signals; a key here is a client too (default: none may).")
+  Path curveControl;
+
   /**
    * The rules for a coordinator bound to {@code bind}.
    *
    * @throws IllegalArgumentException with the one-line reason when the options do not fit
    */
   AccessRules toRules(String bind) {
+    if (curveSecretKey != null
+        || curveEngines != null
+        || curveClients != null
+        || curveControl != null) {
+      return curveRules();
+    }
     if (allowAny) {
       if (engines != null || clients != null || control != null) {
         throw new IllegalArgumentException(
@@ -79,6 +118,38 @@ final class AccessOptions {
     }
     return AccessRules.of(
         orLoopback(engines), orLoopback(clients), orLoopback(control), identityPattern);
+  }
+
+  /**
+   * CURVE: the key decides the role, and an address list, when given, narrows it
+   * (docs/SECURITY.md); any bind address may be used.
+   */
+  private AccessRules curveRules() {
+    if (allowAny) {
+      throw new IllegalArgumentException("--allow-any cannot be combined with CURVE options");
+    }
+    if (curveSecretKey == null) {
+      throw new IllegalArgumentException(
+          "--curve-engines, --curve-clients and --curve-control need --curve-secret-key");
+    }
+    if (curveEngines == null || curveClients == null) {
+      throw new IllegalArgumentException(
+          "--curve-secret-key needs --curve-engines and --curve-clients (directories of *.key)");
+    }
+    ZCert server =
+        FlagErrors.value("--curve-secret-key", () -> CurveKeyFiles.readSecret(curveSecretKey));
+    return AccessRules.of(engines, clients, control, identityPattern)
+        .withCurve(
+            server.getSecretKey(),
+            keys("--curve-engines", curveEngines, true),
+            keys("--curve-clients", curveClients, true),
+            curveControl == null
+                ? AccessRules.KeyList.none()
+                : keys("--curve-control", curveControl, false));
+  }
+
+  private static AccessRules.KeyList keys(String flag, Path dir, boolean required) {
+    return FlagErrors.value(flag, () -> CurveKeyFiles.readDirectory(dir, required));
   }
 
   private static List<Cidr> orLoopback(List<Cidr> list) {

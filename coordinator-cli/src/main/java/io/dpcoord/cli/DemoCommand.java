@@ -84,6 +84,13 @@ final class DemoCommand implements Callable<Integer> {
       defaultValue = "error")
   Level logLevel;
 
+  @Option(
+      names = "--curve",
+      description =
+          "Run every connection with CurveZMQ (encrypted, keys checked as serve"
+              + " --curve-secret-key does), with throwaway keys made for this run.")
+  boolean curve;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     DemoConfig config = config();
@@ -95,7 +102,8 @@ final class DemoCommand implements Callable<Integer> {
   private DemoConfig config() {
     RouterConfig routerConfig =
         routing.toConfig(MegatronRelease.V0_19, "the demo's engines (Megatron 0.19)");
-    LoadConfig loadConfig = loadConfig();
+    DemoCurve keys = curve ? DemoCurve.generate() : null;
+    LoadConfig loadConfig = loadConfig(keys);
     if (engines.problem() != null) {
       throw usage(engines.problem());
     }
@@ -116,10 +124,11 @@ final class DemoCommand implements Callable<Integer> {
         routerConfig,
         loadConfig,
         jmxPort,
-        !noChurn);
+        !noChurn,
+        keys);
   }
 
-  private LoadConfig loadConfig() {
+  private LoadConfig loadConfig(DemoCurve keys) {
     if (requests != null && (requests < 1 || requests > LoadConfig.MAX_REQUESTS)) {
       throw usage("--requests must be in 1.." + LoadConfig.MAX_REQUESTS + ", got " + requests);
     }
@@ -131,6 +140,7 @@ final class DemoCommand implements Callable<Integer> {
                   .concurrency(concurrency.value))
           .seed(seed.value)
           .idleTimeout(IDLE_TIMEOUT)
+          .curve(keys == null ? null : keys.clientKeys())
           .build();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());

@@ -15,6 +15,7 @@ import java.time.Duration;
  * @param load the load generator's settings
  * @param jmxPort where to publish the metrics over JMX (0: any port), or null for nowhere
  * @param churn whether the run has the epoch change and the engine restart
+ * @param curve the CurveZMQ keys every connection uses, or null for plain connections
  */
 record DemoConfig(
     int engines,
@@ -24,7 +25,8 @@ record DemoConfig(
     RouterConfig routing,
     LoadConfig load,
     Integer jmxPort,
-    boolean churn) {
+    boolean churn,
+    DemoCurve curve) {
 
   /**
    * How far the run has come, 0 to 1 (or above, while it drains): the time elapsed out of the

@@ -50,7 +50,8 @@ final class DemoRun {
         err.println(
             "demo: JMX on " + remote.serviceUrl() + " (jconsole 127.0.0.1:" + remote.port() + ")");
       }
-      try (LocalCluster cluster = LocalCluster.start(config.engines(), config.routing(), metrics)) {
+      try (LocalCluster cluster =
+          LocalCluster.start(config.engines(), config.routing(), metrics, config.curve())) {
         if (jmx != null) {
           jmx.summarize(cluster.status());
         }
@@ -87,7 +88,8 @@ final class DemoRun {
             + (config.requests() == null
                 ? String.format(Locale.ROOT, ", %.1f s of load", config.duration().toNanos() / 1e9)
                 : ", " + config.requests() + " requests")
-            + churn.plan());
+            + churn.plan()
+            + (config.curve() == null ? "" : ", CurveZMQ"));
     err.flush();
 
     BackgroundLoad load = new BackgroundLoad(new LoadGenerator(cluster.endpoint(), config.load()));
@@ -98,7 +100,11 @@ final class DemoRun {
         });
     ProgressLine progress = new ProgressLine(err, ProgressLine.stderrIsTerminal());
     load.start();
-    try (ControlClient control = ControlClient.connect(cluster.endpoint(), START_TIMEOUT)) {
+    try (ControlClient control =
+        ControlClient.connect(
+            cluster.endpoint(),
+            config.curve() == null ? null : config.curve().clientKeys(),
+            START_TIMEOUT)) {
       drive(cluster, load, control, progress);
     } catch (TimeoutException e) {
       load.finishSubmitting();

@@ -36,6 +36,8 @@ final class EngineCommand implements Callable<Integer> {
 
   @Mixin ConnectOption connect;
 
+  @Mixin CurveClientOptions curve;
+
   @Mixin TokenizerOption tokenizer;
 
   @Option(names = "--rank", required = true, paramLabel = "I", description = "Data-parallel rank.")
@@ -157,6 +159,7 @@ final class EngineCommand implements Callable<Integer> {
           .generatedTokens(generatedTokens)
           .stream(stream)
           .extensionFields(!plainRecords)
+          .curve(curve.load())
           .build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());

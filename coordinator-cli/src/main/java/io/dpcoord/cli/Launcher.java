@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
       LoadCommand.class,
       DemoCommand.class,
       SimulateCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      KeygenCommand.class
     })
 public final class Launcher implements Runnable {
 

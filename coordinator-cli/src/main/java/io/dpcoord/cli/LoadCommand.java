@@ -34,6 +34,8 @@ final class LoadCommand implements Callable<Integer> {
 
   @Mixin ConnectOption connect;
 
+  @Mixin CurveClientOptions curve;
+
   @Option(names = "--requests", required = true, paramLabel = "N", description = "Requests.")
   long requests;
 
@@ -92,6 +94,7 @@ final class LoadCommand implements Callable<Integer> {
               .stream(stream)
               .idleTimeout(idleTimeout)
               .connectTimeout(connectTimeout)
+              .curve(curve.load())
               .build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());

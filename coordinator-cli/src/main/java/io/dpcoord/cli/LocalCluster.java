@@ -19,26 +19,35 @@ import java.util.List;
 final class LocalCluster implements AutoCloseable {
   private final Coordinator coordinator;
   private final int blockSize;
+  private final DemoCurve curve;
   private final List<SimulatedEngine> live = new ArrayList<>();
   private final List<SimulatedEngine> retired = new ArrayList<>();
 
-  private LocalCluster(Coordinator coordinator, int blockSize) {
+  private LocalCluster(Coordinator coordinator, int blockSize, DemoCurve curve) {
     this.coordinator = coordinator;
     this.blockSize = blockSize;
+    this.curve = curve;
   }
 
-  /** Starts the coordinator, on a free port, waiting for {@code engines} engines; none runs yet. */
-  static LocalCluster start(int engines, RouterConfig routing, DropwizardMetrics metrics)
+  /**
+   * Starts the coordinator, on a free port, waiting for {@code engines} engines; none runs yet.
+   *
+   * @param curve the keys of every connection, or null for plain ones
+   */
+  static LocalCluster start(
+      int engines, RouterConfig routing, DropwizardMetrics metrics, DemoCurve curve)
       throws IOException {
-    CoordinatorConfig config =
+    CoordinatorConfig.Builder config =
         CoordinatorConfig.builder()
             .bindAddress("127.0.0.1")
             .port(0)
             .expectedEngines(engines)
             .routing(routing)
-            .metrics(metrics)
-            .build();
-    return new LocalCluster(Coordinator.start(config), routing.blockSize());
+            .metrics(metrics);
+    if (curve != null) {
+      config.access(curve.rules());
+    }
+    return new LocalCluster(Coordinator.start(config.build()), routing.blockSize(), curve);
   }
 
   String endpoint() {
@@ -73,7 +82,10 @@ final class LocalCluster implements AutoCloseable {
   }
 
   private EngineConfig engineConfig(int rank) {
-    return EngineConfig.builder(rank).blockSize(blockSize).build();
+    return EngineConfig.builder(rank)
+        .blockSize(blockSize)
+        .curve(curve == null ? null : curve.engineKeys())
+        .build();
   }
 
   /** Closes the running engines (the killed ones are gone already), then the coordinator. */

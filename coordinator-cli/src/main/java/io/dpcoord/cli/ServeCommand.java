@@ -152,6 +152,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin LimitOptions limits;
 
+  @Mixin JmxSecurityOptions jmxSecurity;
+
   @Override
   public Integer call() throws Exception {
     if (port < 0 || port > 65535) {
@@ -169,11 +171,16 @@ final class ServeCommand implements Callable<Integer> {
     if (tokenizerThreads != null && (tokenizerThreads < 0 || tokenizerThreads > 256)) {
       throw usage("--tokenizer-threads must be in 0..256, got " + tokenizerThreads);
     }
+    if (jmxPort == null && jmxSecurity.given()) {
+      throw usage("--jmx-password-file, --jmx-access-file and --jmx-ssl* need --jmx-port");
+    }
     AccessRules rules;
     Limits limitValues;
+    RemoteJmx.Security jmxRules;
     try {
       rules = access.toRules(bind);
       limitValues = limits.toLimits();
+      jmxRules = jmxSecurity.toSecurity();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
@@ -210,7 +217,7 @@ final class ServeCommand implements Callable<Integer> {
       throw usage("--name " + name + ": " + e.getMessage());
     }
     ConsoleReporting reports = null;
-    try (RemoteJmx remote = startRemoteJmx();
+    try (RemoteJmx remote = startRemoteJmx(jmxRules);
         Coordinator coordinator = startCoordinator(config.metrics(recorded).build());
         MonitoringServer monitor = prometheus.start(coordinator, name, engines)) {
       jmx.summarize(coordinator.status());
@@ -243,14 +250,16 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private RemoteJmx startRemoteJmx() {
+  private RemoteJmx startRemoteJmx(RemoteJmx.Security security) {
     if (jmxPort == null) {
       return null;
     }
     try {
-      return RemoteJmx.start(jmxPort);
+      return RemoteJmx.start(jmxPort, security);
     } catch (IOException e) {
       throw usage("--jmx-port " + jmxPort + ": " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
   }
 

@@ -36,6 +36,21 @@ class DemoCommandTest {
   }
 
   @Test
+  void withCurveEveryConnectionIsEncryptedAndTheChurnStillLosesNothing() {
+    CliRun run = CliRun.of("demo", "--duration", "2s", "--curve");
+
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.err()).contains(", CurveZMQ");
+    assertThat(number(run.out(), "lost (\\d+)")).isZero();
+    assertThat(number(run.out(), "sent (\\d+)")).isPositive();
+    assertThat(number(run.out(), "stale\\s+(\\d+)")).isPositive(); // the control key's epoch
+    assertThat(run.out())
+        .contains("rank 3 killed and restarted at")
+        .contains("4 active")
+        .contains("OK: nothing lost or duplicated");
+  }
+
+  @Test
   void aFixedNumberOfRequestsWithoutChurn() {
     CliRun run =
         CliRun.of(
@@ -74,6 +89,7 @@ class DemoCommandTest {
         .contains("--duration")
         .contains("--no-churn")
         .contains("--jmx-port")
+        .contains("--curve")
         .contains("--policy");
   }
 

@@ -32,6 +32,14 @@ class ServeCommandTest {
             "--index-capacity",
             "--engine-wire",
             "--jmx-port",
+            "--jmx-password-file",
+            "--jmx-access-file",
+            "--jmx-ssl",
+            "--jmx-ssl-config",
+            "--curve-secret-key",
+            "--curve-engines",
+            "--curve-clients",
+            "--curve-control",
             "--name",
             "--report-every",
             "--schedule-out",
@@ -95,7 +103,22 @@ class ServeCommandTest {
             new String[] {"--request-timeout", "25h"},
             "--request-timeout must be 0 or whole milliseconds up to 24h, got 90000s"),
         Arguments.of(new String[] {"--request-timeout", "soon"}, "--request-timeout"),
-        Arguments.of(new String[] {"--engine-heartbeat-timeout", "-1s"}, "-1s"));
+        Arguments.of(new String[] {"--engine-heartbeat-timeout", "-1s"}, "-1s"),
+        Arguments.of(
+            new String[] {"--jmx-password-file", "jmx.password"},
+            "--jmx-password-file, --jmx-access-file and --jmx-ssl* need --jmx-port"),
+        Arguments.of(
+            new String[] {"--jmx-port", "0", "--jmx-access-file", "jmx.access"},
+            "--jmx-access-file needs --jmx-password-file"),
+        Arguments.of(
+            new String[] {"--jmx-port", "0", "--jmx-password-file", "/no/such/jmx.password"},
+            "--jmx-password-file /no/such/jmx.password cannot be read"),
+        Arguments.of(
+            new String[] {"--jmx-port", "0", "--jmx-ssl-need-client-auth"},
+            "--jmx-ssl-need-client-auth needs --jmx-ssl"),
+        Arguments.of(
+            new String[] {"--jmx-port", "0", "--jmx-ssl-config", "/no/such/ssl.properties"},
+            "--jmx-ssl-config cannot read /no/such/ssl.properties"));
   }
 
   @ParameterizedTest

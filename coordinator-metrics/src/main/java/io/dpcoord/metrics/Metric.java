@@ -93,20 +93,23 @@ public enum Metric {
   COORDINATOR_REFUSED_CONNECTION_TOTAL(
       MetricType.COUNTER,
       true,
-      "connections refused during the handshake: the peer's address is in no allow-list"),
+      "connections refused during the handshake: the peer's address, or its CURVE key, is in no"
+          + " allow-list"),
   COORDINATOR_REFUSED_ENGINE_TOTAL(
       MetricType.COUNTER,
       true,
-      "engine registrations refused: address not in --allow-engines, or identity not matching"
-          + " --engine-identity-pattern"),
+      "engine registrations refused: address not in --allow-engines or key not in"
+          + " --curve-engines, or identity not matching --engine-identity-pattern"),
   COORDINATOR_REFUSED_CLIENT_TOTAL(
       MetricType.COUNTER,
       true,
-      "client messages dropped: the peer's connection has no client right (--allow-clients)"),
+      "client messages dropped: the peer's connection has no client right (--allow-clients,"
+          + " --curve-clients)"),
   COORDINATOR_REFUSED_CONTROL_TOTAL(
       MetricType.COUNTER,
       true,
-      "control signals dropped: the client has no control right (--control-clients)"),
+      "control signals dropped: the client has no control right (--control-clients,"
+          + " --curve-control)"),
   COORDINATOR_LIMIT_REJECTED_TOTAL(
       MetricType.COUNTER,
       true,

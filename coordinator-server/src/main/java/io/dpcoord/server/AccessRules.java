@@ -6,18 +6,22 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.zeromq.ZMQ;
 
 /**
  * Who may connect to the coordinator, and in which role (docs/SECURITY.md).
  *
  * <p>A peer's rights are a set of {@link #ENGINE}, {@link #CLIENT} and {@link #CONTROL}, fixed when
- * its connection is accepted: from its address (the allow-lists), checked by the ZAP handler during
- * the ZMTP handshake, which refuses a peer with no right at all. The event loop then checks each
- * message against the rights of the connection it came on: a registration needs ENGINE and an
- * identity that matches {@link #engineIdentityPattern()}, a client's message CLIENT, a control
- * signal CONTROL.
+ * its connection is accepted: from its address (the allow-lists) and, with CurveZMQ ({@link
+ * #withCurve}), from the lists that hold its public key, checked by the ZAP handler during the ZMTP
+ * handshake, which refuses a peer with no right at all. With CURVE the key decides the role and an
+ * address list, when one is given, narrows it further: a right needs both. The event loop then
+ * checks each message against the rights of the connection it came on: a registration needs ENGINE
+ * and an identity that matches {@link #engineIdentityPattern()}, a client's message CLIENT, a
+ * control signal CONTROL.
  */
 public final class AccessRules {
   /** May register as an engine and receive requests. */
@@ -43,14 +47,65 @@ public final class AccessRules {
   private final List<Cidr> control;
   private final String engineIdentityPattern;
   private final Pattern engineIdentity;
+  private final Curve curve;
+
+  /**
+   * The public keys (32 bytes each) of one role's CURVE list, and where they came from (a
+   * directory, named in log lines and refusals).
+   */
+  public record KeyList(String source, List<byte[]> keys) {
+    public KeyList {
+      Objects.requireNonNull(source, "source");
+      for (byte[] key : keys) {
+        if (key.length != 32) {
+          throw new IllegalArgumentException(
+              "a CURVE public key is 32 bytes, got " + key.length + " in " + source);
+        }
+      }
+      keys = List.copyOf(keys);
+    }
+
+    /** No key: nobody has the role. */
+    public static KeyList none() {
+      return new KeyList("(none)", List.of());
+    }
+
+    private Set<String> z85() {
+      return keys.stream().map(ZMQ.Curve::z85Encode).collect(Collectors.toUnmodifiableSet());
+    }
+  }
+
+  /** The coordinator's CURVE secret key and the public keys of each role (Z85 text). */
+  private record Curve(
+      byte[] secretKey,
+      KeyList engineList,
+      KeyList clientList,
+      KeyList controlList,
+      Set<String> engines,
+      Set<String> clients,
+      Set<String> control) {
+
+    /** A key in the control list is a client's too: it is the same client, allowed more. */
+    int rightsOf(byte[] publicKey) {
+      String key = ZMQ.Curve.z85Encode(publicKey);
+      return (engines.contains(key) ? ENGINE : 0)
+          | (clients.contains(key) ? CLIENT : 0)
+          | (control.contains(key) ? CLIENT | CONTROL : 0);
+    }
+  }
 
   private AccessRules(
-      List<Cidr> engines, List<Cidr> clients, List<Cidr> control, String identityPattern) {
+      List<Cidr> engines,
+      List<Cidr> clients,
+      List<Cidr> control,
+      String identityPattern,
+      Curve curve) {
     this.engines = engines;
     this.clients = clients;
     this.control = control;
     this.engineIdentityPattern = Objects.requireNonNull(identityPattern, "identityPattern");
     this.engineIdentity = glob(identityPattern);
+    this.curve = curve;
   }
 
   /**
@@ -58,18 +113,18 @@ public final class AccessRules {
    * coordinator bound to a loopback address.
    */
   public static AccessRules loopbackOnly() {
-    return new AccessRules(LOOPBACK, LOOPBACK, LOOPBACK, MEGATRON_ENGINE_IDENTITY);
+    return new AccessRules(LOOPBACK, LOOPBACK, LOOPBACK, MEGATRON_ENGINE_IDENTITY, null);
   }
 
   /** Any peer in any role, any engine identity: Megatron's own coordinator (serve --allow-any). */
   public static AccessRules allowAny() {
-    return new AccessRules(null, null, null, "*");
+    return new AccessRules(null, null, null, "*", null);
   }
 
   /** Explicit lists; null means any address for that role. */
   public static AccessRules of(
       List<Cidr> engines, List<Cidr> clients, List<Cidr> control, String identityPattern) {
-    return new AccessRules(copy(engines), copy(clients), copy(control), identityPattern);
+    return new AccessRules(copy(engines), copy(clients), copy(control), identityPattern, null);
   }
 
   private static List<Cidr> copy(List<Cidr> list) {
@@ -78,7 +133,62 @@ public final class AccessRules {
 
   /** The same rules with another engine identity pattern ({@code *} and {@code ?} wildcards). */
   public AccessRules withEngineIdentityPattern(String pattern) {
-    return new AccessRules(engines, clients, control, pattern);
+    return new AccessRules(engines, clients, control, pattern, curve);
+  }
+
+  /**
+   * The same rules with CurveZMQ: the coordinator's socket becomes a CURVE server with {@code
+   * secretKey}, and a peer's rights are those of the lists that hold its public key, within those
+   * its address gives. A key in {@code control} may also act as a client.
+   *
+   * @throws IllegalArgumentException if the secret key is not 32 bytes
+   */
+  public AccessRules withCurve(
+      byte[] secretKey, KeyList engines, KeyList clients, KeyList control) {
+    if (secretKey.length != 32) {
+      throw new IllegalArgumentException("a CURVE secret key is 32 bytes, got " + secretKey.length);
+    }
+    return new AccessRules(
+        this.engines,
+        this.clients,
+        this.control,
+        engineIdentityPattern,
+        new Curve(
+            secretKey.clone(),
+            engines,
+            clients,
+            control,
+            engines.z85(),
+            clients.z85(),
+            control.z85()));
+  }
+
+  /** Whether peers connect with CurveZMQ ({@link #withCurve}). */
+  public boolean usesCurve() {
+    return curve != null;
+  }
+
+  /** The coordinator's CURVE secret key, or null when peers connect in plain text. */
+  public byte[] curveSecretKey() {
+    return curve == null ? null : curve.secretKey().clone();
+  }
+
+  /**
+   * The rights of a CURVE peer with {@code publicKey} connecting from {@code address}: those of its
+   * key's lists within those of its address; 0 when it may not connect.
+   *
+   * @throws IllegalStateException if these rules have no CURVE keys
+   */
+  public int rightsOf(InetAddress address, byte[] publicKey) {
+    if (curve == null) {
+      throw new IllegalStateException("no CURVE keys configured");
+    }
+    return rightsOf(address) & keyRightsOf(publicKey);
+  }
+
+  /** The rights the lists of CURVE keys give {@code publicKey}, whatever its address (0: none). */
+  public int keyRightsOf(byte[] publicKey) {
+    return curve == null || publicKey.length != 32 ? 0 : curve.rightsOf(publicKey);
   }
 
   /** The rights of a peer connecting from {@code address}: 0 when it may not connect at all. */
@@ -101,8 +211,8 @@ public final class AccessRules {
   }
 
   /** Whether connections must be checked at all (false: every peer has every right). */
-  public boolean checksAddresses() {
-    return engines != null || clients != null || control != null;
+  public boolean checksPeers() {
+    return engines != null || clients != null || control != null || curve != null;
   }
 
   /** Whether an engine may register under {@code identity}. */
@@ -116,12 +226,24 @@ public final class AccessRules {
 
   /** The option that grants {@code right}, and its list, for log lines and refusals. */
   public String describe(int right) {
-    return switch (right) {
-      case ENGINE -> "--allow-engines " + text(engines);
-      case CLIENT -> "--allow-clients " + text(clients);
-      case CONTROL -> "--control-clients " + text(control);
-      default -> throw new IllegalArgumentException("no such right: " + right);
-    };
+    String addresses =
+        switch (right) {
+          case ENGINE -> "--allow-engines " + text(engines);
+          case CLIENT -> "--allow-clients " + text(clients);
+          case CONTROL -> "--control-clients " + text(control);
+          default -> throw new IllegalArgumentException("no such right: " + right);
+        };
+    if (curve == null) {
+      return addresses;
+    }
+    String keys =
+        switch (right) {
+          case ENGINE -> "--curve-engines " + curve.engineList().source();
+          case CLIENT -> "--curve-clients " + curve.clientList().source();
+          default -> "--curve-control " + curve.controlList().source();
+        };
+    List<Cidr> list = right == ENGINE ? engines : right == CLIENT ? clients : control;
+    return list == null ? keys : keys + " and " + addresses;
   }
 
   private static String text(List<Cidr> list) {

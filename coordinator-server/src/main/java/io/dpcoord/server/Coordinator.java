@@ -66,7 +66,7 @@ public final class Coordinator implements AutoCloseable {
         socket.setHeartbeatTimeout((int) config.heartbeatTimeout().toMillis());
       }
       socket.base().setSocketOpt(zmq.ZMQ.ZMQ_DISCONNECT_MSG, EventLoop.DISCONNECT_NOTE);
-      if (config.access().checksAddresses()) {
+      if (config.access().checksPeers()) {
         // bound before the ROUTER: without a handler, ZMQ accepts every peer
         zap =
             new ZapHandler(
@@ -75,6 +75,11 @@ public final class Coordinator implements AutoCloseable {
                 config.metrics().counter(Metric.COORDINATOR_REFUSED_CONNECTION_TOTAL));
         zap.start();
         socket.setZAPDomain(ZapHandler.DOMAIN);
+      }
+      byte[] curveSecretKey = config.access().curveSecretKey();
+      if (curveSecretKey != null) {
+        socket.setCurveServer(true);
+        socket.setCurveSecretKey(curveSecretKey);
       }
       endpoint = bind(socket, config.bindAddress(), config.port());
       if (config.scheduleOut() != null) {

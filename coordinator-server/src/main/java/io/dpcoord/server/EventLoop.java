@@ -288,7 +288,7 @@ final class EventLoop {
 
   /** The rights the ZAP handler gave the connection of the message being handled. */
   private int rights() {
-    if (!access.checksAddresses()) {
+    if (!access.checksPeers()) {
       return AccessRules.ALL;
     }
     String userId = metadata == null ? null : metadata.get(Metadata.USER_ID);

@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.metrics.CoordinatorMetrics.Counter;
 import io.dpcoord.protocol.RateLimitedLog;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -13,10 +14,11 @@ import org.zeromq.ZMQ;
 
 /**
  * The ZAP handler (ZeroMQ RFC 27): ZMQ asks it, during each handshake on the coordinator's ROUTER
- * socket, whether to accept the peer. It answers from {@link AccessRules}: a peer with no right is
- * refused (status 400; the connection closes before any message), any other is accepted with its
- * rights as the ZAP User-Id, which ZMQ attaches to every message of that connection for the event
- * loop to check.
+ * socket, whether to accept the peer. It answers from {@link AccessRules}, given the peer's address
+ * and, with CurveZMQ, the public key the peer proved it holds: a peer with no right is refused
+ * (status 400; the connection closes before any message), any other is accepted with its rights as
+ * the ZAP User-Id, which ZMQ attaches to every message of that connection for the event loop to
+ * check.
  *
  * <p>It must be bound before the ROUTER socket binds: without a handler ZMQ accepts everyone. It
  * runs on its own thread, which ends when the context closes.
@@ -96,17 +98,11 @@ final class ZapHandler implements AutoCloseable {
   private void answer(List<byte[]> request) {
     byte[] requestId = request.size() > 1 ? request.get(1) : new byte[0];
     String address = request.size() > 3 ? new String(request.get(3), ZMQ.CHARSET) : "";
-    int rights = request.size() >= 6 ? rightsOf(address) : 0;
+    byte[] key = curveKey(request);
+    int rights = request.size() >= 6 ? rightsOf(address, key) : 0;
     if (rights == 0) {
       refused.inc();
-      log.warn(
-          "zap:" + address,
-          "refused a connection from "
-              + address
-              + ": the address is in none of "
-              + rules.describe(AccessRules.ENGINE)
-              + ", "
-              + rules.describe(AccessRules.CLIENT));
+      log.warn("zap:" + address, refusal(address, key));
     }
     socket.sendMore("1.0");
     socket.sendMore(requestId);
@@ -116,10 +112,42 @@ final class ZapHandler implements AutoCloseable {
     socket.send(new byte[0]);
   }
 
+  /** The public key of a CURVE request (mechanism frame 5, key frame 6), else null. */
+  private static byte[] curveKey(List<byte[]> request) {
+    return request.size() > 6 && "CURVE".equals(new String(request.get(5), ZMQ.CHARSET))
+        ? request.get(6)
+        : null;
+  }
+
+  private String refusal(String address, byte[] key) {
+    String lists =
+        rules.describe(AccessRules.ENGINE)
+            + ", "
+            + rules.describe(AccessRules.CLIENT)
+            + (key == null ? "" : ", " + rules.describe(AccessRules.CONTROL));
+    if (key == null) {
+      return "refused a connection from " + address + ": the address is in none of " + lists;
+    }
+    String z85 = key.length == 32 ? ZMQ.Curve.z85Encode(key) : "of " + key.length + " bytes";
+    return "refused a connection from "
+        + address
+        + " with CURVE key "
+        + z85
+        + (rules.keyRightsOf(key) == 0
+            ? ": the key is in none of "
+            : ": the key is listed, but not for this address: ")
+        + lists;
+  }
+
   /** The peer's rights; 0 unless it may connect as an engine or a client. */
-  private int rightsOf(String address) {
+  private int rightsOf(String address, byte[] key) {
+    boolean curve = rules.usesCurve();
+    if (curve && (key == null || key.length != 32)) {
+      return 0;
+    }
     try {
-      int rights = rules.rightsOf(Cidr.address(address));
+      InetAddress peer = Cidr.address(address);
+      int rights = curve ? rules.rightsOf(peer, key) : rules.rightsOf(peer);
       return (rights & (AccessRules.ENGINE | AccessRules.CLIENT)) == 0 ? 0 : rights;
     } catch (IllegalArgumentException e) {
       return 0;

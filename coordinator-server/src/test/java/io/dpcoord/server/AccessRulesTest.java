@@ -3,7 +3,9 @@ package io.dpcoord.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +63,43 @@ class AccessRulesTest {
   }
 
   @Test
+  void withCurveTheKeysListsGiveTheRightsAndAddressListsNarrowThem() {
+    byte[] engine = key(1);
+    byte[] client = key(2);
+    byte[] operator = key(3);
+    AccessRules rules =
+        AccessRules.of(null, List.of(Cidr.parse("10.0.0.0/8")), null, "mp-coord-*")
+            .withCurve(
+                key(9),
+                new AccessRules.KeyList("e", List.of(engine)),
+                new AccessRules.KeyList("c", List.of(client)),
+                new AccessRules.KeyList("o", List.of(operator)));
+    InetAddress inside = Cidr.address("10.1.2.3");
+    InetAddress outside = Cidr.address("192.168.1.1");
+    assertThat(rules.rightsOf(inside, engine)).isEqualTo(AccessRules.ENGINE);
+    assertThat(rules.rightsOf(outside, engine)).isEqualTo(AccessRules.ENGINE); // any address
+    assertThat(rules.rightsOf(inside, client)).isEqualTo(AccessRules.CLIENT);
+    assertThat(rules.rightsOf(outside, client)).isZero(); // --allow-clients narrows
+    assertThat(rules.rightsOf(inside, operator))
+        .isEqualTo(AccessRules.CLIENT | AccessRules.CONTROL); // a control key is a client's
+    assertThat(rules.rightsOf(inside, key(4))).isZero();
+    assertThat(rules.keyRightsOf(new byte[31])).isZero();
+    assertThat(rules.checksPeers()).isTrue();
+    assertThat(rules.curveSecretKey()).isEqualTo(key(9));
+    assertThat(rules.describe(AccessRules.CLIENT))
+        .isEqualTo("--curve-clients c and --allow-clients 10.0.0.0/8");
+    assertThat(rules.describe(AccessRules.ENGINE)).isEqualTo("--curve-engines e");
+    assertThatThrownBy(() -> AccessRules.loopbackOnly().rightsOf(inside, engine))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  private static byte[] key(int fill) {
+    byte[] key = new byte[32];
+    Arrays.fill(key, (byte) fill);
+    return key;
+  }
+
+  @Test
   void rightsSurviveTheirZapUserId() {
     for (int rights = 0; rights <= AccessRules.ALL; rights++) {
       assertThat(AccessRules.parseRights(AccessRules.userId(rights))).isEqualTo(rights);
@@ -98,9 +137,9 @@ class AccessRulesTest {
                 .access(AccessRules.allowAny())
                 .build()
                 .access()
-                .checksAddresses())
+                .checksPeers())
         .isFalse();
-    assertThat(CoordinatorConfig.builder().build().access().checksAddresses()).isTrue();
+    assertThat(CoordinatorConfig.builder().build().access().checksPeers()).isTrue();
     assertThat(CoordinatorConfig.isLoopback("::1")).isTrue();
     assertThat(CoordinatorConfig.isLoopback("*")).isFalse();
   }

@@ -38,11 +38,20 @@ public final class ControlClient implements AutoCloseable {
    * @throws IllegalArgumentException if the endpoint cannot be connected to
    */
   public static ControlClient connect(String endpoint, Duration timeout) throws TimeoutException {
+    return connect(endpoint, null, timeout);
+  }
+
+  /**
+   * Connects as {@link #connect(String, Duration)} does, with CurveZMQ when {@code curve} is not
+   * null.
+   */
+  public static ControlClient connect(String endpoint, CurveClient curve, Duration timeout)
+      throws TimeoutException {
     ZMQ.Context context = ZMQ.context(1);
     ZMQ.Socket socket = null;
     boolean ok = false;
     try {
-      socket = Dealers.connect(context, endpoint, null, CLOSE_LINGER_MILLIS);
+      socket = Dealers.connect(context, endpoint, null, CLOSE_LINGER_MILLIS, curve);
       try (ZMQ.Poller poller = context.poller(1)) {
         poller.register(socket, ZMQ.Poller.POLLIN);
         handshake(socket, poller, 0, new MessageCodec(), endpoint, timeout);

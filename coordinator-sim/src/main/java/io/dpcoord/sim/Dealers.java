@@ -26,9 +26,11 @@ final class Dealers {
    * handshake interval above, connected to {@code endpoint}.
    *
    * @param identity the ZMQ identity, or null to let ZMQ choose one
+   * @param curve the CURVE keys, or null for a plain connection
    * @throws IllegalArgumentException if the endpoint cannot be connected to (malformed, say)
    */
-  static ZMQ.Socket connect(ZMQ.Context context, String endpoint, byte[] identity, int linger) {
+  static ZMQ.Socket connect(
+      ZMQ.Context context, String endpoint, byte[] identity, int linger, CurveClient curve) {
     ZMQ.Socket socket = context.socket(SocketType.DEALER);
     try {
       if (identity != null) {
@@ -38,6 +40,9 @@ final class Dealers {
       socket.setRcvHWM(0);
       socket.setLinger(linger);
       socket.setHandshakeIvl(HANDSHAKE_MILLIS);
+      if (curve != null) {
+        curve.applyTo(socket);
+      }
       socket.connect(endpoint);
       return socket;
     } catch (RuntimeException e) {

@@ -29,6 +29,7 @@ public final class EngineConfig {
   private final LongSupplier nanoClock;
   private final DoubleSupplier unixSeconds;
   private final TextTokenizer tokenizer;
+  private final CurveClient curve;
 
   private EngineConfig(Builder b) {
     this.rank = b.rank;
@@ -44,11 +45,17 @@ public final class EngineConfig {
     this.nanoClock = b.nanoClock;
     this.unixSeconds = b.unixSeconds;
     this.tokenizer = b.tokenizer;
+    this.curve = b.curve;
   }
 
   /**
    * A builder for the engine of data-parallel rank {@code rank} (identity {@code mp-coord-rank}).
    */
+  /** The CurveZMQ keys to connect with, or null for a plain connection. */
+  public CurveClient curve() {
+    return curve;
+  }
+
   public static Builder builder(int rank) {
     return new Builder(rank);
   }
@@ -200,6 +207,7 @@ public final class EngineConfig {
     private LongSupplier nanoClock = System::nanoTime;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
     private TextTokenizer tokenizer = Tokenizers.fromSpec("bytes");
+    private CurveClient curve;
 
     private Builder(int rank) {
       if (rank < 0) {
@@ -302,6 +310,12 @@ public final class EngineConfig {
         throw new IllegalArgumentException("tokenizer is null");
       }
       this.tokenizer = tokenizer;
+      return this;
+    }
+
+    /** Connects with CurveZMQ and these keys; null (the default) connects in plain text. */
+    public Builder curve(CurveClient keys) {
+      this.curve = keys;
       return this;
     }
 

@@ -20,6 +20,7 @@ public final class LoadConfig {
   private final boolean stream;
   private final Duration idleTimeout;
   private final Duration connectTimeout;
+  private final CurveClient curve;
 
   private LoadConfig(Builder b) {
     this.requests = b.requests;
@@ -32,6 +33,12 @@ public final class LoadConfig {
     this.stream = b.stream;
     this.idleTimeout = b.idleTimeout;
     this.connectTimeout = b.connectTimeout;
+    this.curve = b.curve;
+  }
+
+  /** The CurveZMQ keys to connect with, or null for a plain connection. */
+  public CurveClient curve() {
+    return curve;
   }
 
   /** A builder with the defaults of {@code ./coordinator load}. */
@@ -106,6 +113,7 @@ public final class LoadConfig {
     private boolean stream;
     private Duration idleTimeout = Duration.ofSeconds(10);
     private Duration connectTimeout = Duration.ofSeconds(5);
+    private CurveClient curve;
 
     private Builder() {}
 
@@ -186,6 +194,12 @@ public final class LoadConfig {
     /** Sets how long to wait for CONNECT_ACK; positive. */
     public Builder connectTimeout(Duration d) {
       this.connectTimeout = positive(d, "connect timeout");
+      return this;
+    }
+
+    /** Connects with CurveZMQ and these keys; null (the default) connects in plain text. */
+    public Builder curve(CurveClient keys) {
+      this.curve = keys;
       return this;
     }
 

@@ -110,7 +110,7 @@ public final class LoadGenerator {
     ZMQ.Context context = ZMQ.context(1);
     ZMQ.Socket socket;
     try {
-      socket = Dealers.connect(context, endpoint, null, 0);
+      socket = Dealers.connect(context, endpoint, null, 0, config.curve());
     } catch (IllegalArgumentException e) {
       context.close();
       wakeup.close();

@@ -172,7 +172,12 @@ public final class SimulatedEngine implements AutoCloseable {
     this.context = ZMQ.context(1);
     try {
       this.socket =
-          Dealers.connect(context, endpoint, config.identity().getBytes(StandardCharsets.UTF_8), 0);
+          Dealers.connect(
+              context,
+              endpoint,
+              config.identity().getBytes(StandardCharsets.UTF_8),
+              0,
+              config.curve());
     } catch (IllegalArgumentException e) {
       context.close();
       wakeup.close();

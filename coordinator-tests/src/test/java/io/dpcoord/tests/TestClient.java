@@ -10,6 +10,7 @@ import io.dpcoord.protocol.Direction;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.ProtocolException;
+import io.dpcoord.sim.CurveClient;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,7 +35,11 @@ final class TestClient extends TestPeer {
   }
 
   TestClient(String endpoint, String name, Dialect dialect) {
-    super(endpoint, null);
+    this(endpoint, name, dialect, null);
+  }
+
+  TestClient(String endpoint, String name, Dialect dialect, CurveClient curve) {
+    super(endpoint, null, curve);
     this.name = name;
     this.dialect = dialect;
     boolean old = dialect == Dialect.V0_18;

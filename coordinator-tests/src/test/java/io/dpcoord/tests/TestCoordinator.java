@@ -7,6 +7,7 @@ import io.dpcoord.server.ControlState;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
 import io.dpcoord.server.CoordinatorStatus;
+import io.dpcoord.sim.CurveClient;
 import io.dpcoord.tokenizers.TextTokenizer;
 import io.dpcoord.tokenizers.Tokenizers;
 import java.io.IOException;
@@ -117,6 +118,16 @@ final class TestCoordinator implements AutoCloseable {
   /** An engine socket that has sent nothing yet, speaking the engines' dialect of the config. */
   TestEngine unregisteredEngine(String identity) {
     return own(new TestEngine(endpoint(), identity, engineDialect));
+  }
+
+  /** A CurveZMQ client socket with {@code keys} that has sent nothing yet. */
+  TestClient unconnectedClient(CurveClient keys) {
+    return own(new TestClient(endpoint(), "c" + clients++, Dialect.V0_19, keys));
+  }
+
+  /** A CurveZMQ engine socket with {@code keys} that has sent nothing yet. */
+  TestEngine unregisteredEngine(String identity, CurveClient keys) {
+    return own(new TestEngine(endpoint(), identity, engineDialect, keys));
   }
 
   /** Closes {@code resource} with the coordinator (after the test's own peers). */

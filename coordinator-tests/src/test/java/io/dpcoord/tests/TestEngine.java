@@ -8,6 +8,7 @@ import io.dpcoord.protocol.EngineSubmit;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.ProtocolException;
+import io.dpcoord.sim.CurveClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +32,11 @@ final class TestEngine extends TestPeer {
   }
 
   TestEngine(String endpoint, String identity, Dialect dialect) {
-    super(endpoint, identity.getBytes(StandardCharsets.UTF_8));
+    this(endpoint, identity, dialect, null);
+  }
+
+  TestEngine(String endpoint, String identity, Dialect dialect, CurveClient curve) {
+    super(endpoint, identity.getBytes(StandardCharsets.UTF_8), curve);
     this.identity = identity;
     this.dialect = dialect;
   }

@@ -2,6 +2,7 @@ package io.dpcoord.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dpcoord.sim.CurveClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,15 @@ abstract class TestPeer implements AutoCloseable {
   private boolean closed;
 
   TestPeer(String endpoint, byte[] identity) {
+    this(endpoint, identity, null);
+  }
+
+  /** A peer that connects with CurveZMQ when {@code curve} is not null. */
+  TestPeer(String endpoint, byte[] identity, CurveClient curve) {
     socket = context.socket(SocketType.DEALER);
+    if (curve != null) {
+      curve.applyTo(socket);
+    }
     if (identity != null) {
       socket.setIdentity(identity);
     }
