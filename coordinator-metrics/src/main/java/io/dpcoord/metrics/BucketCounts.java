@@ -64,9 +64,4 @@ final class BucketCounts implements Collector {
   public HistogramSnapshot collect() {
     return HistogramSnapshot.builder().name(name).help(help).dataPoint(snapshot()).build();
   }
-
-  @Override
-  public String getPrometheusName() {
-    return name;
-  }
 }

@@ -35,7 +35,6 @@ final class ZapHandler implements AutoCloseable {
   private final AccessRules rules;
   private final Counter refused;
   private final RateLimitedLog log;
-  private final ZContext context;
   private final Thread thread;
   private volatile boolean stopped;
 
@@ -43,7 +42,6 @@ final class ZapHandler implements AutoCloseable {
     this.rules = rules;
     this.refused = refused;
     this.log = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), System::nanoTime);
-    this.context = context;
     this.socket = context.createSocket(SocketType.REP);
     socket.setLinger(0);
     socket.setReceiveTimeOut(100); // to see close()
@@ -78,7 +76,7 @@ final class ZapHandler implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.error("the ZAP handler stopped; no new connection is accepted", e);
     } finally {
-      context.destroySocket(socket);
+      socket.close(); // also forgotten by the context
     }
   }
 
