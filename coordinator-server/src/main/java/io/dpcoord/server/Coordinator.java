@@ -47,8 +47,10 @@ public final class Coordinator implements AutoCloseable {
     try {
       socket.setRouterMandatory(true);
       // A restarted engine reconnects with its old identity: hand the identity to the new
-      // connection instead of refusing it while the old one is being torn down.
-      socket.setRouterHandover(true);
+      // connection instead of refusing it while the old one is being torn down. Not when peers
+      // are checked: a peer of any right could take an engine's identity and its requests
+      // (docs/SECURITY.md); the new connection is then refused until the old one is gone.
+      socket.setRouterHandover(!config.access().checksPeers());
       // jeromq sometimes stalls a new connection's handshake (docs/design/sim.md); dropping a
       // handshake that has not finished in 5 s lets the peer reconnect instead of waiting 30 s.
       socket.setHandshakeIvl(5_000);

@@ -118,4 +118,20 @@ class AccessControlTest {
       assertThat(client.poll(QUIET)).as("a CONNECT_ACK").isNull();
     }
   }
+
+  @Test
+  void aPeerUnderARegisteredEnginesIdentityGetsNoneOfItsRequests() throws Exception {
+    try (TestCoordinator c = TestCoordinator.start()) {
+      TestEngine engine = c.engine(0);
+      TestEngine impostor = c.unregisteredEngine("mp-coord-0"); // connects, sends nothing
+      IoThreadProbe.awaitCaughtUp(c.endpoint()); // its connection was seen and refused
+      TestClient client = c.client();
+      for (int i = 0; i < 4; i++) {
+        client.submit(i, List.of(i, i + 1));
+        engine.receiveSubmit();
+      }
+      assertThat(impostor.poll(QUIET)).as("a frame sent to the impostor").isNull();
+      assertThat(c.status().activeEngines()).isEqualTo(1);
+    }
+  }
 }
