@@ -35,11 +35,16 @@ final class ServeProcess implements AutoCloseable {
 
   /** Starts {@code serve args...}, stderr to a new file in {@code dir}; returns once it serves. */
   static ServeProcess start(Path dir, String... args) throws Exception {
+    return start(dir, List.of(), args);
+  }
+
+  /** As {@link #start(Path, String...)}, in a JVM given {@code jvmOptions} (e.g. -Xmx256m). */
+  static ServeProcess start(Path dir, List<String> jvmOptions, String... args) throws Exception {
     Path stderr = Files.createTempFile(dir, "serve", ".stderr");
     List<String> command = new ArrayList<>(List.of("serve"));
     command.addAll(List.of(args));
     Process process =
-        new ProcessBuilder(ServeProcessTest.launcher(command.toArray(String[]::new)))
+        new ProcessBuilder(ServeProcessTest.launcher(jvmOptions, command.toArray(String[]::new)))
             .redirectError(stderr.toFile())
             .start();
     try {

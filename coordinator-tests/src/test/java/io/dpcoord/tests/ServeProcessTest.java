@@ -31,8 +31,16 @@ class ServeProcessTest {
 
   /** The command line that runs the launcher with {@code args}. */
   static List<String> launcher(String... args) {
+    return launcher(List.of(), args);
+  }
+
+  /**
+   * The command line that runs the launcher with {@code args} in a JVM given {@code jvmOptions}.
+   */
+  static List<String> launcher(List<String> jvmOptions, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
     Path jar =
         Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
             .resolve("../coordinator-cli/target/coordinator.jar")
