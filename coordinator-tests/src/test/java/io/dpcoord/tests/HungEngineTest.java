@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class HungEngineTest {
   /** Longer than any pause of a healthy peer's I/O thread on a loaded test machine. */
-  private static final Duration INTERVAL = Duration.ofMillis(1000);
+  private static final Duration INTERVAL = Duration.ofMillis(2000);
 
-  private static final Duration TIMEOUT = Duration.ofMillis(500);
+  private static final Duration TIMEOUT = Duration.ofMillis(1500);
   private static final RouterConfig LOAD_BALANCED =
       RouterConfig.builder().policy(Policy.LOAD_BALANCED).build();
   private static final byte[] SAMPLING = Pack.value(TestClient.SAMPLING);
@@ -102,7 +102,7 @@ class HungEngineTest {
       // nobody sends a message meanwhile: only the peers' I/O threads answering PINGs keep them
       // (a jeromq 0.6.0 peer once lost its timeouts, see CoordinatorConfig.Builder.heartbeat)
       Await.holdsFor(
-          INTERVAL.multipliedBy(5),
+          INTERVAL.multipliedBy(3),
           "two engines and one client",
           () -> c.status().activeEngines() == 2 && c.gauge(Metric.COORDINATOR_KNOWN_CLIENTS) == 1.0,
           () ->
