@@ -65,7 +65,7 @@ wait_engines 0 1 2 3
 load=""
 vanisher=""
 cleanup_soak() {
-  for p in $load $vanisher; do kill -9 "$p" 2>/dev/null || true; done
+  for p in $load $vanisher $sampler; do kill -9 "$p" 2>/dev/null || true; done
   cleanup
 }
 trap cleanup_soak EXIT
@@ -99,7 +99,7 @@ start_round() {
   local stream=()
   [ $((round % 2)) -eq 0 ] && stream=(--stream)
   "$root/coordinator" load --connect "$endpoint" --requests 4000 --concurrency 16 \
-    --idle-timeout 30s --seed "$round" "${stream[@]}" >"$work/load.out" 2>"$work/load.err" &
+    --idle-timeout 120s --seed "$round" "${stream[@]}" >"$work/load.out" 2>"$work/load.err" &
   load=$!
 }
 end_round() {
@@ -132,18 +132,14 @@ metric() {
 
 kills=0
 vanished=0
-samples=()
-echo "elapsed_s,sent,answered,lost,duplicated,heap_used_after_gc_kib,heap_committed_kib,rss_kib,threads,fds,coordinator_in_flight,coordinator_known_clients,engine_kills,vanished_clients" >"$csv"
+echo "elapsed_s,sent,answered,lost,duplicated,live_heap_kib,heap_committed_kib,rss_kib,threads,fds,coordinator_in_flight,coordinator_known_clients,engine_kills,vanished_clients" >"$csv"
 printf '%7s %9s %9s %5s %14s %9s %8s %5s %9s %9s\n' elapsed sent answered lost "heap-after-GC" RSS threads fds in-flight clients
+# One sample: the counts, /proc figures and gauges now; the heap from jcmd, in the background (an
+# attach can take tens of seconds on a busy machine and must not hold up the schedule); its line
+# and CSV row follow when jcmd is done.
+sampler=""
 sample() {
-  local label=$1 heap used committed rss threads fds sent answered lost dup
-  # One attach: the class histogram runs a full GC first and its last line is the live heap in
-  # bytes (GC.run and then GC.heap_info, two attaches apart, would count what the coordinator
-  # allocated in between); then the committed heap. The largest classes are kept in the logs.
-  jcmd "$serve" -f "$work/jcmd.txt" >"$work/jcmd.out"
-  sed -n '/^ num /,/^Total/p' "$work/jcmd.out" | sed -n '1,22p;/^Total/p' >"$work/histogram-$label.txt"
-  used=$(($(awk '/^Total/ { print $3 }' "$work/jcmd.out") / 1024))
-  committed="$(sed -n 's/.*total \([0-9]*\)K, used.*/\1/p' "$work/jcmd.out" | head -1)"
+  local label=$1 rss threads fds sent answered lost dup inflight clients_known
   rss="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$serve/status")"
   threads="$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$serve/status")"
   fds="$(ls "/proc/$serve/fd" | wc -l)"
@@ -151,14 +147,23 @@ sample() {
   answered=$((java_answered + $(client_count answered)))
   lost=$((java_lost + $(client_count lost)))
   dup=$((java_duplicated + $(client_count duplicated)))
-  local inflight clients_known
   inflight="$(metric coordinator_requests_in_flight)"
   clients_known="$(metric coordinator_known_clients)"
-  printf '%7s %9d %9d %5d %10.1f MiB %5.0f MiB %8d %5d %9s %9s\n' "$label" "$sent" "$answered" "$lost" \
-    "$(awk -v k="$used" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
-    "$threads" "$fds" "$inflight" "$clients_known"
-  echo "$label,$sent,$answered,$lost,$dup,$used,$committed,$rss,$threads,$fds,$inflight,$clients_known,$kills,$vanished" >>"$csv"
-  [ "$label" = drained ] || samples+=("$used $rss $threads $fds")
+  local rest="$rss,$threads,$fds,$inflight,$clients_known,$kills,$vanished"
+  (
+    # One attach: the class histogram runs a full GC first and its last line is the live heap in
+    # bytes (GC.run and then GC.heap_info, two attaches apart, would count what the coordinator
+    # allocated in between); then the committed heap. The largest classes are kept in the logs.
+    jcmd "$serve" -f "$work/jcmd.txt" >"$work/jcmd.out"
+    sed -n '/^ num /,/^Total/p' "$work/jcmd.out" | sed -n '1,22p;/^Total/p' >"$work/histogram-$label.txt"
+    used=$(($(awk '/^Total/ { print $3 }' "$work/jcmd.out") / 1024))
+    committed="$(sed -n 's/.*total \([0-9]*\)K, used.*/\1/p' "$work/jcmd.out" | head -1)"
+    printf '%7s %9d %9d %5d %10.1f MiB %5.0f MiB %8d %5d %9s %9s\n' "$label" "$sent" "$answered" "$lost" \
+      "$(awk -v k="$used" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
+      "$threads" "$fds" "$inflight" "$clients_known"
+    echo "$label,$sent,$answered,$lost,$dup,$used,$committed,$rest" >>"$csv"
+  ) &
+  sampler=$!
 }
 
 # Kills the vanishing client (SIGKILL); it counts if it had sent its requests.
@@ -213,8 +218,12 @@ while :; do
     [ "$t" -ge "$vanish_kill_at" ] && end_vanisher
   fi
   if [ "$t" -ge "$next_sample" ]; then
-    sample "$((t / 1000))" # when it starts; a slot that a slow sample overran is skipped
-    next_sample=$((($(elapsed_ms) / (every * 1000) + 1) * every * 1000))
+    # a slot whose predecessor's jcmd still runs is skipped
+    if [ -z "$sampler" ] || ! kill -0 "$sampler" 2>/dev/null; then
+      [ -z "$sampler" ] || wait "$sampler" || true
+      sample "$((next_sample / 1000))"
+    fi
+    next_sample=$((next_sample + every * 1000))
   fi
   sleep 0.1
 done
@@ -236,7 +245,9 @@ for _ in $(seq 50); do
   sleep 1
 done
 drain_s=$((($(now_ms) - drain_from) / 1000))
+[ -z "$sampler" ] || wait "$sampler" || true
 sample drained
+wait "$sampler" || true
 
 # Verdict.
 failures=()
@@ -251,7 +262,7 @@ duplicated=$((java_duplicated + $(client_count duplicated)))
 [ "$(metric coordinator_internal_error_total)" = 0 ] || failures+=("coordinator_internal_error_total $(metric coordinator_internal_error_total)")
 [ "$(metric coordinator_requests_in_flight)" = 0 ] || failures+=("$(metric coordinator_requests_in_flight) requests in flight at the coordinator after the drain")
 [ "$(metric coordinator_known_clients)" = 0 ] || failures+=("$(metric coordinator_known_clients) clients known to the coordinator after the drain")
-flat="$(printf '%s\n' "${samples[@]}" | awk '
+flat="$(awk -F, 'NR > 1 && $1 != "drained" { print $6, $8, $9, $10 }' "$csv" | awk '
   function median(col, from, to,   n, i, j, v, t) {
     n = 0
     for (i = from; i <= to; i++) v[++n] = s[i, col]
@@ -265,7 +276,7 @@ flat="$(printf '%s\n' "${samples[@]}" | awk '
   }
   { n++; for (c = 1; c <= 4; c++) s[n, c] = $c }
   END {
-    if (n < 6) { printf "not judged (%d samples; it takes 6, e.g. 3 minutes);", n; exit }
+    if (n < 6) { printf "not judged (%d samples, it takes 6);", n; exit }
     k = int(n / 3)
     check(1, "heap after GC", " MiB", 1024, 8192, 0.10)
     check(2, "RSS", " MiB", 1024, 32768, 0.10)
@@ -282,4 +293,8 @@ if [ ${#failures[@]} -gt 0 ]; then
   echo "soak: FAILED: $(printf '%s; ' "${failures[@]}")"
   exit 1
 fi
-echo "soak: passed (nothing lost or duplicated, every figure flat)"
+if grep -q "not judged" <<<"$flat"; then
+  echo "soak: passed (nothing lost or duplicated; growth not judged)"
+else
+  echo "soak: passed (nothing lost or duplicated, every figure flat)"
+fi
