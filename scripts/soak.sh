@@ -20,7 +20,7 @@
 # log directory): elapsed seconds, requests sent / answered / lost so far by the well-behaved
 # clients (the load rounds finished so far and the Python client; lost counts once a client has
 # given up waiting), the coordinator's live heap after a full GC (jcmd GC.class_histogram), its
-# RSS, threads and open file descriptors (/proc), and its own in-flight and known-client gauges
+# RSS right after that GC, threads and open file descriptors (/proc), and its own in-flight and known-client gauges
 # (serve --report-every 10s). At the end the load drains, one more sample is taken ("drained"),
 # and a verdict follows. Exit status 1 if a request was lost or duplicated, a reply was malformed,
 # the coordinator counted an internal error or still had requests in flight or clients known after
@@ -139,8 +139,7 @@ printf '%7s %9s %9s %5s %14s %9s %8s %5s %9s %9s\n' elapsed sent answered lost "
 # and CSV row follow when jcmd is done.
 sampler=""
 sample() {
-  local label=$1 rss threads fds sent answered lost dup inflight clients_known
-  rss="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$serve/status")"
+  local label=$1 threads fds sent answered lost dup inflight clients_known
   threads="$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$serve/status")"
   fds="$(ls "/proc/$serve/fd" | wc -l)"
   sent=$((java_sent + $(client_count sent)))
@@ -149,7 +148,7 @@ sample() {
   dup=$((java_duplicated + $(client_count duplicated)))
   inflight="$(metric coordinator_requests_in_flight)"
   clients_known="$(metric coordinator_known_clients)"
-  local rest="$rss,$threads,$fds,$inflight,$clients_known,$kills,$vanished"
+  local rest="$threads,$fds,$inflight,$clients_known,$kills,$vanished"
   (
     # One attach: the class histogram runs a full GC first and its last line is the live heap in
     # bytes (GC.run and then GC.heap_info, two attaches apart, would count what the coordinator
@@ -158,10 +157,12 @@ sample() {
     sed -n '/^ num /,/^Total/p' "$work/jcmd.out" | sed -n '1,22p;/^Total/p' >"$work/histogram-$label.txt"
     used=$(($(awk '/^Total/ { print $3 }' "$work/jcmd.out") / 1024))
     committed="$(sed -n 's/.*total \([0-9]*\)K, used.*/\1/p' "$work/jcmd.out" | head -1)"
+    # after the full GC, so that it does not swing with how far the heap grew since the last one
+    rss="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$serve/status")"
     printf '%7s %9d %9d %5d %10.1f MiB %5.0f MiB %8d %5d %9s %9s\n' "$label" "$sent" "$answered" "$lost" \
       "$(awk -v k="$used" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
       "$threads" "$fds" "$inflight" "$clients_known"
-    echo "$label,$sent,$answered,$lost,$dup,$used,$committed,$rest" >>"$csv"
+    echo "$label,$sent,$answered,$lost,$dup,$used,$committed,$rss,$rest" >>"$csv"
   ) &
   sampler=$!
 }
