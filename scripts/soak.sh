@@ -57,7 +57,10 @@ peers="$root/scripts/soak-peers.py"
 csv="${csv:-$work/soak.csv}"
 duration=$((minutes * 60))
 
-start_serve --engines 4 --tokenizer bytes --index-capacity 65536 --report-every 10s --log-level warn
+# Native memory tracking (summary level, a few per cent of overhead) says where RSS beyond the heap
+# goes: its committed total, less the heap's, is the "native" column.
+COORDINATOR_JAVA_OPTS="${COORDINATOR_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary" \
+  start_serve --engines 4 --tokenizer bytes --index-capacity 65536 --report-every 10s --log-level warn
 for r in 0 1 2 3; do start_engine "$r" --tokenizer bytes; done
 wait_engines 0 1 2 3
 
@@ -132,8 +135,8 @@ metric() {
 
 kills=0
 vanished=0
-echo "elapsed_s,sent,answered,lost,duplicated,live_heap_kib,heap_committed_kib,rss_kib,threads,fds,coordinator_in_flight,coordinator_known_clients,engine_kills,vanished_clients" >"$csv"
-printf '%7s %9s %9s %5s %14s %9s %8s %5s %9s %9s\n' elapsed sent answered lost "heap-after-GC" RSS threads fds in-flight clients
+echo "elapsed_s,sent,answered,lost,duplicated,live_heap_kib,heap_committed_kib,rss_kib,native_committed_kib,threads,fds,coordinator_in_flight,coordinator_known_clients,engine_kills,vanished_clients" >"$csv"
+printf '%7s %9s %9s %5s %14s %9s %10s %8s %5s %9s %9s\n' elapsed sent answered lost "heap-after-GC" RSS native threads fds in-flight clients
 # One sample: the counts, /proc figures and gauges now; the heap from jcmd, in the background (an
 # attach can take tens of seconds on a busy machine and must not hold up the schedule); its line
 # and CSV row follow when jcmd is done.
@@ -157,12 +160,17 @@ sample() {
     sed -n '/^ num /,/^Total/p' "$work/jcmd.out" | sed -n '1,22p;/^Total/p' >"$work/histogram-$label.txt"
     used=$(($(awk '/^Total/ { print $3 }' "$work/jcmd.out") / 1024))
     committed="$(sed -n 's/.*total \([0-9]*\)K, used.*/\1/p' "$work/jcmd.out" | head -1)"
+    # NMT's committed total less the heap's (both KiB); the categories are kept in the logs
+    sed -n '/^Native Memory Tracking/,$p' "$work/jcmd.out" >"$work/nmt-$label.txt"
+    native=$(($(sed -n 's/^Total: reserved=[0-9]*KB, committed=\([0-9]*\)KB.*/\1/p' "$work/nmt-$label.txt") -
+      $(sed -n 's/^-  *Java Heap (reserved=[0-9]*KB, committed=\([0-9]*\)KB).*/\1/p' "$work/nmt-$label.txt")))
     # after the full GC, so that it does not swing with how far the heap grew since the last one
     rss="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$serve/status")"
-    printf '%7s %9d %9d %5d %10.1f MiB %5.0f MiB %8d %5d %9s %9s\n' "$label" "$sent" "$answered" "$lost" \
-      "$(awk -v k="$used" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
+    printf '%7s %9d %9d %5d %10.1f MiB %5.0f MiB %6.0f MiB %8d %5d %9s %9s\n' "$label" "$sent" "$answered" \
+      "$lost" "$(awk -v k="$used" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
+      "$(awk -v k="$native" 'BEGIN { print k / 1024 }')" \
       "$threads" "$fds" "$inflight" "$clients_known"
-    echo "$label,$sent,$answered,$lost,$dup,$used,$committed,$rss,$rest" >>"$csv"
+    echo "$label,$sent,$answered,$lost,$dup,$used,$committed,$rss,$native,$rest" >>"$csv"
   ) &
   sampler=$!
 }
@@ -175,7 +183,7 @@ end_vanisher() {
   vanisher=""
 }
 
-printf 'GC.class_histogram\nGC.heap_info\n' >"$work/jcmd.txt"
+printf 'GC.class_histogram\nGC.heap_info\nVM.native_memory summary\n' >"$work/jcmd.txt"
 next_sample=$((every * 1000))
 next_kill=40000
 restart_at=0
@@ -263,7 +271,7 @@ duplicated=$((java_duplicated + $(client_count duplicated)))
 [ "$(metric coordinator_internal_error_total)" = 0 ] || failures+=("coordinator_internal_error_total $(metric coordinator_internal_error_total)")
 [ "$(metric coordinator_requests_in_flight)" = 0 ] || failures+=("$(metric coordinator_requests_in_flight) requests in flight at the coordinator after the drain")
 [ "$(metric coordinator_known_clients)" = 0 ] || failures+=("$(metric coordinator_known_clients) clients known to the coordinator after the drain")
-flat="$(awk -F, 'NR > 1 && $1 != "drained" { print $6, $8, $9, $10 }' "$csv" | awk '
+flat="$(awk -F, 'NR > 1 && $1 != "drained" { print $6, $8, $10, $11, $9 }' "$csv" | awk '
   function median(col, from, to,   n, i, j, v, t) {
     n = 0
     for (i = from; i <= to; i++) v[++n] = s[i, col]
@@ -275,7 +283,7 @@ flat="$(awk -F, 'NR > 1 && $1 != "drained" { print $6, $8, $9, $10 }' "$csv" | a
     tol = abs > a * rel ? abs : a * rel
     printf "%s %.1f -> %.1f%s (tolerance +%.1f)%s;", name, a / scale, b / scale, unit, tol / scale, (b - a > tol ? " GREW" : "")
   }
-  { n++; for (c = 1; c <= 4; c++) s[n, c] = $c }
+  { n++; for (c = 1; c <= 5; c++) s[n, c] = $c }
   END {
     if (n < 6) { printf "not judged (%d samples, it takes 6);", n; exit }
     k = int(n / 3)
@@ -283,6 +291,7 @@ flat="$(awk -F, 'NR > 1 && $1 != "drained" { print $6, $8, $9, $10 }' "$csv" | a
     check(2, "RSS", " MiB", 1024, 32768, 0.10)
     check(3, "threads", "", 1, 2, 0)
     check(4, "fds", "", 1, 4, 0)
+    check(5, "native (NMT)", " MiB", 1024, 16384, 0.10)
   }')"
 grep -q GREW <<<"$flat" && failures+=("grew: $(tr ';' '\n' <<<"$flat" | grep GREW | tr '\n' ';')")
 echo
