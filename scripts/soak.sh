@@ -157,8 +157,8 @@ sample() {
     # bytes (GC.run and then GC.heap_info, two attaches apart, would count what the coordinator
     # allocated in between); then the committed heap. The largest classes are kept in the logs.
     jcmd "$serve" -f "$work/jcmd.txt" >"$work/jcmd.out"
-    sed -n '/^ num /,/^Total/p' "$work/jcmd.out" | sed -n '1,22p;/^Total/p' >"$work/histogram-$label.txt"
-    used=$(($(awk '/^Total/ { print $3 }' "$work/jcmd.out") / 1024))
+    sed -n '/^ num /,/^Total  /p' "$work/jcmd.out" | sed -n '1,22p;/^Total  /p' >"$work/histogram-$label.txt"
+    used=$(($(awk '/^Total  / { print $3 }' "$work/histogram-$label.txt") / 1024))
     committed="$(sed -n 's/.*total \([0-9]*\)K, used.*/\1/p' "$work/jcmd.out" | head -1)"
     # NMT's committed total less the heap's (both KiB); the categories are kept in the logs
     sed -n '/^Native Memory Tracking/,$p' "$work/jcmd.out" >"$work/nmt-$label.txt"
