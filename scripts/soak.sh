@@ -106,10 +106,13 @@ start_round() {
   load=$!
 }
 end_round() {
-  wait "$load" || true
+  local status=0 line
+  wait "$load" || status=$?
   load=""
-  local line
   line="$(grep '^requests' "$work/load.out" || true)"
+  # A round stopped by the drain's SIGTERM before its JVM set up the handler (which comes before
+  # the first request) sent nothing and prints nothing.
+  [ -z "$line" ] && [ "${1:-}" = draining ] && [ "$status" -eq 143 ] && [ ! -s "$work/load.err" ] && return
   if [ -z "$line" ]; then
     java_bad_rounds=$((java_bad_rounds + 1))
     echo "load round $round: no report: $(tail -1 "$work/load.err")" >&2
@@ -243,7 +246,7 @@ drain_from=$(now_ms)
 [ -n "$vanisher" ] && end_vanisher
 [ "$restart_at" -gt 0 ] && start_engine "$killed_rank" --tokenizer bytes
 kill -TERM "$garbage" 2>/dev/null || true
-[ -n "$load" ] && { kill -TERM "$load" 2>/dev/null || true; end_round; }
+[ -n "$load" ] && { kill -TERM "$load" 2>/dev/null || true; end_round draining; }
 clients_status=0
 wait "$clients" || clients_status=$?
 wait "$control" || true
