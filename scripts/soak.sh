@@ -20,13 +20,15 @@
 # log directory): elapsed seconds, requests sent / answered / lost so far by the well-behaved
 # clients (the load rounds finished so far and the Python client; lost counts once a client has
 # given up waiting), the coordinator's live heap after a full GC (jcmd GC.class_histogram), its
-# RSS right after that GC, threads and open file descriptors (/proc), and its own in-flight and known-client gauges
-# (serve --report-every 10s). At the end the load drains, one more sample is taken ("drained"),
-# and a verdict follows. Exit status 1 if a request was lost or duplicated, a reply was malformed,
-# the coordinator counted an internal error or still had requests in flight or clients known after
-# the drain, or a figure grew from the first third of the samples to the last third (medians) by
-# more than: live heap max(8 MiB, 10%), RSS max(32 MiB, 10%), threads 2, fds 4
-# (docs/OBSERVABILITY.md, "Soak run", says why); growth is judged from 6 samples on (3 minutes).
+# RSS right after that GC, its native memory (NMT committed less the heap), threads and open file
+# descriptors (/proc), and its own in-flight and known-client gauges (serve --report-every 10s).
+# At the end the load drains, one more sample is taken ("drained"), and a verdict follows. Exit
+# status 1 if a request was lost or duplicated, a reply was malformed, the coordinator counted an
+# internal error, had no engine for a request, had fewer than 4 engines routable at the end, or
+# still had requests in flight or clients known after the drain, or a figure grew from the first
+# third of the samples to the last third (medians) by more than: live heap max(8 MiB, 10%), RSS
+# max(32 MiB, 10%), native max(16 MiB, 10%), threads 2, fds 4 (docs/OBSERVABILITY.md, "Soak run",
+# says why); growth is judged from 6 samples on (3 minutes).
 # 2 on bad usage. Needs python3-zmq and python3-msgpack (Debian) and the JDK's jcmd.
 set -euo pipefail
 minutes=10
@@ -35,7 +37,7 @@ csv=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help)
-      sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     --every) every="${2:-}"; shift 2 || { echo "soak.sh: --every needs SECONDS" >&2; exit 2; } ;;
@@ -273,6 +275,8 @@ duplicated=$((java_duplicated + $(client_count duplicated)))
 [ "$clients_status" -eq 0 ] || failures+=("the Python client reported a fault (exit $clients_status; $work/clients.out)")
 [ "$(metric coordinator_internal_error_total)" = 0 ] || failures+=("coordinator_internal_error_total $(metric coordinator_internal_error_total)")
 [ "$(metric coordinator_requests_in_flight)" = 0 ] || failures+=("$(metric coordinator_requests_in_flight) requests in flight at the coordinator after the drain")
+[ "$(metric coordinator_active_engines)" = 4 ] || failures+=("$(metric coordinator_active_engines) of 4 engines routable at the end")
+[ "$(metric coordinator_all_engines_exhausted_total)" = 0 ] || failures+=("$(metric coordinator_all_engines_exhausted_total) requests answered FAILED with no engine to take them")
 [ "$(metric coordinator_known_clients)" = 0 ] || failures+=("$(metric coordinator_known_clients) clients known to the coordinator after the drain")
 flat="$(awk -F, 'NR > 1 && $1 != "drained" { print $6, $8, $10, $11, $9 }' "$csv" | awk '
   function median(col, from, to,   n, i, j, v, t) {
