@@ -25,7 +25,7 @@ final class LivenessOptions {
           "Send a ZMTP heartbeat (PING) to every engine and client this often; libzmq and jeromq"
               + " peers answer in their I/O threads, so Megatron needs no change. 0 sends none, as"
               + " Megatron's coordinator (default: ${DEFAULT-VALUE}).",
-      defaultValue = "10s")
+      defaultValue = "30s")
   Duration heartbeat;
 
   @Option(
@@ -37,7 +37,7 @@ final class LivenessOptions {
               + " engine is removed and its pending requests answered FAILED, a hung client is"
               + " forgotten, at most --engine-heartbeat plus this after it hung. Shorter"
               + " than --engine-heartbeat, which jeromq 0.6.0 needs (default: ${DEFAULT-VALUE}).",
-      defaultValue = "8s")
+      defaultValue = "25s")
   Duration heartbeatTimeout;
 
   @Option(

@@ -24,8 +24,8 @@ class LivenessOptionsTest {
         .contains("--engine-heartbeat=DURATION")
         .contains("--engine-heartbeat-timeout=DURATION")
         .contains("--request-timeout=DURATION")
-        .contains("(default: 10s)")
-        .contains("(default: 8s)")
+        .contains("(default: 30s)")
+        .contains("(default: 25s)")
         .contains("waits for ever, as Megatron (default: 0)");
   }
 
@@ -44,8 +44,8 @@ class LivenessOptionsTest {
   @Test
   void theFlagsReachTheConfiguration() {
     CoordinatorConfig defaults = parse();
-    assertThat(defaults.heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(defaults.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(8));
+    assertThat(defaults.heartbeatInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.heartbeatTimeout()).isEqualTo(Duration.ofSeconds(25));
     assertThat(defaults.requestTimeout()).isZero();
 
     CoordinatorConfig set =

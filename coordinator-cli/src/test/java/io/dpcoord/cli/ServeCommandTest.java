@@ -89,10 +89,10 @@ class ServeCommandTest {
             "--engine-heartbeat-timeout 2s must be shorter than --engine-heartbeat 2s and not 0"),
         Arguments.of(
             new String[] {"--engine-heartbeat", "5s"},
-            "--engine-heartbeat-timeout 8s must be shorter than --engine-heartbeat 5s"),
+            "--engine-heartbeat-timeout 25s must be shorter than --engine-heartbeat 5s"),
         Arguments.of(
             new String[] {"--engine-heartbeat-timeout", "0"},
-            "--engine-heartbeat-timeout 0s must be shorter than --engine-heartbeat 10s and not 0"),
+            "--engine-heartbeat-timeout 0s must be shorter than --engine-heartbeat 30s and not 0"),
         Arguments.of(
             new String[] {"--engine-heartbeat", "0", "--engine-heartbeat-timeout", "10s"},
             "--engine-heartbeat-timeout has no effect with --engine-heartbeat 0"),

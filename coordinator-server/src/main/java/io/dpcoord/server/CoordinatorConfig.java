@@ -145,7 +145,7 @@ public final class CoordinatorConfig {
   }
 
   /**
-   * How often the ROUTER sends a ZMTP heartbeat (PING) to each peer; zero sends none (default 10
+   * How often the ROUTER sends a ZMTP heartbeat (PING) to each peer; zero sends none (default 30
    * s).
    */
   public Duration heartbeatInterval() {
@@ -154,7 +154,7 @@ public final class CoordinatorConfig {
 
   /**
    * How long a peer may stay silent after a PING before its connection is closed, which removes an
-   * engine (its pending requests are answered FAILED) or forgets a client (default 8 s; shorter
+   * engine (its pending requests are answered FAILED) or forgets a client (default 25 s; shorter
    * than the interval).
    */
   public Duration heartbeatTimeout() {
@@ -184,8 +184,8 @@ public final class CoordinatorConfig {
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
     private AccessRules access;
     private Limits limits = Limits.DEFAULT;
-    private Duration heartbeatInterval = Duration.ofSeconds(10);
-    private Duration heartbeatTimeout = Duration.ofSeconds(8);
+    private Duration heartbeatInterval = Duration.ofSeconds(30);
+    private Duration heartbeatTimeout = Duration.ofSeconds(25);
     private Duration requestTimeout = Duration.ZERO;
 
     private Builder() {}

@@ -87,10 +87,10 @@ class InteropHungEngineTest {
 
   @Test
   void pythonAndJeromqPeersAnswerPingsAndStayRegistered() throws Exception {
-    Duration interval = Duration.ofSeconds(1);
+    Duration interval = Duration.ofSeconds(2);
     InMemoryMetrics metrics = new InMemoryMetrics();
     try (InteropPython python = InteropPython.in(dir)) {
-      Coordinator coordinator = start(python, interval, Duration.ofMillis(500), metrics);
+      Coordinator coordinator = start(python, interval, Duration.ofMillis(1500), metrics);
       String endpoint = coordinator.endpoint();
       InteropProcess libzmqEngine = python.engine(endpoint, 0);
       try (SimulatedEngine jeromqEngine =
@@ -107,9 +107,9 @@ class InteropHungEngineTest {
             python.client("client", endpoint, "requests", "--batches", "4,4", "--gate");
         client.awaitEvents("reply", 4, WAIT); // then it waits, silent, for "next"
 
-        // nothing but heartbeats on any connection for five intervals
+        // nothing but heartbeats on any connection for three intervals
         Await.holdsFor(
-            interval.multipliedBy(5),
+            interval.multipliedBy(3),
             "two engines and one client",
             () ->
                 coordinator.status().activeEngines() == 2
@@ -125,8 +125,10 @@ class InteropHungEngineTest {
         assertThat(client.events("reply"))
             .hasSize(8)
             .allMatch(e -> e.get("status").equals("COMPLETED"));
-        assertThat(libzmqEngine.events("reply")).hasSize(4);
-        assertThat(jeromqEngine.stats().served()).isEqualTo(4);
+        // how the 8 split depends on when each reply came back; both engines served
+        int byJeromq = (int) jeromqEngine.stats().served();
+        assertThat(byJeromq).isBetween(1, 7);
+        assertThat(libzmqEngine.awaitEvents("reply", 8 - byJeromq, WAIT)).hasSize(8 - byJeromq);
         assertThat(metrics.count(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL)).isZero();
       }
     }
