@@ -36,7 +36,8 @@ final class LivenessOptions {
           "Close the connection of a peer that answers nothing this long after a PING: a hung"
               + " engine is removed and its pending requests answered FAILED, a hung client is"
               + " forgotten, at most --engine-heartbeat plus this after it hung. Shorter"
-              + " than --engine-heartbeat, which jeromq 0.6.0 needs (default: ${DEFAULT-VALUE}).",
+              + " than --engine-heartbeat, which jeromq 0.6.0 needs (default: ${DEFAULT-VALUE};"
+              + " five sixths of --engine-heartbeat when only that is given).",
       defaultValue = "25s")
   Duration heartbeatTimeout;
 
@@ -59,8 +60,14 @@ final class LivenessOptions {
     check("--engine-heartbeat", heartbeat);
     check("--engine-heartbeat-timeout", heartbeatTimeout);
     check("--request-timeout", requestTimeout);
+    boolean timeoutGiven =
+        mixee.commandLine().getParseResult().hasMatchedOption("--engine-heartbeat-timeout");
+    if (!timeoutGiven && !heartbeat.isZero()) {
+      // only the interval given: the timeout keeps the defaults' proportion (25 s of 30 s)
+      heartbeatTimeout = Duration.ofMillis(Math.max(1, heartbeat.toMillis() * 5 / 6));
+    }
     if (heartbeat.isZero()) {
-      if (mixee.commandLine().getParseResult().hasMatchedOption("--engine-heartbeat-timeout")) {
+      if (timeoutGiven) {
         throw usage("--engine-heartbeat-timeout has no effect with --engine-heartbeat 0");
       }
     } else if (heartbeatTimeout.isZero() || heartbeatTimeout.compareTo(heartbeat) >= 0) {

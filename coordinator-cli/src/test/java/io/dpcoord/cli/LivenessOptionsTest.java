@@ -25,7 +25,7 @@ class LivenessOptionsTest {
         .contains("--engine-heartbeat-timeout=DURATION")
         .contains("--request-timeout=DURATION")
         .contains("(default: 30s)")
-        .contains("(default: 25s)")
+        .contains("(default: 25s;")
         .contains("waits for ever, as Megatron (default: 0)");
   }
 
@@ -60,5 +60,8 @@ class LivenessOptionsTest {
     assertThat(set.heartbeatTimeout()).isEqualTo(Duration.ofMillis(1500));
     assertThat(set.requestTimeout()).isEqualTo(Duration.ofMinutes(5));
     assertThat(parse("--engine-heartbeat", "0").heartbeatInterval()).isZero();
+    // only the interval: the timeout is five sixths of it, as 25 s of the default 30 s
+    assertThat(parse("--engine-heartbeat", "6s").heartbeatTimeout())
+        .isEqualTo(Duration.ofSeconds(5));
   }
 }

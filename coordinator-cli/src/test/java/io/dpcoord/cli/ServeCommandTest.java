@@ -88,8 +88,8 @@ class ServeCommandTest {
             new String[] {"--engine-heartbeat", "2s", "--engine-heartbeat-timeout", "2s"},
             "--engine-heartbeat-timeout 2s must be shorter than --engine-heartbeat 2s and not 0"),
         Arguments.of(
-            new String[] {"--engine-heartbeat", "5s"},
-            "--engine-heartbeat-timeout 25s must be shorter than --engine-heartbeat 5s"),
+            new String[] {"--engine-heartbeat", "5s", "--engine-heartbeat-timeout", "6s"},
+            "--engine-heartbeat-timeout 6s must be shorter than --engine-heartbeat 5s"),
         Arguments.of(
             new String[] {"--engine-heartbeat-timeout", "0"},
             "--engine-heartbeat-timeout 0s must be shorter than --engine-heartbeat 30s and not 0"),
