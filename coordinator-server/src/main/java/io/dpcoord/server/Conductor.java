@@ -212,11 +212,6 @@ final class Conductor {
     }
   }
 
-  /** Whether some engine's messages wait for it to read them. */
-  boolean outboxBacklogged() {
-    return outbox.hasBacklog();
-  }
-
   /** Sends what waits for the engines, as far as they read. */
   void flushBacklogs() {
     outbox.flushBacklogs();
@@ -274,8 +269,7 @@ final class Conductor {
       stale |= decision.staleFound();
       Peer engine = engines.peerOf(decision.engine());
       if (!toEngine(engine, r.bound.frame())) {
-        metrics.engineUnreachable.inc();
-        removeEngine(engine, "unreachable");
+        unreachable(engine);
         continue;
       }
       routing.sent(r, decision, count, stale);
@@ -319,8 +313,7 @@ final class Conductor {
               + ": the engines run Megatron 0.18, which cannot abort;"
               + " it runs to its end and is answered as usual");
     } else if (!toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
-      metrics.engineUnreachable.inc();
-      removeEngine(engine, "unreachable");
+      unreachable(engine);
     }
   }
 
@@ -394,8 +387,7 @@ final class Conductor {
     }
     for (Peer engine : engines.active()) {
       if (!toEngine(engine, frame)) {
-        metrics.engineUnreachable.inc();
-        removeEngine(engine, "unreachable");
+        unreachable(engine);
       }
     }
   }
@@ -447,6 +439,12 @@ final class Conductor {
 
   void onEngineDisconnect(Inbound in) {
     removeEngine(in.from(), "disconnected");
+  }
+
+  /** A send to {@code engine} failed: it is gone. */
+  private void unreachable(Peer engine) {
+    metrics.engineUnreachable.inc();
+    removeEngine(engine, "unreachable");
   }
 
   private void removeEngine(Peer engine, String why) {
@@ -616,8 +614,7 @@ final class Conductor {
       if (engine != null
           && !oldEngines()
           && !toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
-        metrics.engineUnreachable.inc();
-        removeEngine(engine, "unreachable");
+        unreachable(engine);
       }
     }
   }

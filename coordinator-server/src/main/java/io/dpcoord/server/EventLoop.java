@@ -193,9 +193,7 @@ final class EventLoop {
           LOG.error("{} while handling a message from {}; serving on", e, from);
         }
         conductor.handled();
-        if (conductor.outboxBacklogged()) {
-          conductor.flushBacklogs();
-        }
+        conductor.flushBacklogs();
         metrics.processingLatency.recordNanos(nanoTime.getAsLong() - t0);
         if (t0 - lastHousekeepingNanos > TimeUnit.SECONDS.toNanos(1)) {
           housekeeping();

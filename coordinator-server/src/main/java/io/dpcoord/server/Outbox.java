@@ -91,13 +91,11 @@ final class Outbox {
     return true;
   }
 
-  /** Whether some engine's messages wait for it to read. */
-  boolean hasBacklog() {
-    return !backlogs.isEmpty();
-  }
-
-  /** Sends what waits for each engine, as far as it reads. */
+  /** Sends what waits for each engine, as far as it reads; nothing to do (or allocate) if none. */
   void flushBacklogs() {
+    if (backlogs.isEmpty()) {
+      return;
+    }
     for (Iterator<Map.Entry<Peer, ArrayDeque<byte[]>>> it = backlogs.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<Peer, ArrayDeque<byte[]>> e = it.next();
