@@ -56,6 +56,20 @@ final class LimitOptions {
               + " naming the limit (default: ${DEFAULT-VALUE}).")
   int maxPromptTokens = D.maxPromptTokens();
 
+  @Option(
+      names = "--max-connections",
+      paramLabel = "N",
+      description =
+          "Connections open at once, engines and clients together; a new one beyond it is refused"
+              + " during its handshake (default: ${DEFAULT-VALUE}).")
+  int maxConnections = D.maxConnections();
+
+  @Option(
+      names = "--max-connections-per-address",
+      paramLabel = "N",
+      description = "Connections open at once from one IP address (default: ${DEFAULT-VALUE}).")
+  int maxConnectionsPerAddress = D.maxConnectionsPerAddress();
+
   /**
    * The limits.
    *
@@ -68,7 +82,9 @@ final class LimitOptions {
         maxClients,
         maxQueuedMessages,
         maxMessageBytes,
-        maxPromptTokens);
+        maxPromptTokens,
+        maxConnections,
+        maxConnectionsPerAddress);
   }
 
   /** A byte count: digits, optionally followed by k, m or g (powers of 1024). */

@@ -402,7 +402,7 @@ final class Conductor {
    */
   void onPeerGone(Peer from) {
     if (engines.isEngine(from)) {
-      removeEngine(from, "disconnected");
+      removeEngine(from, "disconnected", true);
     } else {
       forgetClient(from);
     }
@@ -438,18 +438,18 @@ final class Conductor {
   }
 
   void onEngineDisconnect(Inbound in) {
-    removeEngine(in.from(), "disconnected");
+    removeEngine(in.from(), "disconnected", false);
   }
 
   /** A send to {@code engine} failed: it is gone. */
   private void unreachable(Peer engine) {
     metrics.engineUnreachable.inc();
-    removeEngine(engine, "unreachable");
+    removeEngine(engine, "unreachable", false);
   }
 
-  private void removeEngine(Peer engine, String why) {
+  private void removeEngine(Peer engine, String why, boolean dropped) {
     outbox.forgetEngine(engine);
-    int id = engines.remove(engine, why);
+    int id = engines.remove(engine, why, dropped);
     if (id >= 0) {
       failAll(
           pending.removeAllOn(id), "engine " + engine + " " + why + " with the request pending");
@@ -457,7 +457,15 @@ final class Conductor {
     }
   }
 
+  /** An engine whose connection dropped speaks on a new one: it is routable again. */
+  private void rejoinIfReconnected(Peer engine) {
+    if (engines.rejoinIfReconnected(engine)) {
+      publishEngineCount();
+    }
+  }
+
   void onEngineReply(Inbound in) {
+    rejoinIfReconnected(in.from());
     EngineReply reply = (EngineReply) in.message();
     countInvalidRecords(in.from(), reply.invalidRecords());
     for (ReplyRecord record : reply.records()) {
@@ -489,6 +497,7 @@ final class Conductor {
   }
 
   void onEngineReplyPartial(Inbound in) {
+    rejoinIfReconnected(in.from());
     EngineReplyPartial reply = (EngineReplyPartial) in.message();
     countInvalidRecords(in.from(), reply.invalidRecords());
     for (ReplyRecord record : reply.records()) {

@@ -68,16 +68,17 @@ public final class Coordinator implements AutoCloseable {
         socket.setHeartbeatTimeout((int) config.heartbeatTimeout().toMillis());
       }
       socket.base().setSocketOpt(zmq.ZMQ.ZMQ_DISCONNECT_MSG, EventLoop.DISCONNECT_NOTE);
-      if (config.access().checksPeers()) {
-        // bound before the ROUTER: without a handler, ZMQ accepts every peer
-        zap =
-            new ZapHandler(
-                context,
-                config.access(),
-                config.metrics().counter(Metric.COORDINATOR_REFUSED_CONNECTION_TOTAL));
-        zap.start();
-        socket.setZAPDomain(ZapHandler.DOMAIN);
-      }
+      // bound before the ROUTER: without a handler, ZMQ accepts every peer (and it bounds the
+      // connections even when every peer has every right)
+      zap =
+          new ZapHandler(
+              context,
+              socket,
+              config.access(),
+              config.limits(),
+              config.metrics().counter(Metric.COORDINATOR_REFUSED_CONNECTION_TOTAL));
+      zap.start();
+      socket.setZAPDomain(ZapHandler.DOMAIN);
       byte[] curveSecretKey = config.access().curveSecretKey();
       if (curveSecretKey != null) {
         socket.setCurveServer(true);

@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Engines {
   private static final Logger LOG = LoggerFactory.getLogger(Engines.class);
+  private static final String DROPPED_HINT =
+      "; its connection dropped (the process died, it missed heartbeats, or it sent a message over"
+          + " --max-message-bytes): it rejoins if it speaks again";
 
   private enum State {
     WAITING,
@@ -35,6 +38,7 @@ final class Engines {
     State state;
     int id = -1;
     long served; // terminal replies since it last became active
+    boolean dropped; // gone because its connection dropped: it may speak again on a new one
 
     Engine(Peer peer) {
       this.peer = peer;
@@ -145,8 +149,32 @@ final class Engines {
     LOG.info("all {} start-up engines registered; serving; rank order: {}", ids.length, order);
   }
 
+  /**
+   * Makes {@code peer} routable again if it is gone because its connection dropped (not because it
+   * said DISCONNECT or could not be reached) and now speaks on a new connection: the engine process
+   * lived on and its DEALER reconnected, which Megatron's engines do on their own, but they
+   * register only once, at start-up. It rejoins as a registration after start-up does ({@link
+   * #register}).
+   *
+   * @return whether it rejoined
+   */
+  boolean rejoinIfReconnected(Peer peer) {
+    Engine e = byPeer.get(peer);
+    if (e == null || e.state != State.GONE || !e.dropped || e.id < 0) {
+      return false;
+    }
+    activate(e, router.rejoin(e.id));
+    LOG.warn(
+        "engine {} speaks again on a new connection: routable again as rank {} ({} engines)",
+        peer,
+        router.rankOf(e.id),
+        router.activeEngines());
+    return true;
+  }
+
   private void activate(Engine e, int id) {
     e.state = State.ACTIVE;
+    e.dropped = false;
     e.id = id;
     e.served = 0;
     if (id >= ofId.length) {
@@ -177,14 +205,16 @@ final class Engines {
 
   /**
    * Takes {@code peer} out of routing because it {@code why} (disconnected, unreachable, ...).
+   * {@code dropped}: its connection dropped, so it may come back ({@link #rejoinIfReconnected}).
    *
    * @return its engine id if it was active (its pending requests must be answered), else -1
    */
-  int remove(Peer peer, String why) {
+  int remove(Peer peer, String why, boolean dropped) {
     Engine e = byPeer.get(peer);
     if (e == null || e.state == State.GONE) {
       return -1;
     }
+    e.dropped = dropped;
     if (e.state == State.WAITING) {
       e.state = State.GONE;
       waiting--;
@@ -197,11 +227,12 @@ final class Engines {
     ofId[id] = null;
     e.state = State.GONE;
     LOG.warn(
-        "engine {} {}: removed from routing with {} requests pending ({} engines left)",
+        "engine {} {}: removed from routing with {} requests pending ({} engines left){}",
         peer,
         why,
         pending,
-        router.activeEngines());
+        router.activeEngines(),
+        dropped ? DROPPED_HINT : "");
     return id;
   }
 }

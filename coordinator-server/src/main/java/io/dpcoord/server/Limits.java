@@ -13,6 +13,9 @@ package io.dpcoord.server;
  * @param maxMessageBytes the largest message accepted (ZMQ_MAXMSGSIZE): a peer that sends a larger
  *     one is disconnected by ZMQ
  * @param maxPromptTokens the most tokens a token prompt may have
+ * @param maxConnections connections open at once, all peers together: a handshake beyond is refused
+ *     (the connection closes before any message)
+ * @param maxConnectionsPerAddress connections open at once from one IP address
  */
 public record Limits(
     int maxPending,
@@ -20,11 +23,13 @@ public record Limits(
     int maxClients,
     int maxQueuedMessages,
     long maxMessageBytes,
-    int maxPromptTokens) {
+    int maxPromptTokens,
+    int maxConnections,
+    int maxConnectionsPerAddress) {
 
   /** The defaults of {@code serve}. */
   public static final Limits DEFAULT =
-      new Limits(100_000, 100_000, 1_024, 10_000, 64L << 20, 1 << 20);
+      new Limits(100_000, 100_000, 1_024, 10_000, 64L << 20, 1 << 20, 4_096, 1_024);
 
   /** Checks every limit is positive. */
   public Limits {
@@ -34,6 +39,8 @@ public record Limits(
     positive(maxQueuedMessages, "--max-queued-messages");
     positive(maxMessageBytes, "--max-message-bytes");
     positive(maxPromptTokens, "--max-prompt-tokens");
+    positive(maxConnections, "--max-connections");
+    positive(maxConnectionsPerAddress, "--max-connections-per-address");
   }
 
   private static void positive(long value, String option) {

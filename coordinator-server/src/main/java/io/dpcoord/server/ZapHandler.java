@@ -3,6 +3,7 @@ package io.dpcoord.server;
 import io.dpcoord.metrics.CoordinatorMetrics.Counter;
 import io.dpcoord.protocol.RateLimitedLog;
 import java.net.InetAddress;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,11 @@ import org.zeromq.ZMQ;
  * the ZAP User-Id, which ZMQ attaches to every message of that connection for the event loop to
  * check.
  *
+ * <p>It also bounds the connections (--max-connections, --max-connections-per-address): it follows
+ * the ROUTER's open connections through a socket monitor and refuses a handshake that would exceed
+ * a limit, so a peer that opens connections without end costs the coordinator at most the limits'
+ * worth of memory and file descriptors.
+ *
  * <p>It must be bound before the ROUTER socket binds: without a handler ZMQ accepts everyone. It
  * runs on its own thread, which ends when the context closes.
  */
@@ -30,22 +36,36 @@ final class ZapHandler implements AutoCloseable {
   static final String DOMAIN = "dpcoord";
 
   private static final String ENDPOINT = "inproc://zeromq.zap.01";
+  private static final String MONITOR = "inproc://dpcoord.connections";
 
   private final ZMQ.Socket socket;
+  private final ZMQ.Socket monitor;
+  private final ZMQ.Poller poller;
   private final AccessRules rules;
+  private final Limits limits;
+  private final OpenConnections connections = new OpenConnections();
   private final Counter refused;
   private final RateLimitedLog log;
   private final Thread thread;
   private volatile boolean stopped;
 
-  ZapHandler(ZContext context, AccessRules rules, Counter refused) {
+  /** A handler for {@code router}, whose connections it follows from now on. */
+  ZapHandler(
+      ZContext context, ZMQ.Socket router, AccessRules rules, Limits limits, Counter refused) {
     this.rules = rules;
+    this.limits = limits;
     this.refused = refused;
     this.log = new RateLimitedLog(LOG::warn, TimeUnit.SECONDS.toNanos(1), System::nanoTime);
     this.socket = context.createSocket(SocketType.REP);
     socket.setLinger(0);
-    socket.setReceiveTimeOut(100); // to see close()
     socket.bind(ENDPOINT);
+    router.monitor(MONITOR, ZMQ.EVENT_ACCEPTED | ZMQ.EVENT_DISCONNECTED);
+    this.monitor = context.createSocket(SocketType.PAIR);
+    monitor.setLinger(0);
+    monitor.connect(MONITOR);
+    this.poller = context.createPoller(2);
+    poller.register(socket, ZMQ.Poller.POLLIN);
+    poller.register(monitor, ZMQ.Poller.POLLIN);
     this.thread = new Thread(this::run, "coordinator-zap");
     thread.setDaemon(true);
   }
@@ -68,27 +88,47 @@ final class ZapHandler implements AutoCloseable {
   private void run() {
     try {
       while (!stopped) {
+        poller.poll(100); // to see close()
+        followConnections();
         List<byte[]> request = receive();
         if (request != null) {
+          followConnections(); // the connection's ACCEPTED came before its handshake
           answer(request);
         }
       }
     } catch (RuntimeException e) {
       LOG.error("the ZAP handler stopped; no new connection is accepted", e);
     } finally {
+      poller.close();
+      monitor.close();
       socket.close(); // also forgotten by the context
     }
   }
 
-  private List<byte[]> receive() {
-    List<byte[]> frames = new ArrayList<>(7);
-    do {
-      byte[] frame = socket.recv(0);
-      if (frame == null) {
-        return null; // the receive timed out
+  /** Takes in the monitor's events so far. */
+  private void followConnections() {
+    ZMQ.Event e;
+    while ((e = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
+      if (e.resolveValue() instanceof SocketChannel channel) {
+        if (e.getEvent() == ZMQ.EVENT_ACCEPTED) {
+          connections.accepted(channel);
+        } else {
+          connections.closed(channel);
+        }
       }
-      frames.add(frame);
-    } while (socket.hasReceiveMore());
+    }
+  }
+
+  private List<byte[]> receive() {
+    byte[] first = socket.recv(ZMQ.DONTWAIT);
+    if (first == null) {
+      return null;
+    }
+    List<byte[]> frames = new ArrayList<>(7);
+    frames.add(first);
+    while (socket.hasReceiveMore()) {
+      frames.add(socket.recv(0));
+    }
     return frames;
   }
 
@@ -98,16 +138,49 @@ final class ZapHandler implements AutoCloseable {
     String address = request.size() > 3 ? new String(request.get(3), ZMQ.CHARSET) : "";
     byte[] key = curveKey(request);
     int rights = request.size() >= 6 ? rightsOf(address, key) : 0;
-    if (rights == 0) {
+    String overLimit = rights == 0 ? null : overLimit(address);
+    if (rights == 0 || overLimit != null) {
       refused.inc();
-      log.warn("zap:" + address, refusal(address, key));
+      log.warn(
+          "zap:" + address + (overLimit != null),
+          overLimit != null
+              ? "refused a connection from " + address + ": " + overLimit
+              : refusal(address, key));
+      rights = 0;
     }
     socket.sendMore("1.0");
     socket.sendMore(requestId);
     socket.sendMore(rights == 0 ? "400" : "200");
-    socket.sendMore(rights == 0 ? "address not allowed" : "OK");
+    socket.sendMore(
+        rights == 0 ? (overLimit != null ? "too many connections" : "address not allowed") : "OK");
     socket.sendMore(rights == 0 ? "" : AccessRules.userId(rights));
     socket.send(new byte[0]);
+  }
+
+  /**
+   * Why a new connection from {@code address} is one too many, or null. The counts include the new
+   * connection; connections closed without an event are forgotten before a refusal.
+   */
+  private String overLimit(String address) {
+    InetAddress peer;
+    try {
+      peer = Cidr.address(address);
+    } catch (IllegalArgumentException e) {
+      return null; // refused by rightsOf already
+    }
+    if (connections.total() > limits.maxConnections()
+        || connections.from(peer) > limits.maxConnectionsPerAddress()) {
+      connections.forgetClosed();
+    }
+    if (connections.from(peer) > limits.maxConnectionsPerAddress()) {
+      return connections.from(peer)
+          - 1
+          + " connections are open from it, the most --max-connections-per-address allows";
+    }
+    if (connections.total() > limits.maxConnections()) {
+      return connections.total() - 1 + " connections are open, the most --max-connections allows";
+    }
+    return null;
   }
 
   /** The public key of a CURVE request (mechanism frame 5, key frame 6), else null. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dpcoord.routing.Router;
 import io.dpcoord.routing.RouterConfig;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EnginesTest {
@@ -46,7 +47,7 @@ class EnginesTest {
     Peer b = peer("b");
     Peer c = peer("c");
     engines.register(a);
-    assertThat(engines.remove(a, "disconnected")).isEqualTo(-1);
+    assertThat(engines.remove(a, "disconnected", true)).isEqualTo(-1);
     engines.register(b);
     assertThat(engines.started()).isFalse();
 
@@ -85,9 +86,9 @@ class EnginesTest {
     engines.register(b);
     int id = engines.idOf(a);
 
-    assertThat(engines.remove(a, "unreachable")).isEqualTo(id);
-    assertThat(engines.remove(a, "unreachable")).as("only once").isEqualTo(-1);
-    assertThat(engines.remove(peer("stranger"), "disconnected")).isEqualTo(-1);
+    assertThat(engines.remove(a, "unreachable", false)).isEqualTo(id);
+    assertThat(engines.remove(a, "unreachable", false)).as("only once").isEqualTo(-1);
+    assertThat(engines.remove(peer("stranger"), "disconnected", true)).isEqualTo(-1);
     assertThat(engines.idOf(a)).isEqualTo(-1);
     assertThat(engines.peerOf(id)).isNull();
     assertThat(engines.active()).containsExactly(b);
@@ -95,5 +96,31 @@ class EnginesTest {
     assertThat(engines.register(a)).as("a return is no restart").isEqualTo(-1);
     assertThat(engines.idOf(a)).isNotEqualTo(id);
     assertThat(engines.active()).containsExactly(b, a);
+  }
+
+  @Test
+  void onlyAnEngineWhoseConnectionDroppedRejoinsWhenItSpeaksAgain() {
+    Engines engines = new Engines(router, 0);
+    Peer dropped = peer("dropped");
+    Peer left = peer("left");
+    Peer unreachable = peer("unreachable");
+    Peer active = peer("active");
+    for (Peer p : List.of(dropped, left, unreachable, active)) {
+      engines.register(p);
+    }
+    engines.remove(dropped, "disconnected", true);
+    engines.remove(left, "disconnected", false);
+    engines.remove(unreachable, "unreachable", false);
+
+    assertThat(engines.rejoinIfReconnected(left)).isFalse();
+    assertThat(engines.rejoinIfReconnected(unreachable)).isFalse();
+    assertThat(engines.rejoinIfReconnected(active)).as("already routable").isFalse();
+    assertThat(engines.rejoinIfReconnected(peer("stranger"))).isFalse();
+    assertThat(engines.rejoinIfReconnected(dropped)).isTrue();
+    assertThat(engines.rejoinIfReconnected(dropped)).as("only once").isFalse();
+
+    assertThat(engines.active()).containsExactly(active, dropped);
+    assertThat(engines.idOf(dropped)).isNotNegative();
+    assertThat(engines.idOf(left)).isEqualTo(-1);
   }
 }

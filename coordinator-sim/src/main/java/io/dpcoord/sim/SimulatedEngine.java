@@ -31,6 +31,7 @@ import java.util.PriorityQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
@@ -85,6 +86,8 @@ public final class SimulatedEngine implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedEngine.class);
   private static final int CLOSE_LINGER_MILLIS = 1000;
+  // records in one reply message at most: 64 records of a 5,000-token request are about 1 MB
+  static final int RECORDS_PER_MESSAGE = 64;
   private static final Duration STOP_WAIT = Duration.ofSeconds(5);
   private static final int SOCKET = 0;
   private static final int WAKE = 1;
@@ -544,17 +547,25 @@ public final class SimulatedEngine implements AutoCloseable {
                 records.write(r, RecordWriter.COMPLETED, r.generatedTokens, "FINISH", unixNow)));
       }
     }
-    if (!partials.isEmpty()) {
-      partialsSent.addAndGet(partials.size());
-      send(codec.encode(new EngineReplyPartial(partials, 0)));
-      partials.clear();
+    partialsSent.addAndGet(partials.size());
+    sendInSteps(partials, batch -> new EngineReplyPartial(batch, 0));
+    served.addAndGet(finals.size());
+    inProgress.addAndGet(-finals.size());
+    sendInSteps(finals, batch -> new EngineReply(batch, 0));
+  }
+
+  /**
+   * Sends {@code records} at most {@link #RECORDS_PER_MESSAGE} to a message, as an engine sends
+   * what each step produced, and clears them: an engine thread that woke late must not send one
+   * message larger than the coordinator's --max-message-bytes (which would drop its connection).
+   */
+  private void sendInSteps(List<ReplyRecord> records, Function<List<ReplyRecord>, Message> reply) {
+    for (int from = 0; from < records.size(); from += RECORDS_PER_MESSAGE) {
+      List<ReplyRecord> batch =
+          records.subList(from, Math.min(records.size(), from + RECORDS_PER_MESSAGE));
+      send(codec.encode(reply.apply(batch)));
     }
-    if (!finals.isEmpty()) {
-      served.addAndGet(finals.size());
-      inProgress.addAndGet(-finals.size());
-      send(codec.encode(new EngineReply(finals, 0)));
-      finals.clear();
-    }
+    records.clear();
   }
 
   private void send(byte[] frame) {

@@ -337,6 +337,28 @@ class SimulatedEngineTest {
   }
 
   @Test
+  void manyRepliesDueTogetherLeaveInMessagesOfAtMost64Records() {
+    byte[] engine = register(manual(0).base(Duration.ofMillis(5)).build());
+    int n = 2 * SimulatedEngine.RECORDS_PER_MESSAGE + 3;
+    for (long rid = 0; rid < n; rid++) {
+      submit(engine, rid, tokens(20), FIVE_TOKENS);
+    }
+    await("all requests are taken in", () -> engine().stats().accepted() == n);
+
+    advance(Duration.ofMillis(5));
+    List<Long> ids = new ArrayList<>();
+    List<Integer> sizes = new ArrayList<>();
+    while (ids.size() < n) {
+      List<ReplyRecord> records = nextReply();
+      sizes.add(records.size());
+      records.forEach(r -> ids.add(r.requestId()));
+    }
+
+    assertThat(sizes).containsExactly(64, 64, 3);
+    assertThat(ids).containsExactlyElementsOf(LongStream.range(0, n).boxed().toList());
+  }
+
+  @Test
   void aNewGenerationEpochClearsTheCache() {
     byte[] engine = register(instant(0).build());
     Prompt prompt = tokens(64);

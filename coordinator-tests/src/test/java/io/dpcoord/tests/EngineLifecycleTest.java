@@ -169,6 +169,58 @@ class EngineLifecycleTest {
   }
 
   @Test
+  void aLiveEngineWhoseConnectionDroppedIsRoutableAgainWhenItSpeaksOnANewConnection() {
+    try (TestCoordinator c = TestCoordinator.start(b -> b.routing(LOAD_BALANCED))) {
+      TestEngine dropped = c.engine(0);
+      TestEngine other = c.engine(1);
+      TestClient client = c.client();
+      client.submit(0, "on rank 0");
+      long rid = dropped.receiveSubmit().requestId();
+      dropped.kill(); // the connection ends; the process (below: a new socket) lives on
+      assertThat(client.receiveReply().clientRequestId()).isEqualTo(0);
+      c.awaitActiveEngines(1);
+
+      // its DEALER reconnects under the same identity and sends the reply it was working on,
+      // without registering again (Megatron's engines register once)
+      TestEngine back = c.unregisteredEngine(TestEngine.identityOf(0));
+      back.complete(rid);
+      c.awaitActiveEngines(2);
+      c.awaitCount(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL, 1); // the reply itself was too late
+      for (int cid = 1; cid <= 4; cid++) {
+        client.submit(cid, "after " + cid);
+      }
+      back.complete(back.receiveSubmitIds(2));
+      other.complete(other.receiveSubmitIds(2));
+      assertThat(client.receiveReplies(4))
+          .extracting(ClientReply::clientRequestId)
+          .containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
+      client.expectNothingMore();
+    }
+  }
+
+  @Test
+  void anEngineThatSaidDisconnectDoesNotRejoinByReplying() {
+    try (TestCoordinator c = TestCoordinator.start(b -> b.routing(LOAD_BALANCED))) {
+      TestEngine leaving = c.engine(0);
+      TestEngine other = c.engine(1);
+      TestClient client = c.client();
+      client.submit(0, "on rank 0");
+      long rid = leaving.receiveSubmit().requestId();
+      leaving.disconnect();
+      assertThat(client.receiveReply().clientRequestId()).isEqualTo(0);
+      c.awaitActiveEngines(1);
+
+      leaving.complete(rid);
+      c.awaitCount(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL, 1);
+      assertThat(c.status().activeEngines()).isEqualTo(1);
+      client.submit(1, "after");
+      other.complete(other.receiveSubmit().requestId());
+      assertThat(client.receiveReply().clientRequestId()).isEqualTo(1);
+      client.expectNothingMore();
+    }
+  }
+
+  @Test
   void withEveryEngineGoneASubmitIsAnsweredFailedAndTheCoordinatorKeepsServing() {
     try (TestCoordinator c = TestCoordinator.start()) {
       TestEngine only = c.engine(0);

@@ -12,6 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.zeromq.SocketType;
 import org.zeromq.ZMQ;
 
@@ -25,7 +27,7 @@ class LimitsTest {
   }
 
   private static Limits limits(int pending, int perClient, int clients, int queued, int tokens) {
-    return new Limits(pending, perClient, clients, queued, 64L << 20, tokens);
+    return new Limits(pending, perClient, clients, queued, 64L << 20, tokens, 4_096, 1_024);
   }
 
   private static String failure(TestClient client, long clientRequestId) {
@@ -96,6 +98,37 @@ class LimitsTest {
       third.send(Pack.array(0));
       c.awaitCount(Metric.COORDINATOR_LIMIT_REJECTED_TOTAL, 1);
       assertThat(third.poll(QUIET)).as("a CONNECT_ACK").isNull();
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"2, 8, --max-connections", "8, 2, --max-connections-per-address"})
+  void aConnectionBeyondALimitIsRefusedUntilAnotherCloses(int total, int perAddress, String flag) {
+    Limits limits = new Limits(100, 100, 100, 1000, 64L << 20, 1000, total, perAddress);
+    try (LogLines log = LogLines.warningsOf("io.dpcoord.server.ZapHandler");
+        TestCoordinator c = start(limits)) {
+      TestClient first = c.client();
+      TestClient second = c.client();
+      TestClient third = c.unconnectedClient();
+      third.send(Pack.array(0)); // CONNECT
+      c.awaitCount(Metric.COORDINATOR_REFUSED_CONNECTION_TOTAL, 1);
+      assertThat(log.await("refused a connection from 127.0.0.1"))
+          .contains(": 2 connections are open", "the most " + flag + " allows");
+      assertThat(third.poll(QUIET)).as("a CONNECT_ACK").isNull();
+      assertThat(c.gauge(Metric.COORDINATOR_KNOWN_CLIENTS)).isEqualTo(2.0);
+      second.expectNothingMore(); // the admitted ones are served
+
+      // a refused jeromq socket does not retry; a new connection gets in once the coordinator has
+      // seen the first one close
+      first.close();
+      Await.until(
+          "a new client admitted",
+          () -> {
+            TestClient next = c.unconnectedClient();
+            next.send(Pack.array(0));
+            return next.poll(QUIET) != null;
+          });
+      assertThat(c.count(Metric.COORDINATOR_REFUSED_CONNECTION_TOTAL)).isPositive();
     }
   }
 
