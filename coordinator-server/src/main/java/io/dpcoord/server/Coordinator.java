@@ -35,6 +35,7 @@ public final class Coordinator implements AutoCloseable {
   private final CoordinatorStatus status;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final Thread thread;
+  private final EventLoop loop;
   private volatile boolean stopRequested;
   private volatile Throwable failure;
 
@@ -98,6 +99,7 @@ public final class Coordinator implements AutoCloseable {
     }
     ZapHandler handler = zap;
     EventLoop loop = new EventLoop(context, socket, config, schedule, status, System::nanoTime);
+    this.loop = loop;
     thread =
         new Thread(
             () -> {
@@ -119,6 +121,13 @@ public final class Coordinator implements AutoCloseable {
       zap.close();
     }
     context.close();
+  }
+
+  /**
+   * The pipes attached to the ROUTER socket, one per connection, at the loop's last housekeeping.
+   */
+  int attachedPipes() {
+    return loop.attachedPipes();
   }
 
   /** Binds the socket and starts the event loop. BindException when the port is taken. */

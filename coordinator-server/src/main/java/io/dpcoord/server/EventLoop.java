@@ -96,6 +96,8 @@ final class EventLoop {
   private static final Connect CONNECT = new Connect();
 
   private final ZMQ.Socket socket;
+  private final StrandedPipes strandedPipes;
+  private volatile int attachedPipes = -1;
   private final TokenizerWorkers workers;
   private final Dialect engineDialect;
   private final MessageCodec codec;
@@ -119,6 +121,7 @@ final class EventLoop {
       CoordinatorStatus status,
       LongSupplier nanoTime) {
     this.socket = socket;
+    this.strandedPipes = new StrandedPipes(socket);
     this.workers = new TokenizerWorkers(context, socket, config.tokenizerThreads());
     this.engineDialect = config.engineDialect();
     this.nanoTime = nanoTime;
@@ -353,5 +356,12 @@ final class EventLoop {
     lastHousekeepingNanos = nanoTime.getAsLong();
     workers.runCompleted();
     conductor.housekeeping();
+    strandedPipes.release();
+    attachedPipes = strandedPipes.attached();
+  }
+
+  /** The pipes attached to the ROUTER at the last housekeeping (-1: unknown); any thread. */
+  int attachedPipes() {
+    return attachedPipes;
   }
 }

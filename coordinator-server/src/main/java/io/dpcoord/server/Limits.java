@@ -29,7 +29,7 @@ public record Limits(
 
   /** The defaults of {@code serve}. */
   public static final Limits DEFAULT =
-      new Limits(100_000, 100_000, 1_024, 10_000, 64L << 20, 1 << 20, 4_096, 1_024);
+      new Limits(100_000, 100_000, 1_024, 10_000, 64L << 20, 1 << 20, 4_096, 256);
 
   /** Checks every limit is positive. */
   public Limits {
