@@ -8,9 +8,10 @@
 #                 reply; measured every 100,000
 #   flood-long:   the same with 1,000,000 generated tokens each (100 s on the engines): the
 #                 requests stay pending, so --max-pending-per-client binds
-#   connections:  10,000 DEALER sockets (4 processes of 2,500) each send CONNECT; the same figures
-#                 at 0, 2,500, 5,000 and 10,000 connections and after they close, and how many
-#                 got CONNECT_ACK (--max-clients 1,024)
+#   connections:  10,000 DEALER sockets (4 processes of 2,500) from 127.0.0.2 each send CONNECT;
+#                 the same figures at 0, 2,500, 5,000 and 10,000 connections and after they close,
+#                 and how many got CONNECT_ACK (--max-connections-per-address 256); the normal
+#                 clients connect from 127.0.0.1
 #
 #   scripts/abuse-memory.sh [flood|flood-long|connections|all]   (default: all)
 set -euo pipefail
@@ -71,9 +72,10 @@ measure() {
     -v c="$(metric coordinator_known_clients)" -v p="$(metric coordinator_requests_in_flight)" \
     -v x="$(metric coordinator_limit_rejected_total)" \
     -v g="$(metric coordinator_clients_released_total)" \
+    -v z="$(metric coordinator_refused_connection_total)" \
     -v u="$(metric coordinator_unknown_sender_total)" 'BEGIN {
-    printf "%-22s live heap %6.1f MiB  RSS %6.1f MiB  fds %5d  threads %3d  clients %s  in flight %s  limit_rejected %s  released %s  unknown_sender %s\n",
-      what, l / 1048576, r / 1024, f, t, c, p, x, g, u }'
+    printf "%-22s live heap %6.1f MiB  RSS %6.1f MiB  fds %5d  threads %3d  clients %s  in flight %s  limit_rejected %s  released %s  unknown_sender %s  refused_connection %s\n",
+      what, l / 1048576, r / 1024, f, t, c, p, x, g, u, z }'
 }
 
 # a client connected before the abuse (its latest round), and a new one
@@ -105,14 +107,16 @@ case "$which" in flood | all) flood flood 1 ;; esac
 case "$which" in flood-long | all) flood flood-long 1000000 ;; esac
 
 if [ "$which" = connections ] || [ "$which" = all ]; then
-  echo "== connections: 10,000 DEALERs, each sends CONNECT"
+  echo "== connections: 10,000 DEALERs from 127.0.0.2, each sends CONNECT"
   fresh_cluster
   measure "0 connections"
   normal
   base_fds="$(ls "/proc/$serve/fd" | wc -l)"
   holders=()
   for batch in 1 2 3 4; do
-    "$python" "$client" connections "$endpoint" 2500 >"$work/connections-$batch.out" &
+    # libzmq's source-address syntax: the flood comes from 127.0.0.2, the normal clients do not
+    "$python" "$client" connections "tcp://127.0.0.2:0;${endpoint#tcp://}" 2500 \
+      >"$work/connections-$batch.out" &
     holders+=($!)
     pids+=($!)
     for _ in $(seq 600); do [ -s "$work/connections-$batch.out" ] && break; sleep 0.1; done
