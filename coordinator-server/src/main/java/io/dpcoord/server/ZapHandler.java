@@ -11,7 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
+import org.zeromq.ZEvent;
 import org.zeromq.ZMQ;
+import org.zeromq.ZMonitor;
 
 /**
  * The ZAP handler (ZeroMQ RFC 27): ZMQ asks it, during each handshake on the coordinator's ROUTER
@@ -107,10 +109,10 @@ final class ZapHandler implements AutoCloseable {
 
   /** Takes in the monitor's events so far. */
   private void followConnections() {
-    ZMQ.Event e;
-    while ((e = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
-      if (e.resolveValue() instanceof SocketChannel channel) {
-        if (e.getEvent() == ZMQ.EVENT_ACCEPTED) {
+    ZEvent e;
+    while ((e = ZEvent.recv(monitor, ZMQ.DONTWAIT)) != null) {
+      if (e.getValue() instanceof SocketChannel channel) {
+        if (e.getEvent() == ZMonitor.Event.ACCEPTED) {
           connections.accepted(channel);
         } else {
           connections.closed(channel);
