@@ -140,7 +140,6 @@ class PrometheusExportTest {
     List<String> queries = new ArrayList<>(dashboard.findValuesAsText("definition"));
     assertThat(queries).as("the coordinator variable's query").hasSize(1);
     try (MonitoredServe s = MonitoredServe.start(temp, 1)) {
-      Set<String> served = Exposition.parse(s.get("metrics"), temp).sampleNames();
       Set<String> queried = new TreeSet<>();
       for (JsonNode panel : panels) {
         for (JsonNode target : panel.get("targets")) {
@@ -151,6 +150,12 @@ class PrometheusExportTest {
         }
       }
       queries.forEach(query -> queried.addAll(metricNames(query)));
+      // the per-engine samples come with the loop's first housekeeping after the registration
+      Await.until(
+          "the per-engine samples",
+          () -> s.get("metrics").contains("\ncoordinator_engine_pending_requests{"),
+          () -> s.get("metrics"));
+      Set<String> served = Exposition.parse(s.get("metrics"), temp).sampleNames();
       assertThat(served).as("served samples").containsAll(queried);
     }
   }
