@@ -64,6 +64,7 @@ final class ZapHandler implements AutoCloseable {
     router.monitor(MONITOR, ZMQ.EVENT_ACCEPTED | ZMQ.EVENT_DISCONNECTED);
     this.monitor = context.createSocket(SocketType.PAIR);
     monitor.setLinger(0);
+    monitor.setRcvHWM(0); // no event dropped in a burst of connections (drained every 100 ms)
     monitor.connect(MONITOR);
     this.poller = context.createPoller(2);
     poller.register(socket, ZMQ.Poller.POLLIN);
