@@ -104,6 +104,16 @@ final class BenchCommand implements Callable<Integer> {
   Duration engineLatency;
 
   @Option(
+      names = "--rate",
+      paramLabel = "R",
+      description =
+          "Paces the measured requests to R a second (the warm-up runs unpaced), e.g. half the"
+              + " maximum rate, for the added latency at that load; 0 sends as fast as"
+              + " --concurrency allows (default: ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  double rate;
+
+  @Option(
       names = "--csv",
       paramLabel = "FILE",
       description = "Where to write the CSV (default: ${DEFAULT-VALUE}).",
@@ -166,6 +176,9 @@ final class BenchCommand implements Callable<Integer> {
     atLeast("--requests", requests, 1);
     atLeast("--warmup", warmup, 1);
     atLeast("--concurrency", concurrency.value, 1);
+    if (!(rate >= 0) || Double.isInfinite(rate)) {
+      throw usage("--rate must be a number of requests a second, 0 or more, got " + rate);
+    }
     if (engines.problem() != null) {
       throw usage(engines.problem());
     }
@@ -181,7 +194,8 @@ final class BenchCommand implements Callable<Integer> {
         warmup,
         concurrency.value,
         engines.value,
-        engineLatency);
+        engineLatency,
+        rate);
   }
 
   private void atLeast(String name, int value, int min) {

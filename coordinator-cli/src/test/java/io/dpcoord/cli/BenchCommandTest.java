@@ -86,6 +86,7 @@ class BenchCommandTest {
         .contains("--warmup")
         .contains("--concurrency")
         .contains("--engines")
+        .contains("--rate")
         .contains("--csv");
   }
 
@@ -102,6 +103,8 @@ class BenchCommandTest {
         "--engines 0",
         "--engines 65",
         "--engine-latency soon",
+        "--rate -1",
+        "--rate fast",
         "--csv /no/such/dir/bench.csv",
         "--bogus"
       })

@@ -21,6 +21,7 @@ public final class LoadConfig {
   private final Duration idleTimeout;
   private final Duration connectTimeout;
   private final CurveClient curve;
+  private final double rate;
 
   private LoadConfig(Builder b) {
     this.requests = b.requests;
@@ -34,6 +35,7 @@ public final class LoadConfig {
     this.idleTimeout = b.idleTimeout;
     this.connectTimeout = b.connectTimeout;
     this.curve = b.curve;
+    this.rate = b.rate;
   }
 
   /** The CurveZMQ keys to connect with, or null for a plain connection. */
@@ -42,6 +44,11 @@ public final class LoadConfig {
   }
 
   /** A builder with the defaults of {@code ./coordinator load}. */
+  /** Requests sent per second at most (paced, still within the concurrency); 0: unpaced. */
+  public double rate() {
+    return rate;
+  }
+
   public static Builder builder() {
     return new Builder();
   }
@@ -114,6 +121,7 @@ public final class LoadConfig {
     private Duration idleTimeout = Duration.ofSeconds(10);
     private Duration connectTimeout = Duration.ofSeconds(5);
     private CurveClient curve;
+    private double rate;
 
     private Builder() {}
 
@@ -188,6 +196,19 @@ public final class LoadConfig {
     /** Sets how long without a reply before what is in flight is lost; positive. */
     public Builder idleTimeout(Duration d) {
       this.idleTimeout = positive(d, "idle timeout");
+      return this;
+    }
+
+    /**
+     * Paces the sends to {@code perSecond} requests a second at most, the i-th no earlier than i /
+     * perSecond after the first (the window of {@code concurrency} still applies); 0, the default,
+     * sends as fast as the window allows.
+     */
+    public Builder rate(double perSecond) {
+      if (!(perSecond >= 0) || Double.isInfinite(perSecond)) {
+        throw new IllegalArgumentException("rate must be a finite number >= 0, got " + perSecond);
+      }
+      this.rate = perSecond;
       return this;
     }
 

@@ -172,12 +172,17 @@ public final class LoadGenerator {
       if (inFlight == 0 && sent >= limit) {
         break;
       }
-      long idleLeft = lastReply + idleNanos - System.nanoTime();
+      long now = System.nanoTime();
+      long idleLeft = lastReply + idleNanos - now;
       if (idleLeft <= 0) {
         lost = inFlight;
         break;
       }
-      poller.poll((idleLeft - 1) / 1_000_000 + 1);
+      long wait = idleLeft;
+      if (config.rate() > 0 && sent < limit) {
+        wait = Math.min(wait, Math.max(0, dueNanos(sent) - now));
+      }
+      poller.poll(wait == 0 ? 0 : (wait - 1) / 1_000_000 + 1);
       if (poller.pollin(1)) {
         wakeup.drain();
       }
@@ -205,6 +210,9 @@ public final class LoadGenerator {
   /** Sends requests while the window has room and the count allows. */
   private void fill(ZMQ.Socket socket, Supplier<Prompt> source, RawValue samplingParams) {
     while (sent < limit && sent - (completed + failed) < config.concurrency() && !finishRequested) {
+      if (config.rate() > 0 && System.nanoTime() < dueNanos(sent)) {
+        break; // paced: not yet
+      }
       long id = sent;
       byte[] frame = codec.encode(new SubmitRequest(id, source.get(), samplingParams, null));
       if (id >= sentAt.length) {
@@ -217,6 +225,11 @@ public final class LoadGenerator {
       sent++;
     }
     sentView = sent;
+  }
+
+  /** When request {@code i} is due under {@link LoadConfig#rate}: i / rate after the start. */
+  private long dueNanos(long i) {
+    return startNanos + (long) (i * 1e9 / config.rate());
   }
 
   /** Handles every frame waiting on the socket; returns how many replies (of any kind) came. */

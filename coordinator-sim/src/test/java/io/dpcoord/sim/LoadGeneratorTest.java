@@ -160,6 +160,31 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void aPacedLoadSendsNoRequestBeforeItIsDue() {
+    // 100 a second: request i is due i x 10 ms after the start, however wide the window
+    LoadConfig config = small(21, 64).rate(100).build();
+    List<Long> sentAt = new ArrayList<>();
+    long before = System.nanoTime(); // the generator's start, and so its schedule, comes after
+    CompletableFuture<LoadReport> result = start(new LoadGenerator(router.endpoint(), config));
+
+    serve(
+        (client, cid) -> {
+          sentAt.add(System.nanoTime());
+          router.send(client, new ClientReply(cid, record(cid, "COMPLETED", 0)));
+        },
+        x -> result.isDone());
+    LoadReport report = result.join();
+
+    assertThat(report.completed()).isEqualTo(21);
+    // the 21st is not sent before 200 ms after the start (it may arrive later)
+    assertThat(Duration.ofNanos(sentAt.get(20) - before))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(200));
+    assertThatThrownBy(() -> LoadConfig.builder().rate(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("rate");
+  }
+
+  @Test
   void sendsThePromptsItIsGiven() {
     int[] made = {0};
     LoadGenerator generator =

@@ -58,6 +58,7 @@ public final class LoadBench {
    *
    * @param requests measured requests per run at 256-token prompts (see {@link #requestsFor})
    * @param warmup warm-up requests per run at 256-token prompts, scaled the same way
+   * @param rate measured requests a second at most (paced); 0 for unpaced
    */
   public record Config(
       List<Integer> promptTokens,
@@ -67,7 +68,8 @@ public final class LoadBench {
       int warmup,
       int concurrency,
       int engines,
-      Duration engineLatency) {
+      Duration engineLatency,
+      double rate) {
 
     /** Every run, prompt length by prompt length: the targets in order, each routing setting. */
     public List<Case> cases() {
@@ -162,12 +164,12 @@ public final class LoadBench {
         if (!server.awaitEngines()) {
           throw new IllegalStateException(c + ": the engines did not register within 30 s");
         }
-        load(server.endpoint(), workload, warmup, "warm-up");
+        load(server.endpoint(), workload, warmup, 0, "warm-up");
         if (!measured) {
           return null;
         }
         ServerCpu before = server.cpu();
-        LoadReport report = load(server.endpoint(), workload, requests, "measured");
+        LoadReport report = load(server.endpoint(), workload, requests, config.rate(), "measured");
         ServerCpu used = server.cpu().minus(before);
         return new BenchRow(c, requests, report, used, config.engineLatency().toNanos());
       } finally {
@@ -176,13 +178,17 @@ public final class LoadBench {
     }
   }
 
-  /** Sends {@code count} requests; fails unless every one was answered once and completed. */
-  private LoadReport load(String endpoint, Workload workload, int count, String phase)
+  /**
+   * Sends {@code count} requests, paced to {@code rate} a second if it is above 0; fails unless
+   * every one was answered once and completed.
+   */
+  private LoadReport load(String endpoint, Workload workload, int count, double rate, String phase)
       throws TimeoutException {
     LoadConfig load =
         LoadConfig.builder()
             .requests(count)
             .concurrency(config.concurrency())
+            .rate(rate)
             .generatedTokens(GENERATED_TOKENS)
             .connectTimeout(Duration.ofSeconds(30))
             .build();

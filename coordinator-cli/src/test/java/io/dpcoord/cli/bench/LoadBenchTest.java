@@ -20,7 +20,8 @@ class LoadBenchTest {
             100,
             64,
             4,
-            Duration.ZERO);
+            Duration.ZERO,
+            0);
 
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.promptTokens() + " " + c.routingName())
@@ -45,7 +46,8 @@ class LoadBenchTest {
             100,
             64,
             4,
-            Duration.ZERO);
+            Duration.ZERO,
+            0);
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.routingName())
         .containsExactly("coordinator on", "coordinator-no-metrics on");
