@@ -192,9 +192,7 @@ final class Conductor {
     warnings.warn(
         "limit:" + limit.substring(limit.indexOf("--")),
         "answered request " + r.clientRequestId + " of " + r.client + " FAILED: " + limit);
-    pending.remove(r);
-    publishInFlight();
-    outbox.fail(r, limit, prompt.overLimitTokens() == 0);
+    answerFailed(r, limit, prompt.overLimitTokens() == 0);
     return true;
   }
 
@@ -206,9 +204,7 @@ final class Conductor {
     PendingRequest r = handling;
     handling = null;
     if (r != null && pending.get(r.requestId) == r && r.engine == PendingRequests.UNROUTED) {
-      pending.remove(r);
-      publishInFlight();
-      outbox.fail(r, "the coordinator could not handle the request: " + error, false);
+      answerFailed(r, "the coordinator could not handle the request: " + error, false);
     }
   }
 
@@ -312,7 +308,14 @@ final class Conductor {
               + r.requestId
               + ": the engines run Megatron 0.18, which cannot abort;"
               + " it runs to its end and is answered as usual");
-    } else if (!toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
+    } else {
+      abortOn(engine, r);
+    }
+  }
+
+  /** Tells {@code engine} to abort {@code r}; an engine that cannot be reached is removed. */
+  private void abortOn(Peer engine, PendingRequest r) {
+    if (!toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
       unreachable(engine);
     }
   }
@@ -553,9 +556,14 @@ final class Conductor {
 
   /** Forgets a pending request and answers it FAILED on its engine's behalf. */
   private void answerFailed(PendingRequest r, String reason) {
+    answerFailed(r, reason, true);
+  }
+
+  /** The same; without {@code echo}, with a minimal record (Outbox#fail). */
+  private void answerFailed(PendingRequest r, String reason, boolean echo) {
     pending.remove(r);
     publishInFlight();
-    outbox.fail(r, reason);
+    outbox.fail(r, reason, echo);
   }
 
   private void failAll(List<PendingRequest> lost, String reason) {
@@ -620,10 +628,8 @@ final class Conductor {
         timedOut.add(r.requestId);
       }
       answerFailed(r, timeoutReason);
-      if (engine != null
-          && !oldEngines()
-          && !toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
-        unreachable(engine);
+      if (engine != null && !oldEngines()) {
+        abortOn(engine, r);
       }
     }
   }

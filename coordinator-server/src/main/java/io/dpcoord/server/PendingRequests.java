@@ -67,13 +67,13 @@ final class PendingRequests {
     return byClient.containsKey(peer);
   }
 
-  /** Connected clients. */
   /** The pending requests of {@code client} (0 for one not connected). */
   int pendingOf(Peer client) {
     Client state = byClient.get(client);
     return state == null ? 0 : state.ids.size();
   }
 
+  /** Connected clients. */
   int clients() {
     return byClient.size();
   }
