@@ -411,11 +411,16 @@ final class Conductor {
     }
   }
 
-  /** Forgets a client that went away and spares the engines its unanswerable requests. */
+  /**
+   * Forgets a client that went away and spares the engines its unanswerable requests: those sent
+   * are aborted now, those still waiting to be routed once they are sent (as a client's own abort).
+   */
   void forgetClient(Peer client) {
     for (PendingRequest r : pending.forgetClient(client)) {
       Peer engine = engines.peerOf(r.engine);
-      if (engine != null && !oldEngines()) {
+      if (r.engine == PendingRequests.UNROUTED) {
+        r.abortRequested = true;
+      } else if (engine != null && !oldEngines()) {
         toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)));
       }
     }

@@ -3,6 +3,7 @@ package io.dpcoord.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dpcoord.metrics.Metric;
+import io.dpcoord.protocol.AbortRequest;
 import io.dpcoord.routing.Policy;
 import io.dpcoord.routing.RouterConfig;
 import org.junit.jupiter.api.Test;
@@ -79,6 +80,21 @@ class AbortAndReleaseTest {
       client.send(Pack.array(23, 1));
       client.send(SENTINEL);
       engine.expectFrame(SENTINEL);
+    }
+  }
+
+  @Test
+  void aRequestWhoseClientLeftBeforeItWasRoutedIsAbortedOnceItIsSent() {
+    try (TestCoordinator c = TestCoordinator.start(b -> b.expectedEngines(1))) {
+      TestClient client = c.client();
+      client.submit(1, "held for the start-up engine");
+      c.awaitInFlight(1);
+      client.close(); // gone while its request waits to be routed
+      c.awaitGauge(Metric.COORDINATOR_KNOWN_CLIENTS, 0);
+
+      TestEngine engine = c.engine(0); // start-up is over: the held request is routed
+      long rid = engine.receiveSubmit().requestId();
+      assertThat(engine.receive()).as("its abort").isEqualTo(new AbortRequest(rid));
     }
   }
 
