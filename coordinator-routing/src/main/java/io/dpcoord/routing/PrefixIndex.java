@@ -11,7 +11,9 @@ final class PrefixIndex {
    * Design notes.
    *
    * Everything lives in primitive arrays that grow by doubling to their working size and are then
-   * reused, so lookups and updates neither box nor allocate in steady state.
+   * reused, so lookups and updates neither box nor allocate in steady state. Each doubled array is
+   * allocated ahead on a helper thread (SpareArray), and the hash table moves its keys over a few
+   * at a time (LongIntTable), so that growing does not stall the loop.
    *
    * 1. `hashes`: block hash -> entry slot (LongIntTable: open addressing, backward-shift delete).
    *
@@ -129,6 +131,11 @@ final class PrefixIndex {
   private int entriesTouched;
 
   private long[] nodes;
+
+  // the next, doubled arrays, allocated ahead (SpareArray) once 3/4 of the current are in use
+  private final SpareArray spareEntries = new SpareArray();
+  private final SpareArray spareOwners = new SpareArray();
+  private final SpareArray spareNodes = new SpareArray();
   private int freeNode = NONE;
   private int nodesTouched;
 
@@ -433,7 +440,9 @@ final class PrefixIndex {
       return n;
     }
     if (nodesTouched * NODE == nodes.length) {
-      nodes = Arrays.copyOf(nodes, nodes.length * 2);
+      nodes = spareNodes.grow(nodes, nodes.length * 2);
+    } else if (nodesTouched * NODE == nodes.length / 4 * 3) {
+      spareNodes.prepare(nodes.length * 2);
     }
     return nodesTouched++;
   }
@@ -454,11 +463,16 @@ final class PrefixIndex {
       entry = freeEntry;
       freeEntry = field(entries, entry * ENTRY + NEXT);
     } else {
+      int grown = (int) Math.min((long) capacity, (long) allocatedEntries() * 2);
       if (entriesTouched * ENTRY == entries.length) {
-        long grown = Math.min((long) capacity, (long) entriesTouched * 2);
-        entries = Arrays.copyOf(entries, (int) grown * ENTRY);
+        entries = spareEntries.grow(entries, grown * ENTRY);
         if (owners != null) {
-          owners = Arrays.copyOf(owners, (int) grown * OWNERS);
+          owners = spareOwners.grow(owners, grown * OWNERS);
+        }
+      } else if (grown > allocatedEntries() && entriesTouched == allocatedEntries() / 4 * 3) {
+        spareEntries.prepare(grown * ENTRY);
+        if (owners != null) {
+          spareOwners.prepare(grown * OWNERS);
         }
       }
       entry = entriesTouched++;

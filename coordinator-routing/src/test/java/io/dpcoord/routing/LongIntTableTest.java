@@ -2,13 +2,16 @@ package io.dpcoord.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link LongIntTable} against a HashMap, through growth, collisions and backward-shift deletes.
+ * {@link LongIntTable} against a HashMap, through growth, collisions and backward-shift deletes,
+ * including while a growth moves the old table's cells over.
  */
 class LongIntTableTest {
 
@@ -45,5 +48,79 @@ class LongIntTableTest {
         model.forEach((k, v) -> assertThat(table.get(k)).isEqualTo(v));
       }
     }
+  }
+
+  /**
+   * Grows from 16 to 2^16 cells through keys whose homes crowd a few cells at the end of the table
+   * (so runs wrap round, and cross the cell where a growth's move stands), with removes and adds
+   * between the inserts, and checks every key after each operation while a growth is under way.
+   */
+  @Test
+  void answersWhileItGrows() {
+    SplittableRandom rnd = new SplittableRandom(12);
+    LongIntTable table = new LongIntTable(16, 1 << 16);
+    Map<Long, Integer> model = new HashMap<>();
+    List<Long> keys = new ArrayList<>();
+    int growths = 0;
+    boolean wasGrowing = false;
+    for (int step = 0; step < 30_000; step++) {
+      long key;
+      if (keys.isEmpty() || rnd.nextInt(4) != 0) {
+        // home in the last eighth of any table of 16 to 2^16 cells: the top 3 bits of key x
+        // FIBONACCI set, the rest random; the multiplier is odd, so the product has one key
+        long product = 0xE000_0000_0000_0000L | rnd.nextLong() >>> 3;
+        key = product * FIBONACCI_INVERSE;
+      } else {
+        key = keys.get(rnd.nextInt(keys.size()));
+      }
+      int op = rnd.nextInt(10);
+      if (op < 6 && !model.containsKey(key)) {
+        int value = rnd.nextInt(1000);
+        model.put(key, value);
+        keys.add(key);
+        table.insert(key, value);
+      } else if (op < 8) {
+        model.remove(key);
+        table.remove(key);
+      } else {
+        int delta = rnd.nextInt(5) - 2;
+        int want = Math.max(0, model.getOrDefault(key, 0) + delta);
+        if (want == 0) {
+          model.remove(key);
+        } else {
+          model.put(key, want);
+        }
+        assertThat(table.add(key, delta)).as("add at step %d", step).isEqualTo(want);
+      }
+      assertThat(table.size()).isEqualTo(model.size());
+      if (table.growing()) {
+        growths += wasGrowing ? 0 : 1;
+        for (Map.Entry<Long, Integer> e : model.entrySet()) {
+          assertThat(table.get(e.getKey()))
+              .as("key %d at step %d", e.getKey(), step)
+              .isEqualTo(e.getValue());
+        }
+      }
+      wasGrowing = table.growing();
+      assertThat(table.get(key)).isEqualTo(model.getOrDefault(key, LongIntTable.MISSING));
+    }
+    assertThat(growths).as("growths seen").isGreaterThanOrEqualTo(8);
+    model.forEach((k, v) -> assertThat(table.get(k)).isEqualTo(v));
+  }
+
+  /** The inverse of the table's multiplier modulo 2^64, by Newton's iteration. */
+  private static final long FIBONACCI_INVERSE = inverse(0x9E3779B97F4A7C15L);
+
+  private static long inverse(long odd) {
+    long x = odd; // correct to 3 bits; each step doubles them
+    for (int i = 0; i < 5; i++) {
+      x *= 2 - odd * x;
+    }
+    return x;
+  }
+
+  @Test
+  void theInverseInvertsTheMultiplier() {
+    assertThat(0x9E3779B97F4A7C15L * FIBONACCI_INVERSE).isEqualTo(1L);
   }
 }
