@@ -185,6 +185,8 @@ final class FleetWalk {
     for (int w = 0; w < alive.length; w++) {
       setDepth(alive[w], w, i, rankOfEngine);
     }
+    // the commit looks up every hash the walk did not reach: fetch their cells together now
+    index.warm(hashes, i, n);
   }
 
   /** Sets the depth of the engines whose bits in mask word {@code word} are {@code engines}. */
