@@ -131,13 +131,13 @@ final class PrefixIndex {
   private int entriesTouched;
 
   private long[] nodes;
+  private int freeNode = NONE;
+  private int nodesTouched;
 
   // the next, doubled arrays, allocated ahead (SpareArray) once 3/4 of the current are in use
   private final SpareArray spareEntries = new SpareArray();
   private final SpareArray spareOwners = new SpareArray();
   private final SpareArray spareNodes = new SpareArray();
-  private int freeNode = NONE;
-  private int nodesTouched;
 
   // the entry assigned after the last assigned one, the previous time round (see assign)
   private int successor = NONE;
