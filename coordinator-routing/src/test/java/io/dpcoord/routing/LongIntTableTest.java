@@ -51,8 +51,8 @@ class LongIntTableTest {
   }
 
   /**
-   * Grows from 16 cells to 2^12 or more through keys a quarter of which have their home in the last eighth
-   * of the table (so runs wrap round, and cross the cell where a growth's move stands), with
+   * Grows from 16 cells to 2^12 or more through keys a quarter of which have their home in the last
+   * eighth of the table (so runs wrap round, and cross the cell where a growth's move stands), with
    * removes and adds between the inserts, and checks every key after each operation while a growth
    * is under way.
    */
