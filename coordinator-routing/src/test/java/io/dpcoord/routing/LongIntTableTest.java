@@ -25,14 +25,7 @@ class LongIntTableTest {
       long key = rnd.nextInt(3) == 0 ? rnd.nextLong() : rnd.nextInt(600) * 0x10000L;
       int op = rnd.nextInt(10);
       if (op < 5) {
-        int delta = rnd.nextInt(7) - 3;
-        int want = Math.max(0, model.getOrDefault(key, 0) + delta);
-        if (want == 0) {
-          model.remove(key);
-        } else {
-          model.put(key, want);
-        }
-        assertThat(table.add(key, delta)).as("add at step %d", step).isEqualTo(want);
+        addToBoth(table, model, key, rnd.nextInt(7) - 3, step);
       } else if (op < 7) {
         model.remove(key);
         table.remove(key);
@@ -85,14 +78,7 @@ class LongIntTableTest {
         model.remove(key);
         table.remove(key);
       } else {
-        int delta = rnd.nextInt(5) - 2;
-        int want = Math.max(0, model.getOrDefault(key, 0) + delta);
-        if (want == 0) {
-          model.remove(key);
-        } else {
-          model.put(key, want);
-        }
-        assertThat(table.add(key, delta)).as("add at step %d", step).isEqualTo(want);
+        addToBoth(table, model, key, rnd.nextInt(5) - 2, step);
       }
       assertThat(table.size()).isEqualTo(model.size());
       if (table.growing()) {
@@ -111,6 +97,18 @@ class LongIntTableTest {
     }
     assertThat(growths).as("growths seen").isGreaterThanOrEqualTo(8);
     model.forEach((k, v) -> assertThat(table.get(k)).isEqualTo(v));
+  }
+
+  /** {@link LongIntTable#add} on the table and the model, and checks that they agree. */
+  private static void addToBoth(
+      LongIntTable table, Map<Long, Integer> model, long key, int delta, int step) {
+    int want = Math.max(0, model.getOrDefault(key, 0) + delta);
+    if (want == 0) {
+      model.remove(key);
+    } else {
+      model.put(key, want);
+    }
+    assertThat(table.add(key, delta)).as("add at step %d", step).isEqualTo(want);
   }
 
   /** The inverse of the table's multiplier modulo 2^64, by Newton's iteration. */
