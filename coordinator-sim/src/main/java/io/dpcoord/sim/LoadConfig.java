@@ -43,12 +43,12 @@ public final class LoadConfig {
     return curve;
   }
 
-  /** A builder with the defaults of {@code ./coordinator load}. */
   /** Requests sent per second at most (paced, still within the concurrency); 0: unpaced. */
   public double rate() {
     return rate;
   }
 
+  /** A builder with the defaults of {@code ./coordinator load}. */
   public static Builder builder() {
     return new Builder();
   }
