@@ -417,10 +417,12 @@ final class Conductor {
    */
   void forgetClient(Peer client) {
     for (PendingRequest r : pending.forgetClient(client)) {
-      Peer engine = engines.peerOf(r.engine);
       if (r.engine == PendingRequests.UNROUTED) {
         r.abortRequested = true;
-      } else if (engine != null && !oldEngines()) {
+        continue;
+      }
+      Peer engine = engines.peerOf(r.engine);
+      if (engine != null && !oldEngines()) {
         toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)));
       }
     }
