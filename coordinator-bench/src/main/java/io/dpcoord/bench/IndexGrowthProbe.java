@@ -51,7 +51,15 @@ public final class IndexGrowthProbe {
   }
 
   private static void run(int capacity, long rate, int requests) {
-    Router router = new Router(RouterConfig.builder().indexCapacity(capacity).build());
+    RouterConfig config;
+    try {
+      config = RouterConfig.builder().indexCapacity(capacity).build();
+    } catch (IllegalArgumentException e) {
+      System.err.println("IndexGrowthProbe: --capacity: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Router router = new Router(config);
     List<byte[]> engines = new ArrayList<>();
     for (int e = 0; e < 4; e++) {
       engines.add(("engine-" + e).getBytes(StandardCharsets.US_ASCII));
