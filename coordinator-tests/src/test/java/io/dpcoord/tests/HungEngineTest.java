@@ -114,6 +114,8 @@ class HungEngineTest {
       client.submit(0, SubmitForwardingTest.tokens(16, 1));
       client.submit(1, SubmitForwardingTest.tokens(16, 2000));
       long rid = scripted.receiveSubmit().requestId();
+      // the second must be routed while the first is pending, or it goes to this engine as well
+      c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 2);
       scripted.complete(rid);
       assertThat(client.receiveReplies(2))
           .extracting(r -> ReplyRecords.status(r.record().toByteArray()))
