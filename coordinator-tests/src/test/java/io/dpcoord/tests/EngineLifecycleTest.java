@@ -193,6 +193,8 @@ class EngineLifecycleTest {
       for (int cid = 1; cid <= 4; cid++) {
         client.submit(cid, "after " + cid);
       }
+      // all four routed (alternating) before any completes, which would free its engine again
+      c.awaitCount(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL, 5);
       back.complete(back.receiveSubmitIds(2));
       other.complete(other.receiveSubmitIds(2));
       assertThat(client.receiveReplies(4))
