@@ -69,10 +69,9 @@ final class FleetWalk {
   private int[] ownerEngines = new int[8];
   private long[] ownerStamps = new long[8];
 
-  // of the last decision: the active engines' mask (PrefixIndex.maskWord, maskBit), the engines
-  // whose run still goes on in the walk, the highest stale threshold among the active engines
+  // of the last decision: the active engines' mask (PrefixIndex.maskWord, maskBit) and the
+  // highest stale threshold among them
   private final long[] activeBits = new long[PrefixIndex.MASK_WORDS];
-  private final long[] alive = new long[PrefixIndex.MASK_WORDS];
   private long mostStaleThrough;
 
   FleetWalk(
@@ -163,28 +162,36 @@ final class FleetWalk {
   }
 
   private void walkMasks(long[] hashes, int n, int[] rankOfEngine) {
-    System.arraycopy(activeBits, 0, alive, 0, alive.length);
-    boolean any = true;
+    // the two mask words in locals (PrefixIndex.MASK_WORDS is 2): no array traffic per hash
+    long alive0 = activeBits[0];
+    long alive1 = activeBits[1];
     int i = 0;
-    for (int entry = -1; i < n && any; i++) {
+    for (int entry = -1; i < n && (alive0 | alive1) != 0; i++) {
       entry = index.lookupAfter(hashes[i], entry);
-      if (entry >= 0
-          && mayHoldStale(entry)
-          && index.collectOwners(entry, ownerEngines, ownerStamps) == 0) {
-        entry = -1; // every owner was stale, and the entry is gone
+      long owners0 = 0;
+      long owners1 = 0;
+      if (entry >= 0) {
+        owners0 = index.mask(entry, 0);
+        owners1 = index.mask(entry, 1);
+        if (mayHoldStale(entry, owners0, owners1)) {
+          if (index.collectOwners(entry, ownerEngines, ownerStamps) == 0) {
+            entry = -1; // every owner was stale, and the entry is gone
+            owners0 = 0;
+            owners1 = 0;
+          } else {
+            owners0 = index.mask(entry, 0);
+            owners1 = index.mask(entry, 1);
+          }
+        }
       }
-      any = false;
-      for (int w = 0; w < alive.length; w++) {
-        long owners = entry < 0 ? 0 : index.mask(entry, w);
-        setDepth(alive[w] & ~owners, w, i, rankOfEngine);
-        alive[w] &= owners;
-        any |= alive[w] != 0;
-      }
+      setDepth(alive0 & ~owners0, 0, i, rankOfEngine);
+      setDepth(alive1 & ~owners1, 1, i, rankOfEngine);
+      alive0 &= owners0;
+      alive1 &= owners1;
       walked[i] = entry;
     }
-    for (int w = 0; w < alive.length; w++) {
-      setDepth(alive[w], w, i, rankOfEngine);
-    }
+    setDepth(alive0, 0, i, rankOfEngine);
+    setDepth(alive1, 1, i, rankOfEngine);
     // the commit looks up every hash the walk did not reach: fetch their cells together now
     index.warm(hashes, i, n);
   }
@@ -196,24 +203,28 @@ final class FleetWalk {
     }
   }
 
-  /** False only if no owner node of the entry is stale (see the design notes). */
-  private boolean mayHoldStale(int entry) {
-    boolean inactive = false; // (the walk over masks runs only when HIGH_IDS is not active)
-    for (int w = 0; w < activeBits.length; w++) {
-      inactive |= (index.mask(entry, w) & ~activeBits[w]) != 0;
-    }
-    if (inactive || router.expired(index.oldestWritten(entry))) {
+  /**
+   * False only if no owner node of the entry, whose mask words are {@code owners0} and {@code
+   * owners1}, is stale (see the design notes).
+   */
+  private boolean mayHoldStale(int entry, long owners0, long owners1) {
+    // an owner that is not active (the walk over masks runs only when HIGH_IDS is not active)
+    if (((owners0 & ~activeBits[0]) | (owners1 & ~activeBits[1])) != 0
+        || router.expired(index.oldestWritten(entry))) {
       return true;
     }
     long oldest = index.oldestStamp(entry);
-    if (oldest > mostStaleThrough) {
-      return false;
-    }
-    for (int w = 0; w < activeBits.length; w++) {
-      for (long bits = index.mask(entry, w); bits != 0; bits &= bits - 1) {
-        if (oldest <= staleThrough[64 * w + Long.numberOfTrailingZeros(bits)]) {
-          return true;
-        }
+    return oldest <= mostStaleThrough
+        && (reachesStale(owners0, 0, oldest) || reachesStale(owners1, 1, oldest));
+  }
+
+  /**
+   * Whether an engine of mask word {@code word} has a stale threshold at or above {@code stamp}.
+   */
+  private boolean reachesStale(long owners, int word, long stamp) {
+    for (long bits = owners; bits != 0; bits &= bits - 1) {
+      if (stamp <= staleThrough[64 * word + Long.numberOfTrailingZeros(bits)]) {
+        return true;
       }
     }
     return false;
