@@ -13,20 +13,20 @@ final class FleetWalk {
    * Design notes.
    *
    * The walk. Engine e's match is the number of leading hashes of the request that have a fresh
-   * owner node of e. One walk from the first hash finds every engine's: alive holds the engines
+   * owner of e. One walk from the first hash finds every engine's: alive holds the engines
    * whose run reaches hash i, and the walk stops at the first hash that extends none of them (or
    * that the index does not track). Each entry carries the mask of the engine ids that own it
-   * (PrefixIndex), so a hash costs one AND, not a read of every owner node:
+   * (PrefixIndex), so a hash costs one AND, not a read of every owner:
    *
    *   alive = active engines; for i = 0..n-1 while alive != 0:
    *     m = owners(hash i); engines in alive & ~m stop at depth i; alive &= m
    *
    * and the engines still alive at the end match the whole request. The stamp of the chosen
-   * engine's deepest block (Decision.matchStamp) is read from that one entry's node list.
+   * engine's deepest block (Decision.matchStamp) is read from that one entry's owner block.
    *
    * Staleness. A mask names stale owners too, until a walk drops them. The walk must drop exactly
-   * the stale nodes that reading every owner of every hash it visits would (sglang weighs the
-   * owner counts, feedback counts what it dropped), so an entry that may hold a stale node goes
+   * the stale owners that reading every owner of every hash it visits would (sglang weighs the
+   * owner counts, feedback counts what it dropped), so an entry that may hold a stale owner goes
    * through PrefixIndex.collectOwners, which drops them and leaves the mask exact. Whether it may
    * is decided from the entry's oldest stamp and write time (lower bounds, exact after each
    * collectOwners) and the per-engine stamp at or below which Router.isStale holds
@@ -36,7 +36,7 @@ final class FleetWalk {
    *
    * The mask has two words, a bit each for engine ids 0 to 126; ids from 127 up share the top
    * bit. While an active engine has such an id (a fleet whose engines restarted more than about
-   * 120 times in all, or more than 127 engines), the walk reads the owner nodes of every hash
+   * 120 times in all, or more than 127 engines), the walk reads the owners of every hash
    * instead, as before the masks.
    *
    * Blocks in flight (dynamo, llm_d): per engine a multiset of the hashes of its requests in
@@ -126,7 +126,7 @@ final class FleetWalk {
     if ((activeBits[PrefixIndex.MASK_WORDS - 1] & PrefixIndex.HIGH_IDS) == 0) {
       walkMasks(hashes, n, rankOfEngine);
     } else {
-      walkNodes(hashes, n, rankOfEngine);
+      walkOwners(hashes, n, rankOfEngine);
     }
     if (policy == Policy.LEAST_WORK) {
       long t = clock.getAsLong();
@@ -204,8 +204,8 @@ final class FleetWalk {
   }
 
   /**
-   * False only if no owner node of the entry, whose mask words are {@code owners0} and {@code
-   * owners1}, is stale (see the design notes).
+   * False only if no owner of the entry, whose mask words are {@code owners0} and {@code owners1},
+   * is stale (see the design notes).
    */
   private boolean mayHoldStale(int entry, long owners0, long owners1) {
     // an owner that is not active (the walk over masks runs only when HIGH_IDS is not active)
@@ -231,7 +231,7 @@ final class FleetWalk {
   }
 
   /** The walk without masks, once an active engine id is 127 or more: every owner of every hash. */
-  private void walkNodes(long[] hashes, int n, int[] rankOfEngine) {
+  private void walkOwners(long[] hashes, int n, int[] rankOfEngine) {
     for (int i = 0, entry = -1; i < n; i++) {
       entry = index.lookupAfter(hashes[i], entry);
       if (entry < 0) {

@@ -17,34 +17,40 @@ final class PrefixIndex {
    *
    * 1. `hashes`: block hash -> entry slot (LongIntTable: open addressing, backward-shift delete).
    *
-   * 2. Entry slots, one per tracked hash, packed four longs apart (hash, owner list head, LRU
+   * 2. Entry slots, one per tracked hash, packed four longs apart (hash, owner block, LRU
    *    previous, LRU next) so that one cache line holds an entry. The slots are threaded on an
    *    intrusive doubly linked list in assignment order: a write moves its entry to the tail, a
    *    new hash in a full index takes the head's slot. Both O(1); the index never holds more than
    *    `capacity` hashes however many distinct ones pass.
    *
-   * 3. Owner nodes from a pool with a free list, packed like entries: each entry heads a singly
-   *    linked list of (engine id, next, stamp, write time) nodes, at most one per engine id. A
-   *    write moves the writer's node to the front, because the engine a prefix is routed to is
-   *    usually the one that wrote it last, so the walk to find it is short; the walk is bounded by
-   *    the engines that share the hash. (A side table from (entry, engine) to node made writes
-   *    O(1) but measured no faster on RoutingDecisionBenchmark, and at 1M hashes it needs about
-   *    64 MB of its own. Tried again for the policies beyond Megatron's, whose writers are often
-   *    far down lists of many owners: it halved dynamo's decision at 64 ranks, but its probe is a
-   *    cache miss per write, and every other policy and shape became 2 to 5 times slower.)
+   * 3. Owner slots (engine id, stamp, write time: three longs), at most one per engine id per
+   *    entry. An entry's owners are one block of 2^k slots in a pool, the last writer first; the
+   *    entry slot holds the block's start, its k and how many slots are in use. A write moves the
+   *    writer's slot to the front (the slots before it one on), because the engine a prefix is
+   *    routed to is usually the one that wrote it last, so the scan that finds it is short; a new
+   *    owner in a full block moves the owners into a block twice as large. A freed block goes to
+   *    the free list of its size class and serves that class only, so the pool holds, per class,
+   *    the most blocks of it ever live at once. (Until the blocks, each entry headed a linked list
+   *    of owner nodes: the same order and the same walk, but each owner passed a cache miss of
+   *    its own, and the policies beyond Megatron's, whose writers are often far down the owners of
+   *    a hash shared by many engines, spent most of a commit on it; see PERFORMANCE.md, "Owner
+   *    blocks". A side table from (entry, engine) to node made writes O(1) but measured no faster
+   *    on RoutingDecisionBenchmark, and at 1M hashes it needs about 64 MB of its own; tried again
+   *    for the policies beyond Megatron's, its probe was a cache miss per write, and every other
+   *    policy and shape became 2 to 5 times slower.)
    *
    * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which
    *    needs to know which engines own each hash, not their stamps. The mask has MASK_WORDS (2)
-   *    words: engine id e below 127 has bit e % 64 of word e / 64, set while e has a node there,
+   *    words: engine id e below 127 has bit e % 64 of word e / 64, set while e has a slot there,
    *    stale or not; the top bit of the last word (HIGH_IDS) stands for every id from 127 up, so
-   *    it is set while one of them may have a node. Every change of an owner list keeps the mask:
-   *    a new node sets its bit, a node dropped by assign clears it (HIGH_IDS excepted),
-   *    collectOwners recomputes it from the nodes it keeps, and a reused slot starts at 0. The
-   *    oldest stamp and write time are lower bounds over the entry's nodes (a new node can only
+   *    it is set while one of them may have a slot. Every change of an entry's owners keeps the
+   *    mask: a new owner sets its bit, an owner dropped by assign clears it (HIGH_IDS excepted),
+   *    collectOwners recomputes it from the owners it keeps, and a reused slot starts at 0. The
+   *    oldest stamp and write time are lower bounds over the entry's owners (a new one can only
    *    lower them; a rewrite or a drop leaves them, still bounds), made exact again by every
-   *    collectOwners; with them the walk tells, without reading a node, that an entry has no
+   *    collectOwners; with them the walk tells, without reading an owner, that an entry has no
    *    stale owner. A walk over the masks is one word per
-   *    hash instead of one node per owner: dynamo at 64 ranks had some 48 owners per hash (see
+   *    hash instead of one slot per owner: dynamo at 64 ranks had some 48 owners per hash (see
    *    PERFORMANCE.md). The four fields (two mask words, oldest stamp and write time) live in
    *    an array of their own, four longs per entry slot, kept only for those policies (32 MB at
    *    a million hashes): inside the entries they made every entry two cache lines' worth, and
@@ -60,7 +66,7 @@ final class PrefixIndex {
    *    write moves an entry to the tail, the entry that used to follow it is kept as a guess for
    *    the next write; a commit of a request seen before then finds every entry after the first
    *    without touching the hash table: one compare against the guessed entry's hash (and its
-   *    owner list, which is empty only in a free slot) replaces a lookup in a table far bigger
+   *    owner block, which is NONE only in a free slot) replaces a lookup in a table far bigger
    *    than any cache. A wrong guess costs that compare and falls back to the lookup. The
    *    router's forward walk (policies beyond Megatron's) reads the same way, with lookupAfter:
    *    the entry after the previous hash's, then the table. (On RoutingDecisionBenchmark, 8 ranks
@@ -73,14 +79,14 @@ final class PrefixIndex {
    *    overlap, and the removals that follow find their cells in the cache. `warm` does the same
    *    for the router's deepest-first lookups of a request's hashes that are not tracked.
    *
-   * Staleness is not the index's business: the router's predicate says whether a node is stale
-   * (engine gone, older than the epoch, past its TTL). Every walk of an owner list drops the
-   * stale nodes it meets (a read deletes an entry left with none); eviction frees whatever an
-   * entry still holds. Removing an engine therefore never scans the index, and a stale node
-   * costs memory only until its entry is next walked or evicted.
+   * Staleness is not the index's business: the router's predicate says whether an owner is stale
+   * (engine gone, older than the epoch, past its TTL). Every scan of an entry's owners drops the
+   * stale ones it meets (a read deletes an entry left with none); eviction frees whatever an
+   * entry still holds. Removing an engine therefore never scans the index, and a stale owner
+   * costs memory only until its entry is next read, written or evicted.
    */
 
-  /** Says whether an owner node no longer describes an engine's cache. */
+  /** Says whether an owner no longer describes an engine's cache. */
   interface Staleness {
     boolean isStale(int engine, long stamp, long writtenNanos);
   }
@@ -112,12 +118,12 @@ final class PrefixIndex {
 
   private static final int HIGH_ID = 64 * MASK_WORDS - 1;
 
-  // owner node fields, NODE longs apart
-  private static final int NODE = 4;
+  // owner slot fields, SLOT longs apart; an entry's owners are one block of 2^k slots
+  private static final int SLOT = 3;
   private static final int ENGINE = 0;
-  private static final int LINK = 1;
-  private static final int STAMP = 2;
-  private static final int WRITTEN = 3;
+  private static final int STAMP = 1;
+  private static final int WRITTEN = 2;
+  private static final int SIZE_CLASSES = 32;
 
   private final int capacity;
   private final Staleness staleness;
@@ -130,14 +136,15 @@ final class PrefixIndex {
   private int freeEntry = NONE;
   private int entriesTouched;
 
-  private long[] nodes;
-  private int freeNode = NONE;
-  private int nodesTouched;
+  private long[] slots;
+  private int slotsTouched;
+  // per size class k, the first free block of 2^k slots; each links the next through its ENGINE
+  private final int[] freeBlocks = new int[SIZE_CLASSES];
 
   // the next, doubled arrays, allocated ahead (SpareArray) once 3/4 of the current are in use
   private final SpareArray spareEntries = new SpareArray();
   private final SpareArray spareOwners = new SpareArray();
-  private final SpareArray spareNodes = new SpareArray();
+  private final SpareArray spareSlots = new SpareArray();
 
   // the entry assigned after the last assigned one, the previous time round (see assign)
   private int successor = NONE;
@@ -150,7 +157,7 @@ final class PrefixIndex {
   private long purged;
   private boolean staleSeen;
 
-  // owner nodes per engine id: how many block hashes the index believes each engine holds
+  // owners per engine id: how many block hashes the index believes each engine holds
   private int[] ownedBy = new int[8];
 
   PrefixIndex(int capacity, Staleness staleness) {
@@ -166,7 +173,8 @@ final class PrefixIndex {
     int initial = Math.min(capacity, MIN_LENGTH);
     entries = new long[initial * ENTRY];
     owners = masks ? new long[initial * OWNERS] : null;
-    nodes = new long[MIN_LENGTH * NODE];
+    slots = new long[MIN_LENGTH * SLOT];
+    Arrays.fill(freeBlocks, NONE);
   }
 
   /** Tracked block hashes. */
@@ -179,7 +187,7 @@ final class PrefixIndex {
     return evicted;
   }
 
-  /** Stale owner nodes dropped. */
+  /** Stale owners dropped. */
   long purged() {
     return purged;
   }
@@ -197,9 +205,14 @@ final class PrefixIndex {
     return entries.length / ENTRY;
   }
 
-  /** Owner nodes allocated (the pool grows to the most owners live at once). */
-  int allocatedNodes() {
-    return nodes.length / NODE;
+  /** Owner slots allocated (per size class, the pool holds the most blocks ever live at once). */
+  int allocatedOwnerSlots() {
+    return slots.length / SLOT;
+  }
+
+  /** Whether a doubled owner-slot array is held ahead of need ({@link SpareArray}). */
+  boolean holdsSpareOwnerSlots() {
+    return spareSlots.held();
   }
 
   /** Clears the stale-seen flag; call before the owner walks of one decision. */
@@ -207,7 +220,7 @@ final class PrefixIndex {
     staleSeen = false;
   }
 
-  /** Whether an owner walk since {@link #resetStaleSeen()} dropped a stale node. */
+  /** Whether an owner walk since {@link #resetStaleSeen()} dropped a stale owner. */
   boolean staleSeen() {
     return staleSeen;
   }
@@ -237,7 +250,7 @@ final class PrefixIndex {
   int lookupAfter(long hash, int previous) {
     if (previous != NONE) {
       int guess = field(entries, previous * ENTRY + NEXT);
-      // a free slot keeps its old hash but has no owner list
+      // a free slot keeps its old hash but has no owner block
       if (guess != NONE
           && entries[guess * ENTRY + HASH] == hash
           && entries[guess * ENTRY + HEAD] != NONE) {
@@ -253,28 +266,21 @@ final class PrefixIndex {
    * and an entry left with none is deleted.
    */
   int collectOwners(int entry, int[] engines, long[] stamps) {
-    int count = 0;
-    int prev = NONE;
+    long before = purged;
+    dropStaleBefore(entry, NONE);
+    staleSeen |= purged != before;
+    long head = entries[entry * ENTRY + HEAD];
     clearOwners(entry);
-    int n = field(entries, entry * ENTRY + HEAD);
-    while (n != NONE) {
-      int at = n * NODE;
-      int engine = (int) nodes[at + ENGINE];
-      int next = (int) nodes[at + LINK];
-      long stamp = nodes[at + STAMP];
-      if (staleness.isStale(engine, stamp, nodes[at + WRITTEN])) {
-        drop(entry, prev, n);
-        staleSeen = true;
-      } else {
-        engines[count] = engine;
-        stamps[count] = stamp;
-        count++;
-        prev = n;
-        addOwner(entry, engine, stamp, nodes[at + WRITTEN]);
-      }
-      n = next;
+    int count = count(head);
+    for (int i = 0, at = start(head) * SLOT; i < count; i++, at += SLOT) {
+      int engine = (int) slots[at + ENGINE];
+      engines[i] = engine;
+      stamps[i] = slots[at + STAMP];
+      addOwner(entry, engine, slots[at + STAMP], slots[at + WRITTEN]);
     }
-    if (field(entries, entry * ENTRY + HEAD) == NONE) {
+    if (count == 0) {
+      freeBlock(head);
+      entries[entry * ENTRY + HEAD] = NONE;
       hashes.remove(entries[entry * ENTRY + HASH]);
       unlinkLru(entry);
       entries[entry * ENTRY + NEXT] = freeEntry;
@@ -285,7 +291,7 @@ final class PrefixIndex {
 
   /**
    * Records that {@code engine} was sent {@code hash} at assignment {@code stamp}: the engine's
-   * node is updated or added and the entry becomes the most recently assigned. A new hash in a full
+   * slot is updated or added and the entry becomes the most recently assigned. A new hash in a full
    * index evicts the least recently assigned one.
    */
   void assign(long hash, int engine, long stamp, long nanos) {
@@ -303,20 +309,31 @@ final class PrefixIndex {
       unlinkLru(entry);
       linkLruTail(entry);
     }
-    if (writeInList(entry, engine, stamp, nanos)) {
-      return;
+    long head = entries[entry * ENTRY + HEAD];
+    // usually the engine wrote the hash last: its slot is in front, with no owner before it
+    int at = head != NONE && slots[start(head) * SLOT + ENGINE] == engine ? 0 : -1;
+    if (at < 0) {
+      at = dropStaleBefore(entry, engine);
+      head = entries[entry * ENTRY + HEAD];
     }
-    int node = newNode();
-    if (engine >= ownedBy.length) {
-      ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
+    if (at < 0) {
+      if (engine >= ownedBy.length) {
+        ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
+      }
+      ownedBy[engine]++;
+      addOwner(entry, engine, stamp, nanos);
+      head = withRoomInFront(head);
+      entries[entry * ENTRY + HEAD] = head;
+      at = 0;
     }
-    ownedBy[engine]++;
-    nodes[node * NODE + ENGINE] = engine;
-    nodes[node * NODE + LINK] = entries[entry * ENTRY + HEAD];
-    nodes[node * NODE + STAMP] = stamp;
-    nodes[node * NODE + WRITTEN] = nanos;
-    entries[entry * ENTRY + HEAD] = node;
-    addOwner(entry, engine, stamp, nanos);
+    // the engine's slot moves to the front, the slots before it one on
+    int base = start(head) * SLOT;
+    if (at > 0) {
+      System.arraycopy(slots, base, slots, base + SLOT, at * SLOT);
+    }
+    slots[base + ENGINE] = engine;
+    slots[base + STAMP] = stamp;
+    slots[base + WRITTEN] = nanos;
   }
 
   /** Empties the entry's owner mask; its oldest stamp and write time become "none". */
@@ -338,55 +355,40 @@ final class PrefixIndex {
   }
 
   /**
-   * Walks the owner list of {@code entry} to {@code engine}'s node, dropping the stale nodes before
-   * it; rewrites the node and moves it to the front. Returns false (having walked the whole list)
-   * if the engine has none.
+   * Drops the stale owners of {@code entry} in front of {@code engine}'s slot (all of them if it
+   * has none there), the slots after them moving up; returns the index of {@code engine}'s slot, or
+   * -1. The engine's own slot is kept even if stale: the write that looks for it renews it.
    */
-  private boolean writeInList(int entry, int engine, long stamp, long nanos) {
-    int head = field(entries, entry * ENTRY + HEAD);
-    int prev = NONE;
-    for (int n = head; n != NONE; ) {
-      int at = n * NODE;
-      int next = (int) nodes[at + LINK];
-      if (nodes[at + ENGINE] == engine) {
-        nodes[at + STAMP] = stamp;
-        nodes[at + WRITTEN] = nanos;
-        if (prev != NONE) {
-          nodes[prev * NODE + LINK] = next;
-          nodes[at + LINK] = head;
-          entries[entry * ENTRY + HEAD] = n;
-        }
-        return true;
+  private int dropStaleBefore(int entry, int engine) {
+    long head = entries[entry * ENTRY + HEAD];
+    int count = count(head);
+    int base = start(head) * SLOT;
+    int kept = 0;
+    int i = 0;
+    for (; i < count; i++) {
+      int at = base + i * SLOT;
+      int owner = (int) slots[at + ENGINE];
+      if (owner == engine) {
+        break;
       }
-      if (staleness.isStale((int) nodes[at + ENGINE], nodes[at + STAMP], nodes[at + WRITTEN])) {
-        drop(entry, prev, n);
-        if (prev == NONE) {
-          head = next;
+      if (staleness.isStale(owner, slots[at + STAMP], slots[at + WRITTEN])) {
+        if (owners != null && owner < HIGH_ID) { // HIGH_IDS stays: another high id may be there
+          owners[entry * OWNERS + MASK + maskWord(owner)] &= ~maskBit(owner);
         }
+        ownedBy[owner]--;
+        purged++;
       } else {
-        prev = n;
+        if (kept != i) {
+          System.arraycopy(slots, at, slots, base + kept * SLOT, SLOT);
+        }
+        kept++;
       }
-      n = next;
     }
-    return false;
-  }
-
-  /**
-   * Unlinks the stale node {@code n} (after {@code prev}, or the head) from its entry and frees it.
-   */
-  private void drop(int entry, int prev, int n) {
-    int next = field(nodes, n * NODE + LINK);
-    if (prev == NONE) {
-      entries[entry * ENTRY + HEAD] = next;
-    } else {
-      nodes[prev * NODE + LINK] = next;
+    if (kept != i) {
+      System.arraycopy(slots, base + i * SLOT, slots, base + kept * SLOT, (count - i) * SLOT);
+      entries[entry * ENTRY + HEAD] = block(start(head), sizeClass(head), count - (i - kept));
     }
-    int engine = field(nodes, n * NODE + ENGINE);
-    if (owners != null && engine < HIGH_ID) { // HIGH_IDS stays: another high id may be there
-      owners[entry * OWNERS + MASK + maskWord(engine)] &= ~maskBit(engine);
-    }
-    freeNode(n);
-    purged++;
+    return i < count ? kept : -1;
   }
 
   /** The word of the owner mask that holds {@code engine}'s bit. */
@@ -401,56 +403,103 @@ final class PrefixIndex {
 
   /**
    * Word {@code word} of the owner mask of {@code entry}: engine e's bit ({@link #maskBit}, in word
-   * {@link #maskWord}) is set while it has a node there, stale or not; {@link #HIGH_IDS} in the
+   * {@link #maskWord}) is set while it has a slot there, stale or not; {@link #HIGH_IDS} in the
    * last word while an id from 127 up may have one (cleared only by {@link #collectOwners}).
    */
   long mask(int entry, int word) {
     return owners[entry * OWNERS + MASK + word];
   }
 
-  /** No owner node of {@code entry} has a stamp below this (exact after {@link #collectOwners}). */
+  /** No owner of {@code entry} has a stamp below this (exact after {@link #collectOwners}). */
   long oldestStamp(int entry) {
     return owners[entry * OWNERS + OLDEST];
   }
 
-  /** No owner node of {@code entry} was written before this (exact after a collectOwners). */
+  /** No owner of {@code entry} was written before this (exact after a collectOwners). */
   long oldestWritten(int entry) {
     return owners[entry * OWNERS + OLDEST_WRITTEN];
   }
 
-  /** The stamp of {@code engine}'s node at {@code entry}; the engine must have one there. */
+  /** The stamp of {@code engine}'s slot at {@code entry}; the engine must have one there. */
   long stampOf(int entry, int engine) {
-    int n = field(entries, entry * ENTRY + HEAD);
-    while (nodes[n * NODE + ENGINE] != engine) {
-      n = field(nodes, n * NODE + LINK);
+    int at = start(entries[entry * ENTRY + HEAD]) * SLOT;
+    while (slots[at + ENGINE] != engine) {
+      at += SLOT;
     }
-    return nodes[n * NODE + STAMP];
+    return slots[at + STAMP];
   }
 
   private static int field(long[] array, int index) {
     return (int) array[index];
   }
 
-  // ---- owner nodes ----
+  // ---- owner blocks ----
 
-  private int newNode() {
-    if (freeNode != NONE) {
-      int n = freeNode;
-      freeNode = field(nodes, n * NODE + LINK);
-      return n;
-    }
-    if (nodesTouched * NODE == nodes.length) {
-      nodes = spareNodes.grow(nodes, nodes.length * 2);
-    } else if (nodesTouched * NODE == nodes.length / 4 * 3) {
-      spareNodes.prepare(nodes.length * 2);
-    }
-    return nodesTouched++;
+  /**
+   * An entry's owner block: {@code count} slots in use of the 2^{@code sizeClass} at {@code start}.
+   */
+  private static long block(int start, int sizeClass, int count) {
+    return (long) start << 32 | (long) sizeClass << 24 | count;
   }
 
-  private void freeNode(int n) {
-    ownedBy[(int) nodes[n * NODE + ENGINE]]--;
-    nodes[n * NODE + LINK] = freeNode;
-    freeNode = n;
+  private static int start(long block) {
+    return (int) (block >>> 32);
+  }
+
+  private static int sizeClass(long block) {
+    return (int) (block >>> 24) & 0xff;
+  }
+
+  private static int count(long block) {
+    return block == NONE ? 0 : (int) block & 0xff_ffff;
+  }
+
+  /**
+   * {@code block} (or NONE) with one more slot, unset, its slots from the front moved one on: in
+   * place while the block has room, else in a block twice as large.
+   */
+  private long withRoomInFront(long block) {
+    if (block == NONE) {
+      return block(newBlock(0), 0, 1);
+    }
+    int count = count(block);
+    int sizeClass = sizeClass(block);
+    int from = start(block);
+    if (count < 1 << sizeClass) {
+      System.arraycopy(slots, from * SLOT, slots, (from + 1) * SLOT, count * SLOT);
+      return block(from, sizeClass, count + 1);
+    }
+    int to = newBlock(sizeClass + 1);
+    System.arraycopy(slots, from * SLOT, slots, (to + 1) * SLOT, count * SLOT);
+    freeBlock(block);
+    return block(to, sizeClass + 1, count + 1);
+  }
+
+  /** A block of 2^{@code sizeClass} slots: a free one of that class, else new slots. */
+  private int newBlock(int sizeClass) {
+    if (freeBlocks[sizeClass] != NONE) {
+      int start = freeBlocks[sizeClass];
+      freeBlocks[sizeClass] = field(slots, start * SLOT + ENGINE);
+      return start;
+    }
+    int start = slotsTouched;
+    slotsTouched += 1 << sizeClass;
+    while ((long) slotsTouched * SLOT > slots.length) {
+      slots = spareSlots.grow(slots, slots.length * 2);
+    }
+    // ahead only while the index fills: once full, evictions free blocks for the new hashes, the
+    // pool grows only if hashes gain owners, and a spare held for that might never be used
+    if ((long) slotsTouched * SLOT > slots.length / 4 * 3 && hashes.size() < capacity) {
+      spareSlots.prepare(slots.length * 2);
+    }
+    return start;
+  }
+
+  /** Returns the block to its size class's free list (its owners are dropped by the caller). */
+  private void freeBlock(long block) {
+    int start = start(block);
+    slots[start * SLOT + ENGINE] = freeBlocks[sizeClass(block)];
+    freeBlocks[sizeClass(block)] = start;
   }
 
   // ---- entries ----
@@ -491,14 +540,16 @@ final class PrefixIndex {
       warmHeads();
     }
     warmed--;
+    spareSlots.release(); // full: see newBlock
     int entry = lruHead;
     hashes.remove(entries[entry * ENTRY + HASH]);
     unlinkLru(entry);
-    int n = field(entries, entry * ENTRY + HEAD);
-    while (n != NONE) {
-      int next = field(nodes, n * NODE + LINK);
-      freeNode(n);
-      n = next;
+    long head = entries[entry * ENTRY + HEAD];
+    for (int i = 0, at = start(head) * SLOT; i < count(head); i++, at += SLOT) {
+      ownedBy[(int) slots[at + ENGINE]]--;
+    }
+    if (head != NONE) {
+      freeBlock(head);
     }
     evicted++;
     return entry;

@@ -44,11 +44,11 @@ public final class Router {
    * down by one, keeping their order), a replaced (restarted) one keeps its place under a new id. Only
    * relative order matters to the rule, which this keeps exactly as the reference renumbers.
    *
-   * Staleness (extension). An owner node is stale when its engine id is inactive (removed, or
+   * Staleness (extension). An owner is stale when its engine id is inactive (removed, or
    * replaced by a re-registration), when its stamp is at most the counter value at the last
    * epoch change, or when it was written more than the TTL ago by the injected clock. In parity
-   * mode the only source is removal, and a stale node counts exactly like the entry the
-   * reference deleted at removal: not at all. Nodes are dropped by whichever walk meets them
+   * mode the only source is removal, and a stale owner counts exactly like the entry the
+   * reference deleted at removal: not at all. Owners are dropped by whichever walk meets them
    * (see PrefixIndex), so removal is O(ranks) and never scans the index.
    *
    * Cache misses. When the deepest hash of a request is not tracked, the scan touches the
@@ -592,9 +592,9 @@ public final class Router {
   }
 
   /**
-   * The stamp at or below which an owner node of the active {@code engine} is stale by {@link
-   * #isStale} (the epoch, the engine's horizon and the age limit); nodes written too long ago are
-   * stale as well ({@link #expired}).
+   * The stamp at or below which an owner of the active {@code engine} is stale by {@link #isStale}
+   * (the epoch, the engine's horizon and the age limit); owners written too long ago are stale as
+   * well ({@link #expired}).
    */
   long staleThrough(int engine) {
     // the limit stays at its start value until feedback (on) reports a shortfall
@@ -602,7 +602,9 @@ public final class Router {
     return Math.max(epochStamp, Math.max(horizon[engine], byAge));
   }
 
-  /** Whether a node written at {@code writtenNanos} is past the TTL, as of the current decision. */
+  /**
+   * Whether an owner written at {@code writtenNanos} is past the TTL, as of the current decision.
+   */
   boolean expired(long writtenNanos) {
     return ttlNanos > 0 && now - writtenNanos > ttlNanos;
   }

@@ -54,6 +54,19 @@ final class SpareArray {
     spare = HELPER.submit(() -> new long[length]);
   }
 
+  /** Lets a prepared array go (it may never be needed); the next {@link #grow} allocates anew. */
+  void release() {
+    if (spare != null) {
+      spare.cancel(false);
+      spare = null;
+    }
+  }
+
+  /** Whether an array is prepared (ready or on its way) and not yet taken or released. */
+  boolean held() {
+    return spare != null;
+  }
+
   /** Whether a prepared array is ready to be handed over. */
   boolean ready() {
     return spare != null && spare.isDone() && !spare.isCancelled();

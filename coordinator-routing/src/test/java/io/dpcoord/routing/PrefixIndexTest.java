@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -55,6 +58,11 @@ class PrefixIndexTest {
     boolean staleSeen;
     int owners;
     int mostOwners;
+    // per tracked hash the most owners it has had since it came in; per size class (owners rounded
+    // up to a power of two, 2^k) the tracked hashes in it now, and the most there have been
+    final Map<Long, Integer> mostOwnersOf = new HashMap<>();
+    final int[] inClass = new int[32];
+    final int[] mostInClass = new int[32];
 
     Model(int capacity, PrefixIndex.Staleness staleness) {
       this.capacity = capacity;
@@ -66,9 +74,10 @@ class PrefixIndexTest {
       if (list == null) {
         list = new ArrayList<>();
         if (hashes.size() == capacity) {
-          Iterator<List<Owner>> oldest = hashes.values().iterator();
-          owners -= oldest.next().size();
-          oldest.remove();
+          Map.Entry<Long, List<Owner>> oldest = hashes.entrySet().iterator().next();
+          owners -= oldest.getValue().size();
+          hashes.remove(oldest.getKey());
+          untrack(oldest.getKey());
           evicted++;
         }
       }
@@ -89,6 +98,37 @@ class PrefixIndexTest {
       }
       list.add(0, new Owner(engine, stamp, nanos));
       mostOwners = Math.max(mostOwners, ++owners);
+      Integer before = mostOwnersOf.get(hash);
+      int most = Math.max(before == null ? 0 : before, list.size());
+      mostOwnersOf.put(hash, most);
+      if (before != null) {
+        inClass[sizeClass(before)]--;
+      }
+      inClass[sizeClass(most)]++;
+      mostInClass[sizeClass(most)] =
+          Math.max(mostInClass[sizeClass(most)], inClass[sizeClass(most)]);
+    }
+
+    private void untrack(long hash) {
+      inClass[sizeClass(mostOwnersOf.remove(hash))]--;
+    }
+
+    /** The smallest k with 2^k at least {@code owners}. */
+    private static int sizeClass(int owners) {
+      return 32 - Integer.numberOfLeadingZeros(owners - 1);
+    }
+
+    /**
+     * The owner slots the index may have taken: an entry's owners share one block of 2^k slots,
+     * where 2^k is the most owners it has had rounded up, and a freed block serves its class only,
+     * so per class the most blocks live at once.
+     */
+    int slotsBound() {
+      int slots = 0;
+      for (int k = 0; k < mostInClass.length; k++) {
+        slots += mostInClass[k] << k;
+      }
+      return slots;
     }
 
     int collectOwners(long hash, int[] engines, long[] stamps) {
@@ -108,6 +148,7 @@ class PrefixIndexTest {
       }
       if (list.isEmpty()) {
         hashes.remove(hash);
+        untrack(hash);
       }
       return count;
     }
@@ -115,6 +156,26 @@ class PrefixIndexTest {
     private boolean isStale(Owner o) {
       return staleness.isStale(o.engine(), o.stamp(), o.written());
     }
+  }
+
+  @Test
+  void holdsNoSpareOwnerSlotsOnceFull() {
+    // one owner per hash: the pool fills as the index does and never grows once it is full
+    int capacity = 1 << 13;
+    PrefixIndex index = new PrefixIndex(capacity, (engine, stamp, written) -> false);
+    boolean heldWhileFilling = false;
+    for (long hash = 1; hash <= capacity; hash++) {
+      index.assign(hash, 0, hash, 0);
+      heldWhileFilling |= index.holdsSpareOwnerSlots();
+    }
+    assertThat(heldWhileFilling).as("a spare is prepared while the index fills").isTrue();
+    int slots = index.allocatedOwnerSlots();
+    for (long hash = capacity + 1; hash <= 3L * capacity; hash++) {
+      index.assign(hash, (int) (hash % 4), hash, 0);
+      assertThat(index.holdsSpareOwnerSlots()).as("after hash %d", hash).isFalse();
+    }
+    assertThat(index.evicted()).isEqualTo(2L * capacity);
+    assertThat(index.allocatedOwnerSlots()).isEqualTo(slots);
   }
 
   @ParameterizedTest
@@ -227,13 +288,13 @@ class PrefixIndexTest {
       }
     }
     assertThat(engines.count).as("engine ids from 127 up were used").isGreaterThan(200);
-    // the pools are the index's own business; they only have to hold what is live without
-    // leaking: no more entries than the capacity, and owner nodes that grew by doubling from 16
-    // to hold the most ever live at once end below twice that
+    // the pools only have to hold what is live without leaking: no more entries than the
+    // capacity, and owner slots that grew by doubling from 16 to hold the most ever live at once
+    // and end below twice what the blocks of each size class can have taken (Model.slotsBound)
     assertThat(subject.allocatedEntries()).isLessThanOrEqualTo(capacity);
-    assertThat(subject.allocatedNodes())
+    assertThat(subject.allocatedOwnerSlots())
         .isGreaterThanOrEqualTo(model.mostOwners)
-        .isLessThan(2 * Math.max(model.mostOwners, 16));
+        .isLessThan(2 * Math.max(model.slotsBound(), 16));
   }
 
   /**

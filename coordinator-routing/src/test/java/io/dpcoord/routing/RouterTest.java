@@ -544,7 +544,7 @@ class RouterTest {
     assertThat(router.indexSize()).isEqualTo(capacity);
     assertThat(router.evictedTotal()).isEqualTo(distinct - capacity);
     assertThat(router.index().allocatedEntries()).isEqualTo(capacity);
-    assertThat(router.index().allocatedNodes()).isLessThanOrEqualTo(2 * capacity);
+    assertThat(router.index().allocatedOwnerSlots()).isLessThanOrEqualTo(2 * capacity);
   }
 
   @Test

@@ -59,4 +59,19 @@ class SpareArrayTest {
     assertThat(spare.ready()).isFalse();
     assertThat(spare.take(SpareArray.AHEAD - 1)).hasSize(SpareArray.AHEAD - 1);
   }
+
+  @Test
+  void aReleasedSpareIsNotHandedOver() {
+    SpareArray spare = new SpareArray();
+    int length = SpareArray.AHEAD * 2;
+    spare.prepare(length);
+    assertThat(spare.held()).isTrue();
+
+    spare.release();
+
+    assertThat(spare.held()).isFalse();
+    assertThat(spare.ready()).isFalse();
+    long[] old = {5L};
+    assertThat(spare.grow(old, length)).hasSize(length).startsWith(5L);
+  }
 }
