@@ -131,8 +131,8 @@ class HungEngineTest {
       TestEngine engine = c.engine(0);
       TestClient client = c.client();
       long[] prompt = SubmitForwardingTest.tokens(16, 7);
+      long sent = System.nanoTime(); // before the send: the coordinator's clock starts after it
       client.submit(5, prompt);
-      long sent = System.nanoTime();
       long rid = engine.receiveSubmit().requestId();
 
       ClientReply failed = client.receiveReply();
