@@ -17,8 +17,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Block hashing throughput over an 8192-token prompt. One "operation" is one byte of int64 token
- * data, so the reported ops/s are bytes per second.
+ * Block hashing throughput: one invocation hashes 8192 tokens, in prompts of {@code promptTokens}.
+ * One "operation" is one byte of int64 token data, so the reported ops/s are bytes per second.
+ *
+ * <p>Every prompt is new: {@code sharedPercent} of it is one of 8 fixed prefixes (a system prompt),
+ * the rest starts with a token never used before, so its blocks' digests are new too. {@code
+ * memoBytes} is the hasher's memo of digests (0: none).
  *
  * <p>Run: {@code java -jar coordinator-bench/target/benchmarks.jar BlockHash -prof gc}.
  */
@@ -32,26 +36,48 @@ public class BlockHashBenchmark {
   private static final int TOKENS = 8192;
   private static final int BYTES = TOKENS * Long.BYTES;
 
+  private static final int PREFIXES = 8;
+
   @Param({"16", "64"})
   public int blockSize;
 
+  @Param({"0", "75"})
+  public int sharedPercent;
+
+  @Param({"0", "1048576"})
+  public int memoBytes;
+
+  @Param({"256", "8192"})
+  public int promptTokens;
+
   private BlockHasher hasher;
-  private long[] tokens;
+  private long[][] prompts;
+  private int suffixAt;
+  private long next = 1L << 40;
 
   @Setup
   public void setUp() {
-    hasher = new BlockHasher(blockSize);
+    hasher = new BlockHasher(blockSize, memoBytes);
     SplittableRandom rnd = new SplittableRandom(7);
-    tokens = new long[TOKENS];
-    for (int i = 0; i < TOKENS; i++) {
-      tokens[i] = rnd.nextInt(150_000);
+    prompts = new long[PREFIXES][promptTokens];
+    for (long[] p : prompts) {
+      for (int i = 0; i < promptTokens; i++) {
+        p[i] = rnd.nextInt(150_000);
+      }
     }
+    suffixAt = promptTokens * sharedPercent / 100;
   }
 
   @Benchmark
   @OperationsPerInvocation(BYTES)
-  public long hashPrompt() {
-    int n = hasher.hash(tokens, TOKENS / blockSize);
-    return hasher.hashes()[n - 1];
+  public long hashPrompts() {
+    long last = 0;
+    for (int done = 0; done < TOKENS; done += promptTokens) {
+      long[] tokens = prompts[(int) (next & (PREFIXES - 1))];
+      tokens[suffixAt] = next++;
+      int n = hasher.hash(tokens, promptTokens / blockSize);
+      last += hasher.hashes()[n - 1];
+    }
+    return last;
   }
 }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,62 @@ class BlockHasherTest {
       // and again, to prove the reused buffers start clean
       assertThat(hashesOf(hasher, v.tokens())).as(v.name()).containsExactly(v.hashes());
     }
+  }
+
+  @Test
+  void withAMemoMatchesEveryPythonHashlibVector() throws IOException {
+    for (Vector v : vectors()) {
+      BlockHasher hasher = new BlockHasher(v.blockSize(), 1 << 20);
+      assertThat(hashesOf(hasher, v.tokens())).as(v.name()).containsExactly(v.hashes());
+      // the second time every block comes from the memo
+      assertThat(hashesOf(hasher, v.tokens())).as(v.name()).containsExactly(v.hashes());
+    }
+  }
+
+  @Test
+  void aMemoAnswersExactlyAsHashingDoesWhateverItHolds() {
+    SplittableRandom rnd = new SplittableRandom(11);
+    long[][] prefixes = new long[4][];
+    for (int i = 0; i < prefixes.length; i++) {
+      prefixes[i] = rnd.longs(rnd.nextInt(1, 40), 0, 5).toArray();
+    }
+    BlockHasher plain = new BlockHasher(4);
+    // one slot, a few, and room for everything: replaced entries, shared slots, and hits
+    for (int memoBytes : new int[] {200, 1000, 1 << 20}) {
+      BlockHasher memo = new BlockHasher(4, memoBytes);
+      for (int i = 0; i < 2000; i++) {
+        long[] prefix = prefixes[rnd.nextInt(prefixes.length)];
+        long[] prompt = Arrays.copyOf(prefix, prefix.length + rnd.nextInt(0, 12));
+        for (int t = prefix.length; t < prompt.length; t++) {
+          prompt[t] = rnd.nextLong(0, 5); // few distinct tokens: blocks often repeat or nearly do
+        }
+        if (rnd.nextInt(4) == 0 && prompt.length > 0) {
+          prompt[rnd.nextInt(prompt.length)] ^= 1; // a branch anywhere, a token off by one
+        }
+        assertThat(hashesOf(memo, prompt))
+            .as("memo of %d bytes, prompt %d", memoBytes, i)
+            .containsExactly(hashesOf(plain, prompt));
+      }
+    }
+  }
+
+  @Test
+  void blocksThatShareASlotAreToldApartByTheirTokensAndTheirParent() {
+    BlockHasher plain = new BlockHasher(4);
+    BlockHasher memo = new BlockHasher(4, 200); // one slot for everything
+    // same tokens in another order (same sum), all zeros (an empty slot is zeros), same block
+    // after another parent
+    long[][] prompts = {
+      {1, 2, 3, 4}, {4, 3, 2, 1}, {0, 0, 0, 0}, {0, 0, 0, 0, 1, 2, 3, 4}, {9, 9, 9, 9, 1, 2, 3, 4}
+    };
+    for (int round = 0; round < 2; round++) {
+      for (long[] prompt : prompts) {
+        assertThat(hashesOf(memo, prompt))
+            .as(Arrays.toString(prompt))
+            .containsExactly(hashesOf(plain, prompt));
+      }
+    }
+    assertThat(hashesOf(memo, prompts[0])).doesNotContain(hashesOf(memo, prompts[1]));
   }
 
   @Test
@@ -122,6 +179,9 @@ class BlockHasherTest {
     assertThatThrownBy(() -> hasher.hash(new long[4], -1))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> hasher.hash(null, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new BlockHasher(2, -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("memo size must not be negative, got -1");
   }
 
   /** Every complete block's hash of {@code tokens}, in a new array. */

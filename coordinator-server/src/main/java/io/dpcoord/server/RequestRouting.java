@@ -41,6 +41,14 @@ final class RequestRouting {
   static final int INLINE_BLOCKS = 64;
 
   /**
+   * The loop's memo of block digests ({@link BlockHasher}), in bytes, when prompts are hashed: some
+   * 5,000 blocks of 16 tokens. The workers, which hash the long prompts, have none: in the load
+   * benchmark at 8k-token prompts one gained nothing measurable (docs/PERFORMANCE.md, "A memo of
+   * block digests").
+   */
+  static final int LOOP_MEMO_BYTES = 1 << 20;
+
+  /**
    * A routing-state change queued behind waiting requests: a new epoch, or a terminal reply from
    * {@code engine} for a request committed with {@code hashes[0..blocks)} (null unless the policy
    * counts blocks in flight), with its engine feedback when {@code served} is not negative.
@@ -75,7 +83,8 @@ final class RequestRouting {
       LongSupplier nanoTime) {
     this.config = config.routing();
     this.router = router;
-    this.hasher = new BlockHasher(this.config.blockSize());
+    this.hasher =
+        new BlockHasher(this.config.blockSize(), this.config.hashesPrompts() ? LOOP_MEMO_BYTES : 0);
     this.tokenizer = config.tokenizer();
     this.workers = workers;
     this.workerHashers = ThreadLocal.withInitial(() -> new BlockHasher(this.config.blockSize()));
