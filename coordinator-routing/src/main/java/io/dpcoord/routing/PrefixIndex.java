@@ -39,23 +39,23 @@ final class PrefixIndex {
    *    for the policies beyond Megatron's, its probe was a cache miss per write, and every other
    *    policy and shape became 2 to 5 times slower.)
    *
-   * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which
-   *    needs to know which engines own each hash, not their stamps. The mask has MASK_WORDS (2)
-   *    words: engine id e below 127 has bit e % 64 of word e / 64, set while e has a slot there,
-   *    stale or not; the top bit of the last word (HIGH_IDS) stands for every id from 127 up, so
-   *    it is set while one of them may have a slot. Every change of an entry's owners keeps the
-   *    mask: a new owner sets its bit, an owner dropped by assign clears it (HIGH_IDS excepted),
-   *    collectOwners recomputes it from the owners it keeps, and a reused slot starts at 0. The
-   *    oldest stamp and write time are lower bounds over the entry's owners (a new one can only
-   *    lower them; a rewrite or a drop leaves them, still bounds), made exact again by every
+   * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which needs
+   *    to know which engines own each hash, not their stamps. The mask has MASK_WORDS (2) words:
+   *    engine id e below 127 has bit e % 64 of word e / 64, set while e has a slot there, stale or
+   *    not; the top bit of the last word (HIGH_IDS) stands for every id from 127 up, so it is set
+   *    while one of them may have a slot. Every change of an entry's owners keeps the mask: a new
+   *    owner sets its bit, an owner dropped by assign clears it (HIGH_IDS excepted), collectOwners
+   *    recomputes it from the owners it keeps, and a reused entry slot starts at 0. The oldest
+   *    stamp and write time are lower bounds over the entry's owners (a new one can only lower
+   *    them; a rewrite or a drop leaves them, still bounds), made exact again by every
    *    collectOwners; with them the walk tells, without reading an owner, that an entry has no
-   *    stale owner. A walk over the masks is one word per
-   *    hash instead of one slot per owner: dynamo at 64 ranks had some 48 owners per hash, and
-   *    6.4 once completions gave their blocks back (see PERFORMANCE.md). The four fields (two mask words, oldest stamp and write time) live in
-   *    an array of their own, four longs per entry slot, kept only for those policies (32 MB at
-   *    a million hashes): inside the entries they made every entry two cache lines' worth, and
-   *    writes with new blocks measured 5 to 9 % slower under longest_prefix and up to 1.6 times
-   *    slower under the new policies.
+   *    stale owner. A walk over the masks is one word per hash instead of one slot per owner:
+   *    dynamo at 64 ranks had some 48 owners per hash, and 6.4 once completions gave their blocks
+   *    back (see PERFORMANCE.md). The four fields (two mask words, oldest stamp and write time)
+   *    live in an array of their own, four longs per entry slot, kept only for those policies
+   *    (32 MB at a million hashes): inside the entries they made every entry two cache lines'
+   *    worth, and writes with new blocks measured 5 to 9 % slower under longest_prefix and up to
+   *    1.6 times slower under the new policies.
    *
    * Cache misses. At a million hashes every table is tens of megabytes, so what costs is the
    * number of cache lines a write touches that are not already close, and whether those misses
