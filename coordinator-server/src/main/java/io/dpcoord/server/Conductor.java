@@ -18,6 +18,7 @@ import io.dpcoord.protocol.SubmitRequestWithKv;
 import io.dpcoord.routing.Decision;
 import io.dpcoord.routing.Router;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -79,6 +80,7 @@ final class Conductor {
     this.pending = pending;
     this.metrics = metrics;
     this.outbox = outbox;
+    outbox.listen(this::heldSendFailed, routing::recordSent);
     this.status = status;
     this.warnings = warnings;
     this.limits = config.limits();
@@ -213,9 +215,26 @@ final class Conductor {
     outbox.flushBacklogs();
   }
 
-  /** The message being handled was handled. */
+  /** The message being handled was handled; many held sends go out now (Outbox#HOLD_MAX). */
   void handled() {
     handling = null;
+    if (outbox.full()) {
+      releaseSends();
+    }
+  }
+
+  /** Whether sends are held until the loop has read every message that is ready (Outbox). */
+  boolean holdingSends() {
+    return outbox.holding();
+  }
+
+  /**
+   * Sends what is held: the loop has no message ready. The requests of an engine found gone by it
+   * are routed again now.
+   */
+  void releaseSends() {
+    outbox.release();
+    routeReady();
   }
 
   /**
@@ -264,7 +283,7 @@ final class Conductor {
       Decision decision = routing.choose(r, count);
       stale |= decision.staleFound();
       Peer engine = engines.peerOf(decision.engine());
-      if (!toEngine(engine, r.bound.frame())) {
+      if (!toEngine(engine, r.bound.frame(), r, true)) {
         unreachable(engine);
         continue;
       }
@@ -315,7 +334,7 @@ final class Conductor {
 
   /** Tells {@code engine} to abort {@code r}; an engine that cannot be reached is removed. */
   private void abortOn(Peer engine, PendingRequest r) {
-    if (!toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)))) {
+    if (!toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)), r, false)) {
       unreachable(engine);
     }
   }
@@ -326,9 +345,18 @@ final class Conductor {
    * that request's abort: with fewer pending, a full queue means a dead connection, and the request
    * goes to another engine at once, as before the limit.
    */
-  private boolean toEngine(Peer engine, byte[] frame) {
+  private boolean toEngine(Peer engine, byte[] frame, PendingRequest about, boolean submit) {
     long bound = 2L * pending.countOn(engines.idOf(engine)) + 64; // + control signals
-    return outbox.toEngine(engine, frame, bound >= limits.maxQueuedMessages());
+    return outbox.toEngine(engine, frame, bound >= limits.maxQueuedMessages(), about, submit);
+  }
+
+  /** A held send to {@code engine} failed (Outbox): it is gone, as when a send fails at once. */
+  private void heldSendFailed(Peer engine) {
+    if (engines.idOf(engine) >= 0) {
+      unreachable(engine);
+    } else {
+      outbox.forgetEngine(engine); // removed already, and its requests with it
+    }
   }
 
   /** Whether the engines speak Megatron 0.18's dialect (no aborts, multimodal data, KV handoff). */
@@ -389,7 +417,7 @@ final class Conductor {
       frame = outbox.engineFrame(in.message());
     }
     for (Peer engine : engines.active()) {
-      if (!toEngine(engine, frame)) {
+      if (!toEngine(engine, frame, null, false)) {
         unreachable(engine);
       }
     }
@@ -406,6 +434,7 @@ final class Conductor {
   void onPeerGone(Peer from) {
     if (engines.isEngine(from)) {
       removeEngine(from, "disconnected", true);
+      routeReady();
     } else {
       forgetClient(from);
     }
@@ -423,7 +452,7 @@ final class Conductor {
       }
       Peer engine = engines.peerOf(r.engine);
       if (engine != null && !oldEngines()) {
-        toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)));
+        toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)), r, false);
       }
     }
     metrics.knownClients.set(pending.clients());
@@ -435,7 +464,7 @@ final class Conductor {
     boolean wasStarted = engines.started();
     int replaced = engines.register(in.from());
     if (replaced >= 0) {
-      outbox.forgetEngine(in.from());
+      takeBackHeld(in.from(), replaced);
       failAll(
           pending.removeAllOn(replaced),
           "engine " + in.from() + " restarted with the request pending");
@@ -449,6 +478,21 @@ final class Conductor {
 
   void onEngineDisconnect(Inbound in) {
     removeEngine(in.from(), "disconnected", false);
+    routeReady();
+  }
+
+  /**
+   * Drops what the outbox held for an engine; the requests it never got wait to be routed again.
+   */
+  private void takeBackHeld(Peer engine, int id) {
+    List<PendingRequest> again = new ArrayList<>();
+    for (PendingRequest r : outbox.forgetEngine(engine)) {
+      if (id >= 0 && pending.get(r.requestId) == r && r.engine == id) {
+        pending.unrouted(r);
+        again.add(r);
+      }
+    }
+    routing.requeue(again);
   }
 
   /** A send to {@code engine} failed: it is gone. */
@@ -457,8 +501,13 @@ final class Conductor {
     removeEngine(engine, "unreachable", false);
   }
 
+  /**
+   * Removes an engine; its requests fail, but for those whose SUBMIT it never got (held, Outbox):
+   * they wait to be routed again, first in line (routeReady, not called here: this may run while a
+   * request is being routed).
+   */
   private void removeEngine(Peer engine, String why, boolean dropped) {
-    outbox.forgetEngine(engine);
+    takeBackHeld(engine, engines.idOf(engine));
     int id = engines.remove(engine, why, dropped);
     if (id >= 0) {
       failAll(
@@ -588,6 +637,9 @@ final class Conductor {
     List<PendingRequest> left = pending.removeAll();
     publishInFlight();
     for (PendingRequest r : left) {
+      if (outbox.full()) {
+        outbox.release();
+      }
       try {
         if (r.finished != null) {
           outbox.reply(r, replyText.fillNow(r, pending.dialectOf(r.client)));
@@ -598,6 +650,7 @@ final class Conductor {
         outbox.fail(r, "coordinator shutting down", false); // a minimal record cannot fail so
       }
     }
+    outbox.release();
     routing.close();
   }
 

@@ -176,7 +176,16 @@ final class EventLoop {
   void run(BooleanSupplier stop) {
     try {
       while (!conductor.shutdownRequested() && !stop.getAsBoolean()) {
-        byte[] identity = socket.recv(0); // returns null after the receive timeout
+        byte[] identity;
+        if (conductor.holdingSends()) {
+          identity = socket.recv(ZMQ.DONTWAIT); // null when no message is ready
+          if (identity == null) {
+            conductor.releaseSends(); // the burst is over (Outbox)
+            continue;
+          }
+        } else {
+          identity = socket.recv(0); // returns null after the receive timeout
+        }
         if (identity == null) {
           housekeeping();
           continue;

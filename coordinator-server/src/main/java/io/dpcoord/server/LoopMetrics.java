@@ -5,7 +5,6 @@ import io.dpcoord.metrics.CoordinatorMetrics.Counter;
 import io.dpcoord.metrics.CoordinatorMetrics.Gauge;
 import io.dpcoord.metrics.CoordinatorMetrics.Histogram;
 import io.dpcoord.metrics.Metric;
-import io.dpcoord.routing.Decision;
 
 /**
  * The event loop's metric handles (docs/spec/METRICS.md), resolved once when the loop is built and
@@ -88,19 +87,21 @@ final class LoopMetrics {
 
   /**
    * Records a request sent to its engine: routing latency, cache hit or miss and match ratio when
-   * prefix routing applied, a stale detection if any attempt met one, and the index's size and
-   * evictions after the commit.
+   * prefix routing applied, a stale detection if any attempt to route it met one.
    */
-  void routed(
-      Decision decision, boolean staleSeen, long latencyNanos, long indexSize, long evictedTotal) {
-    routingLatency.recordNanos(latencyNanos);
-    if (decision.prefixApplied()) {
-      (decision.hit() ? cacheHit : cacheMiss).inc();
-      prefixMatchRatio.observe(decision.matchFraction());
+  void routed(PendingRequest r) {
+    routingLatency.recordNanos(r.routingLatencyNanos);
+    if (r.prefixApplied) {
+      (r.predictedBlocks > 0 ? cacheHit : cacheMiss).inc();
+      prefixMatchRatio.observe(r.matchFraction);
     }
-    if (staleSeen) {
+    if (r.staleSeen) {
       staleDetected.inc();
     }
+  }
+
+  /** Records the index's size and evictions after a commit. */
+  void indexChanged(long indexSize, long evictedTotal) {
     if (evictedTotal != lastEvictedTotal) {
       indexEvicted.inc(evictedTotal - lastEvictedTotal);
       lastEvictedTotal = evictedTotal;

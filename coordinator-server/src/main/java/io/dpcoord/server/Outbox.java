@@ -9,8 +9,11 @@ import io.dpcoord.protocol.RateLimitedLog;
 import io.dpcoord.protocol.RawValue;
 import io.dpcoord.protocol.Records;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
@@ -22,8 +25,24 @@ import zmq.ZError;
  * What the coordinator sends, without ever blocking: frames to engines, and the replies and FAILED
  * answers that go to clients. A send that fails means its peer is gone; for a client, the loop is
  * told ({@code clientGone}) so that it forgets the client.
+ *
+ * <p>Sends are held while the loop has more messages ready to read, and go out together when it has
+ * none, or once {@link #HOLD_MAX} wait after a message ({@link #release}, called by the loop
+ * between messages only): jeromq's I/O thread then writes a burst in one wake-up instead of waking
+ * for each frame (docs/design/server.md, "Held sends"). A held send that fails is handled as a send
+ * that failed at once: a client is forgotten; an engine is removed as unreachable, and the requests
+ * it never got are routed again ({@code engineLost}).
  */
 final class Outbox {
+  /** After a message, this many held sends are released without waiting for the burst's end. */
+  static final int HOLD_MAX = 32;
+
+  private static final int TO_CLIENT = 1;
+  private static final int COMPLETES = 2; // a terminal reply: counted completed once it is sent
+  private static final int MAY_BE_BEHIND = 4;
+  private static final int SUBMIT = 8; // an engine's copy of the held request
+  private static final int ABORT = 16; // an abort of the held request
+
   private final ZMQ.Socket socket;
   private final MessageCodec codec = new MessageCodec();
   private final Dialect engineDialect;
@@ -33,6 +52,17 @@ final class Outbox {
   private final RateLimitedLog warnings;
   private final Consumer<Peer> clientGone;
   private final Map<Peer, ArrayDeque<byte[]>> backlogs = new HashMap<>();
+  private Consumer<Peer> engineLost;
+  private Consumer<PendingRequest> submitSent;
+  // the held sends, in order: the peer (null once voided), the frame, the request it is about
+  // (grown, past HOLD_MAX, only by a message that sends more, such as a broadcast)
+  private Peer[] heldTo = new Peer[2 * HOLD_MAX];
+  private byte[][] heldFrames = new byte[2 * HOLD_MAX][];
+  private PendingRequest[] heldAbout = new PendingRequest[2 * HOLD_MAX];
+  private EngineBound[] heldBounds = new EngineBound[2 * HOLD_MAX];
+  private int[] heldFlags = new int[2 * HOLD_MAX];
+  private int held;
+  private boolean releasing;
 
   Outbox(
       ZMQ.Socket socket,
@@ -51,6 +81,15 @@ final class Outbox {
     this.clientGone = clientGone;
   }
 
+  /**
+   * Who is told (the conductor) of an engine that a held send could not reach: it is gone, and
+   * {@link #forgetEngine} gives back what was held for it; and of a request whose SUBMIT left.
+   */
+  void listen(Consumer<Peer> engineLost, Consumer<PendingRequest> submitSent) {
+    this.engineLost = engineLost;
+    this.submitSent = submitSent;
+  }
+
   /** The engines' dialect. */
   Dialect engineDialect() {
     return engineDialect;
@@ -67,12 +106,30 @@ final class Outbox {
   }
 
   /**
-   * Sends a frame to an engine, in order; false if it is gone. A send that finds the engine's queue
-   * full (EAGAIN) means it is gone unless {@code mayBeBehind}: the engine could have that many
-   * messages unread (a dead connection that is not yet reaped also answers EAGAIN). Then the frame
-   * waits here instead, bounded by the pending requests, for {@link #flushBacklogs()}.
+   * Sends a frame to an engine, in order (held, see above); false if it is gone. {@code about} is
+   * the request whose SUBMIT ({@code submit}) or abort the frame is, else null.
    */
-  boolean toEngine(Peer engine, byte[] frame, boolean mayBeBehind) {
+  boolean toEngine(
+      Peer engine, byte[] frame, boolean mayBeBehind, PendingRequest about, boolean submit) {
+    if (releasing || backlogs.containsKey(engine)) {
+      boolean sent = sendToEngine(engine, frame, mayBeBehind);
+      if (sent && submit) {
+        submitSent.accept(about);
+      }
+      return sent;
+    }
+    int flags = (mayBeBehind ? MAY_BE_BEHIND : 0) | (about == null ? 0 : submit ? SUBMIT : ABORT);
+    hold(engine, frame, about, submit ? about.bound : null, flags);
+    return true;
+  }
+
+  /**
+   * Sends a frame to an engine now, in order; false if it is gone. A send that finds the engine's
+   * queue full (EAGAIN) means it is gone unless {@code mayBeBehind}: the engine could have that
+   * many messages unread (a dead connection that is not yet reaped also answers EAGAIN). Then the
+   * frame waits here instead, bounded by the pending requests, for {@link #flushBacklogs()}.
+   */
+  private boolean sendToEngine(Peer engine, byte[] frame, boolean mayBeBehind) {
     ArrayDeque<byte[]> backlog = backlogs.get(engine);
     if (backlog != null) {
       backlog.add(frame);
@@ -109,14 +166,112 @@ final class Outbox {
     }
   }
 
-  /** Drops what waits for an engine that is gone. */
-  void forgetEngine(Peer engine) {
+  /**
+   * Drops what waits for an engine that is gone, held or in its backlog, and returns the requests
+   * whose SUBMIT was held for it, in order, each with the {@code bound} it had; a request whose
+   * abort was held too is marked {@code abortRequested}.
+   */
+  List<PendingRequest> forgetEngine(Peer engine) {
     backlogs.remove(engine);
+    List<PendingRequest> unsent = List.of();
+    for (int i = 0; i < held; i++) {
+      if (!engine.equals(heldTo[i])) {
+        continue;
+      }
+      heldTo[i] = null;
+      PendingRequest r = heldAbout[i];
+      if ((heldFlags[i] & SUBMIT) != 0) {
+        if (unsent.isEmpty()) {
+          unsent = new ArrayList<>();
+        }
+        r.bound = heldBounds[i];
+        unsent.add(r);
+      } else if ((heldFlags[i] & ABORT) != 0 && unsent.contains(r)) {
+        r.abortRequested = true;
+      }
+    }
+    return unsent;
   }
 
-  /** Sends a message to a client in its dialect; false (and the client is forgotten) if gone. */
-  boolean toClient(Peer to, Message message) {
-    boolean sent = sendFrame(to, codec.encode(pending.dialectOf(to), message));
+  /** Whether sends are held, waiting for {@link #release}. */
+  boolean holding() {
+    return held > 0;
+  }
+
+  /** Whether {@link #HOLD_MAX} or more sends are held. */
+  boolean full() {
+    return held >= HOLD_MAX;
+  }
+
+  /**
+   * Sends what is held, in order; a send that fails is handled as one that failed at once. Only
+   * between messages: a lost engine's requests are routed again from here.
+   */
+  void release() {
+    releasing = true;
+    try {
+      for (int i = 0; i < held; i++) {
+        Peer to = heldTo[i];
+        if (to == null) {
+          continue; // its engine was forgotten, or lost earlier in this release
+        }
+        int flags = heldFlags[i];
+        if ((flags & TO_CLIENT) != 0) {
+          if (sendToClient(to, heldFrames[i]) && (flags & COMPLETES) != 0) {
+            metrics.completed.inc();
+          }
+        } else if (!sendToEngine(to, heldFrames[i], (flags & MAY_BE_BEHIND) != 0)) {
+          engineLost.accept(to); // forgets this send and the engine's later ones
+        } else if ((flags & SUBMIT) != 0) {
+          submitSent.accept(heldAbout[i]);
+        }
+      }
+    } finally {
+      Arrays.fill(heldTo, 0, held, null);
+      Arrays.fill(heldFrames, 0, held, null);
+      Arrays.fill(heldAbout, 0, held, null);
+      Arrays.fill(heldBounds, 0, held, null);
+      held = 0;
+      releasing = false;
+    }
+  }
+
+  private void hold(Peer to, byte[] frame, PendingRequest about, EngineBound bound, int flags) {
+    if (held == heldTo.length) {
+      int n = 2 * held;
+      heldTo = Arrays.copyOf(heldTo, n);
+      heldFrames = Arrays.copyOf(heldFrames, n);
+      heldAbout = Arrays.copyOf(heldAbout, n);
+      heldBounds = Arrays.copyOf(heldBounds, n);
+      heldFlags = Arrays.copyOf(heldFlags, n);
+    }
+    heldTo[held] = to;
+    heldFrames[held] = frame;
+    heldAbout[held] = about;
+    heldBounds[held] = bound;
+    heldFlags[held] = flags;
+    held++;
+  }
+
+  /** Sends a message to a client in its dialect (held, see above). */
+  void toClient(Peer to, Message message) {
+    toClient(to, message, false);
+  }
+
+  private void toClient(Peer to, Message message, boolean completes) {
+    byte[] frame = codec.encode(pending.dialectOf(to), message);
+    if (releasing) {
+      if (sendToClient(to, frame) && completes) {
+        metrics.completed.inc();
+      }
+      return;
+    }
+    hold(to, frame, null, null, TO_CLIENT | (completes ? COMPLETES : 0));
+  }
+
+  /** Sends a frame to a client now; false (and the client is forgotten) if it is gone. */
+  private boolean sendToClient(Peer to, byte[] frame) {
+    boolean sent = sendFrame(to, frame);
     if (!sent && pending.isClient(to)) {
       metrics.clientsReleased.inc();
       warnings.warn(
@@ -136,7 +291,7 @@ final class Outbox {
    * socket no longer knows, EAGAIN for a connection that dropped but is not yet reaped (with no
    * high-water mark, nothing else makes a send wait).
    */
-  boolean sendFrame(Peer to, byte[] frame) {
+  private boolean sendFrame(Peer to, byte[] frame) {
     try {
       return socket.send(to.id(), ZMQ.SNDMORE | ZMQ.DONTWAIT) && socket.send(frame, ZMQ.DONTWAIT);
     } catch (ZMQException e) {
@@ -149,9 +304,8 @@ final class Outbox {
 
   /** Forwards an engine's terminal record, byte for byte, to the request's client. */
   void reply(PendingRequest r, RawValue record) {
-    if (pending.isClient(r.client)
-        && toClient(r.client, new ClientReply(r.clientRequestId, record))) {
-      metrics.completed.inc();
+    if (pending.isClient(r.client)) {
+      toClient(r.client, new ClientReply(r.clientRequestId, record), true);
     }
   }
 

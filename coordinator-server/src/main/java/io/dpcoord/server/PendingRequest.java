@@ -58,6 +58,14 @@ final class PendingRequest {
   /** The engine's terminal record, while its {@code generated_text} is being filled. */
   RawValue finished;
 
+  // its routing decision, recorded once its SUBMIT has left (RequestRouting#recordSent)
+  long routingLatencyNanos;
+  int rank;
+  int hashesUsed;
+  boolean prefixApplied;
+  double matchFraction;
+  boolean staleSeen;
+
   /** The client aborted it before it was sent. */
   boolean abortRequested;
 

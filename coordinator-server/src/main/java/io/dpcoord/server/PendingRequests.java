@@ -105,6 +105,14 @@ final class PendingRequests {
   }
 
   /**
+   * Takes {@code r} back from its engine, which never got it (a held send that failed, Outbox), to
+   * be routed again; {@code r.bound} is what was bound for it.
+   */
+  void unrouted(PendingRequest r) {
+    moveTo(r, UNROUTED);
+  }
+
+  /**
    * Records that {@code r}'s engine sent its terminal record: no longer the engine's (its death
    * cannot fail it now), still pending until the record, detokenized, goes to the client.
    */
@@ -246,15 +254,28 @@ final class PendingRequests {
     PendingRequest last;
     int size;
 
+    /**
+     * Adds {@code r} in request-id (arrival) order: at the end but for a request routed again after
+     * a held send failed (Outbox), which goes before the later ones sent since.
+     */
     void add(PendingRequest r) {
-      r.previous = last;
-      r.next = null;
-      if (last == null) {
+      PendingRequest before = last;
+      while (before != null && before.requestId > r.requestId) {
+        before = before.previous;
+      }
+      PendingRequest after = before == null ? first : before.next;
+      r.previous = before;
+      r.next = after;
+      if (before == null) {
         first = r;
       } else {
-        last.next = r;
+        before.next = r;
       }
-      last = r;
+      if (after == null) {
+        last = r;
+      } else {
+        after.previous = r;
+      }
       size++;
     }
 

@@ -11,6 +11,7 @@ import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.tokenizers.TextTokenizer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -194,6 +195,16 @@ final class RequestRouting {
     return null;
   }
 
+  /**
+   * Puts requests whose engine never got them (Conductor#takeBackHeld) first in line, in their
+   * order: they arrived before every request and state change queued now.
+   */
+  void requeue(List<PendingRequest> again) {
+    for (int i = again.size() - 1; i >= 0; i--) {
+      queue.addFirst(again.get(i));
+    }
+  }
+
   /** Requests waiting to be routed. */
   int waiting() {
     return queue.size();
@@ -254,7 +265,10 @@ final class RequestRouting {
     return router.route(current, count, r.bound.prefixEligible());
   }
 
-  /** Records that the request went to the decision's engine; {@code stale}: any attempt met one. */
+  /**
+   * Commits the decision for a request that goes to its engine; {@code stale}: any attempt met one.
+   * What it is recorded as (metrics, schedule) waits for the SUBMIT to leave ({@link #recordSent}).
+   */
   void sent(PendingRequest r, Decision decision, int count, boolean stale) {
     router.commit(decision, current, count);
     r.committedBlocks = count;
@@ -269,10 +283,23 @@ final class RequestRouting {
     long purged = router.feedbackPurgedTotal();
     metrics.feedbackPurged.inc(purged - feedbackPurged);
     feedbackPurged = purged;
-    long latency = nanoTime.getAsLong() - r.receivedNanos;
-    metrics.routed(decision, stale, latency, router.indexSize(), router.evictedTotal());
+    metrics.indexChanged(router.indexSize(), router.evictedTotal());
+    r.routingLatencyNanos = nanoTime.getAsLong() - r.receivedNanos;
+    r.rank = decision.rank();
+    r.hashesUsed = decision.hashesUsed();
+    r.prefixApplied = decision.prefixApplied();
+    r.matchFraction = decision.matchFraction();
+    r.staleSeen |= stale; // also what a decision before a held send that failed met
+  }
+
+  /**
+   * Records the decision of a request whose SUBMIT left for its engine (Outbox): once, for the
+   * engine that got it, however often it was routed.
+   */
+  void recordSent(PendingRequest r) {
+    metrics.routed(r);
     if (schedule != null) {
-      schedule.record(r.requestId, decision.rank(), decision.hashesUsed());
+      schedule.record(r.requestId, r.rank, r.hashesUsed);
     }
   }
 

@@ -113,7 +113,33 @@ class PendingRequestsTest {
   }
 
   @Test
-  void failingAnEngineTakesExactlyItsRequestsInTheOrderTheyWereSent() {
+  void aRequestTakenBackFromItsEngineKeepsItsPlaceInArrivalOrderWhenRoutedAgain() {
+    pending.connect(alice, Dialect.V0_19);
+    PendingRequest[] rs = new PendingRequest[4];
+    for (int i = 0; i < rs.length; i++) {
+      rs[i] = pending.accept(alice, i, RawValue.nil(), RawValue.nil(), 100 + i);
+    }
+    PendingRequest r0 = rs[0];
+    PendingRequest r1 = rs[1];
+    PendingRequest r2 = rs[2];
+    PendingRequest r3 = rs[3];
+    pending.routed(r0, 0);
+    pending.routed(r1, 1);
+    pending.routed(r2, 1);
+
+    pending.unrouted(r0); // its engine never got it (a held send that failed)
+    assertThat(pending.countOn(0)).isZero();
+    assertThat(pending.unroutedCount()).isEqualTo(2);
+    assertThat(pending.receivedBefore(Long.MAX_VALUE)).containsExactly(r0, r3, r1, r2);
+    pending.routed(r0, 1);
+    pending.routed(r3, 1);
+
+    assertThat(pending.receivedBefore(r2.receivedNanos)).containsExactly(r0, r1);
+    assertThat(pending.removeAllOn(1)).containsExactly(r0, r1, r2, r3);
+  }
+
+  @Test
+  void failingAnEngineTakesExactlyItsRequestsInArrivalOrder() {
     pending.connect(alice, Dialect.V0_19);
     pending.connect(bob, Dialect.V0_19);
     PendingRequest a0 = accept(alice, 0);
@@ -124,7 +150,7 @@ class PendingRequestsTest {
     pending.routed(b0, 1);
     pending.routed(a0, 0);
 
-    assertThat(pending.removeAllOn(0)).containsExactly(a1, a0);
+    assertThat(pending.removeAllOn(0)).containsExactly(a0, a1);
 
     assertThat(pending.size()).isEqualTo(2);
     assertThat(pending.get(b0.requestId)).isSameAs(b0);

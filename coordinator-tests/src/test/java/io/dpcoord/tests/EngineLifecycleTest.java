@@ -256,9 +256,70 @@ class EngineLifecycleTest {
     try (TestCoordinator c = TestCoordinator.start()) {
       ReRoute r = ReRoute.run(c);
       assertThat(r.servedBy).isEqualTo(TestEngine.identityOf(1));
-      assertThat(c.count(Metric.COORDINATOR_ENGINE_UNREACHABLE_TOTAL)).isEqualTo(1);
+      // its SUBMIT was still held when the engine's disconnect note came: no send failed
+      assertThat(c.count(Metric.COORDINATOR_ENGINE_UNREACHABLE_TOTAL)).isZero();
       assertThat(c.status().activeEngines()).isEqualTo(1);
       r.client.expectNothingMore();
+    }
+  }
+
+  @Test
+  void aRequestWhoseHeldSendFailsGoesToAnotherEngineAndTheOthersOfItsBurstAreSent()
+      throws Exception {
+    try (TestCoordinator c = TestCoordinator.start()) {
+      TestClient client = HeldSendFails.run(c);
+      assertThat(c.count(Metric.COORDINATOR_ENGINE_UNREACHABLE_TOTAL)).isEqualTo(1);
+      assertThat(c.status().activeEngines()).isEqualTo(1);
+      client.expectNothingMore();
+    }
+  }
+
+  /**
+   * Two requests read in one burst, so that their SUBMITs are held (Outbox): request 3 for rank 1,
+   * then request 4 for rank 0. The loop is stopped after request 3's SUBMIT left, rank 0 dies, and
+   * request 4's send then fails: rank 0 is removed as unreachable and request 4 goes to rank 1.
+   */
+  static final class HeldSendFails {
+    private HeldSendFails() {}
+
+    static TestClient run(TestCoordinator c) throws InterruptedException {
+      TestEngine e0 = c.engine(0);
+      TestEngine e1 = c.engine(1);
+      TestClient client = c.client();
+      long[] p = SubmitForwardingTest.tokens(32, 1000); // rank 0 will hold it
+      long[] q = SubmitForwardingTest.tokens(32, 2000); // and rank 1 this one
+      client.submit(1, p);
+      long r1 = e0.receiveSubmit().requestId(); // a tie: the first rank
+      client.submit(2, q);
+      long r2 = e1.receiveSubmit().requestId(); // the less loaded
+      e0.complete(r1);
+      e1.complete(r2);
+      assertThat(client.receiveReplies(2))
+          .extracting(ClientReply::clientRequestId)
+          .containsExactlyInAnyOrder(1L, 2L);
+
+      GatedMetrics.Hold reading = c.gate().holdAtNext(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL);
+      client.submit(3, q);
+      reading.awaitHeld(); // accepting request 3
+      client.submit(4, p);
+      IoThreadProbe.awaitCaughtUp(c.endpoint()); // request 4 is ready to read behind it
+      GatedMetrics.Hold sending = c.gate().holdAtNext(Metric.ROUTING_CACHE_HIT_TOTAL);
+      reading.release();
+      sending.awaitHeld(); // request 3's SUBMIT left; request 4's, for rank 0, is held
+      e0.kill();
+      IoThreadProbe.awaitCaughtUp(c.endpoint());
+      sending.release();
+
+      EngineSubmit s3 = e1.receiveSubmit();
+      EngineSubmit s4 = e1.receiveSubmit();
+      assertThat(s3.prompt().tokens()).containsExactly(q);
+      assertThat(s4.prompt().tokens()).containsExactly(p);
+      e1.complete(s3.requestId());
+      e1.complete(s4.requestId());
+      assertThat(client.receiveReplies(2))
+          .extracting(ClientReply::clientRequestId)
+          .containsExactly(3L, 4L);
+      return client;
     }
   }
 

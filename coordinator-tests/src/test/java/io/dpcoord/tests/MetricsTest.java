@@ -274,8 +274,13 @@ class MetricsTest {
   @Test
   void engineUnreachableIsCountedOncePerFailedSend() throws Exception {
     try (TestCoordinator c = TestCoordinator.start()) {
-      EngineLifecycleTest.ReRoute.run(c).client.expectNothingMore();
+      EngineLifecycleTest.HeldSendFails.run(c).expectNothingMore();
       assertThat(c.count(Metric.COORDINATOR_ENGINE_UNREACHABLE_TOTAL)).isEqualTo(1);
+      // each request's decision once, for the engine that got it: 1 and 2 missed, 3 hit, and 4
+      // hit on rank 0, whose send failed, then missed on rank 1
+      assertThat(c.count(Metric.ROUTING_CACHE_HIT_TOTAL)).isEqualTo(1);
+      assertThat(c.count(Metric.ROUTING_CACHE_MISS_TOTAL)).isEqualTo(3);
+      assertThat(c.observations(Metric.COORDINATOR_ROUTING_LATENCY_SECONDS)).isEqualTo(4);
     }
   }
 
