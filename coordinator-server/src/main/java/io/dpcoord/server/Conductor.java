@@ -275,27 +275,24 @@ final class Conductor {
     }
   }
 
-  /** Chooses an engine and sends; while sends fail, removes that engine and chooses again. */
+  /**
+   * Chooses an engine and holds the request's SUBMIT for it (Outbox); if that send fails, the
+   * engine is removed and the request routed again (takeBackHeld).
+   */
   private void route(PendingRequest r) {
     int count = routing.hash(r);
-    boolean stale = false;
-    while (engines.activeCount() > 0) {
-      Decision decision = routing.choose(r, count);
-      stale |= decision.staleFound();
-      Peer engine = engines.peerOf(decision.engine());
-      if (!toEngine(engine, r.bound.frame(), r, true)) {
-        unreachable(engine);
-        continue;
-      }
-      routing.sent(r, decision, count, stale);
-      pending.routed(r, decision.engine());
-      if (r.abortRequested) {
-        forwardAbort(r); // the client aborted it while it waited to be routed
-      }
+    if (engines.activeCount() == 0) {
+      metrics.allEnginesExhausted.inc();
+      answerFailed(r, "no engine is available");
       return;
     }
-    metrics.allEnginesExhausted.inc();
-    answerFailed(r, "no engine is available");
+    Decision decision = routing.choose(r, count);
+    toEngine(engines.peerOf(decision.engine()), r.bound.frame(), r, true);
+    routing.sent(r, decision, count, decision.staleFound());
+    pending.routed(r, decision.engine());
+    if (r.abortRequested) {
+      forwardAbort(r); // the client aborted it while it waited to be routed
+    }
   }
 
   void onClientAbort(Inbound in) {
@@ -332,22 +329,20 @@ final class Conductor {
     }
   }
 
-  /** Tells {@code engine} to abort {@code r}; an engine that cannot be reached is removed. */
+  /** Tells {@code engine} to abort {@code r}. */
   private void abortOn(Peer engine, PendingRequest r) {
-    if (!toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)), r, false)) {
-      unreachable(engine);
-    }
+    toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)), r, false);
   }
 
   /**
-   * Sends a frame to an engine; false if it is gone. Its queue can be full only if it has about
-   * {@code --max-queued-messages} unread, and every unread message is a request pending on it or
-   * that request's abort: with fewer pending, a full queue means a dead connection, and the request
-   * goes to another engine at once, as before the limit.
+   * Holds a frame for an engine (Outbox), which may be behind when the send finds its queue full:
+   * that can be only if it has about {@code --max-queued-messages} unread, and every unread message
+   * is a request pending on it or that request's abort; with fewer pending, a full queue means a
+   * dead connection, and the request goes to another engine, as before the limit.
    */
-  private boolean toEngine(Peer engine, byte[] frame, PendingRequest about, boolean submit) {
+  private void toEngine(Peer engine, byte[] frame, PendingRequest about, boolean submit) {
     long bound = 2L * pending.countOn(engines.idOf(engine)) + 64; // + control signals
-    return outbox.toEngine(engine, frame, bound >= limits.maxQueuedMessages(), about, submit);
+    outbox.toEngine(engine, frame, bound >= limits.maxQueuedMessages(), about, submit);
   }
 
   /** A held send to {@code engine} failed (Outbox): it is gone, as when a send fails at once. */
@@ -417,9 +412,7 @@ final class Conductor {
       frame = outbox.engineFrame(in.message());
     }
     for (Peer engine : engines.active()) {
-      if (!toEngine(engine, frame, null, false)) {
-        unreachable(engine);
-      }
+      toEngine(engine, frame, null, false);
     }
   }
 

@@ -38,7 +38,7 @@ final class Outbox {
   static final int HOLD_MAX = 32;
 
   private static final int TO_CLIENT = 1;
-  private static final int COMPLETES = 2; // a terminal reply: counted completed once it is sent
+  private static final int REPLY = TO_CLIENT | 2; // a terminal reply: counted completed once sent
   private static final int MAY_BE_BEHIND = 4;
   private static final int SUBMIT = 8; // an engine's copy of the held request
   private static final int ABORT = 16; // an abort of the held request
@@ -106,21 +106,13 @@ final class Outbox {
   }
 
   /**
-   * Sends a frame to an engine, in order (held, see above); false if it is gone. {@code about} is
-   * the request whose SUBMIT ({@code submit}) or abort the frame is, else null.
+   * Holds a frame for an engine (see above). {@code about} is the request whose SUBMIT ({@code
+   * submit}) or abort the frame is, else null.
    */
-  boolean toEngine(
+  void toEngine(
       Peer engine, byte[] frame, boolean mayBeBehind, PendingRequest about, boolean submit) {
-    if (releasing || backlogs.containsKey(engine)) {
-      boolean sent = sendToEngine(engine, frame, mayBeBehind);
-      if (sent && submit) {
-        submitSent.accept(about);
-      }
-      return sent;
-    }
     int flags = (mayBeBehind ? MAY_BE_BEHIND : 0) | (about == null ? 0 : submit ? SUBMIT : ABORT);
     hold(engine, frame, about, submit ? about.bound : null, flags);
-    return true;
   }
 
   /**
@@ -204,10 +196,14 @@ final class Outbox {
   }
 
   /**
-   * Sends what is held, in order; a send that fails is handled as one that failed at once. Only
-   * between messages: a lost engine's requests are routed again from here.
+   * Sends what is held, in order, and what handling a failed send holds meanwhile (FAILED answers,
+   * aborts); a send that fails is handled as one that failed at once. Only between messages, never
+   * while a request is being routed: a lost engine's requests are queued to be routed again.
    */
   void release() {
+    if (releasing) {
+      return; // the release under way sends it
+    }
     releasing = true;
     try {
       for (int i = 0; i < held; i++) {
@@ -217,7 +213,7 @@ final class Outbox {
         }
         int flags = heldFlags[i];
         if ((flags & TO_CLIENT) != 0) {
-          if (sendToClient(to, heldFrames[i]) && (flags & COMPLETES) != 0) {
+          if (sendToClient(to, heldFrames[i]) && flags == REPLY) {
             metrics.completed.inc();
           }
         } else if (!sendToEngine(to, heldFrames[i], (flags & MAY_BE_BEHIND) != 0)) {
@@ -259,14 +255,12 @@ final class Outbox {
   }
 
   private void toClient(Peer to, Message message, boolean completes) {
-    byte[] frame = codec.encode(pending.dialectOf(to), message);
-    if (releasing) {
-      if (sendToClient(to, frame) && completes) {
-        metrics.completed.inc();
-      }
-      return;
-    }
-    hold(to, frame, null, null, TO_CLIENT | (completes ? COMPLETES : 0));
+    hold(
+        to,
+        codec.encode(pending.dialectOf(to), message),
+        null,
+        null,
+        completes ? REPLY : TO_CLIENT);
   }
 
   /** Sends a frame to a client now; false (and the client is forgotten) if it is gone. */

@@ -266,8 +266,9 @@ final class RequestRouting {
   }
 
   /**
-   * Commits the decision for a request that goes to its engine; {@code stale}: any attempt met one.
-   * What it is recorded as (metrics, schedule) waits for the SUBMIT to leave ({@link #recordSent}).
+   * Commits the decision for a request that goes to its engine; {@code stale}: the decision met
+   * one. What it is recorded as (metrics, schedule) waits for the SUBMIT to leave ({@link
+   * #recordSent}).
    */
   void sent(PendingRequest r, Decision decision, int count, boolean stale) {
     router.commit(decision, current, count);
