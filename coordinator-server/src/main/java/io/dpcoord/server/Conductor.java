@@ -80,7 +80,7 @@ final class Conductor {
     this.pending = pending;
     this.metrics = metrics;
     this.outbox = outbox;
-    outbox.listen(this::heldSendFailed, routing::recordSent);
+    outbox.listen(this::forgetClient, this::heldSendFailed, routing::recordSent);
     this.status = status;
     this.warnings = warnings;
     this.limits = config.limits();
@@ -288,7 +288,7 @@ final class Conductor {
     }
     Decision decision = routing.choose(r, count);
     toEngine(engines.peerOf(decision.engine()), r.bound.frame(), r, true);
-    routing.sent(r, decision, count, decision.staleFound());
+    routing.sent(r, decision, count);
     pending.routed(r, decision.engine());
     if (r.abortRequested) {
       forwardAbort(r); // the client aborted it while it waited to be routed

@@ -132,21 +132,13 @@ final class EventLoop {
     codec.recognisePrompts(pending::forwardedPrompt);
     Router router = new Router(config.routing());
     this.engines = new Engines(router, config.expectedEngines());
-    Conductor[] self = new Conductor[1]; // the outbox tells the conductor about gone clients
     Outbox outbox =
         new Outbox(
-            socket,
-            config.engineDialect(),
-            pending,
-            metrics,
-            config.unixSeconds(),
-            warnings,
-            client -> self[0].forgetClient(client));
+            socket, config.engineDialect(), pending, metrics, config.unixSeconds(), warnings);
     this.conductor =
-        self[0] =
-            new Conductor(
-                config, engines, pending, router, workers, metrics, outbox, schedule, status,
-                warnings, nanoTime);
+        new Conductor(
+            config, engines, pending, router, workers, metrics, outbox, schedule, status, warnings,
+            nanoTime);
 
     int client = AccessRules.CLIENT;
     int control = AccessRules.CLIENT | AccessRules.CONTROL;

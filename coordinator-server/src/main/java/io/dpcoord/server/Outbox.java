@@ -50,8 +50,8 @@ final class Outbox {
   private final LoopMetrics metrics;
   private final DoubleSupplier unixSeconds;
   private final RateLimitedLog warnings;
-  private final Consumer<Peer> clientGone;
   private final Map<Peer, ArrayDeque<byte[]>> backlogs = new HashMap<>();
+  private Consumer<Peer> clientGone;
   private Consumer<Peer> engineLost;
   private Consumer<PendingRequest> submitSent;
   // the held sends, in order: the peer (null once voided), the frame, the request it is about
@@ -70,22 +70,23 @@ final class Outbox {
       PendingRequests pending,
       LoopMetrics metrics,
       DoubleSupplier unixSeconds,
-      RateLimitedLog warnings,
-      Consumer<Peer> clientGone) {
+      RateLimitedLog warnings) {
     this.socket = socket;
     this.engineDialect = engineDialect;
     this.pending = pending;
     this.metrics = metrics;
     this.unixSeconds = unixSeconds;
     this.warnings = warnings;
-    this.clientGone = clientGone;
   }
 
   /**
-   * Who is told (the conductor) of an engine that a held send could not reach: it is gone, and
-   * {@link #forgetEngine} gives back what was held for it; and of a request whose SUBMIT left.
+   * Who is told (the conductor) of a client that a send could not reach, so that it forgets it; of
+   * an engine that a held send could not reach: it is gone, and {@link #forgetEngine} gives back
+   * what was held for it; and of a request whose SUBMIT left.
    */
-  void listen(Consumer<Peer> engineLost, Consumer<PendingRequest> submitSent) {
+  void listen(
+      Consumer<Peer> clientGone, Consumer<Peer> engineLost, Consumer<PendingRequest> submitSent) {
+    this.clientGone = clientGone;
     this.engineLost = engineLost;
     this.submitSent = submitSent;
   }

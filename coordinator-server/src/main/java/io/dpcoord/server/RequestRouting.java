@@ -266,11 +266,10 @@ final class RequestRouting {
   }
 
   /**
-   * Commits the decision for a request that goes to its engine; {@code stale}: the decision met
-   * one. What it is recorded as (metrics, schedule) waits for the SUBMIT to leave ({@link
-   * #recordSent}).
+   * Commits the decision for a request that goes to its engine. What it is recorded as (metrics,
+   * schedule) waits for the SUBMIT to leave ({@link #recordSent}).
    */
-  void sent(PendingRequest r, Decision decision, int count, boolean stale) {
+  void sent(PendingRequest r, Decision decision, int count) {
     router.commit(decision, current, count);
     r.committedBlocks = count;
     r.predictedBlocks = decision.matchDepth();
@@ -290,7 +289,7 @@ final class RequestRouting {
     r.hashesUsed = decision.hashesUsed();
     r.prefixApplied = decision.prefixApplied();
     r.matchFraction = decision.matchFraction();
-    r.staleSeen |= stale; // also what a decision before a held send that failed met
+    r.staleSeen |= decision.staleFound(); // or a decision before a held send that failed
   }
 
   /**

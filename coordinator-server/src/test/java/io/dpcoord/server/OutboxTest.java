@@ -71,9 +71,9 @@ class OutboxTest {
             pending,
             new LoopMetrics(metrics),
             () -> 1.0,
-            new RateLimitedLog(line -> {}, 1, System::nanoTime),
-            c -> {});
+            new RateLimitedLog(line -> {}, 1, System::nanoTime));
     outbox.listen(
+        c -> {},
         e -> {
           lost.add(e);
           givenBack.addAll(outbox.forgetEngine(e));

@@ -96,7 +96,7 @@ class RequestRoutingTest {
       Decision d = routing.choose(r, count);
       depths = Arrays.copyOf(depths, depths.length + 1);
       depths[depths.length - 1] = d.matchDepth();
-      routing.sent(r, d, count, false);
+      routing.sent(r, d, count);
       pending.routed(r, d.engine());
     }
     return depths;
