@@ -1,5 +1,6 @@
 package io.dpcoord.cli;
 
+import io.dpcoord.jeromq.SignalerFix;
 import io.dpcoord.sim.simulate.Synthetic;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -69,7 +70,13 @@ public final class Launcher implements Runnable {
     @Override
     public String[] getVersion() {
       String v = Launcher.class.getPackage().getImplementationVersion();
-      return new String[] {"coordinator " + (v == null ? "dev" : v)};
+      return new String[] {
+        "coordinator " + (v == null ? "dev" : v),
+        "jeromq signaler: "
+            + (SignalerFix.isLoaded()
+                ? "fixed (coordinator-jeromq)"
+                : "jeromq's own, which may spin (docs/DESIGN.md, \"jeromq's signaler\")")
+      };
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.dpcoord.server;
 
+import io.dpcoord.jeromq.SignalerFix;
 import io.dpcoord.metrics.Metric;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +41,12 @@ public final class Coordinator implements AutoCloseable {
   private volatile Throwable failure;
 
   private Coordinator(CoordinatorConfig config) throws IOException {
+    if (!SignalerFix.isLoaded()) {
+      LOG.warn(
+          "jeromq's own zmq.Signaler is on the class path before coordinator-jeromq's: its I/O"
+              + " thread may spin for milliseconds after a send (docs/DESIGN.md, \"jeromq's"
+              + " signaler\")");
+    }
     status = new CoordinatorStatus(config.expectedEngines());
     context = new ZContext(1);
     ZMQ.Socket socket = context.createSocket(SocketType.ROUTER);

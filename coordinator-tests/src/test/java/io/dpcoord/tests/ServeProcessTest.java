@@ -2,6 +2,7 @@ package io.dpcoord.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dpcoord.jeromq.SignalerFix;
 import io.dpcoord.protocol.ClientReply;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,6 +95,15 @@ class ServeProcessTest {
       assertThat(serve.stderr())
           .contains("routing_cache_hit_total", "coordinator_routing_latency_seconds");
     }
+  }
+
+  @Test
+  void theLauncherRunsTheFixedJeromqSignaler() throws Exception {
+    // the jar when it is built (mvn verify), else this module's class path
+    Result r = runToEnd("--version");
+    assertThat(r.status).isZero();
+    assertThat(r.stdout).contains("jeromq signaler: fixed (coordinator-jeromq)");
+    assertThat(SignalerFix.isLoaded()).as("on this module's class path").isTrue();
   }
 
   @Test
