@@ -20,8 +20,9 @@
 # log directory): elapsed seconds, requests sent / answered / lost so far by the well-behaved
 # clients (the load rounds finished so far and the Python client; lost counts once a client has
 # given up waiting), the coordinator's live heap after a full GC (jcmd GC.class_histogram), its
-# RSS right after that GC, its native memory (NMT committed less the heap), threads and open file
-# descriptors (/proc), and its own in-flight and known-client gauges (serve --report-every 10s).
+# RSS right after that GC (its heap fixed at 512 MiB), its native memory (NMT committed less the
+# heap), threads and open file descriptors (/proc), and its own in-flight and known-client gauges
+# (serve --report-every 10s).
 # At the end the load drains, one more sample is taken ("drained"), and a verdict follows. Exit
 # status 1 if a request was lost or duplicated, a reply was malformed, the coordinator counted an
 # internal error, had no engine for a request, had fewer than 4 engines routable at the end, or
@@ -60,8 +61,11 @@ csv="${csv:-$work/soak.csv}"
 duration=$((minutes * 60))
 
 # Native memory tracking (summary level, a few per cent of overhead) says where RSS beyond the heap
-# goes: its committed total, less the heap's, is the "native" column.
-COORDINATOR_JAVA_OPTS="${COORDINATOR_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary" \
+# goes: its committed total, less the heap's, is the "native" column. The heap is fixed and touched
+# at start-up, so that RSS does not follow how far G1 grows and shrinks it (hundreds of MiB up and
+# down at the coordinator's full rate) and its growth means memory outside the heap.
+fixed_heap="-Xms512m -Xmx512m -XX:+AlwaysPreTouch"
+COORDINATOR_JAVA_OPTS="${COORDINATOR_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary $fixed_heap" \
   start_serve --engines 4 --tokenizer bytes --index-capacity 65536 --report-every 10s --log-level warn
 for r in 0 1 2 3; do start_engine "$r" --tokenizer bytes; done
 wait_engines 0 1 2 3
