@@ -9,6 +9,7 @@ import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.ProtocolException;
 import io.dpcoord.protocol.RawValue;
 import io.dpcoord.protocol.SubmitRequest;
+import io.dpcoord.tokenizers.TextTokenizer;
 import java.io.IOException;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,16 @@ public class CodecBenchmark {
   @Param({"256", "4096"})
   public int promptTokens;
 
+  /**
+   * The token ids: {@code uniform128k} at random below 128,000 (half uint16, half uint32, mixed at
+   * random), {@code uniform32k} below 32,000 (almost all uint16, as the load benchmark's prompts),
+   * {@code llama3} real text (the tokenizer benchmarks' mixed corpus) through the Llama 3 tokenizer
+   * under {@code .cache/tokenizers} ({@code ./test} fetches it; {@code -Ddpcoord.root=DIR} if not
+   * run from the repository): fixint, uint8, uint16 and uint32 mixed as text mixes them.
+   */
+  @Param({"uniform128k", "uniform32k", "llama3"})
+  public String ids;
+
   private final MessageCodec codec = new MessageCodec();
   private final RawValue[] prompts = new RawValue[SIZE];
   /* as the coordinator's loop decodes replies: knowing each request's forwarded prompt */
@@ -65,10 +76,18 @@ public class CodecBenchmark {
   @Setup
   public void setUp() throws IOException, ProtocolException {
     SplittableRandom random = new SplittableRandom(42);
+    long[] text = ids.equals("llama3") ? llama3Corpus() : null;
     for (int i = 0; i < SIZE; i++) {
       long[] tokens = new long[promptTokens];
+      int from = text == null ? 0 : random.nextInt(text.length - promptTokens);
       for (int k = 0; k < tokens.length; k++) {
-        tokens[k] = random.nextLong(128_000);
+        tokens[k] =
+            switch (ids) {
+              case "uniform128k" -> random.nextLong(128_000);
+              case "uniform32k" -> random.nextLong(32_000);
+              case "llama3" -> text[from + k];
+              default -> throw new IllegalArgumentException("ids: " + ids);
+            };
       }
       submitFrames[i] = submitFrame(1000 + i, tokens);
       replyFrames[i] = replyFrame(5000 + i, tokens, random);
@@ -80,6 +99,18 @@ public class CodecBenchmark {
       EngineReply reply = (EngineReply) codec.decode(Direction.TO_COORDINATOR, replyFrames[i]);
       clientReplies[i] = new ClientReply(1000 + i, reply.records().get(0).raw());
     }
+  }
+
+  /** The tokenizer benchmarks' corpus through Llama 3, repeated to at least 16,384 ids. */
+  private static long[] llama3Corpus() {
+    TextTokenizer llama3 =
+        BenchTexts.load("huggingface:.cache/tokenizers/llama3", BenchTexts.root());
+    long[] once = llama3.tokenize(String.join("", BenchTexts.paragraphs()));
+    long[] out = new long[Math.max(16_384, once.length)];
+    for (int k = 0; k < out.length; k++) {
+      out[k] = once[k % once.length];
+    }
+    return out;
   }
 
   /** A client's SUBMIT: token prompt and a Megatron-sized sampling_params map. */

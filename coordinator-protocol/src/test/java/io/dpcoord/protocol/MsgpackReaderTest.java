@@ -46,6 +46,87 @@ class MsgpackReaderTest {
     }
   }
 
+  /**
+   * Token ids in every int encoding, including the non-minimal ones other packers may write (a
+   * small id as int32), in long runs of one encoding, in short runs of uint16 (enough of them to
+   * leave the loop for runs) and mixed at random, with 0 to 9 bytes after the array (an id near the
+   * end of the buffer takes the checked path): the values msgpack-core reads, and the cursor after
+   * the last id.
+   */
+  @Test
+  void readInt64sAgreesWithMsgpackCoreOnEveryIntEncoding() throws IOException, ProtocolException {
+    Random rnd = new Random(7);
+    for (int round = 0; round < 2_000; round++) {
+      int count = rnd.nextInt(4) == 0 ? 200 + rnd.nextInt(400) : rnd.nextInt(80);
+      int mix = rnd.nextInt(3); // 0: every id at random, 1: runs, 2: half uint16 (short runs)
+      int encoding = rnd.nextInt(INT_ENCODINGS);
+      ByteBuffer ids = ByteBuffer.allocate(9 * count + 10);
+      for (int i = 0; i < count; i++) {
+        if (mix == 0 || mix == 1 && rnd.nextInt(16) == 0) {
+          encoding = rnd.nextInt(INT_ENCODINGS);
+        } else if (mix == 2) {
+          encoding = rnd.nextBoolean() ? UINT16 : rnd.nextInt(INT_ENCODINGS);
+        }
+        writeInt(ids, encoding, rnd);
+      }
+      int idsEnd = ids.position();
+      int tail = rnd.nextInt(10);
+      for (int i = 0; i < tail; i++) {
+        ids.put((byte) 0xc0); // nil: not an id
+      }
+      byte[] frame = Arrays.copyOf(ids.array(), ids.position());
+      MessageUnpacker reference = MessagePack.newDefaultUnpacker(frame);
+      long[] expected = new long[count];
+      for (int i = 0; i < count; i++) {
+        expected[i] = reference.unpackLong();
+      }
+      MsgpackReader r = new MsgpackReader();
+      r.reset(frame, 0, frame.length, null);
+      long[] got = new long[count];
+      assertThat(r.readInt64s(got)).as("round %d", round).isEqualTo(-1);
+      assertThat(got).as("round %d", round).isEqualTo(expected);
+      assertThat(r.position()).as("round %d", round).isEqualTo(idsEnd);
+    }
+  }
+
+  @Test
+  void readInt64sStopsAtTheFirstIdThatIsNotAnInt64() throws ProtocolException {
+    // 3 uint16 ids, then a uint64 above int64's range, then a str
+    byte[] frame = bytes("cd0102 cd0304 cd0506 cf8000000000000000 a178 c0c0c0c0c0c0c0c0");
+    MsgpackReader r = new MsgpackReader();
+    r.reset(frame, 0, frame.length, null);
+    assertThat(r.readInt64s(new long[5])).isEqualTo(3);
+    assertThat(r.position()).isEqualTo(9);
+    r.reset(frame, 18, frame.length - 18, null);
+    assertThat(r.readInt64s(new long[1])).isEqualTo(0);
+    assertThat(r.position()).isEqualTo(18);
+    byte[] cut = Arrays.copyOf(frame, 8); // the third id cut short
+    r.reset(cut, 0, cut.length, null);
+    assertThatThrownBy(() -> r.readInt64s(new long[3])).isInstanceOf(ProtocolException.class);
+  }
+
+  private static final int INT_ENCODINGS = 11;
+  private static final int UINT16 = 3;
+
+  /**
+   * One int in encoding {@code e}: fixint +, fixint -, uint8..64, int8..64, with a value it holds.
+   */
+  private static void writeInt(ByteBuffer out, int e, Random rnd) {
+    switch (e) {
+      case 0 -> out.put((byte) rnd.nextInt(0x80));
+      case 1 -> out.put((byte) (0xe0 + rnd.nextInt(32)));
+      case 2 -> out.put((byte) 0xcc).put((byte) rnd.nextInt());
+      case 3 -> out.put((byte) 0xcd).putShort((short) rnd.nextInt());
+      case 4 -> out.put((byte) 0xce).putInt(rnd.nextInt());
+      case 5 -> out.put((byte) 0xcf).putLong(rnd.nextLong() >>> 1); // within int64
+      case 6 -> out.put((byte) 0xd0).put((byte) rnd.nextInt());
+      case 7 -> out.put((byte) 0xd1).putShort((short) rnd.nextInt());
+      case 8 -> out.put((byte) 0xd2).putInt(rnd.nextInt());
+      case 9 -> out.put((byte) 0xd3).putLong(rnd.nextLong());
+      default -> out.put((byte) 0xd2).putInt(rnd.nextInt(100)); // a small id, not minimal
+    }
+  }
+
   @Test
   void deepNestingIsRejectedPastPythonsLimitWithoutRecursion() throws ProtocolException {
     byte[] deep = new byte[100_001];
