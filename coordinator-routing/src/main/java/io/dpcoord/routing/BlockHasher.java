@@ -6,7 +6,9 @@ import java.nio.ByteOrder;
 import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Iterator;
 
 /**
  * Megatron's block hash chain: one hash per complete block of {@code blockSize} tokens.
@@ -46,6 +48,17 @@ public final class BlockHasher {
   private final long[] memo;
   private final int slotLongs;
   private final int memoSlots;
+  /* The recent prompts (see the three-argument constructor), oldest first, and their tokens. */
+  private final ArrayDeque<Recent> recent;
+  private final long recentBudget;
+  private long recentHeld;
+  /* Set by longestShared: the recent prompt sharing the most leading blocks, and how many. */
+  private Recent shared;
+  private int sharedBlocks;
+  private long reused;
+
+  /** A prompt hashed before: its tokens, its hash count, its hashes and its blocks' digests. */
+  private record Recent(long[] tokens, int blocks, long[] hashes, byte[] digests) {}
 
   /**
    * Creates a hasher for blocks of {@code blockSizeTokens} tokens, without a memo.
@@ -64,6 +77,27 @@ public final class BlockHasher {
    * @throws IllegalArgumentException if the block size is not positive or the memo size negative
    */
   public BlockHasher(int blockSizeTokens, int memoBytes) {
+    this(blockSizeTokens, memoBytes, 0);
+  }
+
+  /**
+   * Creates a hasher as {@link #BlockHasher(int, int)} that also remembers the prompts it hashed
+   * last, up to {@code recentPromptTokens} tokens in all: a prompt whose leading blocks equal a
+   * remembered prompt's (compared token by token) takes their hashes and continues the chain from
+   * the last one's digest, so a long shared prefix (a system prompt, a conversation's earlier
+   * turns) is hashed once, not once a request. It keeps references to the token arrays it hashed,
+   * which must not change afterwards; a prompt longer than the budget is not remembered, a newer
+   * one replaces the oldest, and one whose blocks are all in a newer one gives way to it.
+   *
+   * @throws IllegalArgumentException if the block size is not positive or a size negative
+   */
+  public BlockHasher(int blockSizeTokens, int memoBytes, int recentPromptTokens) {
+    if (recentPromptTokens < 0) {
+      throw new IllegalArgumentException(
+          "recent prompt tokens must not be negative, got " + recentPromptTokens);
+    }
+    this.recentBudget = recentPromptTokens;
+    this.recent = recentPromptTokens == 0 ? null : new ArrayDeque<>();
     if (blockSizeTokens <= 0 || blockSizeTokens > Integer.MAX_VALUE / Long.BYTES - 16) {
       throw new IllegalArgumentException(
           "block size must be a positive token count, got " + blockSizeTokens);
@@ -109,8 +143,23 @@ public final class BlockHasher {
     if (hashes.length < blocks) {
       hashes = new long[Math.max(blocks, hashes.length * 2)];
     }
-    Arrays.fill(message, 0, DIGEST_BYTES, (byte) 0);
-    for (int b = 0, t = 0; b < blocks; b++, t += blockSize) {
+    int start = 0;
+    byte[] digests = null;
+    if (recent != null && blocks > 0) {
+      longestShared(tokens, blocks);
+      start = sharedBlocks;
+      reused += start;
+      digests = new byte[blocks * DIGEST_BYTES];
+      if (start > 0) {
+        System.arraycopy(shared.hashes, 0, hashes, 0, start);
+        System.arraycopy(shared.digests, 0, digests, 0, start * DIGEST_BYTES);
+        System.arraycopy(digests, (start - 1) * DIGEST_BYTES, message, 0, DIGEST_BYTES);
+      }
+    }
+    if (start == 0) {
+      Arrays.fill(message, 0, DIGEST_BYTES, (byte) 0);
+    }
+    for (int b = start, t = start * blockSize; b < blocks; b++, t += blockSize) {
       if (memo == null) {
         digest(tokens, t);
       } else {
@@ -118,8 +167,54 @@ public final class BlockHasher {
       }
       long raw = (long) LONG_LE.get(message, 0);
       hashes[b] = Long.remainderUnsigned(raw, Long.MAX_VALUE) + 1;
+      if (digests != null) {
+        System.arraycopy(message, 0, digests, b * DIGEST_BYTES, DIGEST_BYTES);
+      }
+    }
+    if (digests != null) {
+      remember(new Recent(tokens, blocks, Arrays.copyOf(hashes, blocks), digests));
     }
     return blocks;
+  }
+
+  /**
+   * Finds the remembered prompt that shares the most complete leading blocks with {@code tokens[0,
+   * blocks x blockSize)}: {@link #shared} and {@link #sharedBlocks} (0 if none). A prompt whose
+   * first block differs is passed over after that block's comparison.
+   */
+  private void longestShared(long[] tokens, int blocks) {
+    shared = null;
+    sharedBlocks = 0;
+    for (Iterator<Recent> it = recent.descendingIterator(); it.hasNext(); ) {
+      Recent r = it.next();
+      int most = Math.min(blocks, r.blocks) * blockSize;
+      if (most <= sharedBlocks * blockSize
+          || Arrays.mismatch(tokens, 0, blockSize, r.tokens, 0, blockSize) >= 0) {
+        continue;
+      }
+      int differ = Arrays.mismatch(tokens, 0, most, r.tokens, 0, most);
+      int same = (differ < 0 ? most : differ) / blockSize;
+      if (same > sharedBlocks) {
+        shared = r;
+        sharedBlocks = same;
+      }
+    }
+  }
+
+  /** Adds {@code prompt} as the newest, within the budget (see the constructor). */
+  private void remember(Recent prompt) {
+    if (prompt.tokens.length > recentBudget) {
+      return;
+    }
+    if (shared != null && sharedBlocks == shared.blocks && recent.removeLastOccurrence(shared)) {
+      recentHeld -= shared.tokens.length; // every block of it is in the new one
+    }
+    recent.addLast(prompt);
+    recentHeld += prompt.tokens.length;
+    while (recentHeld > recentBudget) {
+      recentHeld -= recent.removeFirst().tokens.length;
+    }
+    shared = null;
   }
 
   /** Replaces {@code digest_{i-1}} at the message's start with block i's digest, computed. */
@@ -176,6 +271,11 @@ public final class BlockHasher {
     for (int k = 0; k < DIGEST_LONGS; k++) {
       memo[digestAt + k] = (long) LONG_LE.get(message, k * Long.BYTES);
     }
+  }
+
+  /** How many blocks' hashes came from remembered prompts instead of SHA-256, since creation. */
+  public long reusedBlocks() {
+    return reused;
   }
 
   /**

@@ -100,6 +100,51 @@ class BlockHasherTest {
   }
 
   @Test
+  void recentPromptsAnswerExactlyAsHashingDoes() {
+    SplittableRandom rnd = new SplittableRandom(12);
+    long[][] prefixes = new long[6][];
+    for (int i = 0; i < prefixes.length; i++) {
+      prefixes[i] = rnd.longs(rnd.nextInt(1, 40), 0, 5).toArray();
+    }
+    BlockHasher plain = new BlockHasher(4);
+    // a budget under any prompt, a few prompts, all of them; with and without a memo
+    for (int budget : new int[] {3, 60, 1 << 20}) {
+      for (int memoBytes : new int[] {0, 1000}) {
+        BlockHasher recent = new BlockHasher(4, memoBytes, budget);
+        long[] previous = new long[0];
+        for (int i = 0; i < 3000; i++) {
+          long[] prompt;
+          if (rnd.nextInt(4) == 0) { // the next turn of the last prompt
+            prompt = Arrays.copyOf(previous, previous.length + rnd.nextInt(0, 12));
+            for (int t = previous.length; t < prompt.length; t++) {
+              prompt[t] = rnd.nextLong(0, 5);
+            }
+          } else {
+            long[] prefix = prefixes[rnd.nextInt(prefixes.length)];
+            prompt = Arrays.copyOf(prefix, prefix.length + rnd.nextInt(0, 12));
+            for (int t = prefix.length; t < prompt.length; t++) {
+              prompt[t] = rnd.nextLong(0, 5);
+            }
+            if (rnd.nextInt(4) == 0) {
+              prompt[rnd.nextInt(prompt.length)] ^= 1; // a branch anywhere
+            }
+          }
+          previous = prompt;
+          int blocks = rnd.nextInt(prompt.length / 4 + 1); // as blocksToHash may cut them
+          assertThat(Arrays.copyOf(recent.hashes(), recent.hash(prompt, blocks)))
+              .as("budget %d, memo of %d bytes, prompt %d", budget, memoBytes, i)
+              .containsExactly(Arrays.copyOf(plain.hashes(), plain.hash(prompt, blocks)));
+        }
+        if (budget == 3) {
+          assertThat(recent.reusedBlocks()).isZero(); // no prompt with a block fits
+        } else {
+          assertThat(recent.reusedBlocks()).isGreaterThan(1000);
+        }
+      }
+    }
+  }
+
+  @Test
   void blocksThatShareASlotAreToldApartByTheirTokensAndTheirParent() {
     BlockHasher plain = new BlockHasher(4);
     BlockHasher memo = new BlockHasher(4, 200); // one slot for everything
@@ -182,6 +227,9 @@ class BlockHasherTest {
     assertThatThrownBy(() -> new BlockHasher(2, -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("memo size must not be negative, got -1");
+    assertThatThrownBy(() -> new BlockHasher(2, 0, -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("recent prompt tokens must not be negative, got -1");
   }
 
   /** Every complete block's hash of {@code tokens}, in a new array. */

@@ -45,9 +45,17 @@ final class RequestRouting {
    * The loop's memo of block digests ({@link BlockHasher}), in bytes, when prompts are hashed: some
    * 5,000 blocks of 16 tokens. The workers, which hash the long prompts, have none: in the load
    * benchmark at 8k-token prompts one of 2 MiB each saved at most 8 % of their CPU
-   * (docs/PERFORMANCE.md, "A memo of block digests").
+   * (docs/PERFORMANCE.md, "A memo of block digests"); they remember recent prompts instead.
    */
   static final int LOOP_MEMO_BYTES = 1 << 20;
+
+  /**
+   * The tokens of the recent prompts each worker remembers ({@link BlockHasher#BlockHasher(int,
+   * int, int)}): 16 prompts of 8k tokens, some 1.4 MB a worker with their digests. A long prompt
+   * that starts as one of them (the same system prompt, the next turn of a conversation) is hashed
+   * only past what they share (docs/PERFORMANCE.md, "Recent prompts on the workers").
+   */
+  static final int WORKER_RECENT_TOKENS = 1 << 17;
 
   /**
    * A routing-state change queued behind waiting requests: a new epoch, or a terminal reply from
@@ -88,7 +96,9 @@ final class RequestRouting {
         new BlockHasher(this.config.blockSize(), this.config.hashesPrompts() ? LOOP_MEMO_BYTES : 0);
     this.tokenizer = config.tokenizer();
     this.workers = workers;
-    this.workerHashers = ThreadLocal.withInitial(() -> new BlockHasher(this.config.blockSize()));
+    this.workerHashers =
+        ThreadLocal.withInitial(
+            () -> new BlockHasher(this.config.blockSize(), 0, WORKER_RECENT_TOKENS));
     this.metrics = metrics;
     this.tokenizeLatency = metrics.tokenizeLatency;
     this.schedule = schedule;
