@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
       "",
       "An unmeasured first run (the first case's warm-up) compiles the engines' and the client's"
           + " code. Each run starts a fresh server JVM, connects the engines and the client from this JVM,"
-          + " sends the warm-up requests, then the measured ones, and reads the server JVM's CPU"
+          + " sends the warm-up requests (half from one client, half from a second), then the"
+          + " measured ones from a third, and reads the server JVM's CPU"
           + " time over the measured ones by thread group: the event loop, jeromq's I/O threads,"
           + " the coordinator's workers (which hash long prompts), the garbage collector, the JIT"
           + " compilers, and the rest. Added latency is the"
