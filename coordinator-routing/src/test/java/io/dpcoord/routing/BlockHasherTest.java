@@ -75,20 +75,13 @@ class BlockHasherTest {
   @Test
   void aMemoAnswersExactlyAsHashingDoesWhateverItHolds() {
     SplittableRandom rnd = new SplittableRandom(11);
-    long[][] prefixes = new long[4][];
-    for (int i = 0; i < prefixes.length; i++) {
-      prefixes[i] = rnd.longs(rnd.nextInt(1, 40), 0, 5).toArray();
-    }
+    long[][] prefixes = prefixes(rnd, 4);
     BlockHasher plain = new BlockHasher(4);
     // one slot, a few, and room for everything: replaced entries, shared slots, and hits
     for (int memoBytes : new int[] {200, 1000, 1 << 20}) {
       BlockHasher memo = new BlockHasher(4, memoBytes);
       for (int i = 0; i < 2000; i++) {
-        long[] prefix = prefixes[rnd.nextInt(prefixes.length)];
-        long[] prompt = Arrays.copyOf(prefix, prefix.length + rnd.nextInt(0, 12));
-        for (int t = prefix.length; t < prompt.length; t++) {
-          prompt[t] = rnd.nextLong(0, 5); // few distinct tokens: blocks often repeat or nearly do
-        }
+        long[] prompt = extended(prefixes[rnd.nextInt(prefixes.length)], rnd);
         if (rnd.nextInt(4) == 0 && prompt.length > 0) {
           prompt[rnd.nextInt(prompt.length)] ^= 1; // a branch anywhere, a token off by one
         }
@@ -102,10 +95,7 @@ class BlockHasherTest {
   @Test
   void recentPromptsAnswerExactlyAsHashingDoes() {
     SplittableRandom rnd = new SplittableRandom(12);
-    long[][] prefixes = new long[6][];
-    for (int i = 0; i < prefixes.length; i++) {
-      prefixes[i] = rnd.longs(rnd.nextInt(1, 40), 0, 5).toArray();
-    }
+    long[][] prefixes = prefixes(rnd, 6);
     BlockHasher plain = new BlockHasher(4);
     // a budget under any prompt, a few prompts, all of them; with and without a memo
     for (int budget : new int[] {3, 60, 1 << 20}) {
@@ -115,16 +105,9 @@ class BlockHasherTest {
         for (int i = 0; i < 3000; i++) {
           long[] prompt;
           if (rnd.nextInt(4) == 0) { // the next turn of the last prompt
-            prompt = Arrays.copyOf(previous, previous.length + rnd.nextInt(0, 12));
-            for (int t = previous.length; t < prompt.length; t++) {
-              prompt[t] = rnd.nextLong(0, 5);
-            }
+            prompt = extended(previous, rnd);
           } else {
-            long[] prefix = prefixes[rnd.nextInt(prefixes.length)];
-            prompt = Arrays.copyOf(prefix, prefix.length + rnd.nextInt(0, 12));
-            for (int t = prefix.length; t < prompt.length; t++) {
-              prompt[t] = rnd.nextLong(0, 5);
-            }
+            prompt = extended(prefixes[rnd.nextInt(prefixes.length)], rnd);
             if (rnd.nextInt(4) == 0) {
               prompt[rnd.nextInt(prompt.length)] ^= 1; // a branch anywhere
             }
@@ -230,6 +213,24 @@ class BlockHasherTest {
     assertThatThrownBy(() -> new BlockHasher(2, 0, -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("recent prompt tokens must not be negative, got -1");
+  }
+
+  /** {@code count} random prefixes of 1 to 39 tokens. */
+  private static long[][] prefixes(SplittableRandom rnd, int count) {
+    long[][] prefixes = new long[count][];
+    for (int i = 0; i < count; i++) {
+      prefixes[i] = rnd.longs(rnd.nextInt(1, 40), 0, 5).toArray();
+    }
+    return prefixes;
+  }
+
+  /** {@code prefix} and 0 to 11 random tokens after it. */
+  private static long[] extended(long[] prefix, SplittableRandom rnd) {
+    long[] prompt = Arrays.copyOf(prefix, prefix.length + rnd.nextInt(0, 12));
+    for (int t = prefix.length; t < prompt.length; t++) {
+      prompt[t] = rnd.nextLong(0, 5); // few distinct tokens: blocks often repeat or nearly do
+    }
+    return prompt;
   }
 
   /** Every complete block's hash of {@code tokens}, in a new array. */
