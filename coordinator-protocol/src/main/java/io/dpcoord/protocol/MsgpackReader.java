@@ -478,6 +478,36 @@ final class MsgpackReader {
     int p = pos;
     int end = limit;
     long done = 0;
+    boolean afterUint16 = false;
+    int entries = 0;
+    long runValues = 0;
+    // as in readInt64s: runs of uint16 apart while the first RUN_TRIAL of them pay, ...
+    while (done < count && p < end) {
+      byte t = b[p];
+      int size = FIXED_SIZE[t & 0xff];
+      if (size == 0 || size > end - p) {
+        pos = p;
+        return done;
+      }
+      if (afterUint16 && t == (byte) 0xcd) {
+        // only each type byte is read, its address known before the one before it is read
+        long from = done;
+        do {
+          p += 3;
+          done++;
+        } while (done < count && p <= end - 3 && b[p] == (byte) 0xcd);
+        runValues += done - from;
+        if (++entries == RUN_TRIAL && runValues < RUN_TRIAL * RUN_PAYS) {
+          break;
+        }
+        afterUint16 = false;
+        continue;
+      }
+      afterUint16 = t == (byte) 0xcd;
+      p += size;
+      done++;
+    }
+    // ... else one value after the other
     while (done < count && p < end) {
       int size = FIXED_SIZE[b[p] & 0xff];
       if (size == 0 || size > end - p) {

@@ -57,18 +57,9 @@ class MsgpackReaderTest {
   void readInt64sAgreesWithMsgpackCoreOnEveryIntEncoding() throws IOException, ProtocolException {
     Random rnd = new Random(7);
     for (int round = 0; round < 2_000; round++) {
-      int count = rnd.nextInt(4) == 0 ? 200 + rnd.nextInt(400) : rnd.nextInt(80);
-      int mix = rnd.nextInt(3); // 0: every id at random, 1: runs, 2: half uint16 (short runs)
-      int encoding = rnd.nextInt(INT_ENCODINGS);
+      int count = idCount(rnd);
       ByteBuffer ids = ByteBuffer.allocate(9 * count + 10);
-      for (int i = 0; i < count; i++) {
-        if (mix == 0 || mix == 1 && rnd.nextInt(16) == 0) {
-          encoding = rnd.nextInt(INT_ENCODINGS);
-        } else if (mix == 2) {
-          encoding = rnd.nextBoolean() ? UINT16 : rnd.nextInt(INT_ENCODINGS);
-        }
-        writeInt(ids, encoding, rnd);
-      }
+      writeIds(ids, count, rnd);
       int idsEnd = ids.position();
       int tail = rnd.nextInt(10);
       for (int i = 0; i < tail; i++) {
@@ -86,6 +77,50 @@ class MsgpackReaderTest {
       assertThat(r.readInt64s(got)).as("round %d", round).isEqualTo(-1);
       assertThat(got).as("round %d", round).isEqualTo(expected);
       assertThat(r.position()).as("round %d", round).isEqualTo(idsEnd);
+    }
+  }
+
+  /** The same arrays of ids, as array values: skipped to where msgpack-core's skip ends. */
+  @Test
+  void skipEndsWhereMsgpackCoreEndsOnArraysOfIds() throws IOException, ProtocolException {
+    Random rnd = new Random(8);
+    for (int round = 0; round < 2_000; round++) {
+      int count = idCount(rnd);
+      ByteBuffer array = ByteBuffer.allocate(9 * count + 10);
+      array.put((byte) 0xdd).putInt(count); // array32
+      writeIds(array, count, rnd);
+      int arrayEnd = array.position();
+      array.put((byte) 0xcd).putShort((short) 258); // a value after it: one more uint16
+      byte[] frame = Arrays.copyOf(array.array(), array.position());
+      MessageUnpacker reference = MessagePack.newDefaultUnpacker(frame);
+      reference.skipValue();
+      assertThat(reference.getTotalReadBytes()).isEqualTo(arrayEnd);
+      assertThat(skip(frame)).as("round %d", round).isEqualTo(arrayEnd);
+      byte[] cut = Arrays.copyOf(frame, arrayEnd - 1); // its last id cut short
+      if (count > 0) {
+        assertThatThrownBy(() -> skip(cut))
+            .as("round %d", round)
+            .isInstanceOf(ProtocolException.class);
+      }
+    }
+  }
+
+  /** How many ids an array of the two tests above holds: often under 80, sometimes hundreds. */
+  private static int idCount(Random rnd) {
+    return rnd.nextInt(4) == 0 ? 200 + rnd.nextInt(400) : rnd.nextInt(80);
+  }
+
+  /** {@code count} ids: each in a random encoding, in runs of one, or half of them uint16. */
+  private static void writeIds(ByteBuffer out, int count, Random rnd) {
+    int mix = rnd.nextInt(3); // 0: every id at random, 1: runs, 2: half uint16 (short runs)
+    int encoding = rnd.nextInt(INT_ENCODINGS);
+    for (int i = 0; i < count; i++) {
+      if (mix == 0 || mix == 1 && rnd.nextInt(16) == 0) {
+        encoding = rnd.nextInt(INT_ENCODINGS);
+      } else if (mix == 2) {
+        encoding = rnd.nextBoolean() ? UINT16 : rnd.nextInt(INT_ENCODINGS);
+      }
+      writeInt(out, encoding, rnd);
     }
   }
 
