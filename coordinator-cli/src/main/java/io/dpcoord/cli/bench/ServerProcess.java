@@ -65,6 +65,7 @@ public final class ServerProcess implements AutoCloseable {
             "--add-exports",
             "java.management/sun.management=ALL-UNNAMED",
             "-XX:-UseDynamicNumberOfCompilerThreads",
+            "-XX:-TieredCompilation", // as ./coordinator runs serve
             // errors only: engines leaving at the end of a run are not news
             "-Ddpcoord.log.level=ERROR",
             "-cp",
