@@ -57,8 +57,8 @@ public final class BlockHasher {
   private int sharedBlocks;
   private long reused;
 
-  /** A prompt hashed before: its tokens, its hash count, its hashes and its blocks' digests. */
-  private record Recent(long[] tokens, int blocks, long[] hashes, byte[] digests) {}
+  /** A prompt hashed before: its tokens, its hashes (one a block) and its blocks' digests. */
+  private record Recent(long[] tokens, long[] hashes, byte[] digests) {}
 
   /**
    * Creates a hasher for blocks of {@code blockSizeTokens} tokens, without a memo.
@@ -172,7 +172,7 @@ public final class BlockHasher {
       }
     }
     if (digests != null) {
-      remember(new Recent(tokens, blocks, Arrays.copyOf(hashes, blocks), digests));
+      remember(new Recent(tokens, Arrays.copyOf(hashes, blocks), digests));
     }
     return blocks;
   }
@@ -187,7 +187,7 @@ public final class BlockHasher {
     sharedBlocks = 0;
     for (Iterator<Recent> it = recent.descendingIterator(); it.hasNext(); ) {
       Recent r = it.next();
-      int most = Math.min(blocks, r.blocks) * blockSize;
+      int most = Math.min(blocks, r.hashes.length) * blockSize;
       if (most <= sharedBlocks * blockSize
           || Arrays.mismatch(tokens, 0, blockSize, r.tokens, 0, blockSize) >= 0) {
         continue;
@@ -206,7 +206,9 @@ public final class BlockHasher {
     if (prompt.tokens.length > recentBudget) {
       return;
     }
-    if (shared != null && sharedBlocks == shared.blocks && recent.removeLastOccurrence(shared)) {
+    if (shared != null
+        && sharedBlocks == shared.hashes.length
+        && recent.removeLastOccurrence(shared)) {
       recentHeld -= shared.tokens.length; // every block of it is in the new one
     }
     recent.addLast(prompt);
