@@ -89,6 +89,15 @@ final class PrefixIndex {
   /** Says whether an owner no longer describes an engine's cache. */
   interface Staleness {
     boolean isStale(int engine, long stamp, long writtenNanos);
+
+    /**
+     * False only if no owner of an entry can be stale whose owner mask words ({@link #mask}) are
+     * {@code owners0} and {@code owners1} and whose owners' stamps and write times are at least
+     * {@code oldestStamp} and {@code oldestWritten}; true is always correct, only slower.
+     */
+    default boolean mayBeStale(long owners0, long owners1, long oldestStamp, long oldestWritten) {
+      return true;
+    }
   }
 
   private static final int NONE = -1;
@@ -116,7 +125,7 @@ final class PrefixIndex {
   /** The bit of the last mask word that stands for every id from 64 x MASK_WORDS - 1 up. */
   static final long HIGH_IDS = 1L << 63;
 
-  private static final int HIGH_ID = 64 * MASK_WORDS - 1;
+  static final int HIGH_ID = 64 * MASK_WORDS - 1;
 
   // owner slot fields, SLOT longs apart; an entry's owners are one block of 2^k slots
   private static final int SLOT = 3;
@@ -313,7 +322,7 @@ final class PrefixIndex {
     // usually the engine wrote the hash last: its slot is in front, with no owner before it
     int at = head != NONE && slots[start(head) * SLOT + ENGINE] == engine ? 0 : -1;
     if (at < 0) {
-      at = dropStaleBefore(entry, engine);
+      at = mayHoldStale(entry) ? dropStaleBefore(entry, engine) : slotOf(entry, engine);
       head = entries[entry * ENTRY + HEAD];
     }
     if (at < 0) {
@@ -352,6 +361,35 @@ final class PrefixIndex {
       owners[at + OLDEST] = Math.min(owners[at + OLDEST], stamp);
       owners[at + OLDEST_WRITTEN] = Math.min(owners[at + OLDEST_WRITTEN], nanos);
     }
+  }
+
+  /** False only if the entry keeps owner masks and none of its owners can be stale. */
+  private boolean mayHoldStale(int entry) {
+    if (owners == null) {
+      return true;
+    }
+    int at = entry * OWNERS;
+    return staleness.mayBeStale(
+        owners[at + MASK], owners[at + MASK + 1], owners[at + OLDEST], owners[at + OLDEST_WRITTEN]);
+  }
+
+  /**
+   * The index of {@code engine}'s slot among the owners of {@code entry}, which keeps owner masks,
+   * or -1: {@link #dropStaleBefore} when no owner is stale.
+   */
+  private int slotOf(int entry, int engine) {
+    if (engine < HIGH_ID
+        && (owners[entry * OWNERS + MASK + maskWord(engine)] & maskBit(engine)) == 0) {
+      return -1;
+    }
+    long head = entries[entry * ENTRY + HEAD];
+    int base = start(head) * SLOT;
+    for (int i = 0; i < count(head); i++) {
+      if ((int) slots[base + i * SLOT + ENGINE] == engine) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**

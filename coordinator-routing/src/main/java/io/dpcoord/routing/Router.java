@@ -104,6 +104,8 @@ public final class Router {
   // engine feedback: entries older than this (WrittenBlocks' age) are stale on every engine
   private long ageLimit = Long.MAX_VALUE;
   private boolean[] active = new boolean[8];
+  // the active ids below PrefixIndex.HIGH_ID as an owner mask (PrefixIndex.maskBit)
+  private final long[] activeMask = new long[PrefixIndex.MASK_WORDS];
   private int[] rankOfEngine = new int[8];
 
   // per rank index
@@ -142,7 +144,21 @@ public final class Router {
     this.clock = config.nanoClock();
     this.feedback = config.feedback();
     this.written = feedback ? new WrittenBlocks() : null;
-    this.index = new PrefixIndex(config.indexCapacity(), this::isStale, !policy.isMegatron());
+    this.index =
+        new PrefixIndex(
+            config.indexCapacity(),
+            new PrefixIndex.Staleness() {
+              @Override
+              public boolean isStale(int engine, long stamp, long writtenNanos) {
+                return Router.this.isStale(engine, stamp, writtenNanos);
+              }
+
+              @Override
+              public boolean mayBeStale(long owners0, long owners1, long oldest, long written) {
+                return Router.this.mayBeStale(owners0, owners1, oldest, written);
+              }
+            },
+            !policy.isMegatron());
     this.fleet =
         new FleetWalk(
             policy, config.blockSize(), config.prefillTokensPerSecond(), clock, index, this);
@@ -229,7 +245,7 @@ public final class Router {
     order[rank] = id;
     activeCount++;
     renumberFrom(rank);
-    active[id] = true;
+    activate(id);
     arrival[arrivalCount++] = id;
     return id;
   }
@@ -255,7 +271,7 @@ public final class Router {
     int id = newEngine();
     order[rank] = id;
     rankOfEngine[id] = rank;
-    active[id] = true;
+    activate(id);
     return id;
   }
 
@@ -592,6 +608,19 @@ public final class Router {
   }
 
   /**
+   * False only if no owner of an entry can be stale by {@link #isStale} whose owner mask words are
+   * {@code owners0} and {@code owners1} and whose owners' stamps and write times are at least
+   * {@code oldestStamp} and {@code oldestWritten}, in O(1). Once feedback has reported a shortfall
+   * (an age limit, and a horizon) it is always true.
+   */
+  private boolean mayBeStale(long owners0, long owners1, long oldestStamp, long oldestWritten) {
+    return ((owners0 & ~activeMask[0]) | (owners1 & ~activeMask[1])) != 0 // HIGH_IDS included
+        || oldestStamp <= epochStamp
+        || ageLimit != Long.MAX_VALUE
+        || expired(oldestWritten);
+  }
+
+  /**
    * The stamp at or below which an owner of the active {@code engine} is stale by {@link #isStale}
    * (the epoch, the engine's horizon and the age limit); owners written too long ago are stale as
    * well ({@link #expired}).
@@ -614,7 +643,7 @@ public final class Router {
     order[activeCount] = id;
     rankOfEngine[id] = activeCount;
     activeCount++;
-    active[id] = true;
+    activate(id);
     return id;
   }
 
@@ -639,7 +668,17 @@ public final class Router {
   /** Takes the engine out of routing; its pending count is kept (for a Megatron 0.18 rejoin). */
   private void deactivate(int engineId) {
     active[engineId] = false;
+    if (engineId < PrefixIndex.HIGH_ID) {
+      activeMask[PrefixIndex.maskWord(engineId)] &= ~PrefixIndex.maskBit(engineId);
+    }
     rankOfEngine[engineId] = -1;
+  }
+
+  private void activate(int engineId) {
+    active[engineId] = true;
+    if (engineId < PrefixIndex.HIGH_ID) {
+      activeMask[PrefixIndex.maskWord(engineId)] |= PrefixIndex.maskBit(engineId);
+    }
   }
 
   /** Sets the rank position of the engines at order[from..activeCount). */
