@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class RouterTest {
   private static final long H0 = 1001;
@@ -505,6 +507,41 @@ class RouterTest {
     assertThat(expired.engine()).isZero();
     assertThat(expired.hit()).isFalse();
     assertThat(expired.staleFound()).isTrue();
+  }
+
+  /**
+   * A write meets the owners in front of its engine's slot and drops those that are stale, however
+   * they became so; under the policies with owner masks the writes that skip the stale checks
+   * (PrefixIndex.Staleness#mayBeStale) must not skip these.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "longest_prefix, epoch, 4",
+    "longest_prefix, ttl, 4",
+    "longest_prefix, removal, 2",
+    "least_work, epoch, 4",
+    "least_work, ttl, 4",
+    "least_work, removal, 2"
+  })
+  void aWriteDropsTheStaleOwnersItMeets(String policy, String source, long dropped) {
+    long[] clock = {0};
+    RouterConfig.Builder config = config().policy(Policy.parse(policy)).nanoClock(() -> clock[0]);
+    if (source.equals("ttl")) {
+      config.ttl(Duration.ofSeconds(1));
+    }
+    Router router = withEngines(config.build(), 3);
+    assign(router, 0, H0, H1);
+    assign(router, 1, H0, H1); // owners of each hash: 1, then 0
+    switch (source) {
+      case "epoch" -> router.newEpoch();
+      case "ttl" -> clock[0] += 1_000_000_001L;
+      default -> router.remove(1);
+    }
+    assertThat(router.stalePurgedTotal()).isZero();
+
+    assign(router, 2, H0, H1); // engine 2 owns neither: the write meets every owner
+
+    assertThat(router.stalePurgedTotal()).isEqualTo(dropped);
   }
 
   @Test
