@@ -73,8 +73,6 @@ final class FleetWalk {
   // highest stale threshold among them
   private final long[] activeBits = new long[PrefixIndex.MASK_WORDS];
   private long mostStaleThrough;
-  // the sum of addToEach's warming loads (so they stay)
-  private long touched;
 
   FleetWalk(
       Policy policy,
@@ -282,11 +280,7 @@ final class FleetWalk {
    * home cells in one loop of independent loads: the misses overlap instead of coming one per hash.
    */
   private void addToEach(LongIntTable table, long[] hashes, int count, int delta) {
-    long sum = 0;
-    for (int i = 0; i < count; i++) {
-      sum += table.touch(hashes[i]);
-    }
-    touched = sum;
+    table.touchAll(hashes, 0, count);
     for (int i = 0; i < count; i++) {
       table.add(hashes[i], delta);
     }

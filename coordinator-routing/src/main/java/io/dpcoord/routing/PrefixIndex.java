@@ -239,11 +239,7 @@ final class PrefixIndex {
    * that the cache misses of the lookups that follow overlap instead of coming one at a time.
    */
   void warm(long[] hashes, int from, int to) {
-    long sum = 0;
-    for (int i = from; i < to; i++) {
-      sum += this.hashes.touch(hashes[i]);
-    }
-    touched = sum;
+    this.hashes.touchAll(hashes, from, to);
   }
 
   /** The entry slot of {@code hash}, or -1 if it is not tracked. */
