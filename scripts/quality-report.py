@@ -56,13 +56,13 @@ def results(directory):
     for name, title, _ in RUNS:
         rows = read(directory, name)
         out.append(f"### {title}\n")
-        out.append("| policy | feedback | hit | bound N | bound 1 | precision | TTFT p50 ms "
-                   "| TTFT p99 ms | load CV | max/med |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|")
+        out.append("| policy | feedback | hit | best now | bound N | bound 1 | precision "
+                   "| TTFT p50 ms | TTFT p99 ms | load CV | max/med |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             out.append(
                 f"| {r['policy']} | {r['feedback']} | {pct(r['hit_ratio_blocks'])} "
-                f"| {pct(r['bound_routed'])} | {pct(r['bound_single'])} | {pct(r['precision'])} "
+                f"| {pct(r['best_now'])} | {pct(r['bound_routed'])} | {pct(r['bound_single'])} | {pct(r['precision'])} "
                 f"| {ms(r['ttft_p50_ms'])} | {ms(r['ttft_p99_ms'])} "
                 f"| {float(r['load_cv']):.2f} | {float(r['load_max_over_median']):.2f} |")
         out.append("")
@@ -72,9 +72,9 @@ def results(directory):
 def summary(directory):
     out = [
         "| workload (higher load) | least_work + feedback, TTFT p99 | Megatron longest_prefix "
-        "| best peer | hit vs bound N | max/med | precision with feedback (off) "
+        "| best peer | hit vs bound N | hit vs best now | max/med | precision with feedback (off) "
         "| lowest precision of any policy with feedback |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, title, higher in RUNS:
         if not higher:
@@ -91,6 +91,7 @@ def summary(directory):
             f"| {title} | {p:,.0f} ms | {m:,.0f} ms ({(p / m - 1) * 100:+.0f}%) "
             f"| {best['policy']}{feedback} {b:,.0f} ms ({(p / b - 1) * 100:+.0f}%) "
             f"| {pct(ours['hit_ratio_blocks'])} vs {pct(ours['bound_routed'])} "
+            f"| {pct(ours['hit_ratio_blocks'])} vs {pct(ours['best_now'])} "
             f"| {float(ours['load_max_over_median']):.2f} "
             f"| {pct(ours['precision'])} ({pct(ours_off['precision'])}) "
             f"| {pct(lowest['precision'])} ({lowest['policy']}) |")

@@ -80,6 +80,15 @@ public final class BlockCache {
     return hits;
   }
 
+  /** How many leading blocks of {@code blocks} are cached; the recency order does not change. */
+  public int cachedRun(long[] blocks) {
+    int hits = 0;
+    while (hits < blocks.length && slotOf.containsKey(blocks[hits])) {
+      hits++;
+    }
+    return hits;
+  }
+
   private void touch(long hash) {
     int slot = (int) slotOf.get(hash);
     if (slot != NIL) {

@@ -188,6 +188,11 @@ final class ModelEngine {
     busyNanos += dt;
   }
 
+  /** How many leading blocks of {@code blocks} the engine's cache holds now. */
+  int cachedRun(long[] blocks) {
+    return cache.cachedRun(blocks);
+  }
+
   /** Tokens of the prompt an engine serves from cache with {@code hits} leading blocks cached. */
   static long cachedTokens(int hits, int blockSize, int inputTokens) {
     return Math.min((long) hits * blockSize, inputTokens - 1L);

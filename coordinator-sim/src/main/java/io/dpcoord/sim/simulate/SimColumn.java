@@ -55,6 +55,7 @@ enum SimColumn {
   PRECISION("precision", "precision", Part.CACHE, Kind.RATIO, SimResult::precision),
   BOUND_SINGLE("bound_single", "bound 1", Part.CACHE, Kind.RATIO, SimResult::boundSingle),
   BOUND_ROUTED("bound_routed", "bound N", Part.CACHE, Kind.RATIO, SimResult::boundRouted),
+  BEST_NOW("best_now", "best now", Part.CACHE, Kind.RATIO, SimResult::bestNow),
   TTFT_P50("ttft_p50_ms", "TTFT p50", Part.SERVICE, Kind.MS, r -> r.ttftMs()[0]),
   TTFT_P90("ttft_p90_ms", "TTFT p90", Part.SERVICE, Kind.MS, r -> r.ttftMs()[1]),
   TTFT_P99("ttft_p99_ms", "TTFT p99", Part.SERVICE, Kind.MS, r -> r.ttftMs()[2]),
@@ -86,6 +87,8 @@ enum SimColumn {
       "bound_single_blocks", "bound 1 blocks", Part.CSV_ONLY, SimResult::boundSingleCachedBlocks),
   BOUND_ROUTED_BLOCKS(
       "bound_routed_blocks", "bound N blocks", Part.CSV_ONLY, SimResult::boundRoutedCachedBlocks),
+  BEST_NOW_BLOCKS(
+      "best_now_blocks", "best now blocks", Part.CSV_ONLY, SimResult::bestNowCachedBlocks),
   REQUESTS_PER_ENGINE(
       "requests_per_engine",
       "requests per engine",

@@ -14,14 +14,14 @@ import java.util.List;
  * <p>The columns, by header name: the configuration ({@code policy}, {@code alpha}, {@code ttl_s},
  * {@code index_capacity}, {@code engines}, {@code cache_blocks}, {@code eviction}), {@code
  * requests}, the hit ratios ({@code hit_ratio_blocks}, {@code hit_ratio_tokens}, {@code
- * predicted_hit_ratio}, {@code precision}, {@code bound_single}, {@code bound_routed}), the
- * latencies in virtual milliseconds ({@code ttft_p50_ms} ... {@code e2e_p99_ms}), {@code
- * requests_per_s}, {@code output_tokens_per_s}, {@code load_cv}, {@code load_max_over_median},
- * {@code makespan_s}, {@code evictions}, the raw counts the ratios come from ({@code prompt_blocks}
- * ... {@code bound_routed_blocks}), and two per-engine lists in engine order, {@code ;}-joined:
- * {@code requests_per_engine} and {@code busy_s_per_engine}. {@code alpha} is the configured value
- * even under a policy that ignores it; {@code ttl_s} is 0 when entries never expire. {@link
- * SimColumn} defines them all.
+ * predicted_hit_ratio}, {@code precision}, {@code bound_single}, {@code bound_routed}, {@code
+ * best_now}), the latencies in virtual milliseconds ({@code ttft_p50_ms} ... {@code e2e_p99_ms}),
+ * {@code requests_per_s}, {@code output_tokens_per_s}, {@code load_cv}, {@code
+ * load_max_over_median}, {@code makespan_s}, {@code evictions}, the raw counts the ratios come from
+ * ({@code prompt_blocks} ... {@code best_now_blocks}), and two per-engine lists in engine order,
+ * {@code ;}-joined: {@code requests_per_engine} and {@code busy_s_per_engine}. {@code alpha} is the
+ * configured value even under a policy that ignores it; {@code ttl_s} is 0 when entries never
+ * expire. {@link SimColumn} defines them all.
  *
  * <p>The output depends only on the results: numbers are written in {@link java.util.Locale#ROOT}
  * with fixed decimals (6 for ratios, factors and seconds, 3 for milliseconds and rates), rows in

@@ -23,6 +23,8 @@ import java.util.Arrays;
  * @param evictions blocks evicted, all engines
  * @param boundSingleCachedBlocks blocks an infinite cache shared by every request would reuse
  * @param boundRoutedCachedBlocks blocks an infinite cache per engine would reuse under this routing
+ * @param bestNowCachedBlocks over all requests, the most leading blocks of the request that any
+ *     engine's cache held at its arrival (the caches as this routing left them)
  */
 public record SimResult(
     SimConfig config,
@@ -41,7 +43,8 @@ public record SimResult(
     long[] requestsPerEngine,
     long evictions,
     long boundSingleCachedBlocks,
-    long boundRoutedCachedBlocks) {
+    long boundRoutedCachedBlocks,
+    long bestNowCachedBlocks) {
 
   /** Engine-side prefix hit ratio in blocks: blocks served from cache / prompt blocks. */
   public double hitRatio() {
@@ -71,6 +74,15 @@ public record SimResult(
   /** The hit ratio with an infinite cache per engine under this routing: what routing costs. */
   public double boundRouted() {
     return ratio(boundRoutedCachedBlocks, promptBlocks);
+  }
+
+  /**
+   * The hit ratio had every request gone to the engine whose cache held the most of it at its
+   * arrival: a reference that keeps the finite caches (not a bound: blocks cached between a
+   * request's arrival and its admission can lift the real hit ratio above it).
+   */
+  public double bestNow() {
+    return ratio(bestNowCachedBlocks, promptBlocks);
   }
 
   /** Completed requests per virtual second. */

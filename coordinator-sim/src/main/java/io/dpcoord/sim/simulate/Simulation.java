@@ -45,6 +45,7 @@ public final class Simulation implements ModelEngine.Listener {
   private long outputTokens;
   private long boundSingle;
   private long boundRouted;
+  private long bestNow;
   private final long[] requestsPerEngine;
   private long[] ttft = new long[1024];
   private long[] e2e = new long[1024];
@@ -157,6 +158,11 @@ public final class Simulation implements ModelEngine.Listener {
     promptTokens += r.inputTokens();
     boundSingle += leadingRunThenAdd(single, blocks);
     boundRouted += leadingRunThenAdd(routed[e], blocks);
+    int best = 0;
+    for (ModelEngine engine : engines) {
+      best = Math.max(best, engine.cachedRun(blocks));
+    }
+    bestNow += best;
     ModelEngine.Job job = new ModelEngine.Job(r, now, seq++, d.matchDepth());
     job.matchStamp = d.matchStamp();
     job.matchAge = d.matchAge();
@@ -224,7 +230,8 @@ public final class Simulation implements ModelEngine.Listener {
         requestsPerEngine,
         evictions,
         boundSingle,
-        boundRouted);
+        boundRouted,
+        bestNow);
   }
 
   /** p50, p90 and p99 by nearest rank, in milliseconds. */

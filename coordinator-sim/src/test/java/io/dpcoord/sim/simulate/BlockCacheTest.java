@@ -31,6 +31,22 @@ class BlockCacheTest {
   }
 
   @Test
+  void cachedRunCountsTheLeadingRunAndLeavesTheRecencyAlone() {
+    BlockCache cache = new BlockCache(3, Eviction.LRU);
+    cache.lookupAndInsert(new long[] {1}, 1);
+    cache.lookupAndInsert(new long[] {2, 3}, 2); // 1 is now the eldest
+
+    assertThat(cache.cachedRun(new long[] {1, 9, 2})).isEqualTo(1);
+    assertThat(cache.cachedRun(new long[] {2, 3, 4})).isEqualTo(2);
+    assertThat(cache.cachedRun(new long[] {4, 1})).isZero();
+    assertThat(cache.size()).isEqualTo(3);
+
+    cache.lookupAndInsert(new long[] {4}, 1); // still evicts 1: reading it did not renew it
+    assertThat(cache.cachedRun(new long[] {1})).isZero();
+    assertThat(cache.cachedRun(new long[] {2, 3, 4})).isEqualTo(3);
+  }
+
+  @Test
   void sizeNeverExceedsTheCapacity() {
     BlockCache cache = new BlockCache(10, Eviction.LINEAGE);
     for (long i = 0; i < 1000; i++) {

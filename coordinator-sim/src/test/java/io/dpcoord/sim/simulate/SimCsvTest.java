@@ -31,6 +31,7 @@ class SimCsvTest {
             "precision",
             "bound_single",
             "bound_routed",
+            "best_now",
             "ttft_p50_ms",
             "ttft_p90_ms",
             "ttft_p99_ms",
@@ -68,6 +69,9 @@ class SimCsvTest {
       assertThat(Double.parseDouble(v.get("bound_single"))).isCloseTo(0.81234, within(5e-7));
       assertThat(Double.parseDouble(v.get("bound_routed")))
           .isCloseTo((70_000 + 100.0 * i) / 100_000, within(5e-7));
+      assertThat(Double.parseDouble(v.get("best_now")))
+          .isCloseTo((60_000 + 200.0 * i) / 100_000, within(5e-7));
+      assertThat(Long.parseLong(v.get("best_now_blocks"))).isEqualTo(60_000 + 200L * i);
       assertThat(Double.parseDouble(v.get("ttft_p50_ms"))).isEqualTo(r.ttftMs()[0]);
       assertThat(Double.parseDouble(v.get("ttft_p90_ms"))).isEqualTo(r.ttftMs()[1]);
       assertThat(Double.parseDouble(v.get("ttft_p99_ms"))).isEqualTo(SweepResults.ttft99(i));

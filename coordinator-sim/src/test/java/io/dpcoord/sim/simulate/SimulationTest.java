@@ -47,8 +47,11 @@ class SimulationTest {
   }
 
   static SimConfig twoEngines(int cacheBlocks, Eviction eviction) {
-    RouterConfig routing =
-        RouterConfig.builder().policy(Policy.LONGEST_PREFIX).alpha(0.5).maxRequests(16).build();
+    return twoEngines(Policy.LONGEST_PREFIX, cacheBlocks, eviction);
+  }
+
+  static SimConfig twoEngines(Policy policy, int cacheBlocks, Eviction eviction) {
+    RouterConfig routing = RouterConfig.builder().policy(policy).alpha(0.5).maxRequests(16).build();
     return SimConfig.builder(routing, 4)
         .engines(2)
         .cacheBlocks(cacheBlocks)
@@ -89,6 +92,8 @@ class SimulationTest {
     assertThat(r.evictions()).isEqualTo(3); // R5 evicts E and B; R6 re-inserts B, evicting G
     assertThat(r.boundSingleCachedBlocks()).isEqualTo(6);
     assertThat(r.boundRoutedCachedBlocks()).isEqualTo(6);
+    // at arrival engine 0 holds A, B for R3 (2), engine 1 C, D for R4 (2), engine 0 A for R6 (1)
+    assertThat(r.bestNowCachedBlocks()).isEqualTo(5);
     assertThat(r.outputTokens()).isEqualTo(7);
     // TTFT: R1 1+0.08+0.1, R2 1.18, R3 1+0.04+0.1, R4 1+0.01+0.1, R5 1.18, R6 1.14
     assertThat(r.ttftMs()[0]).isCloseTo(1.14, NS);
@@ -113,17 +118,36 @@ class SimulationTest {
     assertThat(r.predictedCached()).isEqualTo(4);
     assertThat(r.evictions()).isEqualTo(4); // R5 evicts A and B, R6 evicts E and F
     assertThat(r.busySeconds()[0]).isCloseTo(5.78e-3, NS); // R6 prefills 8 tokens: 1.18 ms
-    // the bounds do not depend on the engines' caches
+    // the bounds do not depend on the engines' caches; what they held at each arrival does
     assertThat(r.boundSingleCachedBlocks()).isEqualTo(6);
+    assertThat(r.bestNowCachedBlocks()).isEqualTo(4); // R3 2, R4 2, R6 none
+  }
+
+  /**
+   * load_balanced sends R2 [A,B], which arrives while R1 [A,B] is in its step on engine 0, to the
+   * idle engine 1 (fewer pending): it finds nothing there, though engine 0 held both blocks then.
+   */
+  @Test
+  void bestNowCountsWhatTheEngineHoldingTheMostHeldAtArrival() {
+    Workload twice = list(at(0, 8, 1, A, B), at(0.5, 8, 1, A, B));
+    SimResult r = Simulation.run(twice, twoEngines(Policy.LOAD_BALANCED, 16, Eviction.LRU), null);
+    assertThat(r.requestsPerEngine()).containsExactly(1, 1);
+    assertThat(r.cachedBlocks()).isZero();
+    assertThat(r.bestNowCachedBlocks()).isEqualTo(2);
+    assertThat(r.bestNow()).isCloseTo(0.5, NS);
   }
 
   @Test
   void anInfiniteCacheReusesWhatTheBoundSaysAndNoCacheReusesNothing() {
     SimResult big = Simulation.run(sixRequests(), twoEngines(1000, Eviction.LRU), null);
-    assertThat(big.cachedBlocks()).isEqualTo(big.boundRoutedCachedBlocks()).isEqualTo(6);
+    assertThat(big.cachedBlocks())
+        .isEqualTo(big.boundRoutedCachedBlocks())
+        .isEqualTo(big.bestNowCachedBlocks())
+        .isEqualTo(6);
     assertThat(big.evictions()).isZero();
     SimResult none = Simulation.run(sixRequests(), twoEngines(0, Eviction.LRU), null);
     assertThat(none.cachedBlocks()).isZero();
+    assertThat(none.bestNowCachedBlocks()).isZero();
     assertThat(none.predictedCached()).isZero();
     assertThat(none.predictedBlocks()).isEqualTo(6); // the router still believes
   }

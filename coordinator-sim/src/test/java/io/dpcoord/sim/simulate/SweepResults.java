@@ -74,6 +74,7 @@ final class SweepResults {
         requests,
         12_345 + i,
         81_234,
-        70_000 + 100L * i);
+        70_000 + 100L * i,
+        60_000 + 200L * i);
   }
 }
