@@ -62,7 +62,8 @@ def results(directory):
         for r in rows:
             out.append(
                 f"| {r['policy']} | {r['feedback']} | {pct(r['hit_ratio_blocks'])} "
-                f"| {pct(r['best_now'])} | {pct(r['bound_routed'])} | {pct(r['bound_single'])} | {pct(r['precision'])} "
+                f"| {pct(r['best_now'])} | {pct(r['bound_routed'])} | {pct(r['bound_single'])} "
+                f"| {pct(r['precision'])} "
                 f"| {ms(r['ttft_p50_ms'])} | {ms(r['ttft_p99_ms'])} "
                 f"| {float(r['load_cv']):.2f} | {float(r['load_max_over_median']):.2f} |")
         out.append("")

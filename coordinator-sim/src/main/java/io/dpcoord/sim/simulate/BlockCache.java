@@ -54,10 +54,7 @@ public final class BlockCache {
     if (capacity == 0) {
       return 0;
     }
-    int hits = 0;
-    while (hits < n && slotOf.containsKey(blocks[hits])) {
-      hits++;
-    }
+    int hits = cachedRun(blocks, n);
     // a request longer than the cache keeps only what fits: its head, as an engine would reuse it
     int kept = Math.min(n, capacity);
     // the blocks it reuses are in use: they move to the front first, so that inserting the rest
@@ -82,8 +79,12 @@ public final class BlockCache {
 
   /** How many leading blocks of {@code blocks} are cached; the recency order does not change. */
   public int cachedRun(long[] blocks) {
+    return cachedRun(blocks, blocks.length);
+  }
+
+  private int cachedRun(long[] blocks, int n) {
     int hits = 0;
-    while (hits < blocks.length && slotOf.containsKey(blocks[hits])) {
+    while (hits < n && slotOf.containsKey(blocks[hits])) {
       hits++;
     }
     return hits;
