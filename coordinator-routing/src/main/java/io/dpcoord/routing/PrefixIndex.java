@@ -378,7 +378,11 @@ final class PrefixIndex {
         && (owners[entry * OWNERS + MASK + maskWord(engine)] & maskBit(engine)) == 0) {
       return -1;
     }
-    long head = entries[entry * ENTRY + HEAD];
+    return position(entries[entry * ENTRY + HEAD], engine);
+  }
+
+  /** The index of {@code engine}'s slot in the owner block {@code head}, or -1. */
+  private int position(long head, int engine) {
     int base = start(head) * SLOT;
     for (int i = 0; i < count(head); i++) {
       if ((int) slots[base + i * SLOT + ENGINE] == engine) {
@@ -456,11 +460,8 @@ final class PrefixIndex {
 
   /** The stamp of {@code engine}'s slot at {@code entry}; the engine must have one there. */
   long stampOf(int entry, int engine) {
-    int at = start(entries[entry * ENTRY + HEAD]) * SLOT;
-    while (slots[at + ENGINE] != engine) {
-      at += SLOT;
-    }
-    return slots[at + STAMP];
+    long head = entries[entry * ENTRY + HEAD];
+    return slots[(start(head) + position(head, engine)) * SLOT + STAMP];
   }
 
   private static int field(long[] array, int index) {
