@@ -16,6 +16,7 @@ public final class Decision {
   private boolean staleFound;
   private long matchStamp;
   private long matchAge;
+  private long hiddenAge;
 
   Decision() {}
 
@@ -36,6 +37,7 @@ public final class Decision {
     this.staleFound = staleFound;
     this.matchStamp = 0;
     this.matchAge = 0;
+    this.hiddenAge = -1;
   }
 
   /** Sets the assignment stamp of the chosen engine's deepest matched block. */
@@ -53,6 +55,19 @@ public final class Decision {
 
   void matchAge(long age) {
     this.matchAge = age;
+  }
+
+  /**
+   * How old (as {@link #matchAge}) the chosen engine's index entry for the first block past its
+   * match is, when engine feedback's age limit hides that entry; -1 when there is no such entry:
+   * what {@link Router#feedback} needs back if the engine turns out to hold that block after all.
+   */
+  public long hiddenAge() {
+    return hiddenAge;
+  }
+
+  void hiddenAge(long age) {
+    this.hiddenAge = age;
   }
 
   /**
@@ -125,6 +140,7 @@ public final class Decision {
     d.prefixApplied = prefixApplied;
     d.matchStamp = matchStamp;
     d.matchAge = matchAge;
+    d.hiddenAge = hiddenAge;
     return d;
   }
 

@@ -185,18 +185,24 @@ final class FleetRules {
   }
 
   /**
+   * How many times {@link #leastWork} counts a matched block: once for the prefill it saves this
+   * request, once for the copy of it that another engine would have to cache (and evict for).
+   */
+  static final int CACHE_WEIGHT = 2;
+
+  /**
    * The engine with the least estimated work ahead of this request's first token: the prefill
    * tokens already queued there (drained at the engine's prefill rate since they were sent) plus
    * the tokens this request would prefill there, plus one block per request pending there (so that
-   * engines full of long decodes are not taken for idle); ties to the longer match, then the fewest
-   * pending.
+   * engines full of long decodes are not taken for idle), less the matched tokens once more ({@link
+   * #CACHE_WEIGHT}); ties to the longer match, then the fewest pending.
    */
   static int leastWork(
       int ranks, int n, int[] depth, int[] pending, double[] backlog, int blockSize) {
     int best = 0;
     double bestCost = Double.POSITIVE_INFINITY;
     for (int r = 0; r < ranks; r++) {
-      double cost = backlog[r] + (double) (n - depth[r] + pending[r]) * blockSize;
+      double cost = backlog[r] + (double) (n - CACHE_WEIGHT * depth[r] + pending[r]) * blockSize;
       if (cost < bestCost
           || (cost == bestCost
               && (depth[r] > depth[best]

@@ -27,10 +27,12 @@ final class FleetWalk {
    * Staleness. A mask names stale owners too, until a walk drops them. The walk must drop exactly
    * the stale owners that reading every owner of every hash it visits would (sglang weighs the
    * owner counts, feedback counts what it dropped), so an entry that may hold a stale owner goes
-   * through PrefixIndex.collectOwners, which drops them and leaves the mask exact. Whether it may
-   * is decided from the entry's oldest stamp and write time (lower bounds, exact after each
-   * collectOwners) and the per-engine stamp at or below which Router.isStale holds
-   * (Router.staleThrough): an owner bit outside the active engines, a write older than the TTL, or
+   * through PrefixIndex.collectOwners, which drops them and leaves the mask exact; the owners it
+   * reports, without those feedback's age limit hides (Router.isHidden), make the walk's mask
+   * there instead of the entry's. Whether it may is decided from the entry's oldest stamp and write
+   * time (lower bounds, exact after each collectOwners) and the per-engine stamp at or below which
+   * Router.isStale or isHidden holds (Router.staleThrough): an owner bit outside the active
+   * engines, a write older than the TTL, or
    * an owner whose threshold reaches the entry's oldest stamp sends the entry through
    * collectOwners. Without feedback, epochs or a TTL, no entry does.
    *
@@ -174,13 +176,16 @@ final class FleetWalk {
         owners0 = index.mask(entry, 0);
         owners1 = index.mask(entry, 1);
         if (mayHoldStale(entry, owners0, owners1)) {
-          if (index.collectOwners(entry, ownerEngines, ownerStamps) == 0) {
-            entry = -1; // every owner was stale, and the entry is gone
-            owners0 = 0;
-            owners1 = 0;
-          } else {
-            owners0 = index.mask(entry, 0);
-            owners1 = index.mask(entry, 1);
+          // the owners shown: neither stale (now dropped) nor hidden by feedback's age limit
+          owners0 = 0;
+          owners1 = 0;
+          for (int j = index.collectOwners(entry, ownerEngines, ownerStamps) - 1; j >= 0; j--) {
+            int e = ownerEngines[j];
+            if (PrefixIndex.maskWord(e) == 0) {
+              owners0 |= PrefixIndex.maskBit(e);
+            } else {
+              owners1 |= PrefixIndex.maskBit(e);
+            }
           }
         }
       }

@@ -91,6 +91,14 @@ final class PrefixIndex {
     boolean isStale(int engine, long stamp, long writtenNanos);
 
     /**
+     * Whether an owner that is not stale is hidden from lookups for now ({@link #collectOwners}
+     * does not report it); its slot stays, and shows again once this turns false.
+     */
+    default boolean isHidden(int engine, long stamp) {
+      return false;
+    }
+
+    /**
      * False only if no owner of an entry can be stale whose owner mask words ({@link #mask}) are
      * {@code owners0} and {@code owners1} and whose owners' stamps and write times are at least
      * {@code oldestStamp} and {@code oldestWritten}; true is always correct, only slower.
@@ -268,7 +276,8 @@ final class PrefixIndex {
   /**
    * Copies the fresh owners of {@code entry} into {@code engines} and {@code stamps} (which must
    * hold one place per engine id in use) and returns how many there are; stale owners are dropped,
-   * and an entry left with none is deleted.
+   * and an entry left with none is deleted. Hidden owners ({@link Staleness#isHidden}) stay in the
+   * entry and its owner mask but are not copied or counted.
    */
   int collectOwners(int entry, int[] engines, long[] stamps) {
     long before = purged;
@@ -277,11 +286,15 @@ final class PrefixIndex {
     long head = entries[entry * ENTRY + HEAD];
     clearOwners(entry);
     int count = count(head);
+    int shown = 0;
     for (int i = 0, at = start(head) * SLOT; i < count; i++, at += SLOT) {
       int engine = (int) slots[at + ENGINE];
-      engines[i] = engine;
-      stamps[i] = slots[at + STAMP];
-      addOwner(entry, engine, slots[at + STAMP], slots[at + WRITTEN]);
+      long stamp = slots[at + STAMP];
+      addOwner(entry, engine, stamp, slots[at + WRITTEN]);
+      if (!staleness.isHidden(engine, stamp)) {
+        engines[shown] = engine;
+        stamps[shown++] = stamp;
+      }
     }
     if (count == 0) {
       freeBlock(head);
@@ -291,7 +304,7 @@ final class PrefixIndex {
       entries[entry * ENTRY + NEXT] = freeEntry;
       freeEntry = entry;
     }
-    return count;
+    return shown;
   }
 
   /**
@@ -462,6 +475,13 @@ final class PrefixIndex {
   long stampOf(int entry, int engine) {
     long head = entries[entry * ENTRY + HEAD];
     return slots[(start(head) + position(head, engine)) * SLOT + STAMP];
+  }
+
+  /** The stamp of {@code engine}'s slot at {@code entry}, stale, hidden or not; -1 without one. */
+  long slotStamp(int entry, int engine) {
+    long head = entries[entry * ENTRY + HEAD];
+    int at = head == NONE ? -1 : position(head, engine);
+    return at < 0 ? -1 : slots[(start(head) + at) * SLOT + STAMP];
   }
 
   private static int field(long[] array, int index) {

@@ -154,6 +154,11 @@ public final class Router {
               }
 
               @Override
+              public boolean isHidden(int engine, long stamp) {
+                return Router.this.isHidden(engine, stamp);
+              }
+
+              @Override
               public boolean mayBeStale(long owners0, long owners1, long oldest, long written) {
                 return Router.this.mayBeStale(owners0, owners1, oldest, written);
               }
@@ -429,6 +434,7 @@ public final class Router {
         index.staleSeen());
     decision.matchStamp(stamp);
     decision.matchAge(bestOwned ? age(engine, stamp) : 0);
+    decision.hiddenAge(hiddenAge(hashes, n, matchDepth, engine));
     return decision;
   }
 
@@ -444,7 +450,24 @@ public final class Router {
     decision.set(order[best], best, n, depth, n == 0 ? 0.0 : depth / (double) n, index.staleSeen());
     decision.matchStamp(stamp);
     decision.matchAge(depth > 0 ? age(order[best], stamp) : 0);
+    decision.hiddenAge(hiddenAge(hashes, n, depth, order[best]));
     return decision;
+  }
+
+  /**
+   * The age of {@code engine}'s index entry for {@code hashes[depth]}, the first block past its
+   * match, if the age limit hides it; else -1 (see {@link #feedback}).
+   */
+  private long hiddenAge(long[] hashes, int n, int depth, int engine) {
+    if (ageLimit == Long.MAX_VALUE || depth >= n) {
+      return -1;
+    }
+    int entry = index.lookup(hashes[depth]);
+    long stamp = entry < 0 ? -1 : index.slotStamp(entry, engine);
+    // a slot behind the engine's horizon or the epoch is stale, not hidden (a walk may not have
+    // dropped it yet)
+    boolean hidden = stamp > Math.max(epochStamp, horizon[engine]) && isHidden(engine, stamp);
+    return hidden ? age(engine, stamp) : -1;
   }
 
   /**
@@ -521,15 +544,30 @@ public final class Router {
    * evicting least recently used blocks first has also evicted every block assigned to it before:
    * the engine's entries up to that stamp become stale (dropped lazily, as at an epoch; no scan),
    * and entries older than {@code matchAge} ({@link Decision#matchAge()}: blocks sent to their
-   * engine since) become stale on every engine, as the engines are replicas with the same cache. A
-   * prediction served in full at a greater age raises that limit. The request's own entries,
-   * assigned at its commit, stay: the engine computed those blocks again and holds them.
+   * engine since) are hidden on every engine (kept, not matched), as the engines are replicas with
+   * the same cache. A prediction served in full at a greater age raises that limit, and so does an
+   * engine that served more than predicted when its entry for the next block was hidden: it held a
+   * block {@code hiddenAge} old ({@link Decision#hiddenAge()}, -1 for none), and the entries the
+   * limit hid show again. The request's own entries, assigned at its commit, stay: the engine
+   * computed those blocks again and holds them.
    *
    * @return whether the engine's horizon moved
    */
   public boolean feedback(
-      int engineId, int predictedBlocks, int servedBlocks, long matchStamp, long matchAge) {
-    if (!feedback || !isActive(engineId) || predictedBlocks == 0) {
+      int engineId,
+      int predictedBlocks,
+      int servedBlocks,
+      long matchStamp,
+      long matchAge,
+      long hiddenAge) {
+    if (!feedback || !isActive(engineId)) {
+      return false;
+    }
+    if (servedBlocks > predictedBlocks && hiddenAge > ageLimit) {
+      ageLimit = hiddenAge; // it held a block the limit hid: caches reach further
+      return false;
+    }
+    if (predictedBlocks == 0) {
       return false;
     }
     if (servedBlocks >= predictedBlocks) {
@@ -538,7 +576,7 @@ public final class Router {
       }
       return false;
     }
-    ageLimit = matchAge; // evicted at most that old
+    ageLimit = matchAge; // evicted at most that old: older entries are hidden
     if (matchStamp <= horizon[engineId]) {
       return false;
     }
@@ -592,11 +630,19 @@ public final class Router {
     if ((!active[engine] && !release18) || stamp <= epochStamp || expired(writtenNanos)) {
       return true;
     }
-    if (stamp <= horizon[engine] || age(engine, stamp) > ageLimit) {
+    if (stamp <= horizon[engine]) {
       feedbackPurged++;
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether feedback's age limit hides an entry stamped {@code stamp} on {@code engine}: older than
+   * the oldest block an engine was seen to have evicted (see {@link #feedback}).
+   */
+  private boolean isHidden(int engine, long stamp) {
+    return ageLimit != Long.MAX_VALUE && age(engine, stamp) > ageLimit;
   }
 
   /**
@@ -608,10 +654,10 @@ public final class Router {
   }
 
   /**
-   * False only if no owner of an entry can be stale by {@link #isStale} whose owner mask words are
-   * {@code owners0} and {@code owners1} and whose owners' stamps and write times are at least
-   * {@code oldestStamp} and {@code oldestWritten}, in O(1). Once feedback has reported a shortfall
-   * (an age limit, and a horizon) it is always true.
+   * False only if no owner of an entry can be stale by {@link #isStale} or hidden by {@link
+   * #isHidden} whose owner mask words are {@code owners0} and {@code owners1} and whose owners'
+   * stamps and write times are at least {@code oldestStamp} and {@code oldestWritten}, in O(1).
+   * Once feedback has reported a shortfall (an age limit, and a horizon) it is always true.
    */
   private boolean mayBeStale(long owners0, long owners1, long oldestStamp, long oldestWritten) {
     return ((owners0 & ~activeMask[0]) | (owners1 & ~activeMask[1])) != 0 // HIGH_IDS included
@@ -622,8 +668,8 @@ public final class Router {
 
   /**
    * The stamp at or below which an owner of the active {@code engine} is stale by {@link #isStale}
-   * (the epoch, the engine's horizon and the age limit); owners written too long ago are stale as
-   * well ({@link #expired}).
+   * (the epoch, the engine's horizon) or hidden by {@link #isHidden} (the age limit); owners
+   * written too long ago are stale as well ({@link #expired}).
    */
   long staleThrough(int engine) {
     // the limit stays at its start value until feedback (on) reports a shortfall

@@ -35,8 +35,11 @@ class FleetModelTest {
   /** One engine's claim on a block hash: the label and the counter value of its last write. */
   record Owner(int label, long stamp) {}
 
-  /** A decision: the label chosen, its own match depth and the stamp of its deepest block. */
-  record Choice(int label, int depth, long stamp) {}
+  /**
+   * A decision: the label chosen, its own match depth, the stamp of its deepest block and the age
+   * of its hidden claim on the next block (-1 for none).
+   */
+  record Choice(int label, int depth, long stamp, long hiddenAge) {}
 
   /**
    * The rules written as plainly as possible: a map of hash to its owners (the last written first),
@@ -45,13 +48,14 @@ class FleetModelTest {
    * equal scores are equal and go to the lowest rank. Engines are labels; the list order is the
    * rank order.
    *
-   * <p>Feedback: an owner is stale when its stamp is at most its label's horizon or it is older
-   * than the fleet's age limit, both judged when it is looked at. Its age is the blocks committed
-   * to its label after the commit that wrote it, counted over the label's last 1,024 commits (an
-   * older owner is as old as the oldest of them). Stale owners stay until the router would meet
-   * them: a decision's walk meets the request's hashes up to the deepest match (and the first hash
-   * past it), a write meets the owners written after the writer's own claim. Until then sglang
-   * still counts them for their engine, as the router's index does.
+   * <p>Feedback: an owner is stale when its stamp is at most its label's horizon, and hidden when
+   * it is older than the fleet's age limit, both judged when it is looked at. Its age is the blocks
+   * committed to its label after the commit that wrote it, counted over the label's last 1,024
+   * commits (an older owner is as old as the oldest of them). Stale owners stay until the router
+   * would meet them: a decision's walk meets the request's hashes up to the deepest match (and the
+   * first hash past it), a write meets the owners written after the writer's own claim. Until then
+   * sglang still counts them for their engine, as the router's index does; hidden owners stay, and
+   * sglang counts them too.
    */
   static final class Model {
     final Policy policy;
@@ -83,7 +87,11 @@ class FleetModelTest {
     }
 
     boolean isStale(Owner o) {
-      return o.stamp() <= horizon.get(o.label()) || age(o.label(), o.stamp()) > ageLimit;
+      return o.stamp() <= horizon.get(o.label());
+    }
+
+    boolean isHidden(Owner o) {
+      return ageLimit != Long.MAX_VALUE && age(o.label(), o.stamp()) > ageLimit;
     }
 
     /** With feedback, the blocks committed to the label since the commit stamped {@code stamp}. */
@@ -106,14 +114,20 @@ class FleetModelTest {
       return total - at;
     }
 
-    /** The label's fresh claim on {@code hash}, or null. */
-    Owner freshOwner(int label, long hash) {
+    /** The label's claim on {@code hash} that is not stale, or null. */
+    Owner liveOwner(int label, long hash) {
       for (Owner o : index.getOrDefault(hash, List.of())) {
         if (o.label() == label && !isStale(o)) {
           return o;
         }
       }
       return null;
+    }
+
+    /** The label's fresh claim on {@code hash} (neither stale nor hidden), or null. */
+    Owner freshOwner(int label, long hash) {
+      Owner o = liveOwner(label, hash);
+      return o == null || isHidden(o) ? null : o;
     }
 
     int depth(int label, List<Long> hashes) {
@@ -146,7 +160,10 @@ class FleetModelTest {
             default -> throw new AssertionError(policy);
           };
       int d = depth(best, hashes);
-      Choice choice = new Choice(best, d, d == 0 ? 0 : freshOwner(best, hashes.get(d - 1)).stamp());
+      Owner next = d < hashes.size() ? liveOwner(best, hashes.get(d)) : null;
+      long hiddenAge = next == null || !isHidden(next) ? -1 : age(best, next.stamp());
+      Choice choice =
+          new Choice(best, d, d == 0 ? 0 : freshOwner(best, hashes.get(d - 1)).stamp(), hiddenAge);
       // the router's walk stops at the first hash that extends no engine's run: it meets the
       // hashes up to the deepest match and the one past it, and drops the stale owners there
       int deepest = ranks.stream().mapToInt(label -> depth(label, hashes)).max().orElseThrow();
@@ -206,7 +223,7 @@ class FleetModelTest {
         return longest;
       }
       see(d > 0 ? "sglang short match" : "sglang no match");
-      if (index.values().stream().flatMap(List::stream).anyMatch(this::isStale)) {
+      if (index.values().stream().flatMap(List::stream).anyMatch(o -> isStale(o) || isHidden(o))) {
         see("sglang counts stale owners");
       }
       return lowest(this::cached);
@@ -247,12 +264,14 @@ class FleetModelTest {
     }
 
     private int leastWork(List<Long> hashes) {
-      // tokens queued + tokens to prefill here + a block per pending request; ties: the longer
+      // tokens queued + tokens to prefill here + a block per pending request - the matched tokens
+      // once more (FleetRules.CACHE_WEIGHT 2); ties: the longer
       // match, then the fewer pending, then the lower rank (Collections.min keeps the first)
       ToLongFunction<Integer> cost =
           label ->
               backlog.get(label)
-                  + (hashes.size() - depth(label, hashes) + pending.get(label)) * (long) blockSize;
+                  + (hashes.size() - 2L * depth(label, hashes) + pending.get(label))
+                      * (long) blockSize;
       Comparator<Integer> order =
           Comparator.<Integer>comparingLong(cost)
               .thenComparingInt(label -> -depth(label, hashes))
@@ -325,11 +344,27 @@ class FleetModelTest {
 
     /**
      * Fewer served than predicted: the label's horizon goes up to the stamp and the fleet's age
-     * limit is the age. All served, at a greater age than the limit: the limit rises to it.
+     * limit is the age. All served, at a greater age than the limit: the limit rises to it. More
+     * served than predicted, the next block's claim hidden at a greater age than the limit: the
+     * limit rises to that.
      */
     boolean feedback(
-        int label, int ofIncarnation, int predicted, int served, long stamp, long age) {
-      if (!feedback || !isCurrent(label, ofIncarnation) || predicted == 0) {
+        int label,
+        int ofIncarnation,
+        int predicted,
+        int served,
+        long stamp,
+        long age,
+        long hiddenAge) {
+      if (!feedback || !isCurrent(label, ofIncarnation)) {
+        return false;
+      }
+      if (served > predicted && hiddenAge > ageLimit) {
+        see("a hidden block raised the limit");
+        ageLimit = hiddenAge;
+        return false;
+      }
+      if (predicted == 0) {
         return false;
       }
       if (served >= predicted) {
@@ -451,6 +486,7 @@ class FleetModelTest {
 
   @Test
   void feedbackTracesMoveHorizonsRaiseLimitsAndDropStaleOwners() {
+    // hidden owners (older than the limit) stay; only those behind a horizon are dropped
     for (Policy policy : FLEET_POLICIES) {
       Map<String, Integer> seen = seenIn(policy, true);
       for (String event : List.of("the horizon moved", "stale owners dropped")) {
@@ -460,6 +496,9 @@ class FleetModelTest {
       assertThat(seen.getOrDefault("the age limit rose", 0))
           .as("%s: the age limit rose", policy)
           .isPositive();
+      assertThat(seen.getOrDefault("a hidden block raised the limit", 0))
+          .as("%s: a hidden block raised the limit", policy)
+          .isGreaterThan(5);
     }
   }
 
@@ -498,10 +537,12 @@ class FleetModelTest {
                   subject.labelOfEngine.get(d.engine()),
                   d.matchDepth(),
                   d.matchStamp(),
-                  d.matchAge()
+                  d.matchAge(),
+                  d.hiddenAge()
                 })
-            .as("op %d, request %s: label, depth, stamp, age", op, used)
-            .containsExactly(expected.label(), expected.depth(), expected.stamp(), age);
+            .as("op %d, request %s: label, depth, stamp, age, hidden age", op, used)
+            .containsExactly(
+                expected.label(), expected.depth(), expected.stamp(), age, expected.hiddenAge());
         router.commit(d, array, array.length);
         model.commit(expected.label(), used, hashes, expected.depth());
         inFlight.add(
@@ -523,10 +564,12 @@ class FleetModelTest {
           int served =
               rnd.nextInt(4) == 0 ? rnd.nextInt(predicted + 1) : predicted + rnd.nextInt(2);
           long stamp = s.choice().stamp();
-          assertThat(router.feedback(s.engine(), predicted, served, stamp, s.age()))
+          long hidden = s.choice().hiddenAge();
+          assertThat(router.feedback(s.engine(), predicted, served, stamp, s.age(), hidden))
               .as("op %d, feedback", op)
               .isEqualTo(
-                  model.feedback(s.label(), s.incarnation(), predicted, served, stamp, s.age()));
+                  model.feedback(
+                      s.label(), s.incarnation(), predicted, served, stamp, s.age(), hidden));
         }
       } else if (kind < 98) {
         if (model.ranks.size() > 1) {

@@ -230,7 +230,7 @@ class FleetRulesTest {
         .isZero();
   }
 
-  // ---- least_work: lowest backlog + (n - depth + pending) x block size; ties to the longer
+  // ---- least_work: lowest backlog + (n - 2 depth + pending) x block size; ties to the longer
   // match, then the fewer pending ----
 
   private static int leastWork(int n, int[] depth, int[] pending, double[] backlog) {
@@ -239,22 +239,23 @@ class FleetRulesTest {
 
   @Test
   void leastWorkAddsTheBacklogToTheTokensToPrefillAndABlockPerPendingRequest() {
-    // n 8: r0 200 + (0 + 2) 16 = 232; r1 0 + (8 + 0) 16 = 128; r2 64 + (4 + 1) 16 = 144.
-    assertThat(leastWork(8, new int[] {8, 0, 4}, new int[] {2, 0, 1}, new double[] {200, 0, 64}))
-        .isEqualTo(1);
-    // r1 with 2 pending: 0 + (8 + 2) 16 = 160 > 144.
-    assertThat(leastWork(8, new int[] {8, 0, 4}, new int[] {2, 2, 1}, new double[] {200, 0, 64}))
+    // n 8: r0 300 + (8 - 16 + 2) 16 = 204; r1 0 + (8 + 0) 16 = 128; r2 64 + (8 - 8 + 1) 16 = 80.
+    // (Counting each matched block once, r1's 128 would beat r2's 64 + (4 + 1) 16 = 144.)
+    assertThat(leastWork(8, new int[] {8, 0, 4}, new int[] {2, 0, 1}, new double[] {300, 0, 64}))
         .isEqualTo(2);
+    // r2 with 5 pending: 64 + (0 + 5) 16 = 144 > 128.
+    assertThat(leastWork(8, new int[] {8, 0, 4}, new int[] {2, 0, 5}, new double[] {300, 0, 64}))
+        .isEqualTo(1);
   }
 
   @Test
   void leastWorkTiesGoToTheLongerMatchThenTheFewerPending() {
-    // n 4, backlog {0, 16, 32}: r0 0 + (4 + 0) 16 = 64; r1 16 + (2 + 1) 16 = 64; r2 32 + (2 + 0)
-    // 16 = 64. Longer match: r1 and r2; fewer pending: r2.
+    // n 4, backlog {0, 16, 32}: r0 0 + (4 + 0) 16 = 64; r1 16 + (0 + 1) 16 = 32; r2 32 + (0 + 0)
+    // 16 = 32. The same match: fewer pending, r2.
     assertThat(leastWork(4, new int[] {0, 2, 2}, new int[] {0, 1, 0}, new double[] {0, 16, 32}))
         .isEqualTo(2);
-    // n 4: r0 0 + (4 + 0) 16 = 64; r1 0 + (1 + 3) 16 = 64: the longer match despite 3 pending.
-    assertThat(leastWork(4, new int[] {0, 3}, new int[] {0, 3}, new double[] {0, 0})).isEqualTo(1);
+    // n 4: r0 0 + (4 + 0) 16 = 64; r1 32 + (0 + 2) 16 = 64: the longer match despite 2 pending.
+    assertThat(leastWork(4, new int[] {0, 2}, new int[] {0, 2}, new double[] {0, 32})).isEqualTo(1);
     // equal in all three: the lowest rank.
     assertThat(leastWork(4, new int[] {1, 1}, new int[] {1, 1}, new double[] {8, 8})).isZero();
   }

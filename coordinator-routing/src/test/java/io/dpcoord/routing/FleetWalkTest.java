@@ -39,7 +39,14 @@ class FleetWalkTest {
   }
 
   /** A request in flight: its engine in each router and what the decision said. */
-  record Sent(int maskEngine, int nodeEngine, long[] hashes, int depth, long stamp, long age) {}
+  record Sent(
+      int maskEngine,
+      int nodeEngine,
+      long[] hashes,
+      int depth,
+      long stamp,
+      long age,
+      long hiddenAge) {}
 
   @ParameterizedTest(name = "{0} ttl={1} feedback={2}")
   @MethodSource("settings")
@@ -78,13 +85,24 @@ class FleetWalkTest {
         long[] hashes = traces.request().stream().mapToLong(Long::longValue).toArray();
         Decision a = masks.route(hashes, hashes.length, true).copy();
         Decision b = nodes.route(hashes, hashes.length, true).copy();
-        assertThat(new long[] {a.rank(), a.matchDepth(), a.matchStamp(), a.matchAge(), flag(a)})
-            .as("op %d: rank, depth, stamp, age, stale found", op)
-            .containsExactly(b.rank(), b.matchDepth(), b.matchStamp(), b.matchAge(), flag(b));
+        assertThat(
+                new long[] {
+                  a.rank(), a.matchDepth(), a.matchStamp(), a.matchAge(), a.hiddenAge(), flag(a)
+                })
+            .as("op %d: rank, depth, stamp, age, hidden age, stale found", op)
+            .containsExactly(
+                b.rank(), b.matchDepth(), b.matchStamp(), b.matchAge(), b.hiddenAge(), flag(b));
         masks.commit(a, hashes, hashes.length);
         nodes.commit(b, hashes, hashes.length);
         inFlight.add(
-            new Sent(a.engine(), b.engine(), hashes, a.matchDepth(), a.matchStamp(), a.matchAge()));
+            new Sent(
+                a.engine(),
+                b.engine(),
+                hashes,
+                a.matchDepth(),
+                a.matchStamp(),
+                a.matchAge(),
+                a.hiddenAge()));
         if (a.matchDepth() > 0) {
           maskWalks++;
         }
@@ -93,8 +111,12 @@ class FleetWalkTest {
         masks.complete(s.maskEngine(), s.hashes(), s.hashes().length);
         nodes.complete(s.nodeEngine(), s.hashes(), s.hashes().length);
         int served = rnd.nextInt(s.depth() + 2);
-        assertThat(masks.feedback(s.maskEngine(), s.depth(), served, s.stamp(), s.age()))
-            .isEqualTo(nodes.feedback(s.nodeEngine(), s.depth(), served, s.stamp(), s.age()));
+        assertThat(
+                masks.feedback(
+                    s.maskEngine(), s.depth(), served, s.stamp(), s.age(), s.hiddenAge()))
+            .isEqualTo(
+                nodes.feedback(
+                    s.nodeEngine(), s.depth(), served, s.stamp(), s.age(), s.hiddenAge()));
       } else if (kind < 96) {
         masks.newEpoch();
         nodes.newEpoch();

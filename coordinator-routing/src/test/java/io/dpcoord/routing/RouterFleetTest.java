@@ -293,8 +293,8 @@ class RouterFleetTest {
     router.complete(0, FOUR, 4);
 
     // served 1 of 2: engine 0 evicted H1, assigned at 3, and what it was sent before
-    assertThat(router.feedback(0, 2, 1, 3, 1)).isTrue();
-    assertThat(router.feedback(0, 2, 1, 3, 1)).as("the horizon is at 3 already").isFalse();
+    assertThat(router.feedback(0, 2, 1, 3, 1, -1)).isTrue();
+    assertThat(router.feedback(0, 2, 1, 3, 1, -1)).as("the horizon is at 3 already").isFalse();
     assertThat(router.feedbackPurgedTotal()).as("dropped when a walk meets them").isZero();
 
     // 7001: engine 0's entry (stamp 1) is stale, engine 1's (stamp 2) is not; costs {1, 0}
@@ -320,7 +320,7 @@ class RouterFleetTest {
   }
 
   @Test
-  void afterAShortfallEntriesOlderThanItsAgeAreStaleOnEveryEngine() {
+  void afterAShortfallEntriesOlderThanItsAgeAreHiddenOnEveryEngineUntilOneIsServed() {
     Router router = dynamo(2);
     assignAndComplete(router, 0, H0, H1); // stamp 1
     assignAndComplete(router, 1, 8001); // 2
@@ -328,7 +328,8 @@ class RouterFleetTest {
     assertThat(d.matchAge()).as("blocks sent to engine 0 since stamp 1").isZero();
     router.commit(d, FOUR, 4); // 3
     router.complete(0, FOUR, 4);
-    assertThat(router.feedback(0, 2, 0, d.matchStamp(), d.matchAge())).isTrue(); // the limit is 0
+    assertThat(router.feedback(0, 2, 0, d.matchStamp(), d.matchAge(), d.hiddenAge()))
+        .isTrue(); // the limit is 0
 
     // an age counts the blocks sent to the entry's engine, not the fleet's assignments
     assignAndComplete(router, 1, 8002, 8003); // 4
@@ -338,12 +339,20 @@ class RouterFleetTest {
     d = router.route(FOUR, 4, true);
     assertThat(d.engine()).as("costs {4, 4}").isZero();
     assertThat(d.matchDepth()).isZero();
-    assertThat(router.feedbackPurgedTotal()).as("H0's; the walk stops there").isEqualTo(1);
+    assertThat(d.hiddenAge()).as("engine 0's entry for H0, stamp 3, 1 block old").isEqualTo(1);
+    assertThat(router.feedbackPurgedTotal()).as("hidden, not dropped").isZero();
+    long hidden = d.hiddenAge(); // the router reuses its decision
 
     // the limit is the fleet's: 8001 is 2 blocks old on engine 1; costs {1, 1}
-    d = router.route(new long[] {8001}, 1, true);
-    assertThat(d.matchDepth()).isZero();
-    assertThat(router.feedbackPurgedTotal()).isEqualTo(2);
+    assertThat(router.route(new long[] {8001}, 1, true).matchDepth()).isZero();
+
+    // engine 0 served FOUR's 4 blocks, none predicted: it held H0 at age 1, the limit rises to 1
+    assertThat(router.feedback(0, 0, 4, 0, 0, hidden)).isFalse();
+    d = router.route(FOUR, 4, true);
+    assertThat(d.matchDepth()).as("H0 to H3 show again").isEqualTo(4);
+    assertThat(d.matchStamp()).isEqualTo(3);
+    assertThat(router.route(new long[] {8001}, 1, true).matchDepth()).as("2 old").isZero();
+    assertThat(router.feedbackPurgedTotal()).isZero();
   }
 
   @Test
@@ -372,11 +381,11 @@ class RouterFleetTest {
     assertThat(new long[] {xStamp, xAge, fourStamp, fourAge}).containsExactly(2, 0, 1, 6);
 
     // x's reply first: a shortfall at age 0 sets the limit to 0
-    assertThat(router.feedback(0, 2, 1, xStamp, xAge)).isTrue();
+    assertThat(router.feedback(0, 2, 1, xStamp, xAge, -1)).isTrue();
     // then FOUR's: the 2 blocks predicted were served, 6 blocks old: the limit rises to 6
-    assertThat(router.feedback(0, 2, 2, fourStamp, fourAge)).isFalse();
+    assertThat(router.feedback(0, 2, 2, fourStamp, fourAge, -1)).isFalse();
     // a confirmation at a smaller age does not lower it
-    assertThat(router.feedback(0, 4, 5, 6, 1)).isFalse();
+    assertThat(router.feedback(0, 4, 5, 6, 1, -1)).isFalse();
 
     // 5009, assigned with x's matched block, is within the limit but not past the horizon
     d = router.route(new long[] {5009}, 1, true);
@@ -399,11 +408,11 @@ class RouterFleetTest {
     Decision d = router.route(FOUR, 4, true);
     router.commit(d, FOUR, 4); // 3
     router.complete(0, FOUR, 4);
-    assertThat(router.feedback(0, 2, 0, 1, 1)).isTrue(); // the limit is 1
+    assertThat(router.feedback(0, 2, 0, 1, 1, -1)).isTrue(); // the limit is 1
 
     // nothing predicted: neither a shortfall nor a confirmation, whatever stamp and age say
-    assertThat(router.feedback(0, 0, 0, 3, 0)).isFalse();
-    assertThat(router.feedback(0, 0, 4, 0, 3)).isFalse();
+    assertThat(router.feedback(0, 0, 0, 3, 0, -1)).isFalse();
+    assertThat(router.feedback(0, 0, 4, 0, 3, -1)).isFalse();
 
     assignAndComplete(router, 0, 8002, 8003); // 4: FOUR's entries are 2 blocks old
     assertThat(router.route(FOUR, 4, true).matchDepth()).as("past a limit of 1").isZero();
@@ -420,7 +429,7 @@ class RouterFleetTest {
     router.commit(d, FOUR, 4); // 4
     router.complete(0, FOUR, 4);
 
-    assertThat(router.feedback(0, 2, 0, 2, 1)).isFalse();
+    assertThat(router.feedback(0, 2, 0, 2, 1, -1)).isFalse();
     assignAndComplete(router, 1, 8002); // 5
     assignAndComplete(router, 1, 8003); // 6
 
@@ -440,10 +449,10 @@ class RouterFleetTest {
     int restarted = router.replace(1);
     assignAndComplete(router, restarted, FOUR); // 4
 
-    assertThat(router.feedback(0, 4, 0, 4, 0)).as("removed").isFalse();
-    assertThat(router.feedback(1, 4, 0, 4, 0)).as("replaced").isFalse();
-    assertThat(router.feedback(99, 4, 0, 4, 0)).as("never registered").isFalse();
-    assertThat(router.feedback(-1, 4, 0, 4, 0)).as("no engine id").isFalse();
+    assertThat(router.feedback(0, 4, 0, 4, 0, -1)).as("removed").isFalse();
+    assertThat(router.feedback(1, 4, 0, 4, 0, -1)).as("replaced").isFalse();
+    assertThat(router.feedback(99, 4, 0, 4, 0, -1)).as("never registered").isFalse();
+    assertThat(router.feedback(-1, 4, 0, 4, 0, -1)).as("no engine id").isFalse();
 
     // the restarted engine's entries stay: costs {0, 4}
     Decision d = router.route(FOUR, 4, true);

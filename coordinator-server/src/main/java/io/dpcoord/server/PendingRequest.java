@@ -44,10 +44,14 @@ final class PendingRequest {
   /** The leading blocks routing predicted its engine holds (the decision's match depth). */
   int predictedBlocks;
 
-  /** The decision's match stamp and age, for engine feedback ({@code Router.feedback}). */
+  /**
+   * The decision's match stamp, age and hidden age, for engine feedback ({@code Router.feedback}).
+   */
   long matchStamp;
 
   long matchAge;
+
+  long hiddenAge;
 
   /**
    * The {@link #committedBlocks} hashes its commit was given, kept from the commit to the terminal

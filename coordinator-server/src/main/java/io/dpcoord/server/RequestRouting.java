@@ -63,8 +63,15 @@ final class RequestRouting {
    * counts blocks in flight), with its engine feedback when {@code served} is not negative.
    */
   private record Change(
-      int engine, int blocks, long[] hashes, int predicted, int served, long stamp, long age) {
-    static final Change NEW_EPOCH = new Change(-1, 0, null, 0, -1, 0, 0);
+      int engine,
+      int blocks,
+      long[] hashes,
+      int predicted,
+      int served,
+      long stamp,
+      long age,
+      long hiddenAge) {
+    static final Change NEW_EPOCH = new Change(-1, 0, null, 0, -1, 0, 0, -1);
   }
 
   private final RouterConfig config;
@@ -153,7 +160,8 @@ final class RequestRouting {
             r.predictedBlocks,
             served,
             r.matchStamp,
-            r.matchAge);
+            r.matchAge,
+            r.hiddenAge);
     if (queue.isEmpty()) {
       apply(change);
     } else {
@@ -164,7 +172,7 @@ final class RequestRouting {
   private void apply(Change c) {
     router.complete(c.engine(), c.hashes(), c.blocks());
     if (c.served() >= 0) {
-      router.feedback(c.engine(), c.predicted(), c.served(), c.stamp(), c.age());
+      router.feedback(c.engine(), c.predicted(), c.served(), c.stamp(), c.age(), c.hiddenAge());
     }
   }
 
@@ -285,6 +293,7 @@ final class RequestRouting {
     r.predictedBlocks = decision.matchDepth();
     r.matchStamp = decision.matchStamp();
     r.matchAge = decision.matchAge();
+    r.hiddenAge = decision.hiddenAge();
     if (config.policy().weighsBlocksInFlight() && count > 0) {
       // the loop's hasher reuses its buffer; a worker's hashes are already the request's own
       r.committedHashes =

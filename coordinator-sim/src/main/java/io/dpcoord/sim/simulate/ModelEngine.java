@@ -23,6 +23,7 @@ final class ModelEngine {
     final int predicted;
     long matchStamp;
     long matchAge;
+    long hiddenAge;
     int hits = -1;
     int remainingPrefill;
     int chunk;

@@ -166,6 +166,7 @@ public final class Simulation implements ModelEngine.Listener {
     ModelEngine.Job job = new ModelEngine.Job(r, now, seq++, d.matchDepth());
     job.matchStamp = d.matchStamp();
     job.matchAge = d.matchAge();
+    job.hiddenAge = d.hiddenAge();
     engines[e].submit(job, now);
   }
 
@@ -194,7 +195,7 @@ public final class Simulation implements ModelEngine.Listener {
     int id = routerId[engine.id];
     long[] blocks = job.request.blocks();
     router.complete(id, blocks, blocks.length);
-    router.feedback(id, job.predicted, job.hits, job.matchStamp, job.matchAge);
+    router.feedback(id, job.predicted, job.hits, job.matchStamp, job.matchAge, job.hiddenAge);
     if (finished == ttft.length) {
       ttft = Arrays.copyOf(ttft, finished * 2);
       e2e = Arrays.copyOf(e2e, finished * 2);
