@@ -2,9 +2,11 @@
 """Turns the CSVs of scripts/routing-quality.sh into docs/ROUTING-QUALITY.md's generated parts.
 
 Rewrites the text between the markers <!-- results:begin --> and <!-- results:end --> (a table per
-run) and between <!-- summary:begin --> and <!-- summary:end --> (our policy at each higher load
-against Megatron's longest_prefix and the best peer), and draws docs/quality/chart.svg: TTFT p99
-(log scale) and hit ratio per policy at each higher load. Standard library only.
+run), between <!-- summary:begin --> and <!-- summary:end --> (our policy at each higher load
+against Megatron's longest_prefix and the best peer) and between <!-- seeds:begin --> and
+<!-- seeds:end --> (the same for the synthetic workloads drawn with other seeds, seeds/*.csv), and
+draws docs/quality/chart.svg: TTFT p99 (log scale) and hit ratio per policy at each higher load.
+Standard library only.
 
     scripts/quality-report.py [QUALITY_DIR] [REPORT_MD]
 """
@@ -25,6 +27,8 @@ RUNS = [
     ("llmd-60", "llm-d, 3 to 60/s", False),
     ("llmd-70", "llm-d, 3 to 70/s", True),
 ]
+# the seeds scripts/routing-quality.sh draws the synthetic workloads with besides the default 1
+SEEDS = [2, 3]
 MEGATRON = ["longest_prefix", "first_prefix_block", "load_balanced"]
 PEERS = ["relative_load", "sglang", "dynamo", "llm_d"]
 OURS = "least_work"
@@ -70,33 +74,49 @@ def results(directory):
     return "\n".join(out)
 
 
+SUMMARY_HEADER = [
+    "| workload (higher load) | least_work + feedback, TTFT p99 | Megatron longest_prefix "
+    "| best peer | hit vs bound N | hit vs best now | max/med | precision with feedback (off) "
+    "| lowest precision of any policy with feedback |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
+
+
 def summary(directory):
-    out = [
-        "| workload (higher load) | least_work + feedback, TTFT p99 | Megatron longest_prefix "
-        "| best peer | hit vs bound N | hit vs best now | max/med | precision with feedback (off) "
-        "| lowest precision of any policy with feedback |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    out = list(SUMMARY_HEADER)
     for name, title, higher in RUNS:
-        if not higher:
-            continue
-        rows = read(directory, name)
-        ours, ours_off = row(rows, OURS, "on"), row(rows, OURS, "off")
-        megatron = row(rows, "longest_prefix", "off")
-        best = min((r for r in rows if r["policy"] in PEERS), key=lambda r: float(r["ttft_p99_ms"]))
-        p, m, b = (float(r["ttft_p99_ms"]) for r in (ours, megatron, best))
-        lowest = min((r for r in rows if r["feedback"] == "on" and r["policy"] != "load_balanced"),
-                     key=lambda r: float(r["precision"]))
-        feedback = " + feedback" if best["feedback"] == "on" else ""
-        out.append(
-            f"| {title} | {p:,.0f} ms | {m:,.0f} ms ({(p / m - 1) * 100:+.0f}%) "
-            f"| {best['policy']}{feedback} {b:,.0f} ms ({(p / b - 1) * 100:+.0f}%) "
-            f"| {pct(ours['hit_ratio_blocks'])} vs {pct(ours['bound_routed'])} "
-            f"| {pct(ours['hit_ratio_blocks'])} vs {pct(ours['best_now'])} "
-            f"| {float(ours['load_max_over_median']):.2f} "
-            f"| {pct(ours['precision'])} ({pct(ours_off['precision'])}) "
-            f"| {pct(lowest['precision'])} ({lowest['policy']}) |")
+        if higher:
+            out.append(summary_row(read(directory, name), title))
     return "\n".join(out) + "\n"
+
+
+def seeds(directory):
+    out = list(SUMMARY_HEADER)
+    for name, title, higher in RUNS:
+        if higher and not name.startswith("mooncake"):
+            for seed in SEEDS:
+                rows = read(os.path.join(directory, "seeds"), f"{name}-seed{seed}")
+                out.append(summary_row(rows, f"{title}, seed {seed}"))
+    return "\n".join(out) + "\n"
+
+
+def summary_row(rows, title):
+    """Our policy with feedback against Megatron's longest_prefix and the best peer."""
+    ours, ours_off = row(rows, OURS, "on"), row(rows, OURS, "off")
+    megatron = row(rows, "longest_prefix", "off")
+    best = min((r for r in rows if r["policy"] in PEERS), key=lambda r: float(r["ttft_p99_ms"]))
+    p, m, b = (float(r["ttft_p99_ms"]) for r in (ours, megatron, best))
+    lowest = min((r for r in rows if r["feedback"] == "on" and r["policy"] != "load_balanced"),
+                 key=lambda r: float(r["precision"]))
+    feedback = " + feedback" if best["feedback"] == "on" else ""
+    return (
+        f"| {title} | {p:,.0f} ms | {m:,.0f} ms ({(p / m - 1) * 100:+.0f}%) "
+        f"| {best['policy']}{feedback} {b:,.0f} ms ({(p / b - 1) * 100:+.0f}%) "
+        f"| {pct(ours['hit_ratio_blocks'])} vs {pct(ours['bound_routed'])} "
+        f"| {pct(ours['hit_ratio_blocks'])} vs {pct(ours['best_now'])} "
+        f"| {float(ours['load_max_over_median']):.2f} "
+        f"| {pct(ours['precision'])} ({pct(ours_off['precision'])}) "
+        f"| {pct(lowest['precision'])} ({lowest['policy']}) |")
 
 
 def chart(directory):
@@ -172,6 +192,7 @@ def main():
     with open(report) as f:
         text = f.read()
     text = replace(text, "summary", summary(directory))
+    text = replace(text, "seeds", seeds(directory))
     text = replace(text, "results", results(directory))
     with open(report, "w") as f:
         f.write(text)

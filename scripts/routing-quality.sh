@@ -2,7 +2,8 @@
 # The routing-quality comparison of docs/ROUTING-QUALITY.md: every policy, with engine feedback off
 # and on, on the Mooncake trace and three synthetic workloads, each at two load levels, 8 engines
 # with caches that cannot hold everything. Writes one CSV and one HTML report per run into
-# docs/quality/ (or the directory given); for docs/quality, also the tables and chart of
+# docs/quality/ (or the directory given), and a CSV per synthetic workload at its higher load drawn
+# with seeds 2 and 3 into its seeds/; for docs/quality, also the tables and chart of
 # docs/ROUTING-QUALITY.md (scripts/quality-report.py).
 #
 #   scripts/routing-quality.sh [OUT_DIR]
@@ -27,6 +28,15 @@ run rag-40 'rag:requests=20000,rate=40'
 run rag-60 'rag:requests=20000,rate=60'
 run llmd-60 'llm-d:requests=20000,rate=3..60'
 run llmd-70 'llm-d:requests=20000,rate=3..70'
+mkdir -p "$out/seeds"
+for seed in 2 3; do
+  for spec in 'chat-80|chat:requests=20000,rate=80' 'rag-60|rag:requests=20000,rate=60' \
+    'llmd-70|llm-d:requests=20000,rate=3..70'; do
+    echo "== ${spec%%|*}, seed $seed" >&2
+    ./coordinator simulate "${spec#*|}" --seed "$seed" --policy "$policies" --feedback off,on \
+      --csv "$out/seeds/${spec%%|*}-seed$seed.csv" > /dev/null
+  done
+done
 echo "wrote $out/*.csv, *.html, *.txt" >&2
 if [ "$out" = docs/quality ]; then
   scripts/quality-report.py "$out" docs/ROUTING-QUALITY.md

@@ -70,8 +70,9 @@ public enum Policy {
    * Least work (ours; experimental, see docs/design/routing.md): the engine with the least
    * estimated prefill work ahead of the request's first token, that is the prefill tokens the
    * router has sent it (drained at 25,000 tokens/s since), plus the tokens the request would
-   * prefill there, plus one block per request pending there; ties to the longer match, then the
-   * fewest pending.
+   * prefill there, plus one block per request pending there, less the matched tokens once more (a
+   * match also spares another engine's cache a copy); ties to the longer match, then the fewest
+   * pending.
    */
   LEAST_WORK("least_work");
 
