@@ -261,7 +261,10 @@ class EngineFeedbackTest {
    * evicting b1, and a once more finds all three (48), as routing predicts: its entries are its
    * own, stamp 3, 0 blocks old (stamp 4). b, stamp 2, is now 6 blocks old, past the limit: its two
    * entries are hidden (kept, not dropped) and nothing is predicted, where the engine serves b0
-   * (16) and without feedback routing would predict both blocks.
+   * (16) and without feedback routing would predict both blocks. That surplus, with b0's entry
+   * hidden at 6 blocks old, raises the limit to 6 (stamp 5; the engine evicts a2). c (two new
+   * blocks) evicts a1 and a0 (stamp 6). a once more: its entries (stamp 4) are 4 blocks old, hidden
+   * under the limit of 2, shown under 6: three blocks predicted, none served.
    */
   @Test
   void theSimulatedEnginesCountDrivesTheFeedback() throws ProtocolException {
@@ -280,7 +283,8 @@ class EngineFeedbackTest {
       TestClient client = c.client();
       long[] a = SubmitForwardingTest.tokens(48, 1);
       long[] b = SubmitForwardingTest.tokens(32, 1001);
-      long[][] prompts = {a, b, a, a, b};
+      long[] c2 = SubmitForwardingTest.tokens(32, 2001);
+      long[][] prompts = {a, b, a, a, b, c2, a};
 
       List<Long> reported = new ArrayList<>();
       for (int i = 0; i < prompts.length; i++) {
@@ -290,10 +294,10 @@ class EngineFeedbackTest {
         reported.add(reply.record().get("num_cached_tokens").asLong());
       }
 
-      assertThat(reported).containsExactly(0L, 0L, 32L, 48L, 16L);
+      assertThat(reported).containsExactly(0L, 0L, 32L, 48L, 16L, 0L, 0L);
       assertThat(c.metrics().observations(Metric.ROUTING_CACHED_TOKENS_SHORTFALL))
-          .containsExactly(0.0, 0.0, 16.0, 0.0, 0.0);
-      assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(48 + 48);
+          .containsExactly(0.0, 0.0, 16.0, 0.0, 0.0, 0.0, 48.0);
+      assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_PREDICTED_TOTAL)).isEqualTo(48 + 48 + 48);
       assertThat(c.count(Metric.ROUTING_CACHED_TOKENS_SERVED_TOTAL)).isEqualTo(32 + 48 + 16);
       assertThat(c.count(Metric.ROUTING_INDEX_FEEDBACK_PURGED_TOTAL)).isZero();
     }
