@@ -32,9 +32,8 @@ final class FleetWalk {
    * there instead of the entry's. Whether it may is decided from the entry's oldest stamp and write
    * time (lower bounds, exact after each collectOwners) and the per-engine stamp at or below which
    * Router.isStale or isHidden holds (Router.staleThrough): an owner bit outside the active
-   * engines, a write older than the TTL, or
-   * an owner whose threshold reaches the entry's oldest stamp sends the entry through
-   * collectOwners. Without feedback, epochs or a TTL, no entry does.
+   * engines, a write older than the TTL, or an owner whose threshold reaches the entry's oldest
+   * stamp sends the entry through collectOwners. Without feedback, epochs or a TTL, no entry does.
    *
    * The mask has two words, a bit each for engine ids 0 to 126; ids from 127 up share the top
    * bit. While an active engine has such an id (a fleet whose engines restarted more than about
