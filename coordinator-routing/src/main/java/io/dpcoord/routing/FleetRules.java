@@ -195,10 +195,12 @@ final class FleetRules {
    * tokens already queued there (drained at the engine's prefill rate since they were sent) plus
    * the tokens this request would prefill there, plus one block per request pending there (so that
    * engines full of long decodes are not taken for idle), less the matched tokens once more ({@link
-   * #CACHE_WEIGHT}); ties to the longer match, then the fewest pending.
+   * #CACHE_WEIGHT}); ties to the longer match, then the fewest pending, then the fewest blocks
+   * {@code cached} there by the index (as sglang places a new prefix: an idle fleet spreads new
+   * prefixes instead of giving them all to the first rank).
    */
   static int leastWork(
-      int ranks, int n, int[] depth, int[] pending, double[] backlog, int blockSize) {
+      int ranks, int n, int[] depth, int[] pending, double[] backlog, int[] cached, int blockSize) {
     int best = 0;
     double bestCost = Double.POSITIVE_INFINITY;
     for (int r = 0; r < ranks; r++) {
@@ -206,7 +208,9 @@ final class FleetRules {
       if (cost < bestCost
           || (cost == bestCost
               && (depth[r] > depth[best]
-                  || (depth[r] == depth[best] && pending[r] < pending[best])))) {
+                  || (depth[r] == depth[best]
+                      && (pending[r] < pending[best]
+                          || (pending[r] == pending[best] && cached[r] < cached[best])))))) {
         best = r;
         bestCost = cost;
       }

@@ -134,7 +134,8 @@ final class FleetWalk {
       for (int r = 0; r < ranks; r++) {
         backlogByRank[r] = drained(order[r], t);
       }
-      return FleetRules.leastWork(ranks, n, depthByRank, pendingByRank, backlogByRank, blockSize);
+      return FleetRules.leastWork(
+          ranks, n, depthByRank, pendingByRank, backlogByRank, cachedByRank, blockSize);
     }
     return FleetRules.choose(
         policy, ranks, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);

@@ -72,7 +72,7 @@ public enum Policy {
    * router has sent it (drained at 25,000 tokens/s since), plus the tokens the request would
    * prefill there, plus one block per request pending there, less the matched tokens once more (a
    * match also spares another engine's cache a copy); ties to the longer match, then the fewest
-   * pending.
+   * pending, then the fewest cached blocks.
    */
   LEAST_WORK("least_work");
 

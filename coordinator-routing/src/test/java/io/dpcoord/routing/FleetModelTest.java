@@ -265,8 +265,8 @@ class FleetModelTest {
 
     private int leastWork(List<Long> hashes) {
       // tokens queued + tokens to prefill here + a block per pending request - the matched tokens
-      // once more (FleetRules.CACHE_WEIGHT 2); ties: the longer
-      // match, then the fewer pending, then the lower rank (Collections.min keeps the first)
+      // once more (FleetRules.CACHE_WEIGHT 2); ties: the longer match, then the fewer pending,
+      // then the fewer cached, then the lower rank (Collections.min keeps the first)
       ToLongFunction<Integer> cost =
           label ->
               backlog.get(label)
@@ -275,7 +275,8 @@ class FleetModelTest {
       Comparator<Integer> order =
           Comparator.<Integer>comparingLong(cost)
               .thenComparingInt(label -> -depth(label, hashes))
-              .thenComparingInt(pending::get);
+              .thenComparingInt(pending::get)
+              .thenComparingLong(this::cached);
       long least = ranks.stream().mapToLong(cost).min().orElseThrow();
       List<Integer> tied =
           ranks.stream().filter(label -> cost.applyAsLong(label) == least).toList();
@@ -290,6 +291,20 @@ class FleetModelTest {
               .count()
           > 1) {
         see("least_work tie to the fewer pending");
+      }
+      int fewest =
+          tied.stream()
+              .filter(label -> depth(label, hashes) == longest)
+              .mapToInt(pending::get)
+              .min()
+              .orElseThrow();
+      if (tied.stream()
+              .filter(label -> depth(label, hashes) == longest && pending.get(label) == fewest)
+              .map(this::cached)
+              .distinct()
+              .count()
+          > 1) {
+        see("least_work tie to the fewer cached");
       }
       return Collections.min(ranks, order);
     }
@@ -470,7 +485,10 @@ class FleetModelTest {
   void leastWorkTracesBreakTiesBothWays() {
     Map<String, Integer> seen = seenIn(Policy.LEAST_WORK, false);
     for (String branch :
-        List.of("least_work tie to the longer match", "least_work tie to the fewer pending")) {
+        List.of(
+            "least_work tie to the longer match",
+            "least_work tie to the fewer pending",
+            "least_work tie to the fewer cached")) {
       assertThat(seen.getOrDefault(branch, 0)).as(branch).isGreaterThan(20);
     }
   }

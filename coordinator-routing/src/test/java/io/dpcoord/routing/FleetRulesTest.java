@@ -231,10 +231,14 @@ class FleetRulesTest {
   }
 
   // ---- least_work: lowest backlog + (n - 2 depth + pending) x block size; ties to the longer
-  // match, then the fewer pending ----
+  // match, then the fewer pending, then the fewer cached ----
 
   private static int leastWork(int n, int[] depth, int[] pending, double[] backlog) {
-    return FleetRules.leastWork(depth.length, n, depth, pending, backlog, 16);
+    return leastWork(n, depth, pending, backlog, new int[depth.length]);
+  }
+
+  private static int leastWork(int n, int[] depth, int[] pending, double[] backlog, int[] cached) {
+    return FleetRules.leastWork(depth.length, n, depth, pending, backlog, cached, 16);
   }
 
   @Test
@@ -256,8 +260,16 @@ class FleetRulesTest {
         .isEqualTo(2);
     // n 4: r0 0 + (4 + 0) 16 = 64; r1 32 + (0 + 2) 16 = 64: the longer match despite 2 pending.
     assertThat(leastWork(4, new int[] {0, 2}, new int[] {0, 2}, new double[] {0, 32})).isEqualTo(1);
-    // equal in all three: the lowest rank.
+    // equal in all three: the fewer cached blocks, r1; equal in all four: the lowest rank.
+    assertThat(
+            leastWork(4, new int[] {1, 1}, new int[] {1, 1}, new double[] {8, 8}, new int[] {9, 7}))
+        .isEqualTo(1);
     assertThat(leastWork(4, new int[] {1, 1}, new int[] {1, 1}, new double[] {8, 8})).isZero();
+    // an idle fleet, nothing matched: r2 caches the fewest blocks.
+    assertThat(
+            leastWork(
+                4, new int[] {0, 0, 0}, new int[] {0, 0, 0}, new double[3], new int[] {40, 40, 12}))
+        .isEqualTo(2);
   }
 
   @Test
