@@ -28,7 +28,7 @@ RUNS = [
     ("llmd-70", "llm-d, 3 to 70/s", True),
 ]
 # the seeds scripts/routing-quality.sh draws the synthetic workloads with besides the default 1
-SEEDS = [2, 3]
+SEEDS = [2, 3, 4, 5, 6, 7]
 MEGATRON = ["longest_prefix", "first_prefix_block", "load_balanced"]
 PEERS = ["relative_load", "sglang", "dynamo", "llm_d"]
 OURS = "least_work"

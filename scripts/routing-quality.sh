@@ -3,7 +3,7 @@
 # and on, on the Mooncake trace and three synthetic workloads, each at two load levels, 8 engines
 # with caches that cannot hold everything. Writes one CSV and one HTML report per run into
 # docs/quality/ (or the directory given), and a CSV per synthetic workload at its higher load drawn
-# with seeds 2 and 3 into its seeds/; for docs/quality, also the tables and chart of
+# with seeds 2 to 7 into its seeds/; for docs/quality, also the tables and chart of
 # docs/ROUTING-QUALITY.md (scripts/quality-report.py).
 #
 #   scripts/routing-quality.sh [OUT_DIR]
@@ -29,7 +29,7 @@ run rag-60 'rag:requests=20000,rate=60'
 run llmd-60 'llm-d:requests=20000,rate=3..60'
 run llmd-70 'llm-d:requests=20000,rate=3..70'
 mkdir -p "$out/seeds"
-for seed in 2 3; do
+for seed in 2 3 4 5 6 7; do
   for spec in 'chat-80|chat:requests=20000,rate=80' 'rag-60|rag:requests=20000,rate=60' \
     'llmd-70|llm-d:requests=20000,rate=3..70'; do
     echo "== ${spec%%|*}, seed $seed" >&2
