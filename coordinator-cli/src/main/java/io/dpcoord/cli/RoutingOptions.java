@@ -87,8 +87,8 @@ final class RoutingOptions {
           "Engine feedback: when a finished request's num_cached_tokens shows that its engine"
               + " served fewer prompt blocks from its cache than routing predicted, the index"
               + " stops counting on that engine's older entries, and on any engine's entries as"
-              + " old as the missing block; --no-feedback keeps them, as Megatron (default:"
-              + " ${DEFAULT-VALUE}).",
+              + " old as the missing block, until an engine serves a block that old; --no-feedback"
+              + " keeps them, as Megatron (default: ${DEFAULT-VALUE}).",
       defaultValue = "false")
   boolean feedback;
 
