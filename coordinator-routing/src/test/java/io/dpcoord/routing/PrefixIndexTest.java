@@ -28,6 +28,8 @@ class PrefixIndexTest {
     long epochStamp;
     long now;
     long ttl;
+    // owners stamped at or before this are hidden (as feedback's age limit hides them), -1: none
+    long hiddenThrough = -1;
 
     int add() {
       if (count == active.length) {
@@ -40,6 +42,11 @@ class PrefixIndexTest {
     @Override
     public boolean isStale(int engine, long stamp, long writtenNanos) {
       return !active[engine] || stamp <= epochStamp || (ttl > 0 && now - writtenNanos > ttl);
+    }
+
+    @Override
+    public boolean isHidden(int engine, long stamp) {
+      return stamp <= hiddenThrough;
     }
   }
 
@@ -55,6 +62,7 @@ class PrefixIndexTest {
     final LinkedHashMap<Long, List<Owner>> hashes = new LinkedHashMap<>();
     long evicted;
     long purged;
+    long hidden;
     boolean staleSeen;
     int owners;
     int mostOwners;
@@ -141,6 +149,8 @@ class PrefixIndexTest {
           owners--;
           purged++;
           staleSeen = true;
+        } else if (staleness.isHidden(o.engine(), o.stamp())) {
+          hidden++; // kept, not reported
         } else {
           engines[count] = o.engine();
           stamps[count++] = o.stamp();
@@ -256,11 +266,18 @@ class PrefixIndexTest {
           int want = model.collectOwners(hash, wantEngines, wantStamps);
           assertThat(Arrays.copyOf(gotEngines, got)).isEqualTo(Arrays.copyOf(wantEngines, want));
           assertThat(Arrays.copyOf(gotStamps, got)).isEqualTo(Arrays.copyOf(wantStamps, want));
-          if (got > 0) {
+          if (model.hashes.containsKey(hash)) {
             assertMaskAgrees(subject, model, hash, true);
             for (int j = 0; j < got; j++) {
               assertThat(subject.stampOf(cell, gotEngines[j])).isEqualTo(gotStamps[j]);
             }
+            // every slot, hidden ones included, and none for an engine without one
+            int probe = live[rnd.nextInt(live.length)];
+            long slot = -1;
+            for (Model.Owner o : model.hashes.get(hash)) {
+              slot = o.engine() == probe ? o.stamp() : slot;
+            }
+            assertThat(subject.slotStamp(cell, probe)).as("slot, step %d", step).isEqualTo(slot);
           }
         }
         assertThat(subject.staleSeen()).isEqualTo(model.staleSeen);
@@ -270,7 +287,11 @@ class PrefixIndexTest {
         engines.active[live[i]] = false;
         live[i] = engines.add();
       } else if (op < 99) {
-        engines.epochStamp = counter - rnd.nextInt(4);
+        if (rnd.nextBoolean()) {
+          engines.epochStamp = counter - rnd.nextInt(4);
+        } else {
+          engines.hiddenThrough = rnd.nextInt(3) == 0 ? -1 : counter - rnd.nextInt(64);
+        }
       } else {
         engines.now += rnd.nextInt(20);
       }
@@ -288,6 +309,9 @@ class PrefixIndexTest {
       }
     }
     assertThat(engines.count).as("engine ids from 127 up were used").isGreaterThan(200);
+    if (capacity >= 64) { // the tiny indexes evict their owners before they age
+      assertThat(model.hidden).as("hidden owners met and kept").isGreaterThan(100);
+    }
     // the pools only have to hold what is live without leaking: no more entries than the
     // capacity, and owner slots that grew by doubling from 16 to hold the most ever live at once
     // and end below twice what the blocks of each size class can have taken (Model.slotsBound)
