@@ -471,14 +471,8 @@ final class PrefixIndex {
     return owners[entry * OWNERS + OLDEST_WRITTEN];
   }
 
-  /** The stamp of {@code engine}'s slot at {@code entry}; the engine must have one there. */
-  long stampOf(int entry, int engine) {
-    long head = entries[entry * ENTRY + HEAD];
-    return slots[(start(head) + position(head, engine)) * SLOT + STAMP];
-  }
-
   /** The stamp of {@code engine}'s slot at {@code entry}, stale, hidden or not; -1 without one. */
-  long slotStamp(int entry, int engine) {
+  long stampOf(int entry, int engine) {
     long head = entries[entry * ENTRY + HEAD];
     int at = head == NONE ? -1 : position(head, engine);
     return at < 0 ? -1 : slots[(start(head) + at) * SLOT + STAMP];

@@ -463,7 +463,7 @@ public final class Router {
       return -1;
     }
     int entry = index.lookup(hashes[depth]);
-    long stamp = entry < 0 ? -1 : index.slotStamp(entry, engine);
+    long stamp = entry < 0 ? -1 : index.stampOf(entry, engine);
     // a slot behind the engine's horizon or the epoch is stale, not hidden (a walk may not have
     // dropped it yet)
     boolean hidden = stamp > Math.max(epochStamp, horizon[engine]) && isHidden(engine, stamp);

@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dpcoord.routing.ReferenceModelTest.RandomTraces;
 import io.dpcoord.routing.ReferenceModelTest.Subject;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -266,47 +265,29 @@ class FleetModelTest {
     private int leastWork(List<Long> hashes) {
       // tokens queued + tokens to prefill here + a block per pending request - the matched tokens
       // once more (FleetRules.CACHE_WEIGHT 2); ties: the longer match, then the fewer pending,
-      // then the fewer cached, then the lower rank (Collections.min keeps the first)
+      // then the fewer cached, then the lower rank
       ToLongFunction<Integer> cost =
           label ->
               backlog.get(label)
                   + (hashes.size() - 2L * depth(label, hashes) + pending.get(label))
                       * (long) blockSize;
-      Comparator<Integer> order =
-          Comparator.<Integer>comparingLong(cost)
-              .thenComparingInt(label -> -depth(label, hashes))
-              .thenComparingInt(pending::get)
-              .thenComparingLong(this::cached);
       long least = ranks.stream().mapToLong(cost).min().orElseThrow();
       List<Integer> tied =
           ranks.stream().filter(label -> cost.applyAsLong(label) == least).toList();
-      if (tied.stream().map(label -> depth(label, hashes)).distinct().count() > 1) {
-        see("least_work tie to the longer match");
+      // each tie-break in turn narrows the tie (and is noted when the labels still tied differ)
+      Map<String, ToLongFunction<Integer>> breaks = new LinkedHashMap<>();
+      breaks.put("least_work tie to the longer match", label -> -depth(label, hashes));
+      breaks.put("least_work tie to the fewer pending", label -> pending.get(label));
+      breaks.put("least_work tie to the fewer cached", this::cached);
+      for (Map.Entry<String, ToLongFunction<Integer>> b : breaks.entrySet()) {
+        ToLongFunction<Integer> key = b.getValue();
+        long best = tied.stream().mapToLong(key).min().orElseThrow();
+        if (tied.stream().mapToLong(key).anyMatch(k -> k != best)) {
+          see(b.getKey());
+        }
+        tied = tied.stream().filter(label -> key.applyAsLong(label) == best).toList();
       }
-      int longest = tied.stream().mapToInt(label -> depth(label, hashes)).max().orElseThrow();
-      if (tied.stream()
-              .filter(label -> depth(label, hashes) == longest)
-              .map(pending::get)
-              .distinct()
-              .count()
-          > 1) {
-        see("least_work tie to the fewer pending");
-      }
-      int fewest =
-          tied.stream()
-              .filter(label -> depth(label, hashes) == longest)
-              .mapToInt(pending::get)
-              .min()
-              .orElseThrow();
-      if (tied.stream()
-              .filter(label -> depth(label, hashes) == longest && pending.get(label) == fewest)
-              .map(this::cached)
-              .distinct()
-              .count()
-          > 1) {
-        see("least_work tie to the fewer cached");
-      }
-      return Collections.min(ranks, order);
+      return tied.get(0); // the lowest rank
     }
 
     /**

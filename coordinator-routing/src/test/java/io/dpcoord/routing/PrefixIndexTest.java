@@ -277,7 +277,7 @@ class PrefixIndexTest {
             for (Model.Owner o : model.hashes.get(hash)) {
               slot = o.engine() == probe ? o.stamp() : slot;
             }
-            assertThat(subject.slotStamp(cell, probe)).as("slot, step %d", step).isEqualTo(slot);
+            assertThat(subject.stampOf(cell, probe)).as("slot, step %d", step).isEqualTo(slot);
           }
         }
         assertThat(subject.staleSeen()).isEqualTo(model.staleSeen);
