@@ -66,7 +66,6 @@ public final class ServerProcess implements AutoCloseable {
             "java.management/sun.management=ALL-UNNAMED",
             "-XX:-UseDynamicNumberOfCompilerThreads",
             "-XX:-TieredCompilation", // as ./coordinator runs serve
-            "-XX:+AlwaysPreTouch",
             // errors only: engines leaving at the end of a run are not news
             "-Ddpcoord.log.level=ERROR",
             "-cp",
