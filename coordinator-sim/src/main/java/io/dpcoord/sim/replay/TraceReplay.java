@@ -90,8 +90,7 @@ public final class TraceReplay {
   private long id;
   private boolean hasTokens;
   private String text;
-  private long[] tokens = new long[1024];
-  private int tokenCount;
+  private final JsonFields.Int64s tokens = new JsonFields.Int64s();
   private boolean hasRank;
   private long rank;
   private boolean hasValue;
@@ -204,7 +203,7 @@ public final class TraceReplay {
     }
     int count = 0;
     if (text == null) {
-      count = hasher.hash(tokens, config.blocksToHash(tokenCount));
+      count = hasher.hash(tokens.values(), config.blocksToHash(tokens.size()));
     } else if (config.hashesPrompts()) {
       count = hashText();
     }
@@ -329,36 +328,26 @@ public final class TraceReplay {
         String name = p.currentName();
         JsonToken v = p.nextToken();
         switch (name) {
-          case "op" -> {
-            if (v != JsonToken.VALUE_STRING) {
-              throw new TraceException(n, "field 'op' must be a string");
-            }
-            op = p.getText();
-          }
+          case "op" -> op = JsonFields.string(p, v, "op", n);
           case "id" -> {
-            id = integer(p, v, "id", n);
+            id = JsonFields.integer(p, v, "id", n);
             hasId = true;
           }
-          case "text" -> {
-            if (v != JsonToken.VALUE_STRING) {
-              throw new TraceException(n, "field 'text' must be a string");
-            }
-            text = p.getText();
-          }
+          case "text" -> text = JsonFields.string(p, v, "text", n);
           case "tokens" -> {
-            readTokens(p, v, n);
+            tokens.read(p, v, "tokens", n);
             hasTokens = true;
           }
           case "rank" -> {
-            rank = integer(p, v, "rank", n);
+            rank = JsonFields.integer(p, v, "rank", n);
             hasRank = true;
           }
           case "value" -> {
-            value = integer(p, v, "value", n);
+            value = JsonFields.integer(p, v, "value", n);
             hasValue = true;
           }
           case "ms" -> {
-            ms = integer(p, v, "ms", n);
+            ms = JsonFields.integer(p, v, "ms", n);
             hasMs = true;
           }
           default -> p.skipChildren();
@@ -369,33 +358,6 @@ public final class TraceReplay {
       }
     } catch (JsonProcessingException e) {
       throw new TraceException(n, "malformed JSON: " + e.getOriginalMessage());
-    }
-  }
-
-  private static long integer(JsonParser p, JsonToken v, String field, long n)
-      throws IOException, TraceException {
-    if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-      throw new TraceException(n, "field '" + field + "' must be an int64 integer");
-    }
-    return p.getLongValue();
-  }
-
-  private void readTokens(JsonParser p, JsonToken v, long n) throws IOException, TraceException {
-    if (v != JsonToken.START_ARRAY) {
-      throw new TraceException(n, "field 'tokens' must be an array of integers");
-    }
-    tokenCount = 0;
-    JsonToken t;
-    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-      if (t != JsonToken.VALUE_NUMBER_INT
-          || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-        throw new TraceException(
-            n, "field 'tokens' must hold int64 integers, found " + p.getText());
-      }
-      if (tokenCount == tokens.length) {
-        tokens = Arrays.copyOf(tokens, tokens.length * 2);
-      }
-      tokens[tokenCount++] = p.getLongValue();
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import io.dpcoord.sim.replay.JsonFields;
 import io.dpcoord.sim.replay.LineSource;
 import io.dpcoord.sim.replay.TraceException;
 import java.io.IOException;
@@ -142,11 +143,11 @@ public final class MooncakeTrace extends TraceWorkload {
             }
             case "input_length", "input_tokens" -> {
               inputField = once(inputField, name, n);
-              input = TraceLines.count(p, v, name, 1, n);
+              input = JsonFields.count(p, v, name, 1, n);
             }
             case "output_length", "output_tokens" -> {
               outputField = once(outputField, name, n);
-              output = TraceLines.count(p, v, name, 1, n);
+              output = JsonFields.count(p, v, name, 1, n);
             }
             case "hash_ids" -> {
               if (hasHashes) {
@@ -259,14 +260,14 @@ public final class MooncakeTrace extends TraceWorkload {
         }
       } else {
         throw new TraceException(
-            n, "field '" + field + "' must be a number of ms, found " + TraceLines.text(p));
+            n, "field '" + field + "' must be a number of ms, found " + JsonFields.text(p));
       }
     }
 
     private void readHashes(JsonParser p, JsonToken v, long n) throws IOException, TraceException {
       if (v != JsonToken.START_ARRAY) {
         throw new TraceException(
-            n, "field 'hash_ids' must be an array of integers, found " + TraceLines.text(p));
+            n, "field 'hash_ids' must be an array of integers, found " + JsonFields.text(p));
       }
       hashCount = 0;
       JsonToken t;
@@ -275,7 +276,7 @@ public final class MooncakeTrace extends TraceWorkload {
           throw new TraceException(
               n,
               "'hash_ids' must hold integers, found "
-                  + TraceLines.text(p)
+                  + JsonFields.text(p)
                   + " at index "
                   + hashCount);
         }

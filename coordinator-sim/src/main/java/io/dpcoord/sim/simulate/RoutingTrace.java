@@ -6,12 +6,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.dpcoord.routing.BlockHasher;
 import io.dpcoord.routing.RouterConfig;
+import io.dpcoord.sim.replay.JsonFields;
 import io.dpcoord.sim.replay.LineSource;
 import io.dpcoord.sim.replay.TraceException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /**
  * The submits of a {@code route-replay} trace (docs/spec/ROUTING.md, "Trace replay") as a workload,
@@ -126,7 +126,7 @@ public final class RoutingTrace extends TraceWorkload {
             long arrival = line.arrival(n, started, previous, intervalNanos);
             table.add(
                 arrival,
-                line.tokenCount,
+                line.tokens.size(),
                 line.hasOutput ? line.output : outputTokens,
                 line.hasher.hashes(),
                 blocks);
@@ -160,8 +160,7 @@ public final class RoutingTrace extends TraceWorkload {
     private boolean hasId;
     private boolean hasTokens;
     private boolean hasText;
-    private long[] tokens = new long[1024];
-    private int tokenCount;
+    private final JsonFields.Int64s tokens = new JsonFields.Int64s();
     private boolean hasTime;
     private boolean integralTime;
     private long timeMs;
@@ -183,18 +182,13 @@ public final class RoutingTrace extends TraceWorkload {
           String name = p.currentName();
           JsonToken v = p.nextToken();
           switch (name) {
-            case "op" -> {
-              if (v != JsonToken.VALUE_STRING) {
-                throw new TraceException(n, "field 'op' must be a string");
-              }
-              op = p.getText();
-            }
+            case "op" -> op = JsonFields.string(p, v, "op", n);
             case "id" -> {
-              TraceLines.integer(p, v, "id", n);
+              JsonFields.integer(p, v, "id", n);
               hasId = true;
             }
             case "tokens" -> {
-              readTokens(p, v, n);
+              tokens.read(p, v, "tokens", n);
               hasTokens = true;
             }
             case "text" -> {
@@ -206,7 +200,7 @@ public final class RoutingTrace extends TraceWorkload {
               hasTime = true;
             }
             case "output_tokens" -> {
-              output = TraceLines.count(p, v, "output_tokens", 1, n);
+              output = JsonFields.count(p, v, "output_tokens", 1, n);
               hasOutput = true;
             }
             default -> p.skipChildren();
@@ -261,10 +255,10 @@ public final class RoutingTrace extends TraceWorkload {
       if (!hasTokens) {
         throw new TraceException(n, "submit needs field 'tokens'");
       }
-      if (tokenCount == 0) {
+      if (tokens.size() == 0) {
         throw new TraceException(n, "submit has no tokens");
       }
-      return hasher.hash(tokens, tokenCount / hasher.blockSize());
+      return hasher.hash(tokens.values(), tokens.size() / hasher.blockSize());
     }
 
     private void readTime(JsonParser p, JsonToken v, long n) throws IOException, TraceException {
@@ -283,31 +277,7 @@ public final class RoutingTrace extends TraceWorkload {
         }
       } else {
         throw new TraceException(
-            n, "field 'time_ms' must be a number of ms, found " + TraceLines.text(p));
-      }
-    }
-
-    private void readTokens(JsonParser p, JsonToken v, long n) throws IOException, TraceException {
-      if (v != JsonToken.START_ARRAY) {
-        throw new TraceException(
-            n, "field 'tokens' must be an array of integers, found " + TraceLines.text(p));
-      }
-      tokenCount = 0;
-      JsonToken t;
-      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-        if (t != JsonToken.VALUE_NUMBER_INT
-            || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-          throw new TraceException(
-              n,
-              "'tokens' must hold int64 integers, found "
-                  + TraceLines.text(p)
-                  + " at index "
-                  + tokenCount);
-        }
-        if (tokenCount == tokens.length) {
-          tokens = Arrays.copyOf(tokens, tokens.length * 2);
-        }
-        tokens[tokenCount++] = p.getLongValue();
+            n, "field 'time_ms' must be a number of ms, found " + JsonFields.text(p));
       }
     }
 

@@ -1,7 +1,6 @@
 package io.dpcoord.sim.simulate;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
+import io.dpcoord.sim.replay.JsonFields;
 import io.dpcoord.sim.replay.TraceException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -13,8 +12,8 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /**
- * What the trace readers share: opening a plain or gzipped file, the integer checks of a JSON
- * field, and the bad-line policy (stop at the first, or skip and count).
+ * What the trace readers share: opening a plain or gzipped file, and the bad-line policy (stop at
+ * the first, or skip and count); the checks of a line's fields are {@link JsonFields}.
  */
 final class TraceLines {
   /** How many skipped lines' reasons are kept. */
@@ -64,38 +63,5 @@ final class TraceLines {
       in.close();
       throw e;
     }
-  }
-
-  /** The field's value as an int64 integer, or a bad line naming {@code field}. */
-  static long integer(JsonParser p, JsonToken v, String field, long line)
-      throws IOException, TraceException {
-    if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-      throw new TraceException(line, "field '" + field + "' must be an integer, found " + text(p));
-    }
-    return p.getLongValue();
-  }
-
-  /** A token count: an integer in [min, 2^31 - 1], or a bad line naming {@code field}. */
-  static int count(JsonParser p, JsonToken v, String field, int min, long line)
-      throws IOException, TraceException {
-    long n = integer(p, v, field, line);
-    if (n < min || n > Integer.MAX_VALUE) {
-      throw new TraceException(
-          line, "field '" + field + "' must be an integer >= " + min + ", got " + n);
-    }
-    return (int) n;
-  }
-
-  /** The current value as it appears in the line, shortened, for a message. */
-  static String text(JsonParser p) throws IOException {
-    JsonToken t = p.currentToken();
-    if (t == JsonToken.START_ARRAY) {
-      return "an array";
-    }
-    if (t == JsonToken.START_OBJECT) {
-      return "an object";
-    }
-    String s = t == JsonToken.VALUE_STRING ? '"' + p.getText() + '"' : p.getText();
-    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

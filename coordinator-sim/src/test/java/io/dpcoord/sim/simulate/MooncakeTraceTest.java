@@ -117,9 +117,9 @@ class MooncakeTraceTest {
         "{\"timestamp\": 300, \"input_length\": -5, \"output_length\": 1, \"hash_ids\": []}"
             + " | 'input_length' must be an integer >= 1, got -5",
         "{\"timestamp\": 300, \"input_length\": 10.5, \"output_length\": 1, \"hash_ids\": [1]}"
-            + " | 'input_length' must be an integer, found 10.5",
+            + " | 'input_length' must be an integer >= 1, found 10.5",
         "{\"timestamp\": 300, \"input_length\": \"10\", \"output_length\": 1, \"hash_ids\": [1]}"
-            + " | 'input_length' must be an integer, found \"10\"",
+            + " | 'input_length' must be an integer >= 1, found \"10\"",
         "{\"timestamp\": 300, \"input_length\": 10, \"output_length\": 0, \"hash_ids\": [1]}"
             + " | 'output_length' must be an integer >= 1, got 0",
         "{\"timestamp\": 300, \"input_length\": 1000, \"output_length\": 1, \"hash_ids\": [1]}"

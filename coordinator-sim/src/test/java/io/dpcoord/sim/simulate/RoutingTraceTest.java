@@ -118,7 +118,7 @@ class RoutingTraceTest {
         "{\"op\":\"submit\",\"id\":4,\"tokens\":[]} | submit has no tokens",
         "{\"op\":\"submit\",\"id\":4,\"text\":\"hi\"} | submit has a text prompt",
         "{\"op\":\"submit\",\"id\":4,\"tokens\":[1,\"a\"]} | 'tokens' must hold int64 integers",
-        "{\"op\":\"submit\",\"id\":\"4\",\"tokens\":[1]} | field 'id' must be an integer",
+        "{\"op\":\"submit\",\"id\":\"4\",\"tokens\":[1]} | field 'id' must be an int64 integer, found \"4\"",
         "{\"op\":\"submit\",\"id\":4,\"tokens\":[1],\"time_ms\":-1} | time_ms must be >= 0",
         "{\"op\":\"submit\",\"id\":4,\"tokens\":[1],\"time_ms\":\"now\"} | 'time_ms' must be a number",
         "{\"op\":\"submit\",\"id\":4,\"tokens\":[1],\"time_ms\":2} | time_ms 2 is before the previous"
