@@ -2,6 +2,7 @@ package io.dpcoord.sim.replay;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
@@ -109,17 +110,40 @@ public final class LineSource {
     }
   }
 
+  /** Takes one field of a line's JSON object. */
+  @FunctionalInterface
+  public interface FieldReader {
+    /**
+     * Reads the field {@code name} of line {@code line}, the parser standing on its value's first
+     * token {@code v}: it must consume the whole value ({@code p.skipChildren()} for one it
+     * ignores).
+     */
+    void field(String name, JsonParser p, JsonToken v, long line)
+        throws IOException, TraceException;
+  }
+
   /**
-   * A parser over the current line, positioned on its opening brace.
+   * Reads the current line as one JSON object, handing each field to {@code reader}.
    *
-   * @throws TraceException naming the line if it is not a JSON object
+   * @throws TraceException naming the line if it is not one JSON object (malformed, another value,
+   *     or more after it), or as {@code reader} throws it
    */
-  public JsonParser openObject(JsonFactory json) throws IOException, TraceException {
-    JsonParser p = json.createParser(buffer(), start(), length());
-    if (p.nextToken() != JsonToken.START_OBJECT) {
-      p.close();
-      throw new TraceException(number(), "expected a JSON object");
+  public void readObject(JsonFactory json, FieldReader reader) throws IOException, TraceException {
+    long n = number();
+    try (JsonParser p = json.createParser(buffer(), start(), length())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new TraceException(n, "expected a JSON object");
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        reader.field(name, p, p.nextToken(), n);
+      }
+      if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+        throw new TraceException(n, "unexpected content after the JSON object");
+      }
+    } catch (JsonProcessingException e) {
+      throw new TraceException(n, "malformed JSON: " + e.getOriginalMessage());
     }
-    return p;
   }
 }

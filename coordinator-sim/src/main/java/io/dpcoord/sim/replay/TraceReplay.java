@@ -2,7 +2,6 @@ package io.dpcoord.sim.replay;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.dpcoord.routing.BlockHasher;
 import io.dpcoord.routing.Decision;
@@ -167,7 +166,7 @@ public final class TraceReplay {
       return;
     }
     long n = line.number();
-    parse(line, n);
+    parse(line);
     if (op == null) {
       throw new TraceException(n, "missing field 'op'");
     }
@@ -318,46 +317,39 @@ public final class TraceReplay {
 
   // ---- parsing ----
 
-  private void parse(LineSource line, long n) throws IOException, TraceException {
+  private void parse(LineSource line) throws IOException, TraceException {
     op = null;
     hasId = hasTokens = hasRank = hasValue = hasMs = false;
     text = null;
-    try (JsonParser p = line.openObject(JSON)) {
-      JsonToken t;
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        JsonToken v = p.nextToken();
-        switch (name) {
-          case "op" -> op = JsonFields.string(p, v, "op", n);
-          case "id" -> {
-            id = JsonFields.integer(p, v, "id", n);
-            hasId = true;
-          }
-          case "text" -> text = JsonFields.string(p, v, "text", n);
-          case "tokens" -> {
-            tokens.read(p, v, "tokens", n);
-            hasTokens = true;
-          }
-          case "rank" -> {
-            rank = JsonFields.integer(p, v, "rank", n);
-            hasRank = true;
-          }
-          case "value" -> {
-            value = JsonFields.integer(p, v, "value", n);
-            hasValue = true;
-          }
-          case "ms" -> {
-            ms = JsonFields.integer(p, v, "ms", n);
-            hasMs = true;
-          }
-          default -> p.skipChildren();
-        }
+    line.readObject(JSON, this::field);
+  }
+
+  private void field(String name, JsonParser p, JsonToken v, long n)
+      throws IOException, TraceException {
+    switch (name) {
+      case "op" -> op = JsonFields.string(p, v, "op", n);
+      case "id" -> {
+        id = JsonFields.integer(p, v, "id", n);
+        hasId = true;
       }
-      if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
-        throw new TraceException(n, "unexpected content after the JSON object");
+      case "text" -> text = JsonFields.string(p, v, "text", n);
+      case "tokens" -> {
+        tokens.read(p, v, "tokens", n);
+        hasTokens = true;
       }
-    } catch (JsonProcessingException e) {
-      throw new TraceException(n, "malformed JSON: " + e.getOriginalMessage());
+      case "rank" -> {
+        rank = JsonFields.integer(p, v, "rank", n);
+        hasRank = true;
+      }
+      case "value" -> {
+        value = JsonFields.integer(p, v, "value", n);
+        hasValue = true;
+      }
+      case "ms" -> {
+        ms = JsonFields.integer(p, v, "ms", n);
+        hasMs = true;
+      }
+      default -> p.skipChildren();
     }
   }
 

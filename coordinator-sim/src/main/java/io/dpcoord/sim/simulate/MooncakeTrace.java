@@ -2,7 +2,6 @@ package io.dpcoord.sim.simulate;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.dpcoord.sim.replay.JsonFields;
 import io.dpcoord.sim.replay.LineSource;
@@ -128,42 +127,34 @@ public final class MooncakeTrace extends TraceWorkload {
     }
 
     void parse(LineSource source) throws IOException, TraceException {
-      long n = source.number();
       timestampField = inputField = outputField = null;
       hasHashes = false;
-      try (JsonParser p = source.openObject(JSON)) {
-        JsonToken t;
-        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-          String name = p.currentName();
-          JsonToken v = p.nextToken();
-          switch (name) {
-            case "timestamp", "created_time" -> {
-              timestampField = once(timestampField, name, n);
-              readTime(p, v, name, n);
-            }
-            case "input_length", "input_tokens" -> {
-              inputField = once(inputField, name, n);
-              input = JsonFields.count(p, v, name, 1, n);
-            }
-            case "output_length", "output_tokens" -> {
-              outputField = once(outputField, name, n);
-              output = JsonFields.count(p, v, name, 1, n);
-            }
-            case "hash_ids" -> {
-              if (hasHashes) {
-                throw new TraceException(n, "field 'hash_ids' appears twice");
-              }
-              readHashes(p, v, n);
-              hasHashes = true;
-            }
-            default -> p.skipChildren(); // session_id and annotations
+      source.readObject(JSON, this::field);
+    }
+
+    private void field(String name, JsonParser p, JsonToken v, long n)
+        throws IOException, TraceException {
+      switch (name) {
+        case "timestamp", "created_time" -> {
+          timestampField = once(timestampField, name, n);
+          readTime(p, v, name, n);
+        }
+        case "input_length", "input_tokens" -> {
+          inputField = once(inputField, name, n);
+          input = JsonFields.count(p, v, name, 1, n);
+        }
+        case "output_length", "output_tokens" -> {
+          outputField = once(outputField, name, n);
+          output = JsonFields.count(p, v, name, 1, n);
+        }
+        case "hash_ids" -> {
+          if (hasHashes) {
+            throw new TraceException(n, "field 'hash_ids' appears twice");
           }
+          readHashes(p, v, n);
+          hasHashes = true;
         }
-        if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
-          throw new TraceException(n, "unexpected content after the JSON object");
-        }
-      } catch (JsonProcessingException e) {
-        throw new TraceException(n, "malformed JSON: " + e.getOriginalMessage());
+        default -> p.skipChildren(); // session_id and annotations
       }
     }
 

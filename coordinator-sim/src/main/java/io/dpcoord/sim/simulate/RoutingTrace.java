@@ -2,7 +2,6 @@ package io.dpcoord.sim.simulate;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.dpcoord.routing.BlockHasher;
 import io.dpcoord.routing.RouterConfig;
@@ -173,44 +172,36 @@ public final class RoutingTrace extends TraceWorkload {
     }
 
     void parse(LineSource source) throws IOException, TraceException {
-      long n = source.number();
       op = null;
       hasId = hasTokens = hasText = hasTime = hasOutput = false;
-      try (JsonParser p = source.openObject(JSON)) {
-        JsonToken t;
-        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-          String name = p.currentName();
-          JsonToken v = p.nextToken();
-          switch (name) {
-            case "op" -> op = JsonFields.string(p, v, "op", n);
-            case "id" -> {
-              JsonFields.integer(p, v, "id", n);
-              hasId = true;
-            }
-            case "tokens" -> {
-              tokens.read(p, v, "tokens", n);
-              hasTokens = true;
-            }
-            case "text" -> {
-              hasText = true;
-              p.skipChildren();
-            }
-            case "time_ms" -> {
-              readTime(p, v, n);
-              hasTime = true;
-            }
-            case "output_tokens" -> {
-              output = JsonFields.count(p, v, "output_tokens", 1, n);
-              hasOutput = true;
-            }
-            default -> p.skipChildren();
-          }
+      source.readObject(JSON, this::field);
+    }
+
+    private void field(String name, JsonParser p, JsonToken v, long n)
+        throws IOException, TraceException {
+      switch (name) {
+        case "op" -> op = JsonFields.string(p, v, "op", n);
+        case "id" -> {
+          JsonFields.integer(p, v, "id", n);
+          hasId = true;
         }
-        if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
-          throw new TraceException(n, "unexpected content after the JSON object");
+        case "tokens" -> {
+          tokens.read(p, v, "tokens", n);
+          hasTokens = true;
         }
-      } catch (JsonProcessingException e) {
-        throw new TraceException(n, "malformed JSON: " + e.getOriginalMessage());
+        case "text" -> {
+          hasText = true;
+          p.skipChildren();
+        }
+        case "time_ms" -> {
+          readTime(p, v, n);
+          hasTime = true;
+        }
+        case "output_tokens" -> {
+          output = JsonFields.count(p, v, "output_tokens", 1, n);
+          hasOutput = true;
+        }
+        default -> p.skipChildren();
       }
     }
 
