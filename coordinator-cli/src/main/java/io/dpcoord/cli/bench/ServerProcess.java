@@ -14,6 +14,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -49,6 +50,17 @@ public final class ServerProcess implements AutoCloseable {
   }
 
   /**
+   * The classes whose methods C2 compiles after a tenth of its usual call count: the event loop's
+   * three busiest, as {@code ./coordinator serve} has them, and the forwarder's.
+   */
+  static final List<String> HOT_CLASSES =
+      List.of(
+          "io.dpcoord.server.EventLoop",
+          "io.dpcoord.server.Conductor",
+          "io.dpcoord.protocol.MessageCodec",
+          BareForwarder.class.getName());
+
+  /**
    * Starts a server JVM with the same Java and class path as this one and waits for its endpoint.
    *
    * @param routing prefix routing (longest_prefix) for the coordinator; false: prefix caching off
@@ -59,13 +71,21 @@ public final class ServerProcess implements AutoCloseable {
   public static ServerProcess start(Target target, boolean routing, int engines)
       throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command =
+    List<String> command = new ArrayList<>();
+    command.add(java.toString());
+    command.addAll(
         List.of(
-            java.toString(),
             "--add-exports",
             "java.management/sun.management=ALL-UNNAMED",
             "-XX:-UseDynamicNumberOfCompilerThreads",
             "-XX:-TieredCompilation", // as ./coordinator runs serve
+            "-XX:CompileCommand=quiet"));
+    // as ./coordinator runs serve, and the forwarder's loop likewise, to keep the floor fair
+    for (String hot : HOT_CLASSES) {
+      command.add("-XX:CompileCommand=CompileThresholdScaling," + hot + "::*,0.1");
+    }
+    command.addAll(
+        List.of(
             // errors only: engines leaving at the end of a run are not news
             "-Ddpcoord.log.level=ERROR",
             "-cp",
@@ -73,7 +93,7 @@ public final class ServerProcess implements AutoCloseable {
             ServerProcess.class.getName(),
             target.cliName(),
             Boolean.toString(routing),
-            Integer.toString(engines));
+            Integer.toString(engines)));
     Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
       return new ServerProcess(p);
