@@ -13,28 +13,34 @@ out="${1:-docs/quality}"
 mkdir -p "$out"
 policies=longest_prefix,first_prefix_block,load_balanced,relative_load,sglang,dynamo,llm_d,least_work
 trace=coordinator-sim/src/test/resources/traces/mooncake_synthetic_trace.jsonl.gz
+# every policy, feedback off and on, on a workload: simulate CSV_BASE WORKLOAD_ARGS...
+simulate() {
+  local base="$1"
+  shift
+  ./coordinator simulate "$@" --policy "$policies" --feedback off,on --csv "$base.csv"
+}
 run() {
   local name="$1"
   shift
   echo "== $name: $*" >&2
-  ./coordinator simulate "$@" --policy "$policies" --feedback off,on \
-    --csv "$out/$name.csv" --html "$out/$name.html" > "$out/$name.txt"
+  simulate "$out/$name" "$@" --html "$out/$name.html" > "$out/$name.txt"
 }
+chat80='chat:requests=20000,rate=80'
+rag60='rag:requests=20000,rate=60'
+llmd70='llm-d:requests=20000,rate=3..70'
 run mooncake-x1 "$trace" --speed 1
 run mooncake-x2 "$trace" --speed 2
 run chat-40 'chat:requests=20000,rate=40'
-run chat-80 'chat:requests=20000,rate=80'
+run chat-80 "$chat80"
 run rag-40 'rag:requests=20000,rate=40'
-run rag-60 'rag:requests=20000,rate=60'
+run rag-60 "$rag60"
 run llmd-60 'llm-d:requests=20000,rate=3..60'
-run llmd-70 'llm-d:requests=20000,rate=3..70'
+run llmd-70 "$llmd70"
 mkdir -p "$out/seeds"
 for seed in 2 3 4 5 6 7; do
-  for spec in 'chat-80|chat:requests=20000,rate=80' 'rag-60|rag:requests=20000,rate=60' \
-    'llmd-70|llm-d:requests=20000,rate=3..70'; do
+  for spec in "chat-80|$chat80" "rag-60|$rag60" "llmd-70|$llmd70"; do
     echo "== ${spec%%|*}, seed $seed" >&2
-    ./coordinator simulate "${spec#*|}" --seed "$seed" --policy "$policies" --feedback off,on \
-      --csv "$out/seeds/${spec%%|*}-seed$seed.csv" > /dev/null
+    simulate "$out/seeds/${spec%%|*}-seed$seed" "${spec#*|}" --seed "$seed" > /dev/null
   done
 done
 echo "wrote $out/*.csv, *.html, *.txt" >&2
