@@ -27,8 +27,6 @@ RUNS = [
     ("llmd-60", "llm-d, 3 to 60/s", False),
     ("llmd-70", "llm-d, 3 to 70/s", True),
 ]
-# the seeds scripts/routing-quality.sh draws the synthetic workloads with besides the default 1
-SEEDS = [2, 3, 4, 5, 6, 7]
 MEGATRON = ["longest_prefix", "first_prefix_block", "load_balanced"]
 PEERS = ["relative_load", "sglang", "dynamo", "llm_d"]
 OURS = "least_work"
@@ -94,10 +92,17 @@ def seeds(directory):
     out = list(SUMMARY_HEADER)
     for name, title, higher in RUNS:
         if higher and not name.startswith("mooncake"):
-            for seed in SEEDS:
+            for seed in drawn_seeds(directory, name):
                 rows = read(os.path.join(directory, "seeds"), f"{name}-seed{seed}")
                 out.append(summary_row(rows, f"{title}, seed {seed}"))
     return "\n".join(out) + "\n"
+
+
+def drawn_seeds(directory, name):
+    """The seeds routing-quality.sh drew run NAME with, from its files seeds/NAME-seedN.csv."""
+    found = (re.fullmatch(re.escape(name) + r"-seed(\d+)\.csv", f)
+             for f in os.listdir(os.path.join(directory, "seeds")))
+    return sorted(int(m.group(1)) for m in found if m)
 
 
 def summary_row(rows, title):
