@@ -115,6 +115,17 @@ final class BenchCommand implements Callable<Integer> {
   double rate;
 
   @Option(
+      names = "--rounds",
+      paramLabel = "N",
+      description =
+          "Runs every case N times, the whole list once per round, so that the same case is"
+              + " measured at different moments of a noisy machine; with N above 1 a second table"
+              + " gives each case's medians and ranges, and vs forwarder is taken within each"
+              + " round (default: ${DEFAULT-VALUE}).",
+      defaultValue = "1")
+  int rounds;
+
+  @Option(
       names = "--csv",
       paramLabel = "FILE",
       description = "Where to write the CSV (default: ${DEFAULT-VALUE}).",
@@ -128,7 +139,7 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     err.println(
         "bench: "
-            + config.cases().size()
+            + config.cases().size() * rounds
             + " runs, "
             + Runtime.getRuntime().availableProcessors()
             + " cores, Java "
@@ -147,6 +158,12 @@ final class BenchCommand implements Callable<Integer> {
     err.println("bench: wrote " + csv + "; load average " + loadAverage());
     err.flush();
     out.print(BenchReport.table(rows));
+    if (rounds > 1) {
+      out.println();
+      out.println("Medians of " + rounds + " rounds (lowest to highest):");
+      out.println();
+      out.print(BenchReport.summary(rows));
+    }
     out.flush();
     return 0;
   }
@@ -177,6 +194,7 @@ final class BenchCommand implements Callable<Integer> {
     atLeast("--requests", requests, 1);
     atLeast("--warmup", warmup, 1);
     atLeast("--concurrency", concurrency.value, 1);
+    atLeast("--rounds", rounds, 1);
     if (!(rate >= 0) || Double.isInfinite(rate)) {
       throw usage("--rate must be a number of requests a second, 0 or more, got " + rate);
     }
@@ -196,7 +214,8 @@ final class BenchCommand implements Callable<Integer> {
         concurrency.value,
         engines.value,
         engineLatency,
-        rate);
+        rate,
+        rounds);
   }
 
   private void atLeast(String name, int value, int min) {

@@ -1,11 +1,14 @@
 package io.dpcoord.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BenchCommandTest {
   private static final String HEADER =
       "target,prompt_tokens,routing,requests,requests_per_s,cpu_us_per_request,loop_us,io_us,"
-          + "workers_us,gc_us,jit_us,other_us,cpu_vs_forwarder,added_p50_us,added_p99_us,added_p999_us";
+          + "workers_us,gc_us,jit_us,other_us,cpu_vs_forwarder,added_p50_us,added_p99_us,added_p999_us,round";
 
   @Test
   @Timeout(120)
@@ -55,7 +58,8 @@ class BenchCommandTest {
     assertThat(lines.get(0)).isEqualTo(HEADER);
     for (String line : lines.subList(1, lines.size())) {
       String[] f = line.split(",", -1);
-      assertThat(f).hasSize(16);
+      assertThat(f).hasSize(17);
+      assertThat(f[16]).isEqualTo("1");
       double total = Double.parseDouble(f[5]);
       double[] groups = Arrays.stream(f, 6, 11).mapToDouble(Double::parseDouble).toArray();
       assertThat(Double.parseDouble(f[4])).as("requests/s of " + line).isPositive();
@@ -73,6 +77,73 @@ class BenchCommandTest {
   }
 
   @Test
+  @Timeout(120)
+  void roundsRepeatTheRunsAndSummariseThemWithMediansAndRanges(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("bench.csv");
+
+    CliRun run =
+        CliRun.of(
+            "bench",
+            "--prompt-tokens",
+            "64",
+            "--routing",
+            "on",
+            "--requests",
+            "200",
+            "--warmup",
+            "50",
+            "--engines",
+            "2",
+            "--concurrency",
+            "8",
+            "--rounds",
+            "2",
+            "--csv",
+            csv.toString());
+
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.err())
+        .contains("bench: 4 runs")
+        .contains("[1/4] forwarder, 64-token prompts, round 1 of 2")
+        .contains("[4/4] coordinator, 64-token prompts, prefix routing on, round 2 of 2");
+    List<String> out = run.out().lines().toList();
+    assertThat(out).hasSize(2 + 4 + 3 + 2 + 2);
+    assertThat(out.get(7)).isEqualTo("Medians of 2 rounds (lowest to highest):");
+    assertThat(out.get(9)).startsWith("| target | prompt tokens | routing | rounds |");
+    assertThat(out.get(11))
+        .startsWith("| forwarder | 64 | - | 2 |")
+        .contains("| 1.00 (1.00 to 1.00) |");
+
+    List<String> lines = Files.readAllLines(csv);
+    assertThat(lines).hasSize(1 + 4);
+    assertThat(lines.subList(1, 5))
+        .extracting(
+            l -> {
+              String[] f = l.split(",", -1);
+              return f[0] + "," + f[1] + "," + f[2] + " round " + f[16];
+            })
+        .containsExactly(
+            "forwarder,64,- round 1",
+            "coordinator,64,on round 1",
+            "forwarder,64,- round 2",
+            "coordinator,64,on round 2");
+    // the coordinator's ratio to the forwarder in each round, then their range and median
+    double[] ratios = {
+      Double.parseDouble(lines.get(2).split(",")[12]),
+      Double.parseDouble(lines.get(4).split(",")[12])
+    };
+    String coordinator = out.get(12);
+    assertThat(coordinator).startsWith("| coordinator | 64 | on | 2 |");
+    String cell = coordinator.split(" \\| ")[12];
+    Matcher m = Pattern.compile("(\\S+) \\((\\S+) to (\\S+)\\)").matcher(cell);
+    assertThat(m.matches()).as(cell).isTrue();
+    assertThat(Double.parseDouble(m.group(2))).isEqualTo(Math.min(ratios[0], ratios[1]));
+    assertThat(Double.parseDouble(m.group(3))).isEqualTo(Math.max(ratios[0], ratios[1]));
+    assertThat(Double.parseDouble(m.group(1)))
+        .isCloseTo((ratios[0] + ratios[1]) / 2, within(0.011));
+  }
+
+  @Test
   void helpDescribesTheFlags() {
     CliRun run = CliRun.of("bench", "--help");
 
@@ -87,6 +158,7 @@ class BenchCommandTest {
         .contains("--concurrency")
         .contains("--engines")
         .contains("--rate")
+        .contains("--rounds")
         .contains("--csv");
   }
 
@@ -105,6 +177,7 @@ class BenchCommandTest {
         "--engine-latency soon",
         "--rate -1",
         "--rate fast",
+        "--rounds 0",
         "--csv /no/such/dir/bench.csv",
         "--bogus"
       })

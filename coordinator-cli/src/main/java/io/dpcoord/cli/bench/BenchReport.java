@@ -1,73 +1,138 @@
 package io.dpcoord.cli.bench;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.ToDoubleBiFunction;
 
 /**
- * The load benchmark's rows as a Markdown table and as CSV, with the same columns.
+ * The load benchmark's rows as a Markdown table and as CSV, with the same columns, and, over
+ * several rounds, a table of each run's medians and ranges.
  *
  * <p>CPU columns are µs per measured request of the server JVM's threads by group ({@link
  * ServerCpu}); {@code vs forwarder} is the row's total CPU over the forwarder's at the same prompt
- * length in the same invocation (empty without one); latencies are µs added to the engines' service
- * time (nearest-rank percentiles).
+ * length in the same round (empty without one); latencies are µs added to the engines' service time
+ * (nearest-rank percentiles).
  */
 public final class BenchReport {
   private BenchReport() {}
 
   /**
-   * A column: its table heading, CSV name and value (the row, then the forwarder's row or null).
+   * A column: its table heading, CSV name, and value (the row, then the forwarder's row or null),
+   * either text or a number printed with {@code decimals} (NaN prints empty).
    */
   private enum Column {
     TARGET("target", "target", (r, f) -> r.run().target().cliName()),
     PROMPT("prompt tokens", "prompt_tokens", (r, f) -> Integer.toString(r.run().promptTokens())),
     ROUTING("routing", "routing", (r, f) -> r.run().routingName()),
     REQUESTS("requests", "requests", (r, f) -> Integer.toString(r.requests())),
-    RATE("requests/s", "requests_per_s", (r, f) -> fixed(0, r.requestsPerSecond())),
-    TOTAL("CPU µs/req", "cpu_us_per_request", (r, f) -> fixed(1, r.cpuMicros(r.cpu().process()))),
-    LOOP("loop", "loop_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().loop()))),
-    IO("I/O", "io_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().io()))),
-    WORKERS("workers", "workers_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().workers()))),
-    GC("GC", "gc_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().gc()))),
-    JIT("JIT", "jit_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().jit()))),
-    OTHER("other", "other_us", (r, f) -> fixed(1, r.cpuMicros(r.cpu().other()))),
+    RATE("requests/s", "requests_per_s", 0, (r, f) -> r.requestsPerSecond()),
+    TOTAL("CPU µs/req", "cpu_us_per_request", 1, (r, f) -> r.cpuMicros(r.cpu().process())),
+    LOOP("loop", "loop_us", 1, (r, f) -> r.cpuMicros(r.cpu().loop())),
+    IO("I/O", "io_us", 1, (r, f) -> r.cpuMicros(r.cpu().io())),
+    WORKERS("workers", "workers_us", 1, (r, f) -> r.cpuMicros(r.cpu().workers())),
+    GC("GC", "gc_us", 1, (r, f) -> r.cpuMicros(r.cpu().gc())),
+    JIT("JIT", "jit_us", 1, (r, f) -> r.cpuMicros(r.cpu().jit())),
+    OTHER("other", "other_us", 1, (r, f) -> r.cpuMicros(r.cpu().other())),
     FLOOR(
         "vs forwarder",
         "cpu_vs_forwarder",
+        2,
         (r, f) ->
             f == null
-                ? ""
-                : fixed(2, r.cpuMicros(r.cpu().process()) / f.cpuMicros(f.cpu().process()))),
-    P50("added p50 µs", "added_p50_us", (r, f) -> fixed(0, r.addedMicros(r.latency().p50()))),
-    P99("added p99 µs", "added_p99_us", (r, f) -> fixed(0, r.addedMicros(r.latency().p99()))),
-    P999("added p99.9 µs", "added_p999_us", (r, f) -> fixed(0, r.addedMicros(r.latency().p999())));
+                ? Double.NaN
+                : r.cpuMicros(r.cpu().process()) / f.cpuMicros(f.cpu().process())),
+    P50("added p50 µs", "added_p50_us", 0, (r, f) -> r.addedMicros(r.latency().p50())),
+    P99("added p99 µs", "added_p99_us", 0, (r, f) -> r.addedMicros(r.latency().p99())),
+    P999("added p99.9 µs", "added_p999_us", 0, (r, f) -> r.addedMicros(r.latency().p999())),
+    ROUND("round", "round", (r, f) -> Integer.toString(r.round()));
 
     final String heading;
     final String csvName;
-    final BiFunction<BenchRow, BenchRow, String> value;
+    final int decimals;
+    final ToDoubleBiFunction<BenchRow, BenchRow> number;
+    final BiFunction<BenchRow, BenchRow, String> text;
 
-    Column(String heading, String csvName, BiFunction<BenchRow, BenchRow, String> value) {
+    Column(String heading, String csvName, BiFunction<BenchRow, BenchRow, String> text) {
+      this(heading, csvName, -1, null, text);
+    }
+
+    Column(
+        String heading,
+        String csvName,
+        int decimals,
+        ToDoubleBiFunction<BenchRow, BenchRow> number) {
+      this(heading, csvName, decimals, number, null);
+    }
+
+    Column(
+        String heading,
+        String csvName,
+        int decimals,
+        ToDoubleBiFunction<BenchRow, BenchRow> number,
+        BiFunction<BenchRow, BenchRow, String> text) {
       this.heading = heading;
       this.csvName = csvName;
-      this.value = value;
+      this.decimals = decimals;
+      this.number = number;
+      this.text = text;
+    }
+
+    String value(BenchRow row, BenchRow floor) {
+      return number == null
+          ? text.apply(row, floor)
+          : fixed(decimals, number.applyAsDouble(row, floor));
+    }
+
+    /** The first columns, which name a run's settings rather than measure it. */
+    boolean names() {
+      return ordinal() <= ROUTING.ordinal();
     }
   }
 
   /** The rows as a Markdown table: a heading line, a rule, one line per row. */
   public static String table(List<BenchRow> rows) {
-    StringBuilder b = new StringBuilder("|");
-    for (Column c : Column.values()) {
-      b.append(' ').append(c.heading).append(" |");
-    }
-    b.append("\n|");
-    for (Column c : Column.values()) {
-      b.append(c.ordinal() <= Column.ROUTING.ordinal() ? "---|" : "--:|");
-    }
-    b.append('\n');
+    StringBuilder b = heading(List.of(Column.values()), false);
     for (BenchRow r : rows) {
       b.append('|');
       for (Column c : Column.values()) {
-        b.append(' ').append(c.value.apply(r, floor(rows, r))).append(" |");
+        b.append(' ').append(c.value(r, floor(rows, r))).append(" |");
+      }
+      b.append('\n');
+    }
+    return b.toString();
+  }
+
+  /**
+   * Each run's medians over the rounds, as a Markdown table: the settings, the number of rounds,
+   * then every measured column as "median (lowest to highest)"; the median of an even number of
+   * values is the mean of the middle two. {@code vs forwarder} is the median of the per-round
+   * ratios (each taken side by side in its round), not a ratio of medians.
+   */
+  public static String summary(List<BenchRow> rows) {
+    Map<LoadBench.Case, List<BenchRow>> byCase = new LinkedHashMap<>();
+    for (BenchRow r : rows) {
+      byCase.computeIfAbsent(r.run(), k -> new ArrayList<>()).add(r);
+    }
+    List<Column> columns = new ArrayList<>();
+    for (Column c : Column.values()) {
+      if (c.names() || c.number != null) {
+        columns.add(c);
+      }
+    }
+    StringBuilder b = heading(columns, true);
+    for (List<BenchRow> runs : byCase.values()) {
+      b.append('|');
+      for (Column c : columns) {
+        b.append(' ').append(c.names() ? c.value(runs.get(0), null) : spread(c, runs, rows));
+        b.append(" |");
+        if (c == Column.ROUTING) {
+          b.append(' ').append(runs.size()).append(" |");
+        }
       }
       b.append('\n');
     }
@@ -83,18 +148,50 @@ public final class BenchReport {
     b.append('\n');
     for (BenchRow r : rows) {
       for (Column c : Column.values()) {
-        b.append(c.ordinal() == 0 ? "" : ",").append(c.value.apply(r, floor(rows, r)));
+        b.append(c.ordinal() == 0 ? "" : ",").append(c.value(r, floor(rows, r)));
       }
       b.append('\n');
     }
     return b.toString();
   }
 
-  /** The forwarder's row at {@code row}'s prompt length, or null. */
+  /** The heading line and the rule; with {@code rounds}, a "rounds" column after the names. */
+  private static StringBuilder heading(List<Column> columns, boolean rounds) {
+    StringBuilder b = new StringBuilder("|");
+    StringBuilder rule = new StringBuilder("|");
+    for (Column c : columns) {
+      b.append(' ').append(c.heading).append(" |");
+      rule.append(c.names() ? "---|" : "--:|");
+      if (rounds && c == Column.ROUTING) {
+        b.append(" rounds |");
+        rule.append("--:|");
+      }
+    }
+    return b.append('\n').append(rule).append('\n');
+  }
+
+  /** "median (lowest to highest)" of column {@code c} over {@code runs}; one value alone. */
+  private static String spread(Column c, List<BenchRow> runs, List<BenchRow> all) {
+    double[] v = new double[runs.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = c.number.applyAsDouble(runs.get(i), floor(all, runs.get(i)));
+    }
+    Arrays.sort(v);
+    int n = v.length;
+    double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    String m = fixed(c.decimals, median);
+    if (n == 1 || m.isEmpty()) {
+      return m;
+    }
+    return m + " (" + fixed(c.decimals, v[0]) + " to " + fixed(c.decimals, v[n - 1]) + ")";
+  }
+
+  /** The forwarder's row at {@code row}'s prompt length in {@code row}'s round, or null. */
   private static BenchRow floor(List<BenchRow> rows, BenchRow row) {
     for (BenchRow r : rows) {
       if (r.run().target() == Target.FORWARDER
-          && r.run().promptTokens() == row.run().promptTokens()) {
+          && r.run().promptTokens() == row.run().promptTokens()
+          && r.round() == row.round()) {
         return r;
       }
     }
@@ -102,6 +199,6 @@ public final class BenchReport {
   }
 
   private static String fixed(int decimals, double value) {
-    return String.format(Locale.ROOT, "%." + decimals + "f", value);
+    return Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%." + decimals + "f", value);
   }
 }

@@ -59,6 +59,7 @@ public final class LoadBench {
    * @param requests measured requests per run at 256-token prompts (see {@link #requestsFor})
    * @param warmup warm-up requests per run at 256-token prompts, scaled the same way
    * @param rate measured requests a second at most (paced); 0 for unpaced
+   * @param rounds how many times every case runs, case after case, round after round
    */
   public record Config(
       List<Integer> promptTokens,
@@ -69,7 +70,8 @@ public final class LoadBench {
       int concurrency,
       int engines,
       Duration engineLatency,
-      double rate) {
+      double rate,
+      int rounds) {
 
     /** Every run, prompt length by prompt length: the targets in order, each routing setting. */
     public List<Case> cases() {
@@ -121,12 +123,16 @@ public final class LoadBench {
     say(
         "[0/%d] %s, warm-up requests only: compiles the engines and the client",
         cases.size(), cases.get(0));
-    run(cases.get(0), false);
+    run(cases.get(0), 0);
     List<BenchRow> rows = new ArrayList<>();
-    for (int i = 0; i < cases.size(); i++) {
-      Case c = cases.get(i);
-      say("[%d/%d] %s", i + 1, cases.size(), c);
-      BenchRow row = run(c, true);
+    int runs = cases.size() * config.rounds();
+    for (int i = 0; i < runs; i++) {
+      Case c = cases.get(i % cases.size());
+      int round = i / cases.size() + 1;
+      say(
+          "[%d/%d] %s%s",
+          i + 1, runs, c, config.rounds() > 1 ? ", round " + round + " of " + config.rounds() : "");
+      BenchRow row = run(c, round);
       say(
           "       %.0f requests/s, server CPU %.1f µs/request (loop %.1f), added latency p50 %.0f µs",
           row.requestsPerSecond(),
@@ -138,8 +144,8 @@ public final class LoadBench {
     return rows;
   }
 
-  /** One run: the warm-up requests, then (if {@code measured}) the measured ones; else null. */
-  private BenchRow run(Case c, boolean measured)
+  /** One run: the warm-up requests, then (for a round from 1 on) the measured ones; else null. */
+  private BenchRow run(Case c, int round)
       throws IOException, InterruptedException, TimeoutException {
     int warmup = Config.requestsFor(config.warmup(), c.promptTokens());
     int requests = Config.requestsFor(config.requests(), c.promptTokens());
@@ -172,13 +178,13 @@ public final class LoadBench {
         if (warmup > 1) {
           load(server.endpoint(), workload, warmup / 2, 0, "warm-up (second client)");
         }
-        if (!measured) {
+        if (round == 0) {
           return null;
         }
         ServerCpu before = server.cpu();
         LoadReport report = load(server.endpoint(), workload, requests, config.rate(), "measured");
         ServerCpu used = server.cpu().minus(before);
-        return new BenchRow(c, requests, report, used, config.engineLatency().toNanos());
+        return new BenchRow(c, round, requests, report, used, config.engineLatency().toNanos());
       } finally {
         engines.forEach(SimulatedEngine::close); // before the server, which they leave
       }

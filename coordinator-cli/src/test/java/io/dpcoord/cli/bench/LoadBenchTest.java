@@ -21,7 +21,8 @@ class LoadBenchTest {
             64,
             4,
             Duration.ZERO,
-            0);
+            0,
+            1);
 
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.promptTokens() + " " + c.routingName())
@@ -47,7 +48,8 @@ class LoadBenchTest {
             64,
             4,
             Duration.ZERO,
-            0);
+            0,
+            1);
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.routingName())
         .containsExactly("coordinator on", "coordinator-no-metrics on");
