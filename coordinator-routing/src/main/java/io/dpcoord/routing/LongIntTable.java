@@ -52,20 +52,43 @@ final class LongIntTable {
   // the next table, allocated ahead once the keys reach prepareAt (see SpareArray)
   private final SpareArray spare = new SpareArray();
   private int prepareAt;
+  // the table of maxLength cells, with preallocate, until a growth takes it
+  private final SpareArray full = new SpareArray();
 
   // the sum of touchAll's loads (so they stay)
   private long touched;
 
   /** A table that starts at {@code initialLength} cells and grows up to {@code maxLength}. */
   LongIntTable(int initialLength, int maxLength) {
+    this(initialLength, maxLength, false);
+  }
+
+  /**
+   * With {@code preallocate}, a table of {@code maxLength} cells is allocated at once on the helper
+   * thread, and the first growth after it is ready goes straight to it.
+   */
+  LongIntTable(int initialLength, int maxLength, boolean preallocate) {
     this.maxLength = maxLength;
     cells = new long[2 * initialLength];
     shift = shiftFor(initialLength);
     prepareAt = 3 * initialLength / 8;
+    if (preallocate && initialLength < maxLength) {
+      full.prepare(2 * maxLength);
+    }
   }
 
   int size() {
     return size;
+  }
+
+  /** Whether the table of {@code maxLength} cells allocated ahead is held, not yet taken. */
+  boolean holdsFull() {
+    return full.held();
+  }
+
+  /** Whether the table of {@code maxLength} cells, if being allocated ahead, is ready. */
+  boolean fullReady() {
+    return !full.held() || full.ready();
   }
 
   /** Whether a growth is under way: both tables hold keys. */
@@ -211,9 +234,19 @@ final class LongIntTable {
     }
     old = cells;
     oldShift = shift;
-    cells = spare.take(4 * length);
-    shift = shiftFor(2 * length);
-    prepareAt = 3 * (2 * length) / 8; // the next growth comes at half
+    int next = 2 * length;
+    if (full.readyFor(2 * maxLength)) {
+      next = maxLength;
+      cells = full.take(2 * maxLength);
+      spare.release();
+    } else {
+      cells = spare.take(2 * next);
+    }
+    shift = shiftFor(next);
+    prepareAt = 3 * next / 8; // the next growth comes at half
+    if (next == maxLength) {
+      full.release(); // taken, or doubled there before it was ready
+    }
     start = 0;
     while (old[2 * start + 1] != 0) {
       start++; // a half-full table has an empty cell

@@ -163,6 +163,13 @@ final class PrefixIndex {
   private final SpareArray spareOwners = new SpareArray();
   private final SpareArray spareSlots = new SpareArray();
 
+  // with preallocate: the arrays at full capacity (entries for every hash, an owner slot each),
+  // allocated at once on the helper thread; the first growth after they are ready goes to them
+  private final SpareArray fullEntries = new SpareArray();
+  private final SpareArray fullOwners = new SpareArray();
+  private final SpareArray fullSlots = new SpareArray();
+  private final int fullSlotCount;
+
   // the entry assigned after the last assigned one, the previous time round (see assign)
   private int successor = NONE;
 
@@ -183,15 +190,32 @@ final class PrefixIndex {
 
   /** With {@code masks}, each entry also keeps its owner mask ({@link #mask}). */
   PrefixIndex(int capacity, Staleness staleness, boolean masks) {
+    this(capacity, staleness, masks, false);
+  }
+
+  /**
+   * With {@code preallocate}, the arrays for {@code capacity} hashes (one owner each) are allocated
+   * at once on the helper thread, and the index grows straight to them once they are ready, instead
+   * of doubling as it fills.
+   */
+  PrefixIndex(int capacity, Staleness staleness, boolean masks, boolean preallocate) {
     this.capacity = capacity;
     this.staleness = staleness;
     int maxHashTable = Math.max(MIN_LENGTH, Integer.highestOneBit(capacity - 1 | 1) << 2);
-    this.hashes = new LongIntTable(MIN_LENGTH, maxHashTable);
+    this.hashes = new LongIntTable(MIN_LENGTH, maxHashTable, preallocate);
     int initial = Math.min(capacity, MIN_LENGTH);
     entries = new long[initial * ENTRY];
     owners = masks ? new long[initial * OWNERS] : null;
     slots = new long[MIN_LENGTH * SLOT];
     Arrays.fill(freeBlocks, NONE);
+    fullSlotCount = Math.max(MIN_LENGTH, Integer.highestOneBit(capacity - 1 | 1) << 1);
+    if (preallocate && initial < capacity) {
+      fullEntries.prepare(capacity * ENTRY);
+      if (masks) {
+        fullOwners.prepare(capacity * OWNERS);
+      }
+      fullSlots.prepare(fullSlotCount * SLOT);
+    }
   }
 
   /** Tracked block hashes. */
@@ -227,9 +251,27 @@ final class PrefixIndex {
     return slots.length / SLOT;
   }
 
-  /** Whether a doubled owner-slot array is held ahead of need ({@link SpareArray}). */
+  /** Whether a larger owner-slot array is held ahead of need ({@link SpareArray}). */
   boolean holdsSpareOwnerSlots() {
-    return spareSlots.held();
+    return spareSlots.held() || fullSlots.held();
+  }
+
+  /**
+   * Whether every array being allocated ahead for the full capacity is ready to be taken (those too
+   * small to allocate ahead never are asked for).
+   */
+  boolean fullArraysReady() {
+    for (SpareArray a : new SpareArray[] {fullEntries, fullOwners, fullSlots}) {
+      if (a.held() && !a.ready()) {
+        return false;
+      }
+    }
+    return hashes.fullReady();
+  }
+
+  /** Whether arrays allocated ahead for the full capacity are held, not yet taken or let go. */
+  boolean holdsFullArrays() {
+    return fullEntries.held() || fullOwners.held() || fullSlots.held() || hashes.holdsFull();
   }
 
   /** Clears the stale-seen flag; call before the owner walks of one decision. */
@@ -532,7 +574,12 @@ final class PrefixIndex {
     int start = slotsTouched;
     slotsTouched += 1 << sizeClass;
     while ((long) slotsTouched * SLOT > slots.length) {
-      slots = spareSlots.grow(slots, slots.length * 2);
+      if (fullSlots.readyFor(fullSlotCount * SLOT) && fullSlotCount * SLOT > slots.length) {
+        slots = fullSlots.grow(slots, fullSlotCount * SLOT);
+        spareSlots.release();
+      } else {
+        slots = spareSlots.grow(slots, slots.length * 2);
+      }
     }
     // ahead only while the index fills: once full, evictions free blocks for the new hashes, the
     // pool grows only if hashes gain owners, and a spare held for that might never be used
@@ -560,10 +607,23 @@ final class PrefixIndex {
       freeEntry = field(entries, entry * ENTRY + NEXT);
     } else {
       int grown = (int) Math.min((long) capacity, (long) allocatedEntries() * 2);
-      if (entriesTouched * ENTRY == entries.length) {
+      if (entriesTouched * ENTRY == entries.length
+          && fullEntries.readyFor(capacity * ENTRY)
+          && (owners == null || fullOwners.readyFor(capacity * OWNERS))) {
+        entries = fullEntries.grow(entries, capacity * ENTRY);
+        spareEntries.release();
+        if (owners != null) {
+          owners = fullOwners.grow(owners, capacity * OWNERS);
+          spareOwners.release();
+        }
+      } else if (entriesTouched * ENTRY == entries.length) {
         entries = spareEntries.grow(entries, grown * ENTRY);
         if (owners != null) {
           owners = spareOwners.grow(owners, grown * OWNERS);
+        }
+        if (grown == capacity) { // doubled there before the full arrays were ready
+          fullEntries.release();
+          fullOwners.release();
         }
       } else if (grown > allocatedEntries() && entriesTouched == allocatedEntries() / 4 * 3) {
         spareEntries.prepare(grown * ENTRY);
@@ -588,6 +648,7 @@ final class PrefixIndex {
     }
     warmed--;
     spareSlots.release(); // full: see newBlock
+    fullSlots.release();
     int entry = lruHead;
     hashes.remove(entries[entry * ENTRY + HASH]);
     unlinkLru(entry);

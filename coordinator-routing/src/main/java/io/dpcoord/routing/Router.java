@@ -163,7 +163,9 @@ public final class Router {
                 return Router.this.mayBeStale(owners0, owners1, oldest, written);
               }
             },
-            !policy.isMegatron());
+            !policy.isMegatron(),
+            // an index nothing will fill is not worth its memory
+            config.preallocateIndex() && config.prefixCaching() && policy.usesPrefix());
     this.fleet =
         new FleetWalk(
             policy, config.blockSize(), config.prefillTokensPerSecond(), clock, index, this);

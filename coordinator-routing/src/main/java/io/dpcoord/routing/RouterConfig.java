@@ -22,6 +22,7 @@ public final class RouterConfig {
   private final boolean prefixCaching;
   private final long ttlNanos;
   private final int indexCapacity;
+  private final boolean preallocateIndex;
   private final LongSupplier nanoClock;
   private final boolean feedback;
   private final double prefillTokensPerSecond;
@@ -35,6 +36,7 @@ public final class RouterConfig {
     this.prefixCaching = b.prefixCaching;
     this.ttlNanos = b.ttlNanos;
     this.indexCapacity = b.indexCapacity;
+    this.preallocateIndex = b.preallocateIndex;
     this.nanoClock = b.nanoClock;
     this.feedback = b.feedback;
     this.prefillTokensPerSecond = b.prefillTokensPerSecond;
@@ -56,6 +58,7 @@ public final class RouterConfig {
         .prefixCaching(prefixCaching)
         .ttlNanos(ttlNanos)
         .indexCapacity(indexCapacity)
+        .preallocateIndex(preallocateIndex)
         .nanoClock(nanoClock)
         .feedback(feedback)
         .prefillTokensPerSecond(prefillTokensPerSecond);
@@ -127,6 +130,14 @@ public final class RouterConfig {
     return indexCapacity;
   }
 
+  /**
+   * Whether the index's arrays for its whole capacity are allocated at start, on a helper thread,
+   * rather than doubled as it fills (off by default; {@code serve} turns it on).
+   */
+  public boolean preallocateIndex() {
+    return preallocateIndex;
+  }
+
   /** The clock that TTL expiry reads. */
   public LongSupplier nanoClock() {
     return nanoClock;
@@ -166,6 +177,8 @@ public final class RouterConfig {
         + ttlNanos
         + ", indexCapacity="
         + indexCapacity
+        + ", preallocateIndex="
+        + preallocateIndex
         + ", feedback="
         + feedback
         + ", prefillTokensPerSecond="
@@ -183,6 +196,7 @@ public final class RouterConfig {
     private boolean prefixCaching = true;
     private long ttlNanos = 0;
     private int indexCapacity = 1 << 20;
+    private boolean preallocateIndex;
     private LongSupplier nanoClock = System::nanoTime;
     private boolean feedback;
     private double prefillTokensPerSecond = 25_000;
@@ -269,6 +283,12 @@ public final class RouterConfig {
             "index capacity must be in [1, " + MAX_INDEX_CAPACITY + "], got " + indexCapacity);
       }
       this.indexCapacity = indexCapacity;
+      return this;
+    }
+
+    /** Allocates the index's whole capacity at start ({@link RouterConfig#preallocateIndex()}). */
+    public Builder preallocateIndex(boolean preallocate) {
+      this.preallocateIndex = preallocate;
       return this;
     }
 

@@ -73,6 +73,23 @@ final class SpareArray {
   }
 
   /**
+   * Whether the prepared array has {@code length} longs and is ready to be handed over; one whose
+   * allocation failed (out of memory on the helper) is let go, and this stays false.
+   */
+  boolean readyFor(int length) {
+    if (spare == null || spareLength != length || !spare.isDone() || spare.isCancelled()) {
+      return false;
+    }
+    try {
+      spare.get();
+      return true;
+    } catch (ExecutionException | InterruptedException e) {
+      spare = null; // done, so get() did not wait: it failed
+      return false;
+    }
+  }
+
+  /**
    * A zeroed array of {@code length} longs: the prepared one if it has that length (waiting for the
    * rest of its allocation, which is never longer than a new one's), else a new one.
    */

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * {@link LongIntTable} against a HashMap, through growth, collisions and backward-shift deletes,
@@ -96,6 +97,36 @@ class LongIntTableTest {
       assertThat(table.get(key)).isEqualTo(model.getOrDefault(key, LongIntTable.MISSING));
     }
     assertThat(growths).as("growths seen").isGreaterThanOrEqualTo(8);
+    model.forEach((k, v) -> assertThat(table.get(k)).isEqualTo(v));
+  }
+
+  @Test
+  @Timeout(30)
+  void preallocatedItGrowsOnceStraightToItsLargestTable() throws InterruptedException {
+    int max = 1 << 13; // 2 x 8,192 longs: allocated ahead (SpareArray.AHEAD)
+    LongIntTable table = new LongIntTable(16, max, true);
+    assertThat(table.holdsFull()).isTrue();
+    while (!table.fullReady()) {
+      Thread.sleep(1); // polls the helper's future; the timeout bounds the wait
+    }
+    SplittableRandom rnd = new SplittableRandom(5);
+    Map<Long, Integer> model = new HashMap<>();
+    int growths = 0;
+    boolean wasGrowing = false;
+    while (model.size() < max / 2) {
+      long key = rnd.nextLong();
+      if (!model.containsKey(key)) {
+        int value = rnd.nextInt(1000);
+        model.put(key, value);
+        table.insert(key, value);
+      }
+      growths += table.growing() && !wasGrowing ? 1 : 0;
+      wasGrowing = table.growing();
+    }
+
+    // doubling from 16 cells to 8,192 would have grown nine times
+    assertThat(growths).isEqualTo(1);
+    assertThat(table.holdsFull()).isFalse();
     model.forEach((k, v) -> assertThat(table.get(k)).isEqualTo(v));
   }
 

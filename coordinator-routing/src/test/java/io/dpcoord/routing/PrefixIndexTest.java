@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -188,6 +189,34 @@ class PrefixIndexTest {
     assertThat(index.allocatedOwnerSlots()).isEqualTo(slots);
   }
 
+  @Test
+  @Timeout(30)
+  void preallocatedItGrowsOnceToItsCapacityAndLetsNothingGoSpare() throws InterruptedException {
+    int capacity = 1 << 13;
+    PrefixIndex index = new PrefixIndex(capacity, (engine, stamp, written) -> false, true, true);
+    assertThat(index.holdsFullArrays()).isTrue();
+    while (!index.fullArraysReady()) {
+      Thread.sleep(1); // polls the helper's futures; the timeout bounds the wait
+    }
+    for (long hash = 1; hash <= 16; hash++) {
+      index.assign(hash, 0, hash, 0);
+    }
+    assertThat(index.allocatedEntries()).as("16 entries, the first arrays").isEqualTo(16);
+
+    index.assign(17, 0, 17, 0);
+
+    assertThat(index.allocatedEntries()).isEqualTo(capacity);
+    assertThat(index.allocatedOwnerSlots()).isEqualTo(capacity);
+    for (long hash = 18; hash <= 3L * capacity; hash++) {
+      index.assign(hash, 0, hash, 0);
+    }
+    assertThat(index.allocatedEntries()).isEqualTo(capacity);
+    assertThat(index.allocatedOwnerSlots()).as("one owner a hash: no growth").isEqualTo(capacity);
+    assertThat(index.holdsFullArrays()).isFalse();
+    assertThat(index.holdsSpareOwnerSlots()).isFalse();
+    assertThat(index.evicted()).isEqualTo(2L * capacity);
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 3, 7, 64, 1000})
   void answersLikeTheReferenceModel(int capacity) {
@@ -202,11 +231,24 @@ class PrefixIndexTest {
     compare(capacity, 7, 400_000, capacity * 2L);
   }
 
+  @Test
+  @Timeout(60)
+  void answersLikeTheReferenceModelPreallocated() {
+    compare(40_000, 8, 400_000, 80_000L, true);
+    compare(1000, 9, 40_000, 3005L, true); // arrays too small to allocate ahead: doubling
+  }
+
   /**
    * Runs {@code steps} random operations over {@code hashes} distinct single hashes and a set of
    * requests (hash sequences sharing prefixes, committed whole as the router does).
    */
   private static void compare(int capacity, long seed, int steps, long hashes) {
+    compare(capacity, seed, steps, hashes, false);
+  }
+
+  /** With {@code preallocate}, the index starts once its full arrays are ready. */
+  private static void compare(
+      int capacity, long seed, int steps, long hashes, boolean preallocate) {
     SplittableRandom rnd = new SplittableRandom(seed);
     Engines engines = new Engines();
     engines.ttl = seed % 2 == 0 ? 50 : 0;
@@ -214,7 +256,10 @@ class PrefixIndexTest {
     for (int i = 0; i < live.length; i++) {
       live[i] = engines.add();
     }
-    PrefixIndex subject = new PrefixIndex(capacity, engines, true);
+    PrefixIndex subject = new PrefixIndex(capacity, engines, true, preallocate);
+    while (preallocate && !subject.fullArraysReady()) {
+      Thread.onSpinWait(); // the helper's allocation; the caller's timeout bounds the wait
+    }
     Model model = new Model(capacity, engines);
     int[] gotEngines = new int[1 << 12];
     long[] gotStamps = new long[1 << 12];

@@ -74,4 +74,29 @@ class SpareArrayTest {
     long[] old = {5L};
     assertThat(spare.grow(old, length)).hasSize(length).startsWith(5L);
   }
+
+  @Test
+  void readyForOnlyAtItsLengthOnceAllocated() throws InterruptedException {
+    SpareArray spare = new SpareArray();
+    int length = SpareArray.AHEAD * 2;
+    spare.prepare(length);
+    while (!spare.readyFor(length)) {
+      Thread.sleep(1); // polls the helper's future; the timeout bounds the wait
+    }
+
+    assertThat(spare.readyFor(length * 2)).isFalse();
+    assertThat(spare.take(length)).hasSize(length).containsOnly(0L);
+    assertThat(spare.readyFor(length)).as("taken").isFalse();
+  }
+
+  @Test
+  void anArrayTheHelperCouldNotAllocateIsLetGo() throws InterruptedException {
+    SpareArray spare = new SpareArray();
+    spare.prepare(Integer.MAX_VALUE); // beyond the VM's array limit: fails at once, no heap used
+    while (spare.held()) {
+      assertThat(spare.readyFor(Integer.MAX_VALUE)).isFalse();
+      Thread.sleep(1);
+    }
+    assertThat(spare.readyFor(Integer.MAX_VALUE)).isFalse();
+  }
 }

@@ -240,7 +240,9 @@ public final class ServerProcess implements AutoCloseable {
       CoordinatorConfig config =
           CoordinatorConfig.builder()
               .expectedEngines(engines)
-              .routing(RouterConfig.builder().prefixCaching(routing).build())
+              .routing(
+                  // as serve configures it
+                  RouterConfig.builder().prefixCaching(routing).preallocateIndex(true).build())
               .metrics(
                   target == Target.COORDINATOR_NO_METRICS
                       ? CoordinatorMetrics.noop()
