@@ -13,7 +13,10 @@ final class PrefixIndex {
    * Everything lives in primitive arrays that grow by doubling to their working size and are then
    * reused, so lookups and updates neither box nor allocate in steady state. Each doubled array is
    * allocated ahead on a helper thread (SpareArray), and the hash table moves its keys over a few
-   * at a time (LongIntTable), so that growing does not stall the loop.
+   * at a time (LongIntTable), so that growing does not stall the loop. With `preallocate` (serve's
+   * default) the arrays for the whole capacity are asked of the helper at once, and the first
+   * growth after they are ready goes straight to them: the fresh memory is touched at start, not
+   * while the index fills under load.
    *
    * 1. `hashes`: block hash -> entry slot (LongIntTable: open addressing, backward-shift delete).
    *
