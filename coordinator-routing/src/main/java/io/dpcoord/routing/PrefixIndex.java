@@ -211,7 +211,8 @@ final class PrefixIndex {
     owners = masks ? new long[initial * OWNERS] : null;
     slots = new long[MIN_LENGTH * SLOT];
     Arrays.fill(freeBlocks, NONE);
-    fullSlotCount = Math.max(MIN_LENGTH, Integer.highestOneBit(capacity - 1 | 1) << 1);
+    // an owner a hash, and a quarter more for the hashes that have several (blocks of 2^k slots)
+    fullSlotCount = Math.max(MIN_LENGTH, capacity + capacity / 4);
     if (preallocate && initial < capacity) {
       fullEntries.prepare(capacity * ENTRY);
       if (masks) {
@@ -584,9 +585,12 @@ final class PrefixIndex {
         slots = spareSlots.grow(slots, slots.length * 2);
       }
     }
-    // ahead only while the index fills: once full, evictions free blocks for the new hashes, the
-    // pool grows only if hashes gain owners, and a spare held for that might never be used
-    if ((long) slotsTouched * SLOT > slots.length / 4 * 3 && hashes.size() < capacity) {
+    // ahead only while the index fills, and only if the hashes to come will need more slots at
+    // the slots a hash taken so far: once full, evictions free blocks for the new hashes, the pool
+    // grows only if hashes gain owners, and a spare held for that might never be used
+    if ((long) slotsTouched * SLOT > slots.length / 4 * 3
+        && hashes.size() < capacity
+        && (long) slotsTouched * capacity > (long) hashes.size() * (slots.length / SLOT)) {
       spareSlots.prepare(slots.length * 2);
     }
     return start;

@@ -181,6 +181,9 @@ class PrefixIndexTest {
     }
     assertThat(heldWhileFilling).as("a spare is prepared while the index fills").isTrue();
     int slots = index.allocatedOwnerSlots();
+    assertThat(slots).isEqualTo(capacity);
+    // at one slot a hash, the capacity's hashes fit: no larger array was asked for
+    assertThat(index.holdsSpareOwnerSlots()).as("full, before any eviction").isFalse();
     for (long hash = capacity + 1; hash <= 3L * capacity; hash++) {
       index.assign(hash, (int) (hash % 4), hash, 0);
       assertThat(index.holdsSpareOwnerSlots()).as("after hash %d", hash).isFalse();
@@ -206,12 +209,14 @@ class PrefixIndexTest {
     index.assign(17, 0, 17, 0);
 
     assertThat(index.allocatedEntries()).isEqualTo(capacity);
-    assertThat(index.allocatedOwnerSlots()).isEqualTo(capacity);
+    int slots = capacity + capacity / 4; // an owner a hash and a quarter more
+    assertThat(index.allocatedOwnerSlots()).isEqualTo(slots);
     for (long hash = 18; hash <= 3L * capacity; hash++) {
       index.assign(hash, 0, hash, 0);
+      assertThat(index.holdsSpareOwnerSlots()).as("after hash %d", hash).isFalse();
     }
     assertThat(index.allocatedEntries()).isEqualTo(capacity);
-    assertThat(index.allocatedOwnerSlots()).as("one owner a hash: no growth").isEqualTo(capacity);
+    assertThat(index.allocatedOwnerSlots()).as("one owner a hash: no growth").isEqualTo(slots);
     assertThat(index.holdsFullArrays()).isFalse();
     assertThat(index.holdsSpareOwnerSlots()).isFalse();
     assertThat(index.evicted()).isEqualTo(2L * capacity);
