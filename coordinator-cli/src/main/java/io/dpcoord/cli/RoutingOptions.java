@@ -85,8 +85,8 @@ final class RoutingOptions {
       fallbackValue = "true",
       description =
           "Allocate the routing index's arrays for its whole --index-capacity at start, on a"
-              + " helper thread (about 100 MB at the default capacity, 130 MB under the policies beyond"
-              + " Megatron's), so"
+              + " helper thread (about 105 MB of heap at the default capacity, 145 MB under the"
+              + " policies beyond Megatron's), so"
               + " that memory is at its bound from the start and filling the index costs no fresh"
               + " memory later; --no-index-preallocate doubles them as the index fills"
               + " (default: ${DEFAULT-VALUE}).",
