@@ -166,8 +166,9 @@ final class PrefixIndex {
   private final SpareArray spareOwners = new SpareArray();
   private final SpareArray spareSlots = new SpareArray();
 
-  // with preallocate: the arrays at full capacity (entries for every hash, an owner slot each),
-  // allocated at once on the helper thread; the first growth after they are ready goes to them
+  // with preallocate: the arrays at full capacity (an entry for every hash, owner slots for a
+  // quarter more than one a hash), allocated at once on the helper thread; the first growth after
+  // they are ready goes to them
   private final SpareArray fullEntries = new SpareArray();
   private final SpareArray fullOwners = new SpareArray();
   private final SpareArray fullSlots = new SpareArray();
@@ -197,9 +198,9 @@ final class PrefixIndex {
   }
 
   /**
-   * With {@code preallocate}, the arrays for {@code capacity} hashes (one owner each) are allocated
-   * at once on the helper thread, and the index grows straight to them once they are ready, instead
-   * of doubling as it fills.
+   * With {@code preallocate}, the arrays for {@code capacity} hashes (about one owner each) are
+   * allocated at once on the helper thread, and the index grows straight to them once they are
+   * ready, instead of doubling as it fills.
    */
   PrefixIndex(int capacity, Staleness staleness, boolean masks, boolean preallocate) {
     this.capacity = capacity;
