@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -25,21 +26,7 @@ class BenchCommandTest {
   void aTinyRunPrintsTheTableAndWritesTheCsv(@TempDir Path dir) throws Exception {
     Path csv = dir.resolve("bench.csv");
 
-    CliRun run =
-        CliRun.of(
-            "bench",
-            "--prompt-tokens",
-            "64",
-            "--requests",
-            "300",
-            "--warmup",
-            "100",
-            "--engines",
-            "2",
-            "--concurrency",
-            "8",
-            "--csv",
-            csv.toString());
+    CliRun run = tinyBench(csv, "--requests", "300", "--warmup", "100");
 
     assertThat(run.status()).as(run.out() + run.err()).isZero();
     assertThat(run.err())
@@ -82,24 +69,7 @@ class BenchCommandTest {
     Path csv = dir.resolve("bench.csv");
 
     CliRun run =
-        CliRun.of(
-            "bench",
-            "--prompt-tokens",
-            "64",
-            "--routing",
-            "on",
-            "--requests",
-            "200",
-            "--warmup",
-            "50",
-            "--engines",
-            "2",
-            "--concurrency",
-            "8",
-            "--rounds",
-            "2",
-            "--csv",
-            csv.toString());
+        tinyBench(csv, "--routing", "on", "--requests", "200", "--warmup", "50", "--rounds", "2");
 
     assertThat(run.status()).as(run.out() + run.err()).isZero();
     assertThat(run.err())
@@ -141,6 +111,24 @@ class BenchCommandTest {
     assertThat(Double.parseDouble(m.group(3))).isEqualTo(Math.max(ratios[0], ratios[1]));
     assertThat(Double.parseDouble(m.group(1)))
         .isCloseTo((ratios[0] + ratios[1]) / 2, within(0.011));
+  }
+
+  /** A small run: 64-token prompts, 2 engines, 8 in flight, the CSV to {@code csv}, then flags. */
+  private static CliRun tinyBench(Path csv, String... flags) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "bench",
+                "--prompt-tokens",
+                "64",
+                "--engines",
+                "2",
+                "--concurrency",
+                "8",
+                "--csv",
+                csv.toString()));
+    args.addAll(List.of(flags));
+    return CliRun.of(args.toArray(String[]::new));
   }
 
   @Test
