@@ -198,7 +198,16 @@ public final class BenchReport {
     return null;
   }
 
+  /**
+   * {@code value} with {@code decimals} decimals; empty for NaN. A value that rounds to zero prints
+   * without a sign: *other* is the process's time less its groups', sampled a moment apart, and can
+   * come out a few nanoseconds below zero.
+   */
   private static String fixed(int decimals, double value) {
-    return Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%." + decimals + "f", value);
+    if (Double.isNaN(value)) {
+      return "";
+    }
+    String s = String.format(Locale.ROOT, "%." + decimals + "f", value);
+    return s.matches("-0(\\.0*)?") ? s.substring(1) : s;
   }
 }

@@ -91,4 +91,20 @@ class BenchReportTest {
         .contains("| 3.00 |")
         .endsWith("| 2 |");
   }
+
+  @Test
+  void aTimeThatRoundsToZeroPrintsWithoutASign() {
+    // the process sampled 30 ns short of its groups' sum: other is -0.00003 µs a request
+    LoadReport.Latency latency = new LoadReport.Latency(1000, 1, 2, 3, 4, 5);
+    LoadReport report =
+        new LoadReport(1000, 1000, 0, 0, 0, 0, 0, 0, 1_000_000_000L, latency, new TreeMap<>());
+    ServerCpu cpu = new ServerCpu(2_000_000, 1_000_000, 0, 0, 0, 2_999_970);
+    BenchRow row = new BenchRow(ROUTED, 1, 1000, report, cpu, 0);
+
+    String line = BenchReport.csv(List.of(row)).lines().toList().get(1);
+
+    // target, tokens, routing, requests, rate, total 3.0, loop 2.0, I/O 1.0, workers, GC, JIT,
+    // other
+    assertThat(line).startsWith("coordinator,256,on,1000,1000,3.0,2.0,1.0,0.0,0.0,0.0,0.0,");
+  }
 }
