@@ -14,10 +14,14 @@ class BenchReportTest {
   /** A run of 1,000 requests whose server took {@code processMicros} µs a request in all. */
   private static BenchRow row(LoadBench.Case c, int round, double processMicros, double p99) {
     long nanos = Math.round(processMicros * 1000 * 1000);
+    return row(c, round, new ServerCpu(nanos / 2, nanos / 4, 0, 0, 0, nanos), p99);
+  }
+
+  /** A run of 1,000 requests in one second whose server used {@code cpu}. */
+  private static BenchRow row(LoadBench.Case c, int round, ServerCpu cpu, double p99) {
     LoadReport.Latency latency = new LoadReport.Latency(1000, 1, 2, p99, 2 * p99, 3 * p99);
     LoadReport report =
         new LoadReport(1000, 1000, 0, 0, 0, 0, 0, 0, 1_000_000_000L, latency, new TreeMap<>());
-    ServerCpu cpu = new ServerCpu(nanos / 2, nanos / 4, 0, 0, 0, nanos);
     return new BenchRow(c, round, 1000, report, cpu, 0);
   }
 
@@ -95,11 +99,7 @@ class BenchReportTest {
   @Test
   void aTimeThatRoundsToZeroPrintsWithoutASign() {
     // the process sampled 30 ns short of its groups' sum: other is -0.00003 µs a request
-    LoadReport.Latency latency = new LoadReport.Latency(1000, 1, 2, 3, 4, 5);
-    LoadReport report =
-        new LoadReport(1000, 1000, 0, 0, 0, 0, 0, 0, 1_000_000_000L, latency, new TreeMap<>());
-    ServerCpu cpu = new ServerCpu(2_000_000, 1_000_000, 0, 0, 0, 2_999_970);
-    BenchRow row = new BenchRow(ROUTED, 1, 1000, report, cpu, 0);
+    BenchRow row = row(ROUTED, 1, new ServerCpu(2_000_000, 1_000_000, 0, 0, 0, 2_999_970), 5);
 
     String line = BenchReport.csv(List.of(row)).lines().toList().get(1);
 
