@@ -52,8 +52,6 @@ final class LongIntTable {
   // the next table, allocated ahead once the keys reach prepareAt (see SpareArray)
   private final SpareArray spare = new SpareArray();
   private int prepareAt;
-  // the table of maxLength cells, with preallocate, until a growth takes it
-  private final SpareArray full = new SpareArray();
 
   // the sum of touchAll's loads (so they stay)
   private long touched;
@@ -73,7 +71,7 @@ final class LongIntTable {
     shift = shiftFor(initialLength);
     prepareAt = 3 * initialLength / 8;
     if (preallocate && initialLength < maxLength) {
-      full.prepare(2 * maxLength);
+      spare.prepareFull(2 * maxLength);
     }
   }
 
@@ -83,12 +81,12 @@ final class LongIntTable {
 
   /** Whether the table of {@code maxLength} cells allocated ahead is held, not yet taken. */
   boolean holdsFull() {
-    return full.held();
+    return spare.fullHeld();
   }
 
   /** Whether the table of {@code maxLength} cells, if being allocated ahead, is ready. */
   boolean fullReady() {
-    return !full.held() || full.ready();
+    return spare.fullReady();
   }
 
   /** Whether a growth is under way: both tables hold keys. */
@@ -234,19 +232,10 @@ final class LongIntTable {
     }
     old = cells;
     oldShift = shift;
-    int next = 2 * length;
-    if (full.readyFor(2 * maxLength)) {
-      next = maxLength;
-      cells = full.take(2 * maxLength);
-      spare.release();
-    } else {
-      cells = spare.take(2 * next);
-    }
+    cells = spare.next(old.length, 4 * length); // doubled, or the largest if it is ready
+    int next = length(cells);
     shift = shiftFor(next);
     prepareAt = 3 * next / 8; // the next growth comes at half
-    if (next == maxLength) {
-      full.release(); // taken, or doubled there before it was ready
-    }
     start = 0;
     while (old[2 * start + 1] != 0) {
       start++; // a half-full table has an empty cell

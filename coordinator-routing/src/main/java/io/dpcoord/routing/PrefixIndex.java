@@ -166,14 +166,6 @@ final class PrefixIndex {
   private final SpareArray spareOwners = new SpareArray();
   private final SpareArray spareSlots = new SpareArray();
 
-  // with preallocate: the arrays at full capacity (an entry for every hash, owner slots for a
-  // quarter more than one a hash), allocated at once on the helper thread; the first growth after
-  // they are ready goes to them
-  private final SpareArray fullEntries = new SpareArray();
-  private final SpareArray fullOwners = new SpareArray();
-  private final SpareArray fullSlots = new SpareArray();
-  private final int fullSlotCount;
-
   // the entry assigned after the last assigned one, the previous time round (see assign)
   private int successor = NONE;
 
@@ -212,14 +204,15 @@ final class PrefixIndex {
     owners = masks ? new long[initial * OWNERS] : null;
     slots = new long[MIN_LENGTH * SLOT];
     Arrays.fill(freeBlocks, NONE);
-    // an owner a hash, and a quarter more for the hashes that have several (blocks of 2^k slots)
-    fullSlotCount = Math.max(MIN_LENGTH, capacity + capacity / 4);
     if (preallocate && initial < capacity) {
-      fullEntries.prepare(capacity * ENTRY);
+      // the largest arrays, each taken at its first growth after it is ready (SpareArray.next);
+      // the owner masks first: the helper allocates in turn, so they are ready when the entries are
       if (masks) {
-        fullOwners.prepare(capacity * OWNERS);
+        spareOwners.prepareFull(capacity * OWNERS);
       }
-      fullSlots.prepare(fullSlotCount * SLOT);
+      spareEntries.prepareFull(capacity * ENTRY);
+      // an owner a hash, and a quarter more for the hashes that have several (blocks of 2^k slots)
+      spareSlots.prepareFull(Math.max(MIN_LENGTH, capacity + capacity / 4) * SLOT);
     }
   }
 
@@ -258,7 +251,7 @@ final class PrefixIndex {
 
   /** Whether a larger owner-slot array is held ahead of need ({@link SpareArray}). */
   boolean holdsSpareOwnerSlots() {
-    return spareSlots.held() || fullSlots.held();
+    return spareSlots.held();
   }
 
   /**
@@ -266,17 +259,18 @@ final class PrefixIndex {
    * small to allocate ahead never are asked for).
    */
   boolean fullArraysReady() {
-    for (SpareArray a : new SpareArray[] {fullEntries, fullOwners, fullSlots}) {
-      if (a.held() && !a.ready()) {
-        return false;
-      }
-    }
-    return hashes.fullReady();
+    return spareEntries.fullReady()
+        && spareOwners.fullReady()
+        && spareSlots.fullReady()
+        && hashes.fullReady();
   }
 
   /** Whether arrays allocated ahead for the full capacity are held, not yet taken or let go. */
   boolean holdsFullArrays() {
-    return fullEntries.held() || fullOwners.held() || fullSlots.held() || hashes.holdsFull();
+    return spareEntries.fullHeld()
+        || spareOwners.fullHeld()
+        || spareSlots.fullHeld()
+        || hashes.holdsFull();
   }
 
   /** Clears the stale-seen flag; call before the owner walks of one decision. */
@@ -579,12 +573,7 @@ final class PrefixIndex {
     int start = slotsTouched;
     slotsTouched += 1 << sizeClass;
     while ((long) slotsTouched * SLOT > slots.length) {
-      if (fullSlots.readyFor(fullSlotCount * SLOT) && fullSlotCount * SLOT > slots.length) {
-        slots = fullSlots.grow(slots, fullSlotCount * SLOT);
-        spareSlots.release();
-      } else {
-        slots = spareSlots.grow(slots, slots.length * 2);
-      }
+      slots = spareSlots.grow(slots, slots.length * 2);
     }
     // ahead only while the index fills, and only if the hashes to come will need more slots at
     // the slots a hash taken so far: once full, evictions free blocks for the new hashes, the pool
@@ -615,23 +604,10 @@ final class PrefixIndex {
       freeEntry = field(entries, entry * ENTRY + NEXT);
     } else {
       int grown = (int) Math.min((long) capacity, (long) allocatedEntries() * 2);
-      if (entriesTouched * ENTRY == entries.length
-          && fullEntries.readyFor(capacity * ENTRY)
-          && (owners == null || fullOwners.readyFor(capacity * OWNERS))) {
-        entries = fullEntries.grow(entries, capacity * ENTRY);
-        spareEntries.release();
-        if (owners != null) {
-          owners = fullOwners.grow(owners, capacity * OWNERS);
-          spareOwners.release();
-        }
-      } else if (entriesTouched * ENTRY == entries.length) {
-        entries = spareEntries.grow(entries, grown * ENTRY);
-        if (owners != null) {
-          owners = spareOwners.grow(owners, grown * OWNERS);
-        }
-        if (grown == capacity) { // doubled there before the full arrays were ready
-          fullEntries.release();
-          fullOwners.release();
+      if (entriesTouched * ENTRY == entries.length) {
+        entries = spareEntries.grow(entries, grown * ENTRY); // or to the capacity (preallocate)
+        if (owners != null && owners.length < allocatedEntries() * OWNERS) {
+          owners = spareOwners.grow(owners, allocatedEntries() * OWNERS);
         }
       } else if (grown > allocatedEntries() && entriesTouched == allocatedEntries() / 4 * 3) {
         spareEntries.prepare(grown * ENTRY);
@@ -656,7 +632,6 @@ final class PrefixIndex {
     }
     warmed--;
     spareSlots.release(); // full: see newBlock
-    fullSlots.release();
     int entry = lruHead;
     hashes.remove(entries[entry * ENTRY + HASH]);
     unlinkLru(entry);

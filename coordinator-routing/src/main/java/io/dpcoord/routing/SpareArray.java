@@ -16,7 +16,9 @@ import java.util.concurrent.Future;
  * long (docs/PERFORMANCE.md, "Growing without stalls"). {@link #prepare} asks the helper for the
  * array while the loop goes on, and {@link #grow} hands it over (waiting for it if it is not ready
  * yet, which is never longer than allocating it there). Arrays of under {@link #AHEAD} longs are
- * allocated on the spot.
+ * allocated on the spot. An owner that knows the largest array it will need can ask for that one
+ * too ({@link #prepareFull}, the index with {@code preallocate}): its first growth after it is
+ * ready goes straight to it.
  */
 final class SpareArray {
   /**
@@ -41,6 +43,9 @@ final class SpareArray {
 
   private Future<long[]> spare;
   private int spareLength;
+  // the largest array the owner will grow to, allocated ahead once (prepareFull)
+  private Future<long[]> full;
+  private int fullLength;
 
   /** Starts allocating a zeroed array of {@code length} longs, unless it is small or on its way. */
   void prepare(int length) {
@@ -54,39 +59,57 @@ final class SpareArray {
     spare = HELPER.submit(() -> new long[length]);
   }
 
-  /** Lets a prepared array go (it may never be needed); the next {@link #grow} allocates anew. */
+  /**
+   * Starts allocating the largest array the owner will grow to, {@code length} longs (unless it is
+   * small): the first {@link #next} after it is ready hands it over instead of a doubled one.
+   */
+  void prepareFull(int length) {
+    if (length >= AHEAD) {
+      fullLength = length;
+      full = HELPER.submit(() -> new long[length]);
+    }
+  }
+
+  /**
+   * Lets the prepared arrays go (they may never be needed); the next {@link #grow} allocates anew.
+   */
   void release() {
+    releaseSpare();
+    releaseFull();
+  }
+
+  private void releaseSpare() {
     if (spare != null) {
       spare.cancel(false);
       spare = null;
     }
   }
 
+  private void releaseFull() {
+    if (full != null) {
+      full.cancel(false);
+      full = null;
+    }
+  }
+
   /** Whether an array is prepared (ready or on its way) and not yet taken or released. */
   boolean held() {
-    return spare != null;
+    return spare != null || full != null;
+  }
+
+  /** Whether the largest array ({@link #prepareFull}) is prepared and not yet taken or let go. */
+  boolean fullHeld() {
+    return full != null;
+  }
+
+  /** Whether the largest array, if prepared, is allocated (or failed to be). */
+  boolean fullReady() {
+    return full == null || full.isDone();
   }
 
   /** Whether a prepared array is ready to be handed over. */
   boolean ready() {
     return spare != null && spare.isDone() && !spare.isCancelled();
-  }
-
-  /**
-   * Whether the prepared array has {@code length} longs and is ready to be handed over; one whose
-   * allocation failed (out of memory on the helper) is let go, and this stays false.
-   */
-  boolean readyFor(int length) {
-    if (spare == null || spareLength != length || !spare.isDone() || spare.isCancelled()) {
-      return false;
-    }
-    try {
-      spare.get();
-      return true;
-    } catch (ExecutionException | InterruptedException e) {
-      spare = null; // done, so get() did not wait: it failed
-      return false;
-    }
   }
 
   /**
@@ -111,10 +134,33 @@ final class SpareArray {
     return new long[length];
   }
 
-  /** {@code old} copied into an array of {@code length} longs from {@link #take}. */
+  /**
+   * The array to follow one of {@code current} longs: the largest one ({@link #prepareFull}) if it
+   * is ready and longer, the prepared one then let go; else {@link #take}{@code (length)}, and the
+   * largest one is let go once the arrays reach its length without it.
+   */
+  long[] next(int current, int length) {
+    if (full != null && fullLength > current && full.isDone() && !full.isCancelled()) {
+      try {
+        long[] f = full.get();
+        full = null;
+        releaseSpare();
+        return f;
+      } catch (ExecutionException | InterruptedException e) {
+        full = null; // out of memory on the helper (done, so get() did not wait): go on doubling
+      }
+    }
+    long[] next = take(length);
+    if (full != null && next.length >= fullLength) {
+      releaseFull();
+    }
+    return next;
+  }
+
+  /** {@code old} copied into the array that follows it ({@link #next}). */
   long[] grow(long[] old, int length) {
-    long[] grown = take(length);
-    System.arraycopy(old, 0, grown, 0, Math.min(old.length, length));
+    long[] grown = next(old.length, length);
+    System.arraycopy(old, 0, grown, 0, Math.min(old.length, grown.length));
     return grown;
   }
 }

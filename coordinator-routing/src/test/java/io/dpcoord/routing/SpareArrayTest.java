@@ -76,27 +76,44 @@ class SpareArrayTest {
   }
 
   @Test
-  void readyForOnlyAtItsLengthOnceAllocated() throws InterruptedException {
+  void theLargestArrayIsHandedOverOnceReadyInsteadOfTheDoubledOne() throws InterruptedException {
     SpareArray spare = new SpareArray();
-    int length = SpareArray.AHEAD * 2;
-    spare.prepare(length);
-    while (!spare.readyFor(length)) {
+    int largest = SpareArray.AHEAD * 8;
+    spare.prepareFull(largest);
+    spare.prepare(SpareArray.AHEAD * 2);
+    while (!spare.fullReady()) {
       Thread.sleep(1); // polls the helper's future; the timeout bounds the wait
     }
+    long[] old = {7L, 8L};
 
-    assertThat(spare.readyFor(length * 2)).isFalse();
-    assertThat(spare.take(length)).hasSize(length).containsOnly(0L);
-    assertThat(spare.readyFor(length)).as("taken").isFalse();
+    long[] grown = spare.grow(old, SpareArray.AHEAD * 2);
+
+    assertThat(grown).hasSize(largest).startsWith(7L, 8L);
+    assertThat(Arrays.stream(grown, 2, largest).allMatch(v -> v == 0L)).isTrue();
+    assertThat(spare.held()).as("the doubled one let go with it").isFalse();
   }
 
   @Test
-  void anArrayTheHelperCouldNotAllocateIsLetGo() throws InterruptedException {
+  void theLargestArrayIsLetGoOnceTheArraysReachItsLength() {
     SpareArray spare = new SpareArray();
-    spare.prepare(Integer.MAX_VALUE); // beyond the VM's array limit: fails at once, no heap used
-    while (spare.held()) {
-      assertThat(spare.readyFor(Integer.MAX_VALUE)).isFalse();
+    spare.prepareFull(SpareArray.AHEAD * 2);
+
+    // an array already as long: whether the largest is ready or not, it is not handed over
+    assertThat(spare.next(SpareArray.AHEAD * 2, SpareArray.AHEAD * 4))
+        .hasSize(SpareArray.AHEAD * 4);
+    assertThat(spare.fullHeld()).isFalse();
+  }
+
+  @Test
+  void aLargestArrayTheHelperCouldNotAllocateIsLetGo() throws InterruptedException {
+    SpareArray spare = new SpareArray();
+    spare.prepareFull(
+        Integer.MAX_VALUE); // beyond the VM's array limit: fails at once, no heap used
+    while (!spare.fullReady()) {
       Thread.sleep(1);
     }
-    assertThat(spare.readyFor(Integer.MAX_VALUE)).isFalse();
+
+    assertThat(spare.next(16, 32)).as("doubling goes on").hasSize(32);
+    assertThat(spare.fullHeld()).isFalse();
   }
 }
