@@ -229,7 +229,11 @@ final class EventLoop {
   private void handle(Peer from, List<byte[]> frames, long receivedNanos) {
     if (frames.size() != 1) {
       invalid(
-          from, "a message of " + (frames.size() + 1) + " frames (expected identity + payload)");
+          from,
+          "a message of "
+              + (frames.size() + 1)
+              + " frames (expected identity + payload)"
+              + splitMessage(frames));
       return;
     }
     byte[] frame = frames.get(0);
@@ -346,6 +350,21 @@ final class EventLoop {
     } catch (ProtocolException e) {
       return "";
     }
+  }
+
+  /**
+   * When a message of several frames starts with a msgpack array, as a header and its fields in a
+   * frame of their own followed by body frames (a change to Megatron's wire proposed in August
+   * 2026, not in a release): a hint that this wire is not spoken; else nothing.
+   */
+  private static String splitMessage(List<byte[]> frames) {
+    byte[] first = frames.get(0);
+    int t = first.length == 0 ? 0 : first[0] & 0xff;
+    boolean array = (t >= 0x90 && t <= 0x9f) || t == 0xdc || t == 0xdd;
+    return array
+        ? "; a header frame followed by body frames is not Megatron's wire in any release and is"
+            + " not spoken here (docs/COMPATIBILITY.md)"
+        : "";
   }
 
   private void invalid(Peer from, String reason) {

@@ -101,6 +101,41 @@ class RobustnessTest {
   }
 
   @Test
+  void aSubmitSplitIntoAHeaderFrameAndBodyFramesIsDroppedNamingWhyAndTheClientIsStillServed() {
+    try (LogLines log = LogLines.warningsOf("io.dpcoord.server.EventLoop");
+        TestCoordinator c = TestCoordinator.start()) {
+      TestEngine engine = c.engine(0);
+      TestClient client = c.client();
+      // the proposed wire: [header, client request id, sampling params, media, offload] in one
+      // frame, then the prompt, the block hashes and the media in frames of their own
+      client.sendFrames(
+          Pack.array(20, 1, Pack.map(), null, null),
+          Pack.value(Pack.list(1, 2, 3, 4)),
+          Pack.value(null),
+          Pack.value(null));
+      assertThat(log.await("a message of 5 frames"))
+          .contains("header frame followed by body frames")
+          .contains("docs/COMPATIBILITY.md");
+      c.awaitCount(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL, 1);
+
+      TestEngine.roundTrip(client, new TestEngine[] {engine}, 2, new long[] {1, 2, 3, 4});
+      client.expectNothingMore(); // nothing came back for the split request
+      assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isEqualTo(1);
+      assertThat(c.count(Metric.COORDINATOR_REQUESTS_SUBMITTED_TOTAL)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void severalFramesThatDoNotStartWithAnArrayGetNoHintAboutTheSplitWire() {
+    try (LogLines log = LogLines.warningsOf("io.dpcoord.server.EventLoop");
+        TestCoordinator c = TestCoordinator.start()) {
+      c.client().sendFrames(Pack.value("text"), Pack.array(20));
+      assertThat(log.await("a message of 3 frames")).doesNotContain("body frames");
+      c.awaitCount(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL, 1);
+    }
+  }
+
+  @Test
   void messagesFromSendersNotAllowedToSendThemAreDroppedAndCounted() {
     try (TestCoordinator c = TestCoordinator.start()) {
       TestEngine engine = c.engine(0);
