@@ -358,6 +358,9 @@ final class EventLoop {
    * 2026, not in a release): a hint that this wire is not spoken; else nothing.
    */
   private static String splitMessage(List<byte[]> frames) {
+    if (frames.isEmpty()) {
+      return ""; // the identity alone (a ROUTER never delivers one, but handle must not throw)
+    }
     byte[] first = frames.get(0);
     int t = first.length == 0 ? 0 : first[0] & 0xff;
     boolean array = (t >= 0x90 && t <= 0x9f) || t == 0xdc || t == 0xdd;
