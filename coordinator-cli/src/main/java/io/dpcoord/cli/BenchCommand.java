@@ -3,6 +3,7 @@ package io.dpcoord.cli;
 import io.dpcoord.cli.bench.BenchReport;
 import io.dpcoord.cli.bench.BenchRow;
 import io.dpcoord.cli.bench.LoadBench;
+import io.dpcoord.cli.bench.Megatron;
 import io.dpcoord.cli.bench.Target;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -71,9 +72,10 @@ final class BenchCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "TARGET",
       description =
-          "forwarder, coordinator, and coordinator-no-metrics (the coordinator with the no-op"
-              + " metrics binding instead of Dropwizard's, to measure what the metrics cost)"
-              + " (default: ${DEFAULT-VALUE}).",
+          "forwarder, coordinator, coordinator-no-metrics (the coordinator with the no-op"
+              + " metrics binding instead of Dropwizard's, to measure what the metrics cost), and"
+              + " megatron (Megatron-LM's own coordinator, from --megatron, with routing on and"
+              + " off as the coordinator's) (default: ${DEFAULT-VALUE}).",
       defaultValue = "forwarder,coordinator")
   List<String> targets;
 
@@ -124,6 +126,25 @@ final class BenchCommand implements Callable<Integer> {
               + " round (default: ${DEFAULT-VALUE}).",
       defaultValue = "1")
   int rounds;
+
+  @Option(
+      names = "--megatron",
+      paramLabel = "DIR",
+      description =
+          "A Megatron-LM source tree (the directory holding megatron/), for --targets megatron:"
+              + " its DataParallelInferenceCoordinator runs unchanged in a Python process, with"
+              + " Megatron's NullTokenizer; the table then says how many times less CPU each row"
+              + " takes than Megatron's at the same length and routing.")
+  Path megatron;
+
+  @Option(
+      names = "--python",
+      paramLabel = "PYTHON",
+      description =
+          "The Python for --targets megatron, with torch, numpy, pyzmq and msgpack"
+              + " (default: ${DEFAULT-VALUE}).",
+      defaultValue = "python3")
+  String python;
 
   @Option(
       names = "--csv",
@@ -201,6 +222,19 @@ final class BenchCommand implements Callable<Integer> {
     if (engines.problem() != null) {
       throw usage(engines.problem());
     }
+    Megatron source = null;
+    if (parsed.contains(Target.MEGATRON)) {
+      if (megatron == null) {
+        throw usage("--targets megatron needs --megatron DIR (a Megatron-LM source tree)");
+      }
+      String problem = Megatron.problem(megatron);
+      if (problem != null) {
+        throw usage("--megatron: " + problem);
+      }
+      source = new Megatron(megatron, python);
+    } else if (megatron != null) {
+      throw usage("--megatron is for --targets megatron, which --targets does not name");
+    }
     Path dir = csv.toAbsolutePath().getParent();
     if (dir != null && !Files.isDirectory(dir)) {
       throw usage("--csv: no directory " + dir);
@@ -215,7 +249,8 @@ final class BenchCommand implements Callable<Integer> {
         engines.value,
         engineLatency,
         rate,
-        rounds);
+        rounds,
+        source);
   }
 
   private void atLeast(String name, int value, int min) {

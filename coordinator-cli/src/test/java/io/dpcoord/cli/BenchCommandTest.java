@@ -2,6 +2,7 @@ package io.dpcoord.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,6 +114,59 @@ class BenchCommandTest {
         .isCloseTo((ratios[0] + ratios[1]) / 2, within(0.011));
   }
 
+  @Test
+  @Timeout(120)
+  void megatronsServerRunsAsATargetAndEveryRowIsComparedWithIt(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("bench.csv");
+    // a stand-in for a Megatron-LM tree (test resources): its coordinator has Megatron's
+    // constructor and start(), and speaks Megatron's wire over pyzmq, as Megatron's does
+    Path megatron = Path.of(getClass().getResource("/fake-megatron").toURI());
+
+    CliRun run =
+        tinyBench(
+            csv,
+            "--targets",
+            "coordinator,megatron",
+            "--routing",
+            "on",
+            "--requests",
+            "200",
+            "--warmup",
+            "50",
+            "--megatron",
+            megatron.toString(),
+            "--python",
+            "/usr/bin/python3");
+
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.err()).contains("[2/2] megatron, 64-token prompts, prefix routing on");
+    List<String> lines = Files.readAllLines(csv);
+    assertThat(lines.get(0))
+        .isEqualTo(HEADER.replace("cpu_vs_forwarder,", "cpu_vs_forwarder,cpu_vs_megatron,"));
+    assertThat(lines).hasSize(1 + 2);
+    String[] coordinator = lines.get(1).split(",", -1);
+    String[] python = lines.get(2).split(",", -1);
+    assertThat(coordinator[0]).isEqualTo("coordinator");
+    assertThat(python[0]).isEqualTo("megatron");
+    assertThat(python[3]).isEqualTo("200");
+    // the Python server's loop thread and libzmq's threads were found and did the work; it has
+    // no workers, collector or compiler threads
+    assertThat(Double.parseDouble(python[6])).as("loop").isPositive();
+    assertThat(Double.parseDouble(python[7])).as("I/O").isPositive();
+    assertThat(Arrays.copyOfRange(python, 8, 11)).containsOnly("0.0");
+    assertThat(Double.parseDouble(python[5]))
+        .isGreaterThanOrEqualTo(Double.parseDouble(python[6]) + Double.parseDouble(python[7]));
+    // vs megatron: the row's CPU over Megatron's at the same length and routing; no forwarder ran
+    assertThat(python[13]).isEqualTo("1.00");
+    assertThat(Double.parseDouble(coordinator[13]))
+        .isCloseTo(
+            Double.parseDouble(coordinator[5]) / Double.parseDouble(python[5]),
+            withinPercentage(1)); // the CSV's CPU times and ratios are rounded
+    assertThat(coordinator[12]).isEmpty();
+    assertThat(run.out().lines().findFirst().orElseThrow())
+        .contains("| vs forwarder | vs megatron |");
+  }
+
   /** A small run: 64-token prompts, 2 engines, 8 in flight, the CSV to {@code csv}, then flags. */
   private static CliRun tinyBench(Path csv, String... flags) {
     List<String> args =
@@ -147,6 +201,8 @@ class BenchCommandTest {
         .contains("--engines")
         .contains("--rate")
         .contains("--rounds")
+        .contains("--megatron")
+        .contains("--python")
         .contains("--csv");
   }
 
@@ -167,6 +223,9 @@ class BenchCommandTest {
         "--rate fast",
         "--rounds 0",
         "--csv /no/such/dir/bench.csv",
+        "--targets megatron",
+        "--targets megatron --megatron /no/such/dir",
+        "--megatron /tmp",
         "--bogus"
       })
   void badFlagsExit2WithOneLine(String flags) {

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.BiFunction;
 import java.util.function.ToDoubleBiFunction;
 
@@ -15,14 +16,38 @@ import java.util.function.ToDoubleBiFunction;
  *
  * <p>CPU columns are µs per measured request of the server JVM's threads by group ({@link
  * ServerCpu}); {@code vs forwarder} is the row's total CPU over the forwarder's at the same prompt
- * length in the same round (empty without one); latencies are µs added to the engines' service time
- * (nearest-rank percentiles).
+ * length in the same round (empty without one), {@code vs megatron} over Megatron's at the same
+ * prompt length and routing in the same round (a column only when Megatron ran); latencies are µs
+ * added to the engines' service time (nearest-rank percentiles).
  */
 public final class BenchReport {
   private BenchReport() {}
 
   /**
-   * A column: its table heading, CSV name, and value (the row, then the forwarder's row or null),
+   * The rows a row is compared with: the forwarder's at its prompt length in its round, and
+   * Megatron's at its prompt length and routing in its round; either null if there is none.
+   */
+  private record Refs(BenchRow forwarder, BenchRow megatron) {
+    static Refs of(List<BenchRow> rows, BenchRow row) {
+      return new Refs(find(rows, row, Target.FORWARDER), find(rows, row, Target.MEGATRON));
+    }
+
+    private static BenchRow find(List<BenchRow> rows, BenchRow row, Target target) {
+      for (BenchRow r : rows) {
+        if (r.run().target() == target
+            && r.run().promptTokens() == row.run().promptTokens()
+            && (target == Target.FORWARDER
+                || Objects.equals(r.run().routing(), row.run().routing()))
+            && r.round() == row.round()) {
+          return r;
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * A column: its table heading, CSV name, and value (the row, then the rows it is compared with),
    * either text or a number printed with {@code decimals} (NaN prints empty).
    */
   private enum Column {
@@ -38,14 +63,8 @@ public final class BenchReport {
     GC("GC", "gc_us", 1, (r, f) -> r.cpuMicros(r.cpu().gc())),
     JIT("JIT", "jit_us", 1, (r, f) -> r.cpuMicros(r.cpu().jit())),
     OTHER("other", "other_us", 1, (r, f) -> r.cpuMicros(r.cpu().other())),
-    FLOOR(
-        "vs forwarder",
-        "cpu_vs_forwarder",
-        2,
-        (r, f) ->
-            f == null
-                ? Double.NaN
-                : r.cpuMicros(r.cpu().process()) / f.cpuMicros(f.cpu().process())),
+    FLOOR("vs forwarder", "cpu_vs_forwarder", 2, (r, f) -> ratio(r, f.forwarder())),
+    MEGATRON("vs megatron", "cpu_vs_megatron", 2, (r, f) -> ratio(r, f.megatron())),
     P50("added p50 µs", "added_p50_us", 0, (r, f) -> r.addedMicros(r.latency().p50())),
     P99("added p99 µs", "added_p99_us", 0, (r, f) -> r.addedMicros(r.latency().p99())),
     P999("added p99.9 µs", "added_p999_us", 0, (r, f) -> r.addedMicros(r.latency().p999())),
@@ -54,18 +73,15 @@ public final class BenchReport {
     final String heading;
     final String csvName;
     final int decimals;
-    final ToDoubleBiFunction<BenchRow, BenchRow> number;
-    final BiFunction<BenchRow, BenchRow, String> text;
+    final ToDoubleBiFunction<BenchRow, Refs> number;
+    final BiFunction<BenchRow, Refs, String> text;
 
-    Column(String heading, String csvName, BiFunction<BenchRow, BenchRow, String> text) {
+    Column(String heading, String csvName, BiFunction<BenchRow, Refs, String> text) {
       this(heading, csvName, -1, null, text);
     }
 
     Column(
-        String heading,
-        String csvName,
-        int decimals,
-        ToDoubleBiFunction<BenchRow, BenchRow> number) {
+        String heading, String csvName, int decimals, ToDoubleBiFunction<BenchRow, Refs> number) {
       this(heading, csvName, decimals, number, null);
     }
 
@@ -73,8 +89,8 @@ public final class BenchReport {
         String heading,
         String csvName,
         int decimals,
-        ToDoubleBiFunction<BenchRow, BenchRow> number,
-        BiFunction<BenchRow, BenchRow, String> text) {
+        ToDoubleBiFunction<BenchRow, Refs> number,
+        BiFunction<BenchRow, Refs, String> text) {
       this.heading = heading;
       this.csvName = csvName;
       this.decimals = decimals;
@@ -82,10 +98,17 @@ public final class BenchReport {
       this.text = text;
     }
 
-    String value(BenchRow row, BenchRow floor) {
+    String value(BenchRow row, Refs refs) {
       return number == null
-          ? text.apply(row, floor)
-          : fixed(decimals, number.applyAsDouble(row, floor));
+          ? text.apply(row, refs)
+          : fixed(decimals, number.applyAsDouble(row, refs));
+    }
+
+    /** The row's total CPU over {@code ref}'s; NaN without one. */
+    private static double ratio(BenchRow row, BenchRow ref) {
+      return ref == null
+          ? Double.NaN
+          : row.cpuMicros(row.cpu().process()) / ref.cpuMicros(ref.cpu().process());
     }
 
     /** The first columns, which name a run's settings rather than measure it. */
@@ -94,13 +117,26 @@ public final class BenchReport {
     }
   }
 
+  /** The columns for {@code rows}: all of them, vs megatron only if Megatron ran. */
+  private static List<Column> columns(List<BenchRow> rows) {
+    boolean megatron = rows.stream().anyMatch(r -> r.run().target() == Target.MEGATRON);
+    List<Column> out = new ArrayList<>();
+    for (Column c : Column.values()) {
+      if (c != Column.MEGATRON || megatron) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
   /** The rows as a Markdown table: a heading line, a rule, one line per row. */
   public static String table(List<BenchRow> rows) {
-    StringBuilder b = heading(List.of(Column.values()), false);
+    List<Column> columns = columns(rows);
+    StringBuilder b = heading(columns, false);
     for (BenchRow r : rows) {
       b.append('|');
-      for (Column c : Column.values()) {
-        b.append(' ').append(c.value(r, floor(rows, r))).append(" |");
+      for (Column c : columns) {
+        b.append(' ').append(c.value(r, Refs.of(rows, r))).append(" |");
       }
       b.append('\n');
     }
@@ -119,7 +155,7 @@ public final class BenchReport {
       byCase.computeIfAbsent(r.run(), k -> new ArrayList<>()).add(r);
     }
     List<Column> columns = new ArrayList<>();
-    for (Column c : Column.values()) {
+    for (Column c : columns(rows)) {
       if (c.names() || c.number != null) {
         columns.add(c);
       }
@@ -141,14 +177,15 @@ public final class BenchReport {
 
   /** The rows as CSV: a header line, one line per row, every line ended by LF. */
   public static String csv(List<BenchRow> rows) {
+    List<Column> columns = columns(rows);
     StringBuilder b = new StringBuilder();
-    for (Column c : Column.values()) {
+    for (Column c : columns) {
       b.append(c.ordinal() == 0 ? "" : ",").append(c.csvName);
     }
     b.append('\n');
     for (BenchRow r : rows) {
-      for (Column c : Column.values()) {
-        b.append(c.ordinal() == 0 ? "" : ",").append(c.value(r, floor(rows, r)));
+      for (Column c : columns) {
+        b.append(c.ordinal() == 0 ? "" : ",").append(c.value(r, Refs.of(rows, r)));
       }
       b.append('\n');
     }
@@ -174,7 +211,7 @@ public final class BenchReport {
   private static String spread(Column c, List<BenchRow> runs, List<BenchRow> all) {
     double[] v = new double[runs.size()];
     for (int i = 0; i < v.length; i++) {
-      v[i] = c.number.applyAsDouble(runs.get(i), floor(all, runs.get(i)));
+      v[i] = c.number.applyAsDouble(runs.get(i), Refs.of(all, runs.get(i)));
     }
     Arrays.sort(v);
     int n = v.length;
@@ -184,18 +221,6 @@ public final class BenchReport {
       return m;
     }
     return m + " (" + fixed(c.decimals, v[0]) + " to " + fixed(c.decimals, v[n - 1]) + ")";
-  }
-
-  /** The forwarder's row at {@code row}'s prompt length in {@code row}'s round, or null. */
-  private static BenchRow floor(List<BenchRow> rows, BenchRow row) {
-    for (BenchRow r : rows) {
-      if (r.run().target() == Target.FORWARDER
-          && r.run().promptTokens() == row.run().promptTokens()
-          && r.round() == row.round()) {
-        return r;
-      }
-    }
-    return null;
   }
 
   /**

@@ -60,6 +60,8 @@ public final class LoadBench {
    * @param warmup warm-up requests per run at 256-token prompts, scaled the same way
    * @param rate measured requests a second at most (paced); 0 for unpaced
    * @param rounds how many times every case runs, case after case, round after round
+   * @param megatron where Megatron's coordinator is, if {@code targets} has {@link
+   *     Target#MEGATRON}; else null
    */
   public record Config(
       List<Integer> promptTokens,
@@ -71,7 +73,8 @@ public final class LoadBench {
       int engines,
       Duration engineLatency,
       double rate,
-      int rounds) {
+      int rounds,
+      Megatron megatron) {
 
     /** Every run, prompt length by prompt length: the targets in order, each routing setting. */
     public List<Case> cases() {
@@ -153,7 +156,8 @@ public final class LoadBench {
     Workload workload =
         new Workload(SYSTEM_PROMPTS, systemTokens, c.promptTokens() - systemTokens, 1);
     try (ServerProcess server =
-        ServerProcess.start(c.target(), c.routing() == null || c.routing(), config.engines())) {
+        ServerProcess.start(
+            c.target(), c.routing() == null || c.routing(), config.engines(), config.megatron())) {
       List<SimulatedEngine> engines = new ArrayList<>();
       try {
         for (int rank = 0; rank < config.engines(); rank++) {

@@ -23,12 +23,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * The server under load (the coordinator or the bare forwarder) in a JVM of its own, so that every
  * thread of that JVM, the garbage collector and the JIT compilers included, works for the server
- * alone; and the handle the benchmark drives it with.
+ * alone; or Megatron's coordinator in a Python process ({@link Megatron}); and the handle the
+ * benchmark drives it with.
  *
  * <p>The child prints {@code endpoint <endpoint>} first, then answers one line per command on its
- * stdin: {@code engines} (wait up to 30 s for the engines to register: {@code engines ok} or {@code
- * engines missing}), {@code cpu} ({@code cpu } and {@link ServerCpu#format()}); {@code stop} or the
- * end of stdin closes the server and ends the JVM. Its stderr (log lines) goes to the benchmark's.
+ * stdin (Megatron's server likewise): {@code engines} (wait up to 30 s for the engines to register:
+ * {@code engines ok} or {@code engines missing}), {@code cpu} ({@code cpu } and {@link
+ * ServerCpu#format()}); {@code stop} or the end of stdin closes the server and ends the JVM. Its
+ * stderr (log lines) goes to the benchmark's.
  */
 public final class ServerProcess implements AutoCloseable {
   private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(60);
@@ -61,15 +63,23 @@ public final class ServerProcess implements AutoCloseable {
           BareForwarder.class.getName());
 
   /**
-   * Starts a server JVM with the same Java and class path as this one and waits for its endpoint.
+   * Starts a server JVM with the same Java and class path as this one (for Megatron, its Python
+   * server) and waits for its endpoint.
    *
    * @param routing prefix routing (longest_prefix) for the coordinator; false: prefix caching off
    *     (fewest pending requests, no hashing). The forwarder ignores it.
    * @param engines how many engines the coordinator waits for
-   * @throws IOException if the JVM cannot be started or does not report an endpoint
+   * @param megatron where Megatron's coordinator is, for {@link Target#MEGATRON} (else unused)
+   * @throws IOException if the server cannot be started or does not report an endpoint
    */
-  public static ServerProcess start(Target target, boolean routing, int engines)
+  public static ServerProcess start(Target target, boolean routing, int engines, Megatron megatron)
       throws IOException {
+    if (target == Target.MEGATRON) {
+      // Megatron's defaults as serve has them: longest_prefix, alpha 0.5, the same block size
+      RouterConfig defaults = RouterConfig.builder().build();
+      return start(
+          megatron.command(routing, engines, defaults.maxRequests(), defaults.blockSize()));
+    }
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> command = new ArrayList<>();
     command.add(java.toString());
@@ -94,6 +104,10 @@ public final class ServerProcess implements AutoCloseable {
             target.cliName(),
             Boolean.toString(routing),
             Integer.toString(engines)));
+    return start(command);
+  }
+
+  private static ServerProcess start(List<String> command) throws IOException {
     Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
       return new ServerProcess(p);
@@ -159,8 +173,11 @@ public final class ServerProcess implements AutoCloseable {
       }
     } while (line != null && !line.equals(ENDED) && !line.startsWith(name + " "));
     if (line == null || line.equals(ENDED)) {
+      if (line != null) {
+        waitForExit(); // its output has ended: so is it, or about to be, and its status says why
+      }
       throw new IOException(
-          "the server JVM "
+          "the server process "
               + (line == null
                   ? "did not answer '" + name + "' within " + REPLY_TIMEOUT.toSeconds() + " s"
                   : "ended")
@@ -169,6 +186,14 @@ public final class ServerProcess implements AutoCloseable {
               + ")");
     }
     return line.substring(name.length() + 1);
+  }
+
+  private void waitForExit() {
+    try {
+      process.waitFor(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void readLines() {

@@ -10,7 +10,12 @@ public enum Target {
   /** The same with the no-op metrics binding: what the metrics cost, side by side. */
   COORDINATOR_NO_METRICS("coordinator-no-metrics"),
   /** {@link BareForwarder}: the floor. */
-  FORWARDER("forwarder");
+  FORWARDER("forwarder"),
+  /**
+   * Megatron-LM's own Python coordinator, from a source tree the user names ({@link Megatron}):
+   * what the issue's "5x less CPU than Megatron" compares with, measured on the same machine.
+   */
+  MEGATRON("megatron");
 
   private final String cliName;
 

@@ -22,7 +22,8 @@ class LoadBenchTest {
             4,
             Duration.ZERO,
             0,
-            1);
+            1,
+            null);
 
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.promptTokens() + " " + c.routingName())
@@ -49,13 +50,15 @@ class LoadBenchTest {
             4,
             Duration.ZERO,
             0,
-            1);
+            1,
+            null);
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.routingName())
         .containsExactly("coordinator on", "coordinator-no-metrics on");
     assertThatThrownBy(() -> Target.parse("router"))
         .hasMessage(
-            "unknown target 'router' (choices: coordinator, coordinator-no-metrics, forwarder)");
+            "unknown target 'router' (choices: coordinator, coordinator-no-metrics, forwarder,"
+                + " megatron)");
   }
 
   @Test
