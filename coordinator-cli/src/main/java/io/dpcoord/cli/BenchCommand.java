@@ -133,8 +133,8 @@ final class BenchCommand implements Callable<Integer> {
       description =
           "A Megatron-LM source tree (the directory holding megatron/), for --targets megatron:"
               + " its DataParallelInferenceCoordinator runs unchanged in a Python process, with"
-              + " Megatron's NullTokenizer; the table then says how many times less CPU each row"
-              + " takes than Megatron's at the same length and routing.")
+              + " Megatron's NullTokenizer; the table's vs megatron is then each row's CPU over"
+              + " Megatron's at the same length and routing in the same round.")
   Path megatron;
 
   @Option(
