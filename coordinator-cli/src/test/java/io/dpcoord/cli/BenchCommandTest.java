@@ -167,6 +167,50 @@ class BenchCommandTest {
         .contains("| vs forwarder | vs megatron |");
   }
 
+  @Test
+  @Timeout(60)
+  void aMegatronWhoseCoordinatorRaisesEndsTheRunWithItsExitStatus(@TempDir Path dir)
+      throws Exception {
+    // the stand-in tree, its coordinator replaced by one whose constructor takes no hostname (as
+    // a release with other arguments would): the server must end at once, not leave the
+    // benchmark waiting for an endpoint
+    Path tree = dir.resolve("megatron-tree");
+    Path from = Path.of(getClass().getResource("/fake-megatron").toURI());
+    try (var files = Files.walk(from)) {
+      for (Path f : files.toList()) {
+        Path to = tree.resolve(from.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(f, to);
+        }
+      }
+    }
+    Files.writeString(
+        tree.resolve("megatron/core/inference/data_parallel_inference_coordinator.py"),
+        "class DataParallelInferenceCoordinator:\n"
+            + "    def __init__(self, pipe_connection, data_parallel_size, tokenizer, max_requests):\n"
+            + "        pass\n");
+
+    CliRun run =
+        tinyBench(
+            dir.resolve("bench.csv"),
+            "--targets",
+            "megatron",
+            "--requests",
+            "10",
+            "--warmup",
+            "10",
+            "--megatron",
+            tree.toString(),
+            "--python",
+            "/usr/bin/python3");
+
+    assertThat(run.status()).as(run.out() + run.err()).isEqualTo(1);
+    assertThat(run.err()).contains("coordinator bench: the server process ended (exit status 1)");
+    assertThat(run.out()).isEmpty();
+  }
+
   /** A small run: 64-token prompts, 2 engines, 8 in flight, the CSV to {@code csv}, then flags. */
   private static CliRun tinyBench(Path csv, String... flags) {
     List<String> args =

@@ -15,6 +15,8 @@ line per command on stdin: "engines" ("engines ok" once the coordinator has its 
 "engines missing" after 30 s), "cpu" ("cpu LOOP IO 0 0 0 PROCESS": the loop thread's CPU time,
 libzmq's background threads' (ZMQbg/*), and the whole process's, in nanoseconds; Python has no
 separate garbage collector or compiler threads); "stop" or the end of stdin ends the process.
+If the coordinator raises (a release whose constructor takes other arguments, or a failed loop),
+its traceback goes to stderr and the process ends with status 1.
 """
 
 import logging
@@ -22,6 +24,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import warnings
 
 ENGINE_WAIT_SECONDS = 30
@@ -77,19 +80,26 @@ def main():
 
     def loop():
         loop_clock.append(time.pthread_getcpuclockid(threading.get_ident()))
-        coordinator = DataParallelInferenceCoordinator(
-            EndpointPipe(),
-            int(engines),
-            tokenizer,
-            int(max_requests),
-            hostname="127.0.0.1",
-            block_size_tokens=int(block_size),
-            enable_prefix_caching=routing,
-            prefix_caching_coordinator_policy=PrefixCachingCoordinatorPolicy.LONGEST_PREFIX,
-            prefix_caching_routing_alpha=0.5,
-        )
-        started.set()
-        coordinator.start()
+        try:
+            coordinator = DataParallelInferenceCoordinator(
+                EndpointPipe(),
+                int(engines),
+                tokenizer,
+                int(max_requests),
+                hostname="127.0.0.1",
+                block_size_tokens=int(block_size),
+                enable_prefix_caching=routing,
+                prefix_caching_coordinator_policy=PrefixCachingCoordinatorPolicy.LONGEST_PREFIX,
+                prefix_caching_routing_alpha=0.5,
+            )
+            started.set()
+            coordinator.start()
+        except BaseException:
+            # a release whose coordinator takes other arguments, or a loop that failed: say why
+            # and end, so that the benchmark sees the process end instead of waiting for it
+            traceback.print_exc()
+            sys.stderr.flush()
+            os._exit(1)
 
     threading.Thread(target=loop, name="coordinator-loop", daemon=True).start()
     for command in sys.stdin:
