@@ -260,6 +260,7 @@ add("engine_reply_partial_twenty_records", C, "EngineReplyPartial",
 # ---------------------------------------------------------------- coordinator -> engine
 E = "TO_ENGINE"
 add("engine_submit_text_nil_mm", E, "EngineSubmit", packb([20, 100, PROMPT_TEXT, SAMPLING_PARAMS, None]))
+add("engine_submit_tokens_4", E, "EngineSubmit", packb([20, 105, PROMPT_TOKENS, SAMPLING_PARAMS]))
 add("engine_submit_tokens_multimodal", E, "EngineSubmit",
     packb([20, 101, LONG_PROMPT_TOKENS, SAMPLING_PARAMS, MULTI_MODAL]))
 add("engine_submit_nested_params", E, "EngineSubmit",
@@ -395,15 +396,16 @@ add_old("engine_reply_with_invalid_records", C, "EngineReply", o,
         both("ENGINE_REPLY", [good_old])[1], invalid_records=2,
         reencoded_hex=frame_of(*both("ENGINE_REPLY", [good_old])[0]).hex())
 
-# coordinator -> engine (main's SUBMIT carries multi_modal_data, nil when there is none)
+# coordinator -> engine: a 0.18 SUBMIT has three fields, and so has its translation (main's
+# engine reads three or four; main's coordinator adds a nil fourth, see engine_submit_text_nil_mm)
 add_both("engine_submit_text", E, "EngineSubmit", "SUBMIT_REQUEST", 100, PROMPT_TEXT,
-         SAMPLING_PARAMS, new_extra=[None])
+         SAMPLING_PARAMS)
 add_both("engine_submit_tokens", E, "EngineSubmit", "SUBMIT_REQUEST", 101, LONG_PROMPT_TOKENS,
-         SAMPLING_PARAMS, new_extra=[None])
+         SAMPLING_PARAMS)
 add_both("engine_submit_nested_params", E, "EngineSubmit", "SUBMIT_REQUEST", 2**40, PROMPT_TOKENS,
-         NESTED_SAMPLING_PARAMS, new_extra=[None])
+         NESTED_SAMPLING_PARAMS)
 add_both("engine_submit_nonminimal_params", E, "EngineSubmit", "SUBMIT_REQUEST", 103, [1, 2],
-         nonminimal_sampling_params(), new_extra=[None])
+         nonminimal_sampling_params())
 for signal in SIGNALS:
     add_both("engine_control_" + signal.lower(), E, "ControlSignal", signal)
 add_both("engine_set_generation_epoch", E, "SetGenerationEpoch", "SET_GENERATION_EPOCH", 5)

@@ -5,11 +5,15 @@ answers [ENGINE_REPLY, [record, ...]] with DynamicInferenceRequest-shaped record
 send streamed requests a [22, [record, ...]] first), logs every control signal it receives, and on
 STOP sends DISCONNECT and exits.
 
-    engine.py --endpoint tcp://127.0.0.1:P --rank 0 [--wire 0.18|0.19] [--null-tokenizer]
-              [--hold N] [--die-after K] [--seconds S]
+    engine.py --endpoint tcp://127.0.0.1:P --rank 0 [--wire 0.18|0.19] [--v0190-submit]
+              [--null-tokenizer] [--hold N] [--die-after K] [--seconds S]
 
---wire 0.19    main: reads [20, rid, prompt, sampling_params, multi_modal_data], answers [21, ...]
-               with main's 36-field records, DISCONNECT is [60]; any other header is logged
+--wire 0.19    main: reads [20, rid, prompt, sampling_params] or [20, rid, prompt, sampling_params,
+               multi_modal_data] (main's engine takes both), answers [21, ...] with main's
+               36-field records, DISCONNECT is [60]; any other header is logged
+--v0190-submit with --wire 0.19: reads exactly [20, rid, prompt, sampling_params], as core_v0.19.0's
+               engine does (`request_id, prompt, sampling_params = data[1:]`: a fifth element is
+               the ValueError that ends it)
 --wire 0.18    core_v0.18.2: reads exactly [3, rid, prompt, sampling_params] (a 4th field is the
                ValueError that ends the real engine, and so is any header but SUBMIT_REQUEST and
                the control signals 5..10), answers [4, ...] with 0.18's 31-field records, never
@@ -41,6 +45,7 @@ def main():
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--rank", type=int, required=True)
     parser.add_argument("--wire", choices=sorted(w.DIALECTS), default=w.V0_19.name)
+    parser.add_argument("--v0190-submit", action="store_true")
     parser.add_argument("--null-tokenizer", action="store_true")
     parser.add_argument("--hold", type=int, default=0)
     parser.add_argument("--die-after", type=int, default=0)
@@ -55,7 +60,8 @@ def main():
     socket.send(b"")  # registration: an empty frame
     w.emit("registered", identity=identity)
     engine = Engine(socket, w.DIALECTS[args.wire], random.Random(args.rank),
-                    w.NULL_EOD if args.null_tokenizer else None, args.hold, args.die_after)
+                    w.NULL_EOD if args.null_tokenizer else None, args.hold, args.die_after,
+                    args.v0190_submit)
     deadline = time.monotonic() + args.seconds
     while True:
         left = deadline - time.monotonic()
@@ -76,8 +82,11 @@ def main():
 
 
 class Engine:
-    def __init__(self, socket, dialect, rng, eod, hold, die_after):
+    def __init__(self, socket, dialect, rng, eod, hold, die_after, short_submit_only=False):
         self.socket = socket
+        # the SUBMIT lengths this release's engine unpacks: 0.18's and core_v0.19.0's exactly
+        # three fields after the header, main's three or four
+        self.submit_lengths = (4,) if dialect is w.V0_18 or short_submit_only else (4, 5)
         self.dialect = dialect
         self.rng = rng
         self.eod = eod  # None: the coordinator has no tokenizer
@@ -109,10 +118,10 @@ class Engine:
         return True
 
     def submit(self, frame, message):
-        fields = 4 if self.dialect is w.V0_18 else 5
-        if len(message) != fields:
-            w.die("SUBMIT_REQUEST to a %r engine must have %d elements, got %d"
-                  % (self.dialect, fields, len(message)))
+        fields = len(message)
+        if fields not in self.submit_lengths:
+            w.die("SUBMIT_REQUEST to a %r engine must have %s elements, got %d"
+                  % (self.dialect, " or ".join(map(str, self.submit_lengths)), fields))
         _, rid, prompt, params = message[:4]
         if not isinstance(rid, int) or isinstance(rid, bool):
             w.die("request id %r is not an int" % (rid,))

@@ -94,8 +94,7 @@ public class CodecBenchmark {
       SubmitRequest submit =
           (SubmitRequest) codec.decode(Direction.TO_COORDINATOR, submitFrames[i]);
       prompts[i] = submit.prompt().raw();
-      engineSubmits[i] =
-          new EngineSubmit(5000 + i, submit.prompt(), submit.samplingParams(), RawValue.nil());
+      engineSubmits[i] = new EngineSubmit(5000 + i, submit.prompt(), submit.samplingParams(), null);
       EngineReply reply = (EngineReply) codec.decode(Direction.TO_COORDINATOR, replyFrames[i]);
       clientReplies[i] = new ClientReply(1000 + i, reply.records().get(0).raw());
     }

@@ -8,7 +8,6 @@ import io.dpcoord.metrics.CoordinatorMetrics;
 import io.dpcoord.metrics.DropwizardMetrics;
 import io.dpcoord.metrics.JmxPublication;
 import io.dpcoord.metrics.RemoteJmx;
-import io.dpcoord.protocol.Dialect;
 import io.dpcoord.server.AccessRules;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
@@ -71,15 +70,17 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--engine-wire",
       paramLabel = "RELEASE",
-      converter = DialectConverter.class,
+      converter = EngineWire.Converter.class,
       description = {
-        "The Megatron release the engines run: 0.19 (core_v0.19 and main) or 0.18"
-            + " (core_v0.17.x and core_v0.18.x, the old header numbering); routing then follows"
-            + " that release. Clients of either release are told apart by their CONNECT and"
-            + " served in their own dialect (default: ${DEFAULT-VALUE})."
+        "The Megatron release the engines run: 0.19 (main), 0.19.0 (the core_v0.19.0 release,"
+            + " whose engine takes a SUBMIT of three fields only and has no aborts, KV handoff or"
+            + " multimodal data: such requests are answered FAILED) or 0.18 (core_v0.17.x and"
+            + " core_v0.18.x, the old header numbering); routing then follows that release."
+            + " Clients of either numbering are told apart by their CONNECT and served in their"
+            + " own dialect (default: ${DEFAULT-VALUE})."
       },
       defaultValue = "0.19")
-  Dialect engineWire;
+  EngineWire engineWire;
 
   @Mixin TokenizerOption tokenizer;
 
@@ -194,12 +195,13 @@ final class ServeCommand implements Callable<Integer> {
             .expectedEngines(engines)
             .routing(
                 routing.toConfig(
-                    CoordinatorConfig.releaseOf(engineWire),
-                    "--engine-wire " + engineWire.cliName()))
+                    CoordinatorConfig.releaseOf(engineWire.dialect()),
+                    "--engine-wire " + engineWire.name()))
             .scheduleOut(scheduleOut)
             .tokenizer(tokenizer.load())
             .detokenize(detokenize)
-            .engineDialect(engineWire)
+            .engineDialect(engineWire.dialect())
+            .engineCoreV0190(engineWire.coreV0190())
             .tokenizerThreads(
                 tokenizerThreads != null
                     ? tokenizerThreads

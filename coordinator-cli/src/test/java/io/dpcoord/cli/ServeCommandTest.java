@@ -82,7 +82,10 @@ class ServeCommandTest {
             new String[] {"--engine-wire", "0.18", "--feedback"},
             "--feedback has no effect with --engine-wire 0.18: its records carry no"
                 + " num_cached_tokens"),
-        Arguments.of(new String[] {"--engine-wire", "0.20"}, "0.20"),
+        Arguments.of(new String[] {"--engine-wire", "0.20"}, "choices: 0.18, 0.19, 0.19.0"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.19.0", "--policy", "round_robin"},
+            "--policy round_robin is not a policy of --engine-wire 0.19.0"),
         Arguments.of(new String[] {"--frobnicate"}, "--frobnicate"),
         Arguments.of(
             new String[] {"--engine-heartbeat", "2s", "--engine-heartbeat-timeout", "2s"},

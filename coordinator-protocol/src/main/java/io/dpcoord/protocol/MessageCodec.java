@@ -193,12 +193,15 @@ public final class MessageCodec {
   private Message toEngine(long size) throws ProtocolException {
     switch (header) {
       case SUBMIT_REQUEST:
-        arity(size, dialect == Dialect.V0_18 ? 4 : 5);
+        // main's engine takes both forms; core_v0.19.0's and 0.18's take only the short one
+        if (size != 4 && (size != 5 || dialect == Dialect.V0_18)) {
+          throw wrongArity(size, dialect == Dialect.V0_18 ? "4" : "4 or 5");
+        }
         return new EngineSubmit(
             int64(1, "request_id"),
             prompt(2),
             map(3, "sampling_params"),
-            dialect == Dialect.V0_18 ? RawValue.nil() : nilOrMap(4, "multi_modal_data"));
+            size == 5 ? nilOrMap(4, "multi_modal_data") : null);
       case SUBMIT_REQUEST_WITH_KV:
         arity(size, 6);
         return new EngineSubmitWithKv(
@@ -450,14 +453,17 @@ public final class MessageCodec {
     }
     out.reset();
     if (message instanceof EngineSubmit m) {
-      boolean old = dialect == Dialect.V0_18;
-      if (old && !m.multiModalData().isNil()) {
-        throw new IllegalArgumentException("Megatron 0.18's SUBMIT cannot carry multimodal data");
+      RawValue media = m.multiModalData();
+      if (dialect == Dialect.V0_18 && media != null) {
+        if (!media.isNil()) {
+          throw new IllegalArgumentException("Megatron 0.18's SUBMIT cannot carry multimodal data");
+        }
+        media = null; // 0.18's SUBMIT has no such field
       }
-      start(old ? 4 : 5, m.header()).int64(m.requestId());
+      start(media == null ? 4 : 5, m.header()).int64(m.requestId());
       out.raw(m.prompt().raw()).raw(m.samplingParams());
-      if (!old) {
-        out.raw(m.multiModalData());
+      if (media != null) {
+        out.raw(media);
       }
     } else if (message instanceof ClientReply m) {
       start(3, m.header()).int64(m.clientRequestId()).raw(m.record());

@@ -154,7 +154,8 @@ class DialectTest {
    * Every message of {@link RoundTripTest}: one 0.18 has (header and shape) comes back equal from
    * its 0.18 frame, and that frame does not read in main's numbering; any other is refused by the
    * encoder. A client's SUBMIT keeps its element count, so a fifth field (even nil) has no 0.18
-   * form; an engine's SUBMIT always has five fields in main, and a nil one is left out in 0.18.
+   * form; an engine's SUBMIT has a fifth field only when it carries one, and a nil one is left out
+   * in 0.18 (it then reads back as the 4-element form).
    */
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("io.dpcoord.protocol.RoundTripTest#messages")
@@ -164,7 +165,9 @@ class DialectTest {
         m.header() == null
             || Dialect.V0_18.carries(m.header())
                 && !(m instanceof SubmitRequest s && s.multiModalData() != null)
-                && !(m instanceof EngineSubmit e && !e.multiModalData().isNil());
+                && !(m instanceof EngineSubmit e
+                    && e.multiModalData() != null
+                    && !e.multiModalData().isNil());
     if (!has) {
       assertThatThrownBy(() -> codec.encode(Dialect.V0_18, m))
           .isInstanceOf(IllegalArgumentException.class)
@@ -172,7 +175,11 @@ class DialectTest {
       return;
     }
     byte[] frame = codec.encode(Dialect.V0_18, m);
-    assertThat(codec.decode(Dialect.V0_18, to, frame)).isEqualTo(m);
+    Message expected =
+        m instanceof EngineSubmit e && e.multiModalData() != null
+            ? new EngineSubmit(e.requestId(), e.prompt(), e.samplingParams(), null)
+            : m;
+    assertThat(codec.decode(Dialect.V0_18, to, frame)).isEqualTo(expected);
     assertThat(codec.encode(Dialect.V0_18, codec.decode(Dialect.V0_18, to, frame)))
         .isEqualTo(frame);
     if (m.header() != null) {
@@ -206,16 +213,24 @@ class DialectTest {
   }
 
   @Test
-  void anEnginesSubmitHasThreeFieldsIn018AndExactlyFourInMain() throws ProtocolException {
+  void anEnginesSubmitHasThreeFieldsIn018AndThreeOrFourInMain() throws ProtocolException {
     Direction to = Direction.TO_ENGINE;
     EngineSubmit old = (EngineSubmit) codec.decode(Dialect.V0_18, to, submit(3, 4, null));
-    assertThat(old).isEqualTo(new EngineSubmit(7, Prompt.ofText("p"), PARAMS, RawValue.nil()));
-    assertThat(codec.decode(Dialect.V0_19, to, submit(20, 5, NIL))).isEqualTo(old);
+    assertThat(old).isEqualTo(new EngineSubmit(7, Prompt.ofText("p"), PARAMS, null));
+    // main's engine reads both forms, as Megatron main's does
+    assertThat(codec.decode(Dialect.V0_19, to, submit(20, 4, null))).isEqualTo(old);
+    EngineSubmit nil = (EngineSubmit) codec.decode(Dialect.V0_19, to, submit(20, 5, NIL));
+    assertThat(nil.multiModalData().isNil()).isTrue();
     assertArity(Dialect.V0_18, to, submit(3, 5, NIL), "expected 4 elements, got 5");
-    assertArity(Dialect.V0_19, to, submit(20, 4, null), "expected 5 elements, got 4");
-    // translation: the nil goes, the rest is the same bytes
+    assertArity(Dialect.V0_19, to, submit(20, 3, null), "expected 4 or 5 elements, got 3");
+    assertArity(Dialect.V0_19, to, submit(20, 6, NIL), "expected 4 or 5 elements, got 6");
+    // without multimodal data both dialects send three fields (core_v0.19.0's engine takes no
+    // fourth); only the header differs
     assertThat(codec.encode(Dialect.V0_18, old)).isEqualTo(submit(3, 4, null));
-    assertThat(codec.encode(Dialect.V0_19, old)).isEqualTo(submit(20, 5, NIL));
+    assertThat(codec.encode(Dialect.V0_19, old)).isEqualTo(submit(20, 4, null));
+    // an explicit nil keeps its place in main's form and is dropped in 0.18's
+    assertThat(codec.encode(Dialect.V0_19, nil)).isEqualTo(submit(20, 5, NIL));
+    assertThat(codec.encode(Dialect.V0_18, nil)).isEqualTo(submit(3, 4, null));
   }
 
   @Test

@@ -53,6 +53,7 @@ class RoundTripTest {
             new EngineReplyPartial(List.of(new ReplyRecord(5, record)), 0)),
         Arguments.of(
             Direction.TO_ENGINE, new EngineSubmit(1L << 33, tokens, PARAMS, RawValue.nil())),
+        Arguments.of(Direction.TO_ENGINE, new EngineSubmit(2, tokens, PARAMS, null)),
         Arguments.of(Direction.TO_ENGINE, new EngineSubmit(3, text, PARAMS, mm)),
         Arguments.of(
             Direction.TO_ENGINE,
@@ -116,9 +117,9 @@ class RoundTripTest {
     assertThatThrownBy(() -> new SubmitRequest(1, Prompt.ofText("x"), RawValue.ofLong(1), null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("samplingParams must be a map, got int");
-    assertThatThrownBy(() -> new EngineSubmit(1, Prompt.ofText("x"), PARAMS, null))
+    assertThatThrownBy(() -> new EngineSubmit(1, Prompt.ofText("x"), PARAMS, RawValue.ofLong(1)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("multiModalData is null");
+        .hasMessageContaining("multiModalData");
     assertThatThrownBy(() -> new ClientReply(1, RawValue.ofString("x")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("record must be a map, got str");

@@ -131,9 +131,9 @@ class ValidationTest {
     assertThat(e.reason()).isEqualTo(Reason.WRONG_ARITY);
     assertThat(e.header()).isEqualTo(Header.SUBMIT_REQUEST);
     assertThat(e.getMessage()).isEqualTo("SUBMIT_REQUEST: expected 4 or 5 elements, got 3");
-    // the coordinator always sends engines the 5-element form
-    assertThat(reject(Direction.TO_ENGINE, "94 14 01 a1 61 80").getMessage())
-        .isEqualTo("SUBMIT_REQUEST: expected 5 elements, got 4");
+    // an engine reads main's forms only (Megatron main's engine: three or four fields)
+    assertThat(reject(Direction.TO_ENGINE, "93 14 01 a1 61").getMessage())
+        .isEqualTo("SUBMIT_REQUEST: expected 4 or 5 elements, got 3");
     assertThat(reject(Direction.TO_COORDINATOR, "92 28 01").getMessage())
         .isEqualTo("PAUSE: expected 1 elements, got 2");
     // a huge declared count is an arity error, found before anything is read or sized

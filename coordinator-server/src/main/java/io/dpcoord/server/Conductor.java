@@ -59,6 +59,8 @@ final class Conductor {
   private ControlState state = ControlState.RUNNING;
   private SetGenerationEpoch lastEpoch;
   private boolean shutdownRequested;
+  // the engines run core_v0.19.0 (CoordinatorConfig.engineCoreV0190)
+  private final boolean coreV0190;
 
   Conductor(
       CoordinatorConfig config,
@@ -84,6 +86,7 @@ final class Conductor {
     this.status = status;
     this.warnings = warnings;
     this.limits = config.limits();
+    this.coreV0190 = config.engineCoreV0190();
     this.nanoTime = nanoTime;
     Duration timeout = config.requestTimeout();
     this.requestTimeoutNanos = timeout.toNanos();
@@ -130,12 +133,16 @@ final class Conductor {
       return;
     }
     RawValue media = s.multiModalData() == null ? RawValue.nil() : s.multiModalData();
-    if (!media.isNil() && oldEngines()) {
-      answerFailed(r, "the engines run Megatron 0.18, which cannot take multimodal data");
+    if (!media.isNil() && enginesLackMainsRequests()) {
+      answerFailed(
+          r, "the engines run Megatron " + engineRelease() + ", which cannot take multimodal data");
       return;
     }
+    // main's form (multi_modal_data nil when there is none) or core_v0.19.0's three fields
     byte[] frame =
-        outbox.engineFrame(new EngineSubmit(r.requestId, s.prompt(), s.samplingParams(), media));
+        outbox.engineFrame(
+            new EngineSubmit(
+                r.requestId, s.prompt(), s.samplingParams(), coreV0190 ? null : media));
     admit(r, new EngineBound(frame, s.prompt(), media.isNil()));
   }
 
@@ -145,8 +152,10 @@ final class Conductor {
     if (overLimit(r, s.prompt())) {
       return;
     }
-    if (oldEngines()) {
-      answerFailed(r, "the engines run Megatron 0.18, which has no SUBMIT_REQUEST_WITH_KV");
+    if (enginesLackMainsRequests()) {
+      answerFailed(
+          r,
+          "the engines run Megatron " + engineRelease() + ", which has no SUBMIT_REQUEST_WITH_KV");
       return;
     }
     byte[] frame =
@@ -317,12 +326,14 @@ final class Conductor {
     if (engine == null) {
       return;
     }
-    if (oldEngines()) {
+    if (enginesLackMainsRequests()) {
       warnings.warn(
-          "abort-0.18",
+          "abort-" + engineRelease(),
           "request "
               + r.requestId
-              + ": the engines run Megatron 0.18, which cannot abort;"
+              + ": the engines run Megatron "
+              + engineRelease()
+              + ", which cannot abort;"
               + " it runs to its end and is answered as usual");
     } else {
       abortOn(engine, r);
@@ -355,6 +366,19 @@ final class Conductor {
   }
 
   /** Whether the engines speak Megatron 0.18's dialect (no aborts, multimodal data, KV handoff). */
+  /**
+   * Whether the engines lack what main added to requests: multimodal data, aborts and KV handoff
+   * (0.18 and core_v0.19.0 engines).
+   */
+  private boolean enginesLackMainsRequests() {
+    return coreV0190 || oldEngines();
+  }
+
+  /** The engines' release, as messages name it. */
+  private String engineRelease() {
+    return coreV0190 ? "core_v0.19.0" : outbox.engineDialect().cliName();
+  }
+
   private boolean oldEngines() {
     return outbox.engineDialect() == Dialect.V0_18;
   }
@@ -395,20 +419,21 @@ final class Conductor {
   private void broadcast(Inbound in) {
     Dialect engineDialect = outbox.engineDialect();
     byte[] frame = in.frame();
+    Header h = in.message().header();
+    // core_v0.19.0 has main's numbering but no RELEASE_KV (no KV handoff)
+    if (!engineDialect.carries(h) || coreV0190 && h == Header.RELEASE_KV) {
+      warnings.warn(
+          "broadcast:" + h,
+          "dropped "
+              + h
+              + " from "
+              + in.from()
+              + ": the engines run Megatron "
+              + engineRelease()
+              + ", which has no such message");
+      return;
+    }
     if (in.dialect() != engineDialect) {
-      Header h = in.message().header();
-      if (!engineDialect.carries(h)) {
-        warnings.warn(
-            "broadcast:" + h,
-            "dropped "
-                + h
-                + " from "
-                + in.from()
-                + ": the engines run Megatron "
-                + engineDialect.cliName()
-                + ", which has no such message");
-        return;
-      }
       frame = outbox.engineFrame(in.message());
     }
     for (Peer engine : engines.active()) {
@@ -444,7 +469,7 @@ final class Conductor {
         continue;
       }
       Peer engine = engines.peerOf(r.engine);
-      if (engine != null && !oldEngines()) {
+      if (engine != null && !enginesLackMainsRequests()) {
         toEngine(engine, outbox.engineFrame(new AbortRequest(r.requestId)), r, false);
       }
     }
@@ -681,7 +706,7 @@ final class Conductor {
         timedOut.add(r.requestId);
       }
       answerFailed(r, timeoutReason);
-      if (engine != null && !oldEngines()) {
+      if (engine != null && !enginesLackMainsRequests()) {
         abortOn(engine, r);
       }
     }

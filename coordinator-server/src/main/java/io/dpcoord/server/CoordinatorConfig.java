@@ -20,6 +20,7 @@ public final class CoordinatorConfig {
   private final int tokenizerThreads;
   private final boolean detokenize;
   private final Dialect engineDialect;
+  private final boolean engineCoreV0190;
   private final CoordinatorMetrics metrics;
   private final Path scheduleOut;
   private final DoubleSupplier unixSeconds;
@@ -38,6 +39,7 @@ public final class CoordinatorConfig {
     this.tokenizerThreads = b.tokenizerThreads;
     this.detokenize = b.detokenize;
     this.engineDialect = b.engineDialect;
+    this.engineCoreV0190 = b.engineCoreV0190;
     this.metrics = b.metrics;
     this.scheduleOut = b.scheduleOut;
     this.unixSeconds = b.unixSeconds;
@@ -94,6 +96,17 @@ public final class CoordinatorConfig {
    */
   public Dialect engineDialect() {
     return engineDialect;
+  }
+
+  /**
+   * The engines run Megatron core_v0.19.0: main's header numbering ({@link Dialect#V0_19}), but its
+   * engine unpacks a SUBMIT as exactly three fields after the header and has no aborts, KV handoff
+   * or multimodal data. They then get the 4-element SUBMIT (main's coordinator always adds a fifth,
+   * nil when there is no multimodal data, which ends such an engine); requests they cannot take are
+   * answered FAILED, and aborts are not sent.
+   */
+  public boolean engineCoreV0190() {
+    return engineCoreV0190;
   }
 
   /** Threads that tokenize and detokenize off the event loop; 0 does it on the loop thread. */
@@ -179,6 +192,7 @@ public final class CoordinatorConfig {
     private int tokenizerThreads = defaultTokenizerThreads();
     private boolean detokenize = true;
     private Dialect engineDialect = Dialect.V0_19;
+    private boolean engineCoreV0190;
     private CoordinatorMetrics metrics = CoordinatorMetrics.noop();
     private Path scheduleOut;
     private DoubleSupplier unixSeconds = () -> System.currentTimeMillis() / 1000.0;
@@ -237,6 +251,12 @@ public final class CoordinatorConfig {
 
     public Builder engineDialect(Dialect dialect) {
       this.engineDialect = Objects.requireNonNull(dialect, "engineDialect");
+      return this;
+    }
+
+    /** See {@link CoordinatorConfig#engineCoreV0190()}; needs the 0.19 engine dialect. */
+    public Builder engineCoreV0190(boolean coreV0190) {
+      this.engineCoreV0190 = coreV0190;
       return this;
     }
 
@@ -335,6 +355,9 @@ public final class CoordinatorConfig {
                   + " --allow-clients, or --allow-any)");
         }
         access = AccessRules.loopbackOnly();
+      }
+      if (engineCoreV0190 && engineDialect != Dialect.V0_19) {
+        throw new IllegalArgumentException("core_v0.19.0 engines speak the 0.19 dialect");
       }
       MegatronRelease release = releaseOf(engineDialect);
       if (routing.release() != release) {

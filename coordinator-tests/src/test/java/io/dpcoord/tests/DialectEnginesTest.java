@@ -6,10 +6,14 @@ import io.dpcoord.metrics.Metric;
 import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.server.ControlState;
+import io.dpcoord.server.CoordinatorConfig;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Engines of Megatron 0.17/0.18 ({@code serve --engine-wire 0.18}): every client's SUBMIT reaches
@@ -92,21 +96,54 @@ class DialectEnginesTest {
     return TestEngine.identityOf(rank);
   }
 
-  @Test
-  void multimodalDataAndKvHandoffAreAnsweredFailedNamingWhyAndNeverReachTheEngines() {
-    try (TestCoordinator c = oldEngines()) {
+  /**
+   * Engines that lack what main added to requests later (multimodal data, KV handoff, aborts,
+   * RELEASE_KV): 0.18's, in the old numbering, and core_v0.19.0's ({@code --engine-wire 0.19.0}),
+   * in main's.
+   */
+  enum Lacking {
+    V0_18("Megatron 0.18", 3, 5, b -> b.engineDialect(Dialect.V0_18)),
+    CORE_V0190("Megatron core_v0.19.0", 20, 40, b -> b.engineCoreV0190(true));
+
+    final String release;
+    final int submit;
+    final int pause;
+    final Consumer<CoordinatorConfig.Builder> settings;
+
+    Lacking(String release, int submit, int pause, Consumer<CoordinatorConfig.Builder> settings) {
+      this.release = release;
+      this.submit = submit;
+      this.pause = pause;
+      this.settings = settings;
+    }
+
+    TestCoordinator start() {
+      return TestCoordinator.start(settings);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Lacking.class)
+  void multimodalDataAndKvHandoffAreAnsweredFailedNamingWhyAndNeverReachTheEngines(Lacking r) {
+    try (TestCoordinator c = r.start()) {
       TestEngine engine = c.engine(0);
       TestClient client = c.client();
       Object media = Pack.map("image", new byte[] {1, 2, 3});
       client.send(Pack.array(20, 1, "look", SP, media));
-      assertFailed(client.receiveReply(), 1, Pack.value("look"), "multimodal");
+      assertFailed(client.receiveReply(), 1, Pack.value("look"), r.release, "multimodal");
       client.send(
           Pack.array(
               24, 2, Pack.list(5, 6), SP, Pack.map("block_ids", Pack.list(1)), Pack.list(9)));
-      assertFailed(client.receiveReply(), 2, Pack.value(Pack.list(5, 6)), "SUBMIT_REQUEST_WITH_KV");
+      assertFailed(
+          client.receiveReply(),
+          2,
+          Pack.value(Pack.list(5, 6)),
+          r.release,
+          "SUBMIT_REQUEST_WITH_KV");
 
       client.submit(3, "plain");
-      engine.expectSubmitFrame(rid -> Pack.array(3, rid, "plain", SP)); // the first it receives
+      // the first it receives, in three fields
+      engine.expectSubmitFrame(rid -> Pack.array(r.submit, rid, "plain", SP));
       assertThat(c.count(Metric.COORDINATOR_REQUESTS_FAILED_TOTAL)).isEqualTo(2);
       c.awaitInFlight(1);
       assertNoInternalError(c);
@@ -117,23 +154,26 @@ class DialectEnginesTest {
     assertThat(c.count(Metric.COORDINATOR_INTERNAL_ERROR_TOTAL)).isZero();
   }
 
-  private static void assertFailed(ClientReply reply, long cid, byte[] prompt, String reason) {
+  private static void assertFailed(
+      ClientReply reply, long cid, byte[] prompt, String release, String reason) {
     assertThat(reply.clientRequestId()).isEqualTo(cid);
     byte[] record = reply.record().toByteArray();
     ReplyRecords.assertFailed(record, ReplyRecords.requestId(record), prompt, Pack.value(SP));
-    assertThat(ReplyRecords.failureMessage(record)).contains("Megatron 0.18").contains(reason);
+    assertThat(ReplyRecords.failureMessage(record)).contains(release).contains(reason);
   }
 
-  @Test
-  void anAbortIsNotForwardedAndTheRequestIsAnsweredOnceByItsEngine() {
-    try (TestCoordinator c = oldEngines()) {
+  @ParameterizedTest
+  @EnumSource(Lacking.class)
+  void neitherAnAbortNorReleaseKvIsSentAndTheRequestIsAnsweredOnceByItsEngine(Lacking r) {
+    try (TestCoordinator c = r.start()) {
       TestEngine engine = c.engine(0);
       TestClient client = c.client();
       client.submit(1, "runs to its end");
-      long rid = engine.expectSubmitFrame(id -> Pack.array(3, id, "runs to its end", SP));
-      client.send(Pack.array(23, 1));
-      client.send(Pack.array(40));
-      engine.expectFrame(Pack.array(5)); // and no abort before it
+      long rid = engine.expectSubmitFrame(id -> Pack.array(r.submit, id, "runs to its end", SP));
+      client.send(Pack.array(23, 1)); // ABORT_REQUEST
+      client.send(Pack.array(25, 7)); // RELEASE_KV
+      client.send(Pack.array(40)); // PAUSE, the sentinel
+      engine.expectFrame(Pack.array(r.pause)); // and nothing before it
       engine.complete(rid);
       client.expectFrame(Pack.array(21, 1, Pack.raw(ReplyRecords.completed(rid))));
       client.expectNothingMore();
