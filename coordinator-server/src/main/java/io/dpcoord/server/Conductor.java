@@ -365,7 +365,6 @@ final class Conductor {
     }
   }
 
-  /** Whether the engines speak Megatron 0.18's dialect (no aborts, multimodal data, KV handoff). */
   /**
    * Whether the engines lack what main added to requests: multimodal data, aborts and KV handoff
    * (0.18 and core_v0.19.0 engines).
@@ -379,6 +378,7 @@ final class Conductor {
     return coreV0190 ? "core_v0.19.0" : outbox.engineDialect().cliName();
   }
 
+  /** Whether the engines speak Megatron 0.18's dialect. */
   private boolean oldEngines() {
     return outbox.engineDialect() == Dialect.V0_18;
   }
