@@ -27,7 +27,7 @@ class DialectEnginesTest {
   private static final Object SP = TestClient.SAMPLING;
 
   private static TestCoordinator oldEngines() {
-    return TestCoordinator.start(b -> b.engineDialect(Dialect.V0_18));
+    return Lacking.V0_18.start();
   }
 
   @Test

@@ -134,9 +134,10 @@ public final class BenchReport {
     List<Column> columns = columns(rows);
     StringBuilder b = heading(columns, false);
     for (BenchRow r : rows) {
+      Refs refs = Refs.of(rows, r);
       b.append('|');
       for (Column c : columns) {
-        b.append(' ').append(c.value(r, Refs.of(rows, r))).append(" |");
+        b.append(' ').append(c.value(r, refs)).append(" |");
       }
       b.append('\n');
     }
@@ -184,8 +185,9 @@ public final class BenchReport {
     }
     b.append('\n');
     for (BenchRow r : rows) {
+      Refs refs = Refs.of(rows, r);
       for (Column c : columns) {
-        b.append(c.ordinal() == 0 ? "" : ",").append(c.value(r, Refs.of(rows, r)));
+        b.append(c.ordinal() == 0 ? "" : ",").append(c.value(r, refs));
       }
       b.append('\n');
     }
