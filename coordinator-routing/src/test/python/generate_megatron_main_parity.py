@@ -34,9 +34,11 @@ Needs a Python with Megatron's requirements for this module: torch, numpy, pyzmq
 
 Usage, from the repository root:
   PY coordinator-routing/src/test/python/generate_megatron_main_parity.py \\
-      coordinator-routing/src/test/resources/parity-main MEGATRON_SOURCE
+      coordinator-routing/src/test/resources/parity-main MEGATRON_SOURCE [--core-v0.19.0]
 MEGATRON_SOURCE: a Megatron-LM tree at d98e8a64 (the directory holding megatron/), for instance
 `git -C MEGATRON_GIT archive d98e8a64 megatron | tar -x -C DIR`.
+--core-v0.19.0: for a tree of that release, whose coordinator asserts that a reply comes from a
+registered engine: the requests of an engine that left are never completed.
 The output is the same on every run (fixed seeds, gzip without a time stamp).
 """
 import gzip
@@ -225,7 +227,7 @@ class Megatron:
         self.ctx.destroy(linger=0)
 
 
-def run_case(source, case, seed):
+def run_case(source, case, seed, core_v0190):
     name, policy, ranks, block_size, alpha, max_requests, submits, joins, bound = case
     trace = Trace(seed, ranks, block_size, bound, joins)
     megatron = Megatron(source, ranks, block_size, policy, alpha, max_requests)
@@ -248,7 +250,8 @@ def run_case(source, case, seed):
                 ids = [
                     i
                     for i, (lb, inc, _) in in_flight.items()
-                    if inc == trace.incarnation[lb] or lb in trace.removed
+                    if (inc == trace.incarnation[lb] or lb in trace.removed)
+                    and not (core_v0190 and lb in trace.removed)
                 ]
                 if not ids:
                     continue
@@ -289,15 +292,16 @@ def write_gz(path, rows):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: generate_megatron_main_parity.py OUT_DIR MEGATRON_SOURCE")
-    out, source = sys.argv[1:]
+    if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["--core-v0.19.0"]):
+        sys.exit("usage: generate_megatron_main_parity.py OUT_DIR MEGATRON_SOURCE [--core-v0.19.0]")
+    out, source = sys.argv[1:3]
+    core_v0190 = len(sys.argv) == 4
     os.makedirs(out, exist_ok=True)
     lines = [f"# written by coordinator-routing/src/test/python/{os.path.basename(__file__)}",
              f"# from Megatron-LM {COMMIT}; name=policy,ranks,block_size,alpha,max_requests"]
     for seed, case in enumerate(CASES):
         name, policy, ranks, block_size, alpha, max_requests = case[:6]
-        ops, decisions = run_case(source, case, 1000 + seed)
+        ops, decisions = run_case(source, case, 1000 + seed, core_v0190)
         write_gz(os.path.join(out, f"{name}-trace.jsonl.gz"), ops)
         write_gz(os.path.join(out, f"{name}-decisions.jsonl.gz"), decisions)
         lines.append(f"{name}={policy},{ranks},{block_size},{alpha},{max_requests}")
