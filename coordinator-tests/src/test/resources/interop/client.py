@@ -154,40 +154,43 @@ class Requests:
             w.die("record for client id %d (request %r) rejected: %s"
                   % (cid, record.get("request_id") if isinstance(record, dict) else None, e))
         w.emit(event if final else "partial", cid=cid, rid=record["request_id"],
-               status=record["status"], keys=len(record), sha256=w.sha256(raw[2]))
+               status=record.get("status"), keys=len(record), sha256=w.sha256(raw[2]))
         if final:
             del self.outstanding[cid]
         return final
 
     def check(self, record, final, prompt, params):
+        if not final:  # main's partial, which the client queues as it is: the new tokens
+            if sorted(record) != ["new_tokens", "request_id"] or not all(
+                    type(t) is int for t in record["new_tokens"]):
+                raise w.WireError("partial reply %r is not {request_id, new_tokens}" % (record,))
+            return
         w.deserialize_request(record, self.dialect)
         if record["status"] == "FAILED":
             w.check_failed(record, prompt, params, self.dialect)
             return
-        expected = "COMPLETED" if final else "ACTIVE_AND_GENERATING_TOKENS"
-        if record["status"] != expected:
-            raise w.WireError("status %r, expected %s" % (record["status"], expected))
+        if record["status"] != "COMPLETED":
+            raise w.WireError("status %r, expected COMPLETED" % (record["status"],))
         if record["sampling_params"] != params:
             raise w.WireError("record sampling_params differ from those sent")
         got = record.get("prompt")
         if isinstance(prompt, str):
             allowed = [prompt]  # the engine keeps a text prompt
-        elif final and self.dialect is w.V0_18 and self.eod is not None:
+        elif self.dialect is w.V0_18 and self.eod is not None:
             # the 0.18 coordinator fills a nil prompt from the prompt's ids, EOD kept
             allowed = [w.controller_detokenize(self.eod, w.null_ids_to_text, prompt, False)]
         else:
             allowed = [None, prompt]  # nil as Megatron's engine sets it, or echoed by a simulator
         if not any(got == a and type(got) is type(a) for a in allowed):
             raise w.WireError("record prompt %r, expected one of %r" % (got, allowed))
-        if final:
-            text = None
-            if self.eod is not None:
-                text = w.controller_detokenize(
-                    self.eod, w.null_ids_to_text, record["generated_tokens"],
-                    not (params.get("detokenize_stop_sequence") or False))
-            if record.get("generated_text") != text:
-                raise w.WireError("generated_text %r, expected %r"
-                                  % (record.get("generated_text"), text))
+        text = None
+        if self.eod is not None:
+            text = w.controller_detokenize(
+                self.eod, w.null_ids_to_text, record["generated_tokens"],
+                not (params.get("detokenize_stop_sequence") or False))
+        if record.get("generated_text") != text:
+            raise w.WireError("generated_text %r, expected %r"
+                              % (record.get("generated_text"), text))
 
 
 def run_control(socket, dialect, args):

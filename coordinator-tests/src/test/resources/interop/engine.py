@@ -2,7 +2,8 @@
 
 A DEALER with identity mp-coord-<rank> registers with an empty frame, reads SUBMIT_REQUESTs,
 answers [ENGINE_REPLY, [record, ...]] with DynamicInferenceRequest-shaped records (0.19 engines
-send streamed requests a [22, [record, ...]] first), logs every control signal it receives, and on
+send a request whose sampling_params has "streaming": true a [22, [{request_id, new_tokens}]]
+first, main's partial reply), logs every control signal it receives, and on
 STOP sends DISCONNECT and exits.
 
     engine.py --endpoint tcp://127.0.0.1:P --rank 0 [--wire 0.18|0.19] [--v0190-submit]
@@ -161,11 +162,11 @@ class Engine:
         partials, finals = [], []
         for rid, prompt, params, arrival in self.waiting:
             tokens = self.generated(rid, params)
-            if params.get("stream") is True and d is w.V0_19:
-                record = w.engine_record(rid, prompt, params, "ACTIVE_AND_GENERATING_TOKENS",
-                                         tokens[:len(tokens) // 2], arrival, self.rng, d)
-                w.emit("partial", rid=rid, sha256=w.sha256(w.pack(record)))
-                partials.append(record)
+            if params.get("streaming") is True and d is w.V0_19:
+                # main's engine streams {"request_id", "new_tokens"}: the tokens since the last
+                partial = {"request_id": rid, "new_tokens": tokens[:len(tokens) // 2]}
+                w.emit("partial", rid=rid, sha256=w.sha256(w.pack(partial)))
+                partials.append(partial)
             record = w.engine_record(rid, prompt, params, "COMPLETED", tokens, arrival, self.rng, d)
             w.emit("reply", rid=rid, sha256=w.sha256(w.pack(record)),
                    v018=self.digest_for(w.V0_18, record), v019=self.digest_for(w.V0_19, record))

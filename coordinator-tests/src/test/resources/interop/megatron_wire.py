@@ -561,5 +561,6 @@ def sampling_params(tokens_to_generate, stream):
         "add_BOS": False,
         "stop_words": None,
         "detokenize_stop_sequence": False,
-        "stream": stream,
+        "streaming": stream,
+        "streaming_interval": 1,
     }

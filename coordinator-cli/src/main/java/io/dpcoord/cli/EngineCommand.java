@@ -92,7 +92,8 @@ final class EngineCommand implements Callable<Integer> {
       names = "--stream",
       description =
           "Stream ENGINE_REPLY_PARTIAL for every request (otherwise only when sampling_params"
-              + " has \"stream\": true).")
+              + " has \"streaming\": true, as Megatron's client sets it), every"
+              + " streaming_interval tokens (default 4).")
   boolean stream;
 
   @Option(

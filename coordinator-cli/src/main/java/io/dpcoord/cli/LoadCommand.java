@@ -57,7 +57,9 @@ final class LoadCommand implements Callable<Integer> {
 
   @Mixin SeedOption seed;
 
-  @Option(names = "--stream", description = "Ask for streamed partial replies (\"stream\": true).")
+  @Option(
+      names = "--stream",
+      description = "Ask for streamed partial replies (\"streaming\": true).")
   boolean stream;
 
   @Option(

@@ -10,7 +10,10 @@ final class ActiveRequest {
   final RawValue samplingParams;
   final int generatedTokens;
   final int cachedBlocks;
-  final boolean stream;
+
+  /** Tokens per partial reply; 0: the request is not streamed. */
+  final int streamChunk;
+
   final double addedSeconds;
 
   /** Engine time (pauses excluded) at which prefill ends and the first token starts. */
@@ -19,6 +22,9 @@ final class ActiveRequest {
   /** Set when the request was answered (finished or aborted); its queued deadlines are void. */
   boolean done;
 
+  /** Generated tokens already sent in partial replies. */
+  int streamed;
+
   ActiveRequest(
       long requestId,
       RawValue prompt,
@@ -26,7 +32,7 @@ final class ActiveRequest {
       RawValue samplingParams,
       int generatedTokens,
       int cachedBlocks,
-      boolean stream,
+      int streamChunk,
       double addedSeconds,
       long prefillDoneNanos) {
     this.requestId = requestId;
@@ -35,7 +41,7 @@ final class ActiveRequest {
     this.samplingParams = samplingParams;
     this.generatedTokens = generatedTokens;
     this.cachedBlocks = cachedBlocks;
-    this.stream = stream;
+    this.streamChunk = streamChunk;
     this.addedSeconds = addedSeconds;
     this.prefillDoneNanos = prefillDoneNanos;
   }

@@ -105,7 +105,10 @@ public final class EngineConfig {
     return stream;
   }
 
-  /** Generated tokens between two partial replies of a streamed request. */
+  /**
+   * Generated tokens between two partial replies of a streamed request whose sampling_params has no
+   * streaming_interval.
+   */
   public int streamChunkTokens() {
     return streamChunkTokens;
   }

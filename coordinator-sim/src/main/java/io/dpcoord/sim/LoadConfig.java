@@ -88,7 +88,10 @@ public final class LoadConfig {
     return seed;
   }
 
-  /** Whether requests ask for streamed partial replies ({@code "stream": true}). */
+  /**
+   * Whether requests ask for streamed partial replies ({@code "streaming": true}, as Megatron's
+   * SamplingParams asks).
+   */
   public boolean stream() {
     return stream;
   }

@@ -313,7 +313,7 @@ public final class LoadGenerator {
       p.packString("num_tokens_to_generate");
       p.packInt(config.generatedTokens());
       if (config.stream()) {
-        p.packString("stream");
+        p.packString("streaming"); // Megatron SamplingParams' field
         p.packBoolean(true);
       }
       return RawValue.of(p.toByteArray());

@@ -24,7 +24,6 @@ final class RecordWriter {
   static final String COMPLETED = "COMPLETED";
 
   static final String FAILED = "FAILED";
-  static final String GENERATING = "ACTIVE_AND_GENERATING_TOKENS";
 
   private static final int VOCABULARY = 32_000;
 
@@ -40,10 +39,10 @@ final class RecordWriter {
   }
 
   /**
-   * One record for {@code request} after {@code generated} tokens.
+   * The terminal record of {@code request}, after {@code generated} tokens.
    *
    * @param status one of the status names above
-   * @param lastEvent FINISH or FAIL for a terminal record, null for a partial one
+   * @param lastEvent FINISH or FAIL
    * @param nowSeconds the unix time of {@code lastEvent} (and of the latency)
    */
   RawValue write(
@@ -77,17 +76,11 @@ final class RecordWriter {
       packer.packString("inference_parameters");
       packer.packNil();
       packer.packString("events");
-      packer.packArrayHeader(lastEvent == null ? 1 : 2);
+      packer.packArrayHeader(2);
       event("ADD_ENGINE", request.addedSeconds);
-      if (lastEvent != null) {
-        event(lastEvent, nowSeconds);
-      }
+      event(lastEvent, nowSeconds);
       packer.packString("latency");
-      if (lastEvent == null) {
-        packer.packNil();
-      } else {
-        packer.packDouble(Math.max(0.0, nowSeconds - request.addedSeconds));
-      }
+      packer.packDouble(Math.max(0.0, nowSeconds - request.addedSeconds));
       // set when the request is added (its one cache lookup here), so every record carries it
       packer.packString("num_cached_tokens");
       packer.packLong((long) request.cachedBlocks * blockSize);
@@ -102,6 +95,29 @@ final class RecordWriter {
       throw new UncheckedIOException("in-memory packer failed", e);
     } catch (ProtocolException e) {
       throw new IllegalStateException("wrote a malformed record: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A partial reply's map, as Megatron main's engine streams it: {@code request_id} and {@code
+   * new_tokens}, the generated tokens {@code from} (inclusive) to {@code to}.
+   */
+  RawValue partial(ActiveRequest request, int from, int to) {
+    packer.clear();
+    try {
+      packer.packMapHeader(2);
+      packer.packString("request_id");
+      packer.packLong(request.requestId);
+      packer.packString("new_tokens");
+      packer.packArrayHeader(to - from);
+      for (int i = from; i < to; i++) {
+        packer.packLong(generatedToken(request.requestId, i));
+      }
+      return RawValue.of(packer.toByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException("in-memory packer failed", e);
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("wrote a malformed partial: " + e.getMessage(), e);
     }
   }
 

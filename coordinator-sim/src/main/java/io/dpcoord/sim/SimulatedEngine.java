@@ -75,7 +75,9 @@ public final class SimulatedEngine implements AutoCloseable {
    * precede its final record.
    *
    * Streaming keeps one queue entry per request: a partial reply schedules the next one (every
-   * streamChunkTokens tokens) or the final reply, so a long generation costs O(1) memory.
+   * streaming_interval tokens, else streamChunkTokens) or the final reply, so a long generation
+   * costs O(1) memory. A partial is Megatron main's {"request_id", "new_tokens"}: the tokens since
+   * the last one.
    *
    * Aborts answer at once and mark the request done; its entry left in the queue is skipped when
    * it comes up (lazy deletion, O(log n) per request overall).
@@ -401,7 +403,8 @@ public final class SimulatedEngine implements AutoCloseable {
     int blocks = hasher.hash(tokens, tokens.length / config.blockSize());
     int cached = cache.lookupAndInsert(hasher.hashes(), blocks);
     int generated = generatedTokens(samplingParams);
-    boolean stream = config.stream() || streamRequested(samplingParams);
+    int streamChunk =
+        config.stream() || streamRequested(samplingParams) ? streamChunk(samplingParams) : 0;
     long uncached = tokens.length - (long) cached * config.blockSize();
     long prefillDone = EngineConfig.saturatedAdd(engineNanos(), config.latencyNanos(uncached, 0));
     ActiveRequest r =
@@ -412,11 +415,11 @@ public final class SimulatedEngine implements AutoCloseable {
             samplingParams,
             generated,
             cached,
-            stream,
+            streamChunk,
             config.unixSeconds().getAsDouble(),
             prefillDone);
     active.put(requestId, r);
-    schedule(r, stream ? Math.min(config.streamChunkTokens(), generated) : generated);
+    schedule(r, streamChunk > 0 ? Math.min(streamChunk, generated) : generated);
     accepted.incrementAndGet();
     inProgress.incrementAndGet();
     blocksLookedUp.addAndGet(blocks);
@@ -463,9 +466,28 @@ public final class SimulatedEngine implements AutoCloseable {
     }
   }
 
+  /** Whether sampling_params asks for partial replies, as Megatron's does: "streaming": true. */
   private static boolean streamRequested(RawValue samplingParams) {
-    RawValue v = samplingParams.get("stream");
+    RawValue v = samplingParams.get("streaming");
     return v != null && v.length() == 1 && v.toByteArray()[0] == (byte) 0xc3;
+  }
+
+  /** Tokens per partial reply: sampling_params' streaming_interval, else the engine's own. */
+  private int streamChunk(RawValue samplingParams) {
+    RawValue v = samplingParams.get("streaming_interval");
+    if (v == null || v.isNil()) {
+      return config.streamChunkTokens();
+    }
+    try {
+      long n = v.asLong();
+      if (n >= 1) {
+        return (int) Math.min(n, EngineConfig.MAX_GENERATED_TOKENS);
+      }
+      warn("streaming_interval " + n + " is below 1; using " + config.streamChunkTokens());
+    } catch (ProtocolException e) {
+      warn("streaming_interval is not an int; using " + config.streamChunkTokens());
+    }
+    return config.streamChunkTokens();
   }
 
   private void abort(long requestId) {
@@ -534,10 +556,9 @@ public final class SimulatedEngine implements AutoCloseable {
         unixNow = config.unixSeconds().getAsDouble();
       }
       if (d.tokens < r.generatedTokens) {
-        partials.add(
-            new ReplyRecord(
-                r.requestId, records.write(r, RecordWriter.GENERATING, d.tokens, null, unixNow)));
-        schedule(r, Math.min(d.tokens + config.streamChunkTokens(), r.generatedTokens));
+        partials.add(new ReplyRecord(r.requestId, records.partial(r, r.streamed, d.tokens)));
+        r.streamed = d.tokens;
+        schedule(r, Math.min(d.tokens + r.streamChunk, r.generatedTokens));
       } else {
         r.done = true;
         active.remove(r.requestId);

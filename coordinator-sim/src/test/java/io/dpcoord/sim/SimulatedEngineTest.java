@@ -383,20 +383,66 @@ class SimulatedEngineTest {
   void streamedRequestSendsPartialsBeforeItsReply() {
     byte[] engine = register(instant(0).streamChunkTokens(4).build());
 
-    submit(engine, 5, tokens(20), map("num_tokens_to_generate", 8, "stream", true));
+    submit(engine, 5, tokens(20), map("num_tokens_to_generate", 8, "streaming", true));
     Message first = router.receive().decode();
     Message second = router.receive().decode();
 
+    // Megatron main's partial: the request id and the tokens generated since the last partial
     assertThat(first).isInstanceOf(EngineReplyPartial.class);
     ReplyRecord partial = ((EngineReplyPartial) first).records().get(0);
     assertThat(partial.requestId()).isEqualTo(5);
     Map<String, Value> p = fields(partial.raw());
-    assertThat(p.get("status").asStringValue().asString())
-        .isEqualTo("ACTIVE_AND_GENERATING_TOKENS");
-    assertThat(p.get("generated_tokens").asArrayValue().size()).isEqualTo(4);
+    assertThat(p.keySet()).containsExactly("request_id", "new_tokens");
+    assertThat(longs(p.get("new_tokens"))).isEqualTo(generated(5, 0, 4));
     assertThat(second).isInstanceOf(EngineReply.class);
-    assertThat(((EngineReply) second).records().get(0).requestId()).isEqualTo(5);
+    ReplyRecord last = ((EngineReply) second).records().get(0);
+    assertThat(last.requestId()).isEqualTo(5);
+    assertThat(longs(fields(last.raw()).get("generated_tokens"))).isEqualTo(generated(5, 0, 8));
     assertThat(engine().stats().partialsSent()).isEqualTo(1);
+  }
+
+  @Test
+  void streamingIntervalSetsTheTokensOfEachPartialAndOnlyStreamingTrueStreams() {
+    byte[] engine = register(instant(0).streamChunkTokens(4).build());
+
+    // as Megatron's client sends them: streaming true, one token per partial
+    submit(
+        engine,
+        6,
+        tokens(20),
+        map("num_tokens_to_generate", 3, "streaming", true, "streaming_interval", 1));
+    List<ReplyRecord> partials = new ArrayList<>();
+    for (Message m = router.receive().decode();
+        !(m instanceof EngineReply);
+        m = router.receive().decode()) {
+      partials.addAll(((EngineReplyPartial) m).records()); // all due at once: may share a message
+    }
+    assertThat(partials).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      assertThat(longs(fields(partials.get(i).raw()).get("new_tokens")))
+          .as("partial %d", i)
+          .isEqualTo(generated(6, i, i + 1));
+    }
+    // streaming false (Megatron's default), and an unknown "stream" key: no partials
+    submit(
+        engine,
+        7,
+        tokens(20),
+        map("num_tokens_to_generate", 8, "streaming", false, "stream", true));
+    assertThat(router.receive().decode()).isInstanceOf(EngineReply.class);
+    assertThat(engine().stats().partialsSent()).isEqualTo(2);
+  }
+
+  private static long[] longs(Value array) {
+    return array.asArrayValue().list().stream()
+        .mapToLong(v -> v.asIntegerValue().asLong())
+        .toArray();
+  }
+
+  private static long[] generated(long requestId, int from, int to) {
+    return LongStream.range(from, to)
+        .map(i -> RecordWriter.generatedToken(requestId, (int) i))
+        .toArray();
   }
 
   @Test

@@ -54,17 +54,9 @@ final class ReplyRecords {
             value));
   }
 
-  /** A partial record for {@code rid} after {@code tokens} generated tokens. */
+  /** A partial reply for {@code rid} as main's engine streams it: {@code tokens} new tokens. */
   static byte[] partial(long rid, int tokens) {
-    long[] generated = new long[tokens];
-    return Pack.value(
-        Pack.map(
-            "request_id",
-            rid,
-            "status",
-            "ACTIVE_AND_GENERATING_TOKENS",
-            "generated_tokens",
-            generated));
+    return Pack.value(Pack.map("request_id", rid, "new_tokens", new long[tokens]));
   }
 
   /**
