@@ -95,7 +95,7 @@ def say(*words):
 def sampling_params(rng, stream):
     return {"temperature": 1.0, "top_k": 1, "top_p": 0.0, "return_log_probs": False,
             "num_tokens_to_generate": rng.randrange(1, 65), "termination_id": None,
-            "detokenize_stop_sequence": False, "stream": stream}
+            "detokenize_stop_sequence": False, "streaming": stream}
 
 
 # ---------------------------------------------------------------------------------------- clients
