@@ -72,8 +72,8 @@ CASES = [
 
 
 def identity(label):
-    """The engine's ZMQ identity: byte order is label order."""
-    return b"engine-%03d" % label
+    """The engine's ZMQ identity, as Megatron names its engines: byte order is label order."""
+    return b"mp-coord-%03d" % label
 
 
 class Trace:

@@ -242,10 +242,14 @@ class EngineSockets:
         self.sockets = {}
         self.poller = zmq.Poller()
         for identity in identities:
-            socket = dealer(context, endpoint, identity)
-            socket.send(b"")  # registration: an empty frame
-            self.sockets[identity] = socket
-            self.poller.register(socket, zmq.POLLIN)
+            self.add(context, endpoint, identity)
+
+    def add(self, context, endpoint, identity):
+        """One more engine, which registers at once."""
+        socket = dealer(context, endpoint, identity)
+        socket.send(b"")  # registration: an empty frame
+        self.sockets[identity] = socket
+        self.poller.register(socket, zmq.POLLIN)
 
     def next_frame(self, deadline):
         """(identity, unpacked message) of the next frame an engine receives, or dies."""

@@ -2,6 +2,13 @@
 
     parity.py --endpoint E --trace trace.jsonl.gz --identities mp-coord-2,mp-coord-10,...
               [--detokenizing]
+    parity.py --endpoint E --trace trace.jsonl.gz --labels N
+
+--labels N: N start-up engines whose identities are mp-coord-000, mp-coord-001, ... (so rank index =
+label), the trace's ranks being labels; an `add` op registers mp-coord-<label> (a new one, or one
+that left, which registers again). After every remove and add the driver prints `engines
+active=<n>` and waits for a line on stdin: the caller answers once the coordinator has n engines,
+since an engine that leaves with nothing pending, or joins, gets no reply to wait for.
 
 The engines register (empty frame) in the order given. Each trace op is carried out on the
 wire and confirmed before the next one starts, so the coordinator sees exactly the trace:
@@ -26,6 +33,7 @@ import argparse
 import gzip
 import json
 import random
+import sys
 import time
 
 import zmq
@@ -37,19 +45,26 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--trace", required=True)
-    parser.add_argument("--identities", required=True)
+    parser.add_argument("--identities")
+    parser.add_argument("--labels", type=int)
     parser.add_argument("--detokenizing", action="store_true")
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
 
     deadline = time.monotonic() + args.seconds
-    identities = args.identities.split(",")
+    if (args.identities is None) == (args.labels is None):
+        w.die("give --identities or --labels")
+    if args.labels is not None:
+        identities = [label_identity(label) for label in range(args.labels)]
+    else:
+        identities = args.identities.split(",")
     by_rank = sorted(identities, key=lambda s: s.encode("utf-8"))  # bytes compare unsigned
     context = zmq.Context()
     engines = w.EngineSockets(context, args.endpoint, identities)
     client = w.connected_client(context, args.endpoint, deadline)
 
     replay = Replay(client, engines, deadline, args.detokenizing)
+    replay.confirming = args.labels is not None
     ops = 0
     with gzip.open(args.trace, "rt", encoding="utf-8") as trace:
         for line in trace:
@@ -59,8 +74,14 @@ def main():
                 replay.submit(op["id"], op["text"] if "text" in op else op["tokens"])
             elif kind == "complete":
                 replay.complete(op["id"])
+            elif kind == "remove" and args.labels is not None:
+                replay.remove(label_identity(op["rank"]))
+                replay.confirm_engines()
             elif kind == "remove":
                 replay.remove(by_rank[op["rank"]])
+            elif kind == "add" and args.labels is not None:
+                replay.add(context, args.endpoint, label_identity(op["rank"]))
+                replay.confirm_engines()
             else:
                 w.die("trace op %r cannot be replayed through the wire" % kind)
             ops += 1
@@ -69,6 +90,10 @@ def main():
     for socket in list(engines.sockets.values()) + [client]:
         socket.close()
     context.term()
+
+
+def label_identity(label):
+    return "mp-coord-%03d" % label
 
 
 class Replay:
@@ -84,6 +109,7 @@ class Replay:
         self.pending = {identity: set() for identity in engines.sockets}
         self.removed = set()
         self.failed = 0
+        self.confirming = False
 
     def submit(self, cid, prompt):
         self.client.send(w.pack([w.SUBMIT_REQUEST, cid, prompt, self.params]))
@@ -105,7 +131,7 @@ class Replay:
 
     def remove(self, identity):
         lost = set(self.pending[identity])
-        if not lost:
+        if not lost and not self.confirming:
             w.die("engine %s has nothing pending: its removal cannot be confirmed" % identity)
         self.engines.sockets[identity].send(w.pack([w.DISCONNECT]))
         self.removed.add(identity)
@@ -117,6 +143,22 @@ class Replay:
             lost.discard(cid)
             self.failed += 1
         self.pending[identity].clear()
+
+    def add(self, context, endpoint, identity):
+        """A new engine registers, or one that left registers again (an empty frame)."""
+        if identity in self.removed:
+            self.removed.discard(identity)
+            self.engines.sockets[identity].send(b"")
+        else:
+            self.engines.add(context, endpoint, identity)
+            self.pending[identity] = set()
+
+    def confirm_engines(self):
+        """Waits for the caller to see the coordinator with the engines now registered."""
+        active = sum(1 for i in self.engines.sockets if i not in self.removed)
+        w.emit("engines", active=active)
+        if sys.stdin.readline().strip() != "ok":
+            w.die("the caller did not confirm %d engines" % active)
 
     def finish(self):
         for identity in self.engines.sockets:

@@ -165,6 +165,28 @@ final class InteropProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until {@code count} events named {@code eventName} have been read or the output has
+   * ended, and returns those read: fewer than {@code count} only if the output ended first.
+   */
+  List<Event> awaitEventsOrEnd(String eventName, int count, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (this) {
+      while (true) {
+        List<Event> found = events(eventName);
+        if (found.size() >= count || endOfOutput) {
+          return found;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          fail("%s: no '%s' line %d within %s%n%s", name, eventName, count, timeout, diagnostics());
+        }
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+    }
+  }
+
   /** Waits for the process to exit with status {@code expected}, then for its last output. */
   void awaitExit(int expected, Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
