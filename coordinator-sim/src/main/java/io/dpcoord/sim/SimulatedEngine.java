@@ -449,21 +449,7 @@ public final class SimulatedEngine implements AutoCloseable {
   }
 
   private int generatedTokens(RawValue samplingParams) {
-    RawValue v = samplingParams.get("num_tokens_to_generate");
-    if (v == null || v.isNil()) {
-      return config.generatedTokens();
-    }
-    try {
-      long n = v.asLong();
-      if (n < 0) {
-        warn("num_tokens_to_generate " + n + " is negative; using the default");
-        return config.generatedTokens();
-      }
-      return (int) Math.min(n, EngineConfig.MAX_GENERATED_TOKENS);
-    } catch (ProtocolException e) {
-      warn("num_tokens_to_generate is not an int; using the default");
-      return config.generatedTokens();
-    }
+    return count(samplingParams, "num_tokens_to_generate", 0, config.generatedTokens());
   }
 
   /** Whether sampling_params asks for partial replies, as Megatron's does: "streaming": true. */
@@ -474,20 +460,29 @@ public final class SimulatedEngine implements AutoCloseable {
 
   /** Tokens per partial reply: sampling_params' streaming_interval, else the engine's own. */
   private int streamChunk(RawValue samplingParams) {
-    RawValue v = samplingParams.get("streaming_interval");
+    return count(samplingParams, "streaming_interval", 1, config.streamChunkTokens());
+  }
+
+  /**
+   * The int {@code key} of sampling_params, at least {@code min} and at most {@link
+   * EngineConfig#MAX_GENERATED_TOKENS}; {@code otherwise} when it is absent, nil, not an int or
+   * below {@code min} (the last two logged).
+   */
+  private int count(RawValue samplingParams, String key, int min, int otherwise) {
+    RawValue v = samplingParams.get(key);
     if (v == null || v.isNil()) {
-      return config.streamChunkTokens();
+      return otherwise;
     }
     try {
       long n = v.asLong();
-      if (n >= 1) {
+      if (n >= min) {
         return (int) Math.min(n, EngineConfig.MAX_GENERATED_TOKENS);
       }
-      warn("streaming_interval " + n + " is below 1; using " + config.streamChunkTokens());
+      warn(key + " " + n + " is below " + min + "; using " + otherwise);
     } catch (ProtocolException e) {
-      warn("streaming_interval is not an int; using " + config.streamChunkTokens());
+      warn(key + " is not an int; using " + otherwise);
     }
-    return config.streamChunkTokens();
+    return otherwise;
   }
 
   private void abort(long requestId) {

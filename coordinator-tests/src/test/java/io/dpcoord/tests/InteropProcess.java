@@ -142,27 +142,13 @@ final class InteropProcess implements AutoCloseable {
    */
   List<Event> awaitEvents(String eventName, int count, Duration timeout)
       throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (this) {
-      while (true) {
-        List<Event> found = events(eventName);
-        if (found.size() >= count) {
-          return found;
-        }
-        long left = deadline - System.nanoTime();
-        if (endOfOutput || left <= 0) {
-          fail(
-              "%s: expected %d '%s' line(s), got %d%s%n%s",
-              name,
-              count,
-              eventName,
-              found.size(),
-              endOfOutput ? " before its output ended" : " within " + timeout,
-              diagnostics());
-        }
-        TimeUnit.NANOSECONDS.timedWait(this, left);
-      }
+    List<Event> found = awaitEventsOrEnd(eventName, count, timeout);
+    if (found.size() < count) {
+      fail(
+          "%s: expected %d '%s' line(s), got %d before its output ended%n%s",
+          name, count, eventName, found.size(), diagnostics());
     }
+    return found;
   }
 
   /**
@@ -180,7 +166,9 @@ final class InteropProcess implements AutoCloseable {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          fail("%s: no '%s' line %d within %s%n%s", name, eventName, count, timeout, diagnostics());
+          fail(
+              "%s: expected %d '%s' line(s), got %d within %s%n%s",
+              name, count, eventName, found.size(), timeout, diagnostics());
         }
         TimeUnit.NANOSECONDS.timedWait(this, left);
       }
