@@ -86,6 +86,9 @@ async def check(source, endpoint, raw_only):
 
 def main():
     args = sys.argv[1:]
+    if args in (["-h"], ["--help"]):
+        print(__doc__)
+        return
     if len(args) not in (2, 3) or args[2:] not in ([], ["--raw"]):
         sys.exit("usage: megatron-client.py MEGATRON_SOURCE ENDPOINT [--raw]")
     asyncio.run(check(args[0], args[1], len(args) == 3))
