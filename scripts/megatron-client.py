@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Megatron-LM's own InferenceClient against a running coordinator: a check by hand.
 
-Usage: PY scripts/megatron-client.py MEGATRON_SOURCE ENDPOINT [--raw]
+Usage: PY scripts/megatron-client.py MEGATRON_SOURCE ENDPOINT [--raw] [--text]
 
 MEGATRON_SOURCE is a Megatron-LM source tree (the directory holding megatron/) of any release
 with an InferenceClient (core_v0.18.x and later; for instance `git -C MEGATRON_GIT archive TAG
@@ -19,7 +19,12 @@ await every reply; then, where the release has them, a streaming request (partia
 the final one), the control signals (PAUSE, SUSPEND, RESUME, UNPAUSE, SET_GENERATION_EPOCH) and a
 request after them, an abort of a request in flight; then PAUSE, STOP and SHUTDOWN, which end the
 engines and the coordinator. Prints what came back; exits non-zero on the first failure.
+
+--text: also 20 text prompts (numbers separated by spaces, which the null tokenizer reads), whose
+replies must carry a generated_text: for `serve --tokenizer null` and engines with `--tokenizer
+null`.
 """
+import argparse
 import asyncio
 import sys
 import warnings
@@ -27,7 +32,7 @@ import warnings
 TIMEOUT = 60
 
 
-async def check(source, endpoint, raw_only):
+async def check(source, endpoint, raw_only, text):
     sys.path.insert(0, source)
     warnings.simplefilter("ignore")
     from megatron.core.inference.inference_client import InferenceClient
@@ -53,6 +58,17 @@ async def check(source, endpoint, raw_only):
     print(f"200 requests: {len(replies)} replies, as {kinds}, status {statuses}")
     if statuses != ["COMPLETED"]:
         sys.exit("a request did not complete")
+
+    if text:
+        prompts = [" ".join(str(10 + (i * 7 + j) % 90) for j in range(40 + i)) for i in range(20)]
+        replies = await asyncio.wait_for(
+            asyncio.gather(*[des.add_request(p, params(5)) for p in prompts]), TIMEOUT
+        )
+        texts = [r["generated_text"] if isinstance(r, dict) else r.generated_text for r in replies]
+        print(f"20 text prompts: status {sorted({status(r) for r in replies})}, "
+              f"generated_text {texts[0]!r}, ...")
+        if not all(isinstance(t, str) and t for t in texts):
+            sys.exit("a text reply has no generated_text")
 
     if hasattr(des, "add_request_streaming"):
         stream = des.add_request_streaming([5] * 40, params(6))
@@ -85,13 +101,15 @@ async def check(source, endpoint, raw_only):
 
 
 def main():
-    args = sys.argv[1:]
-    if args in (["-h"], ["--help"]):
-        print(__doc__)
-        return
-    if len(args) not in (2, 3) or args[2:] not in ([], ["--raw"]):
-        sys.exit("usage: megatron-client.py MEGATRON_SOURCE ENDPOINT [--raw]")
-    asyncio.run(check(args[0], args[1], len(args) == 3))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("source", metavar="MEGATRON_SOURCE")
+    parser.add_argument("endpoint", metavar="ENDPOINT")
+    parser.add_argument("--raw", action="store_true", help="raw dicts only (core_v0.19.0)")
+    parser.add_argument("--text", action="store_true", help="also text prompts (null tokenizer)")
+    args = parser.parse_args()
+    asyncio.run(check(args.source, args.endpoint, args.raw, args.text))
 
 
 if __name__ == "__main__":
