@@ -33,7 +33,13 @@ final class InteropPython implements AutoCloseable {
           + " with its zmq and msgpack modules: "
           + "apt-get install python3-zmq python3-msgpack";
   private static final List<String> SCRIPTS =
-      List.of("megatron_wire.py", "engine.py", "client.py", "parity.py", "detokenize.py");
+      List.of(
+          "megatron_wire.py",
+          "engine.py",
+          "client.py",
+          "parity.py",
+          "detokenize.py",
+          "control_parity.py");
 
   private final Path dir;
   private final List<InteropProcess> started = new ArrayList<>();
