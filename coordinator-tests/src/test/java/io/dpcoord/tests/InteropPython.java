@@ -39,7 +39,8 @@ final class InteropPython implements AutoCloseable {
           "client.py",
           "parity.py",
           "detokenize.py",
-          "control_parity.py");
+          "control_parity.py",
+          "wire_parity.py");
 
   private final Path dir;
   private final List<InteropProcess> started = new ArrayList<>();

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""What Megatron-LM main's own coordinator sends its peers on a random walk of 400 messages.
+
+Writes OUT (coordinator-tests/src/test/resources/interop/wire-parity.jsonl): the interop driver
+`wire_parity.py`'s walk against Megatron's DataParallelInferenceCoordinator (main, d98e8a64),
+imported from MEGATRON_SOURCE and run unchanged on a thread of its own over real ZMQ sockets on
+127.0.0.1: two engines, longest_prefix with prefix caching (block size 16, alpha 0.5,
+max_requests 16) and its NullTokenizer of 2^20 ids. `InteropWireParityTest` runs the same walk
+against this coordinator, configured alike, and compares every step.
+
+Usage, from the repository root (PY with torch, numpy, pyzmq, msgpack):
+  PY coordinator-tests/src/test/python/generate_wire_parity.py MEGATRON_SOURCE \\
+      coordinator-tests/src/test/resources/interop/wire-parity.jsonl
+The output is the same on every run (a fixed seed).
+"""
+import json
+import logging
+import os
+import sys
+import threading
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "resources", "interop"))
+
+import wire_parity  # noqa: E402
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: generate_wire_parity.py MEGATRON_SOURCE OUT")
+    source, out = sys.argv[1:]
+    sys.path.insert(0, source)
+    warnings.simplefilter("ignore")
+    logging.disable(logging.CRITICAL)
+    from megatron.core.inference.config import PrefixCachingCoordinatorPolicy
+    from megatron.core.inference.data_parallel_inference_coordinator import (
+        DataParallelInferenceCoordinator,
+    )
+    from megatron.core.tokenizers import MegatronTokenizer
+
+    endpoint = []
+    ready = threading.Event()
+
+    class Pipe:  # the constructor sends its endpoint to its parent
+        def send(self, address):
+            endpoint.append(address)
+            ready.set()
+
+        def close(self):
+            pass
+
+    def loop():
+        tokenizer = MegatronTokenizer.from_pretrained(
+            metadata_path={"library": "null-text"}, vocab_size=1 << 20
+        )
+        DataParallelInferenceCoordinator(
+            Pipe(),
+            2,
+            tokenizer,
+            16,
+            hostname="127.0.0.1",
+            block_size_tokens=16,
+            enable_prefix_caching=True,
+            prefix_caching_coordinator_policy=PrefixCachingCoordinatorPolicy.LONGEST_PREFIX,
+            prefix_caching_routing_alpha=0.5,
+        ).start()
+
+    threading.Thread(target=loop, daemon=True).start()
+    if not ready.wait(60):
+        sys.exit("Megatron's coordinator gave no endpoint")
+    records = wire_parity.walk(endpoint[0], 1, 120)
+    with open(out, "w") as f:
+        for record in records:
+            f.write(json.dumps(record, separators=(",", ":")) + "\n")
+    print("steps", len(records), file=sys.stderr)
+    os._exit(0)  # the coordinator's loop has no way to stop from another thread
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""A random walk of client and engine messages through a coordinator, every output delimited.
+
+    wire_parity.py --endpoint E --expected wire-parity.jsonl
+
+The coordinator at E waits for two engines (mp-coord-0, mp-coord-1) and detokenizes with a
+NullTokenizer of 2^20 ids (`--tokenizer null:1048576`; Megatron's coordinator always
+detokenizes). One client. First each engine is sent a sentinel request (the coordinator routes
+two unrelated prompts to the two idle engines in rank order), which stays pending to the end. Then
+400 steps, each one message, drawn by a seeded walk over what is in flight:
+- from the client: SUBMIT_REQUEST (token prompts from a few shared prefixes),
+  SUBMIT_REQUEST_WITH_KV, ABORT_REQUEST of a request in flight, RELEASE_KV, or a control signal;
+- from the engine holding a request in flight: ENGINE_REPLY (its final record, sometimes with the
+  tokenizer's EOD at the end) or ENGINE_REPLY_PARTIAL.
+Every output of a step is delimited on both sides, whichever peer sent it, since each peer's
+frames keep their order: the step's sender follows it with its own sentinel (the client a
+RELEASE_KV of a number no step uses, which Megatron's coordinator broadcasts in every state and
+which changes nothing else; an engine a partial reply for its sentinel request, which reaches the
+client), and once that sentinel has arrived the other kind follows. The outputs are compared
+with the expected file, recorded from Megatron main's own coordinator by
+coordinator-tests/src/test/python/generate_wire_parity.py with `walk` below: one JSON line per
+step, {"step": [sender, message], "engines": [[frames of mp-coord-0], [frames of mp-coord-1]],
+"client": [frames]}. The engines' frames must be the same at every step, the client's the same
+for every request (`by_client_request`). Exits 1 at the first difference, naming it. Output:
+`done steps=N` and the count of each kind of step.
+Not in the walk: what the coordinator here does on purpose unlike Megatron's (a FAILED answer for
+the requests of an engine that leaves, a second CONNECT_ACK for a repeated CONNECT, answers to
+malformed or unknown frames), and SET_GENERATION_EPOCH, after which its index counts every cache
+as empty (docs/spec/ROUTING.md, "Stale detection") where Megatron's keeps routing on it.
+"""
+
+import argparse
+import json
+import random
+import sys
+import time
+
+import zmq
+
+import megatron_wire as w
+
+STEPS = 400
+EOD = (1 << 20) - 1
+SENTINEL = 1_000_000
+H = w.V0_19
+
+
+def walk(endpoint, seed, seconds, client_frames=None):
+    """Runs the walk against the coordinator at `endpoint`; returns one record per step.
+
+    With `client_frames`, reads the client's frames at the end until it has that many (a
+    coordinator may send a request's final reply after a later request's partial: see
+    `by_client_request`)."""
+    deadline = time.monotonic() + seconds
+    rng = random.Random(seed)
+    context = zmq.Context()
+    engines = [w.dealer(context, endpoint, "mp-coord-%d" % rank) for rank in range(2)]
+    for engine in engines:
+        engine.send(b"")
+    client = w.connected_client(context, endpoint, deadline)
+
+    def engine_frame(rank):
+        return w.unpack(w.recv_within(engines[rank], deadline, "a frame at an engine"))
+
+    # one sentinel request per engine, pending to the end
+    sentinel_rid = {}
+    for cid in (900_000, 900_001):
+        client.send(w.pack([H.SUBMIT_REQUEST, cid, [cid, cid + 1], {}]))
+        rank, message = next_submit(engines, deadline)
+        sentinel_rid[rank] = message[1]
+    if sorted(sentinel_rid) != [0, 1]:
+        w.die("the sentinel requests did not reach both engines: %r" % sentinel_rid)
+
+    prefixes = [[rng.randrange(1000) for _ in range(16 * rng.randint(1, 3))] for _ in range(4)]
+    in_flight = {}  # client id -> (rank, request id)
+    records, next_cid = [], 0
+    for step in range(STEPS):
+        sender, message = draw(rng, in_flight, prefixes, next_cid)
+        if message[0] in (H.SUBMIT_REQUEST, H.SUBMIT_REQUEST_WITH_KV):
+            next_cid += 1
+        if sender == "client":
+            client.send(w.pack(message))
+        else:
+            engines[sender].send(w.pack(message))
+        got_engines, got_client = [[], []], []
+        sentinel = [H.RELEASE_KV, SENTINEL + step]
+
+        def delimit_engines():
+            client.send(w.pack(sentinel))
+            for rank in range(2):
+                while (frame := engine_frame(rank)) != sentinel:
+                    got_engines[rank].append(frame)
+
+        def delimit_client(rank):
+            partial = {"request_id": sentinel_rid[rank], "new_tokens": [step]}
+            engines[rank].send(w.pack([H.ENGINE_REPLY_PARTIAL, [partial]]))
+            while True:
+                frame = w.unpack(w.recv_within(client, deadline, "a frame at the client"))
+                if frame[0] == H.ENGINE_REPLY_PARTIAL and frame[2] == partial:
+                    return
+                got_client.append(frame)
+
+        if sender == "client":
+            delimit_engines()
+            delimit_client(0)
+        else:
+            delimit_client(sender)
+            delimit_engines()
+        observe(message, got_engines, in_flight)
+        records.append({"step": [sender, message], "engines": got_engines, "client": got_client})
+    received = sum(len(r["client"]) for r in records)
+    while client_frames is not None and received < client_frames:
+        records[-1]["client"].append(
+            w.unpack(w.recv_within(client, deadline, "the rest of the client's replies")))
+        received += 1
+    for s in engines + [client]:
+        s.close(linger=0)
+    context.term()
+    return records
+
+
+def by_client_request(records):
+    """The client's frames of the whole walk, in order, per client request id.
+
+    Megatron's coordinator answers in the order it reads, so there the sentinels delimit every
+    step's replies. This one detokenizes final records off its event loop (docs/TOKENIZERS.md) and
+    forwards partial ones at once, so a final reply may reach the client after another request's
+    later partial, the sentinel included; each request's own frames keep their order (partials,
+    then its final reply), and that is what is compared."""
+    out = {}
+    for record in records:
+        for frame in record["client"]:
+            out.setdefault(frame[1], []).append(frame)
+    return out
+
+
+def next_submit(engines, deadline):
+    """(rank, message) of the next frame an engine gets, which must be a SUBMIT."""
+    poller = zmq.Poller()
+    for engine in engines:
+        poller.register(engine, zmq.POLLIN)
+    left = deadline - time.monotonic()
+    ready = dict(poller.poll(max(1, int(left * 1000))))
+    for rank, engine in enumerate(engines):
+        if engine in ready:
+            return rank, w.unpack(engine.recv())
+    w.die("no engine got the sentinel request")
+
+
+def draw(rng, in_flight, prefixes, cid):
+    """The next step's sender ("client" or an engine's rank) and message."""
+    r = rng.random()
+    if in_flight and r < 0.30:
+        done = rng.choice(sorted(in_flight))
+        rank, rid = in_flight[done]
+        tokens = [rng.randrange(1000) for _ in range(rng.randrange(0, 6))]
+        if rng.random() < 0.3:
+            tokens.append(EOD)
+        record = {"request_id": rid, "status": "COMPLETED", "generated_tokens": tokens,
+                  "sampling_params": {"detokenize_stop_sequence": rng.random() < 0.3}}
+        return rank, [H.ENGINE_REPLY, [record]]
+    if in_flight and r < 0.40:
+        rank, rid = in_flight[rng.choice(sorted(in_flight))]
+        return rank, [H.ENGINE_REPLY_PARTIAL, [{"request_id": rid, "new_tokens": [1, 2]}]]
+    if in_flight and r < 0.45:
+        return "client", [H.ABORT_REQUEST, rng.choice(sorted(in_flight))]
+    if r < 0.48:
+        return "client", [H.RELEASE_KV, rng.randrange(100)]
+    if r < 0.68:
+        return "client", [H.value(rng.choice(["PAUSE", "UNPAUSE", "SUSPEND", "RESUME", "STOP",
+                                              "START_CUDA_PROFILER", "STOP_CUDA_PROFILER"]))]
+    prompt = rng.choice(prefixes) + [rng.randrange(1000) for _ in range(rng.randrange(0, 20))]
+    params = {"num_tokens_to_generate": rng.randrange(1, 9)}
+    if r < 0.73:
+        return "client", [H.SUBMIT_REQUEST_WITH_KV, cid, prompt, params, {"layers": 2},
+                          [rng.randrange(50) for _ in range(3)]]
+    return "client", [H.SUBMIT_REQUEST, cid, prompt, params]
+
+
+def observe(message, got_engines, in_flight):
+    """Updates what is in flight from the step's message and what the engines got."""
+    if message[0] in (H.SUBMIT_REQUEST, H.SUBMIT_REQUEST_WITH_KV):
+        for rank in range(2):
+            for frame in got_engines[rank]:
+                if frame[0] == message[0]:
+                    in_flight[message[1]] = (rank, frame[1])
+    elif message[0] == H.ENGINE_REPLY:
+        rid = message[1][0]["request_id"]
+        for cid, (_, r) in list(in_flight.items()):
+            if r == rid:
+                del in_flight[cid]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--expected", required=True)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+
+    with open(args.expected) as f:
+        expected = [json.loads(line) for line in f if line.strip()]
+    got = walk(args.endpoint, 1, args.seconds, sum(len(e["client"]) for e in expected))
+    for i, (e, g) in enumerate(zip(expected, got)):
+        if g["step"] != e["step"] or g["engines"] != e["engines"]:
+            w.emit("mismatch", step=i, expected=json.dumps(e, separators=(",", ":")),
+                   got=json.dumps(g, separators=(",", ":")))
+            sys.exit(1)
+    want, have = by_client_request(expected), by_client_request(got)
+    for cid in sorted(set(want) | set(have)):
+        if want.get(cid) != have.get(cid):
+            w.emit("mismatch", client_request=cid,
+                   expected=json.dumps(want.get(cid), separators=(",", ":")),
+                   got=json.dumps(have.get(cid), separators=(",", ":")))
+            sys.exit(1)
+    kinds = {}
+    for record in got:
+        name = H.names[record["step"][1][0]]
+        kinds[name] = kinds.get(name, 0) + 1
+    w.emit("done", steps=len(got), **kinds)
+
+
+if __name__ == "__main__":
+    main()
