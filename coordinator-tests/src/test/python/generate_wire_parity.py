@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""What Megatron-LM main's own coordinator sends its peers on a random walk of 400 messages.
+"""What Megatron-LM main's own coordinator sends its peers on two random walks of messages.
 
-Writes OUT (coordinator-tests/src/test/resources/interop/wire-parity.jsonl): the interop driver
-`wire_parity.py`'s walk against Megatron's DataParallelInferenceCoordinator (main, d98e8a64),
-imported from MEGATRON_SOURCE and run unchanged on a thread of its own over real ZMQ sockets on
-127.0.0.1: two engines, longest_prefix with prefix caching (block size 16, alpha 0.5,
-max_requests 16) and its NullTokenizer of 2^20 ids. `InteropWireParityTest` runs the same walk
-against this coordinator, configured alike, and compares every step.
+Writes, under OUT_DIR (coordinator-tests/src/test/resources/interop), wire-parity.jsonl and
+control-parity.jsonl: the interop driver `wire_parity.py`'s walks (all messages; control signals
+only, `--signals`) against Megatron's DataParallelInferenceCoordinator (main, d98e8a64), imported
+from MEGATRON_SOURCE and run unchanged on a thread of its own over real ZMQ sockets on 127.0.0.1:
+two engines, longest_prefix with prefix caching (block size 16, alpha 0.5, max_requests 16) and
+its NullTokenizer of 2^20 ids. `InteropWireParityTest` runs the same walks against this
+coordinator, configured alike, and compares every step.
 
 Usage, from the repository root (PY with torch, numpy, pyzmq, msgpack):
   PY coordinator-tests/src/test/python/generate_wire_parity.py MEGATRON_SOURCE \\
-      coordinator-tests/src/test/resources/interop/wire-parity.jsonl
+      coordinator-tests/src/test/resources/interop
 The output is the same on every run (a fixed seed).
 """
 import json
@@ -26,10 +27,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "resources", "interop"))
 import wire_parity  # noqa: E402
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: generate_wire_parity.py MEGATRON_SOURCE OUT")
-    source, out = sys.argv[1:]
+def megatron(source):
+    """Starts Megatron's coordinator on a thread of its own; returns its endpoint."""
     sys.path.insert(0, source)
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)
@@ -69,12 +68,20 @@ def main():
     threading.Thread(target=loop, daemon=True).start()
     if not ready.wait(60):
         sys.exit("Megatron's coordinator gave no endpoint")
-    records = wire_parity.walk(endpoint[0], 1, 120)
-    with open(out, "w") as f:
-        for record in records:
-            f.write(json.dumps(record, separators=(",", ":")) + "\n")
-    print("steps", len(records), file=sys.stderr)
-    os._exit(0)  # the coordinator's loop has no way to stop from another thread
+    return endpoint[0]
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: generate_wire_parity.py MEGATRON_SOURCE OUT_DIR")
+    source, out = sys.argv[1:]
+    for name, signals in (("wire-parity.jsonl", False), ("control-parity.jsonl", True)):
+        records = wire_parity.walk(megatron(source), 1, 120, signals=signals)
+        with open(os.path.join(out, name), "w") as f:
+            for record in records:
+                f.write(json.dumps(record, separators=(",", ":")) + "\n")
+        print(name, len(records), "steps", file=sys.stderr)
+    os._exit(0)  # the coordinators' loops have no way to stop from another thread
 
 
 if __name__ == "__main__":

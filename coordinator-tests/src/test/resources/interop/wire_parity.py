@@ -1,6 +1,7 @@
 """A random walk of client and engine messages through a coordinator, every output delimited.
 
     wire_parity.py --endpoint E --expected wire-parity.jsonl
+    wire_parity.py --endpoint E --expected control-parity.jsonl --signals
 
 The coordinator at E waits for two engines (mp-coord-0, mp-coord-1) and detokenizes with a
 NullTokenizer of 2^20 ids (`--tokenizer null:1048576`; Megatron's coordinator always
@@ -11,6 +12,8 @@ two unrelated prompts to the two idle engines in rank order), which stays pendin
   SUBMIT_REQUEST_WITH_KV, ABORT_REQUEST of a request in flight, RELEASE_KV, or a control signal;
 - from the engine holding a request in flight: ENGINE_REPLY (its final record, sometimes with the
   tokenizer's EOD at the end) or ENGINE_REPLY_PARTIAL.
+--signals: 300 steps, every one a control signal from the client (SET_GENERATION_EPOCH too, with
+epochs up to 2^40), most of them not allowed in the state they meet.
 Every output of a step is delimited on both sides, whichever peer sent it, since each peer's
 frames keep their order: the step's sender follows it with its own sentinel (the client a
 RELEASE_KV of a number no step uses, which Megatron's coordinator broadcasts in every state and
@@ -39,12 +42,15 @@ import zmq
 import megatron_wire as w
 
 STEPS = 400
+SIGNAL_STEPS = 300
+SIGNALS = ["PAUSE", "UNPAUSE", "SUSPEND", "RESUME", "STOP", "START_CUDA_PROFILER",
+           "STOP_CUDA_PROFILER"]
 EOD = (1 << 20) - 1
 SENTINEL = 1_000_000
 H = w.V0_19
 
 
-def walk(endpoint, seed, seconds, client_frames=None):
+def walk(endpoint, seed, seconds, client_frames=None, signals=False):
     """Runs the walk against the coordinator at `endpoint`; returns one record per step.
 
     With `client_frames`, reads the client's frames at the end until it has that many (a
@@ -73,8 +79,11 @@ def walk(endpoint, seed, seconds, client_frames=None):
     prefixes = [[rng.randrange(1000) for _ in range(16 * rng.randint(1, 3))] for _ in range(4)]
     in_flight = {}  # client id -> (rank, request id)
     records, next_cid = [], 0
-    for step in range(STEPS):
-        sender, message = draw(rng, in_flight, prefixes, next_cid)
+    for step in range(SIGNAL_STEPS if signals else STEPS):
+        if signals:
+            sender, message = "client", draw_signal(rng, epochs=True)
+        else:
+            sender, message = draw(rng, in_flight, prefixes, next_cid)
         if message[0] in (H.SUBMIT_REQUEST, H.SUBMIT_REQUEST_WITH_KV):
             next_cid += 1
         if sender == "client":
@@ -166,14 +175,22 @@ def draw(rng, in_flight, prefixes, cid):
     if r < 0.48:
         return "client", [H.RELEASE_KV, rng.randrange(100)]
     if r < 0.68:
-        return "client", [H.value(rng.choice(["PAUSE", "UNPAUSE", "SUSPEND", "RESUME", "STOP",
-                                              "START_CUDA_PROFILER", "STOP_CUDA_PROFILER"]))]
+        return "client", draw_signal(rng, epochs=False)
     prompt = rng.choice(prefixes) + [rng.randrange(1000) for _ in range(rng.randrange(0, 20))]
     params = {"num_tokens_to_generate": rng.randrange(1, 9)}
     if r < 0.73:
         return "client", [H.SUBMIT_REQUEST_WITH_KV, cid, prompt, params, {"layers": 2},
                           [rng.randrange(50) for _ in range(3)]]
     return "client", [H.SUBMIT_REQUEST, cid, prompt, params]
+
+
+def draw_signal(rng, epochs):
+    """A control signal; with `epochs`, SET_GENERATION_EPOCH too (after which this coordinator's
+    index counts every cache as empty, so not in the walk of all messages)."""
+    name = rng.choice(SIGNALS + (["SET_GENERATION_EPOCH"] if epochs else []))
+    if name == "SET_GENERATION_EPOCH":
+        return [H.SET_GENERATION_EPOCH, rng.randrange(1, 1 << 40)]
+    return [H.value(name)]
 
 
 def observe(message, got_engines, in_flight):
@@ -195,11 +212,13 @@ def main():
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--expected", required=True)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--signals", action="store_true")
     args = parser.parse_args()
 
     with open(args.expected) as f:
         expected = [json.loads(line) for line in f if line.strip()]
-    got = walk(args.endpoint, 1, args.seconds, sum(len(e["client"]) for e in expected))
+    got = walk(args.endpoint, 1, args.seconds, sum(len(e["client"]) for e in expected),
+               args.signals)
     for i, (e, g) in enumerate(zip(expected, got)):
         if g["step"] != e["step"] or g["engines"] != e["engines"]:
             w.emit("mismatch", step=i, expected=json.dumps(e, separators=(",", ":")),

@@ -39,7 +39,6 @@ final class InteropPython implements AutoCloseable {
           "client.py",
           "parity.py",
           "detokenize.py",
-          "control_parity.py",
           "wire_parity.py");
 
   private final Path dir;

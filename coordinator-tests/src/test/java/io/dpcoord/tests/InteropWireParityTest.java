@@ -7,6 +7,7 @@ import io.dpcoord.server.CoordinatorConfig;
 import io.dpcoord.tokenizers.Tokenizers;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -14,18 +15,52 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A 400-step random walk of client and engine messages (submits, submits with KV, aborts,
- * RELEASE_KV, control signals in every state, partial and final replies with the tokenizer's EOD)
- * against a coordinator configured as Megatron's was: every engine receives at every step, and the
- * client for every request, what Megatron main's own coordinator sent (wire-parity.jsonl, recorded
- * by {@code generate_wire_parity.py}; the walk and its delimiting in {@code wire_parity.py}).
+ * Random walks of client and engine messages against a coordinator configured as Megatron's was:
+ * every engine receives at every step, and the client for every request, what Megatron main's own
+ * coordinator sent on the same walk (the walks and their delimiting in {@code wire_parity.py}; the
+ * recordings, {@code wire-parity.jsonl} and {@code control-parity.jsonl}, made by {@code
+ * generate_wire_parity.py} with Megatron's code).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class InteropWireParityTest {
   @TempDir Path dir;
 
+  /**
+   * 400 steps: submits, submits with KV, aborts, RELEASE_KV, control signals in every state,
+   * partial and final replies (the tokenizer's EOD at the end of some, detokenize_stop_sequence on
+   * some).
+   */
   @Test
   void everyPeerReceivesWhatMegatronsCoordinatorSent() throws Exception {
+    InteropProcess.Event done = walk("wire-parity.jsonl");
+    assertThat(done.getLong("steps")).isEqualTo(400);
+    for (String kind :
+        List.of(
+            "SUBMIT_REQUEST",
+            "SUBMIT_REQUEST_WITH_KV",
+            "ABORT_REQUEST",
+            "RELEASE_KV",
+            "ENGINE_REPLY",
+            "ENGINE_REPLY_PARTIAL",
+            "PAUSE",
+            "SUSPEND",
+            "RESUME",
+            "UNPAUSE",
+            "STOP")) {
+      assertThat(done.getLong(kind)).as("steps of kind %s", kind).isPositive();
+    }
+  }
+
+  /** 300 control signals, SET_GENERATION_EPOCH among them, most not allowed where they fall. */
+  @Test
+  void everyEngineReceivesTheControlSignalsMegatronsCoordinatorSent() throws Exception {
+    InteropProcess.Event done = walk("control-parity.jsonl", "--signals");
+    assertThat(done.getLong("steps")).isEqualTo(300);
+    assertThat(done.getLong("SET_GENERATION_EPOCH")).isPositive();
+    assertThat(done.getLong("SUSPEND")).isPositive();
+  }
+
+  private InteropProcess.Event walk(String recording, String... options) throws Exception {
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator =
           python.startCoordinator(
@@ -34,31 +69,14 @@ class InteropWireParityTest {
                   .routing(ParityFixtures.megatronRouting())
                   .tokenizer(Tokenizers.fromSpec("null:1048576")) // Megatron's NullTokenizer there
                   .build());
-      Path expected = python.copyResource("wire-parity.jsonl");
-      InteropProcess driver =
-          python.run(
-              "walk",
-              "wire_parity.py",
+      Path expected = python.copyResource(recording);
+      List<String> args =
+          new ArrayList<>(
               List.of("--endpoint", coordinator.endpoint(), "--expected", expected.toString()));
+      args.addAll(List.of(options));
+      InteropProcess driver = python.run("walk", "wire_parity.py", args);
       driver.awaitExit(0, Duration.ofSeconds(50));
-      InteropProcess.Event done = driver.events("done").get(0);
-      assertThat(done.getLong("steps")).isEqualTo(400);
-      // the walk reaches every kind of step
-      for (String kind :
-          List.of(
-              "SUBMIT_REQUEST",
-              "SUBMIT_REQUEST_WITH_KV",
-              "ABORT_REQUEST",
-              "RELEASE_KV",
-              "ENGINE_REPLY",
-              "ENGINE_REPLY_PARTIAL",
-              "PAUSE",
-              "SUSPEND",
-              "RESUME",
-              "UNPAUSE",
-              "STOP")) {
-        assertThat(done.getLong(kind)).as(kind).isPositive();
-      }
+      return driver.events("done").get(0);
     }
   }
 }
