@@ -26,9 +26,9 @@ class InteropWireParityTest {
   @TempDir Path dir;
 
   /**
-   * 400 steps: submits, submits with KV, aborts, RELEASE_KV, control signals in every state,
-   * partial and final replies (the tokenizer's EOD at the end of some, detokenize_stop_sequence on
-   * some).
+   * 400 steps: submits and submits with KV from two clients whose request ids both count from 0,
+   * aborts, RELEASE_KV, control signals in every state, partial and final replies (the tokenizer's
+   * EOD at the end of some, detokenize_stop_sequence on some).
    */
   @Test
   void everyPeerReceivesWhatMegatronsCoordinatorSent() throws Exception {
