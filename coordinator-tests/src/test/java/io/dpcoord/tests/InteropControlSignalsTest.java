@@ -38,9 +38,7 @@ class InteropControlSignalsTest {
       Coordinator coordinator =
           python.startCoordinator(CoordinatorConfig.builder().expectedEngines(2).build());
       String endpoint = coordinator.endpoint();
-      List<InteropProcess> engines =
-          List.of(python.engine(endpoint, 0), python.engine(endpoint, 1));
-      assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
+      List<InteropProcess> engines = python.engines(coordinator, 2, WAIT);
 
       InteropProcess client = python.client("client", endpoint, "control", "--signals", SIGNALS);
       List<String> sent = new ArrayList<>();

@@ -38,11 +38,7 @@ class InteropCoreV0190EnginesTest {
           python.startCoordinator(
               CoordinatorConfig.builder().expectedEngines(ENGINES).engineCoreV0190(true).build());
       String endpoint = coordinator.endpoint();
-      List<InteropProcess> engines = new ArrayList<>();
-      for (int rank = 0; rank < ENGINES; rank++) {
-        engines.add(python.engine(endpoint, rank, "--v0190-submit"));
-      }
-      assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
+      List<InteropProcess> engines = python.engines(coordinator, ENGINES, WAIT, "--v0190-submit");
 
       InteropProcess client =
           python.client(

@@ -259,11 +259,8 @@ class InteropDialectsTest {
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator = python.startCoordinator(config(engineWire, ENGINES, metrics));
       String endpoint = coordinator.endpoint();
-      List<InteropProcess> engines = new ArrayList<>();
-      for (int rank = 0; rank < ENGINES; rank++) {
-        engines.add(python.engine(endpoint, rank, "--wire", engineWire));
-      }
-      assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
+      List<InteropProcess> engines =
+          python.engines(coordinator, ENGINES, WAIT, "--wire", engineWire);
 
       InteropProcess client =
           python.client(

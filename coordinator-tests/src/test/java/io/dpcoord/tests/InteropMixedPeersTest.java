@@ -84,11 +84,7 @@ class InteropMixedPeersTest {
   void loadGeneratorIsServedByPythonEngines() throws Exception {
     python = InteropPython.in(dir);
     coordinator = Coordinator.start(CoordinatorConfig.builder().expectedEngines(3).build());
-    List<InteropProcess> engines = new ArrayList<>();
-    for (int rank = 0; rank < 3; rank++) {
-      engines.add(python.engine(coordinator.endpoint(), rank));
-    }
-    assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
+    List<InteropProcess> engines = python.engines(coordinator, 3, WAIT);
 
     LoadReport report =
         new LoadGenerator(

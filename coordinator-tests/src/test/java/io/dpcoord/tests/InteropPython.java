@@ -1,5 +1,6 @@
 package io.dpcoord.tests;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.dpcoord.server.Coordinator;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -123,6 +125,21 @@ final class InteropPython implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--endpoint", endpoint, "--rank", "" + rank));
     args.addAll(List.of(options));
     return run("engine-" + rank, "engine.py", args);
+  }
+
+  /**
+   * Starts {@code count} engines, ranks 0 to count-1, against {@code coordinator} with the same
+   * options, and waits (at most {@code wait}) until the coordinator has registered its start-up
+   * engines.
+   */
+  List<InteropProcess> engines(Coordinator coordinator, int count, Duration wait, String... options)
+      throws IOException, InterruptedException {
+    List<InteropProcess> engines = new ArrayList<>();
+    for (int rank = 0; rank < count; rank++) {
+      engines.add(engine(coordinator.endpoint(), rank, options));
+    }
+    assertThat(coordinator.status().awaitStarted(wait)).as("engines registered").isTrue();
+    return engines;
   }
 
   /** Starts {@code client.py} named {@code name}, with the scenario and its options. */

@@ -41,11 +41,7 @@ class InteropPythonPeersTest {
       Coordinator coordinator =
           python.startCoordinator(CoordinatorConfig.builder().expectedEngines(ENGINES).build());
       String endpoint = coordinator.endpoint();
-      List<InteropProcess> engines = new ArrayList<>();
-      for (int rank = 0; rank < ENGINES; rank++) {
-        engines.add(python.engine(endpoint, rank));
-      }
-      assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
+      List<InteropProcess> engines = python.engines(coordinator, ENGINES, WAIT);
 
       // two clients at once, both using client ids 0..N-1 for different prompts
       String[] batches = {
