@@ -6,12 +6,12 @@ import static io.dpcoord.routing.FixtureReplay.id;
 import static io.dpcoord.routing.FixtureReplay.lines;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,27 +35,22 @@ class MegatronMainParityTest {
   }
 
   static List<Case> cases() throws IOException {
+    Properties cases = new Properties();
+    try (InputStream in =
+        MegatronMainParityTest.class.getResourceAsStream(DIR + "cases.properties")) {
+      cases.load(in);
+    }
     List<Case> out = new ArrayList<>();
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(
-                MegatronMainParityTest.class.getResourceAsStream(DIR + "cases.properties"),
-                StandardCharsets.UTF_8))) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        if (line.isBlank() || line.startsWith("#")) {
-          continue;
-        }
-        String[] nameAndValues = line.split("=", 2);
-        String[] v = nameAndValues[1].split(",");
-        out.add(
-            new Case(
-                nameAndValues[0],
-                Policy.parse(v[0]),
-                Integer.parseInt(v[1]),
-                Integer.parseInt(v[2]),
-                Double.parseDouble(v[3]),
-                Integer.parseInt(v[4])));
-      }
+    for (String name : new TreeSet<>(cases.stringPropertyNames())) {
+      String[] v = cases.getProperty(name).split(",");
+      out.add(
+          new Case(
+              name,
+              Policy.parse(v[0]),
+              Integer.parseInt(v[1]),
+              Integer.parseInt(v[2]),
+              Double.parseDouble(v[3]),
+              Integer.parseInt(v[4])));
     }
     return out;
   }
