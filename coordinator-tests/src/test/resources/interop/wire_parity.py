@@ -62,9 +62,9 @@ def walk(endpoint, seed, seconds, client_frames=None, signals=False):
     deadline = time.monotonic() + seconds
     rng = random.Random(seed)
     context = zmq.Context()
-    engines = [w.dealer(context, endpoint, "mp-coord-%d" % rank) for rank in range(2)]
-    for engine in engines:
-        engine.send(b"")
+    names = ["mp-coord-%d" % rank for rank in range(2)]
+    registered = w.EngineSockets(context, endpoint, names)
+    engines = [registered.sockets[name] for name in names]
     clients = [w.connected_client(context, endpoint, deadline) for _ in range(2)]
 
     def engine_frame(rank):
@@ -74,7 +74,8 @@ def walk(endpoint, seed, seconds, client_frames=None, signals=False):
     sentinel_rid = {}
     for k, client in enumerate(clients):
         client.send(w.pack([H.SUBMIT_REQUEST, 900_000 + k, [k, k + 1], {}]))
-        rank, message = next_submit(engines, deadline)
+        name, message = registered.next_frame(deadline)
+        rank = names.index(name)
         if rank != k:
             w.die("client %d's sentinel request reached engine %d" % (k, rank))
         sentinel_rid[rank] = message[1]
@@ -145,19 +146,6 @@ def by_client_request(records):
             for frame in frames:
                 out.setdefault("%d/%d" % (k, frame[1]), []).append(frame)
     return out
-
-
-def next_submit(engines, deadline):
-    """(rank, message) of the next frame an engine gets, which must be a SUBMIT."""
-    poller = zmq.Poller()
-    for engine in engines:
-        poller.register(engine, zmq.POLLIN)
-    left = deadline - time.monotonic()
-    ready = dict(poller.poll(max(1, int(left * 1000))))
-    for rank, engine in enumerate(engines):
-        if engine in ready:
-            return rank, w.unpack(engine.recv())
-    w.die("no engine got the sentinel request")
 
 
 def draw(rng, in_flight, prefixes, next_cid):
