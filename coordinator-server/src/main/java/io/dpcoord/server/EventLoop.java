@@ -93,6 +93,11 @@ final class EventLoop {
    */
   private static final byte[] OLD_CONNECT = {(byte) 0x91, 0x01};
 
+  /** Megatron core_v0.15's headers 2 to 6 (its CONNECT 0 and ACK 1 are main's). */
+  private static final String[] CORE_V0_15 = {
+    "SUBMIT_REQUEST", "ENGINE_REPLY", "PAUSE", "UNPAUSE", "STOP"
+  };
+
   private static final Connect CONNECT = new Connect();
 
   private final ZMQ.Socket socket;
@@ -255,7 +260,8 @@ final class EventLoop {
       try {
         message = codec.decode(dialect, Direction.TO_COORDINATOR, frame);
       } catch (ProtocolException e) {
-        invalid(from, e.getMessage() + (engine ? otherDialect(frame) : ""));
+        invalid(
+            from, e.getMessage() + (engine ? otherDialect(frame) : olderClient(dialect, frame)));
         return;
       }
     }
@@ -350,6 +356,29 @@ final class EventLoop {
     } catch (ProtocolException e) {
       return "";
     }
+  }
+
+  /**
+   * When a client's frame is a message of a Megatron release before core_v0.17, whose protocols the
+   * coordinator does not speak (docs/COMPATIBILITY.md, "Releases before core_v0.17"): a hint naming
+   * it; else nothing. A core_v0.15 client's CONNECT {@code [0]} and its ACK {@code [1]} are main's,
+   * so its handshake succeeds and its next message (headers 2 to 6) is the first to fail. A
+   * core_v0.16 client's CONNECT and SUBMIT are 0.18's; only its RESUME {@code [9]} (0.18's
+   * SET_GENERATION_EPOCH, without the epoch) fails to decode.
+   */
+  private static String olderClient(Dialect dialect, byte[] frame) {
+    // a fixarray whose first element, the header, is a positive fixint
+    int header = frame.length > 1 && (frame[0] & 0xf0) == 0x90 ? frame[1] : -1;
+    if (dialect == Dialect.V0_19 && header >= 2 && header <= 6) {
+      return " (it reads as Megatron core_v0.15's "
+          + CORE_V0_15[header - 2]
+          + ": core_v0.15 clients are not supported, docs/COMPATIBILITY.md)";
+    }
+    if (dialect == Dialect.V0_18 && header == 9 && frame.length == 2) {
+      return " (it reads as Megatron core_v0.16's RESUME: core_v0.16 clients are not supported,"
+          + " docs/COMPATIBILITY.md)";
+    }
+    return "";
   }
 
   /**
