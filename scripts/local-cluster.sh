@@ -2,7 +2,8 @@
 # killed when the script exits. Defines $root, $work (logs), $serve, $endpoint and engine[RANK].
 #
 #   start_serve ARGS...          serve with these flags; waits for its endpoint line
-#   start_engine RANK ARGS...    a simulated engine of that rank (again after a kill: same rank)
+#   start_engine RANK ARGS...    a simulated engine of that rank (again after a kill: same rank),
+#                                with --extension-keys, for the per-engine counts of `load`
 #   wait_engines RANK...         until each has connected
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/$(basename "$0" .sh).XXXXXX")"
@@ -27,7 +28,7 @@ start_serve() {
 start_engine() {
   local rank=$1
   shift
-  "$root/coordinator" engine --connect "$endpoint" --rank "$rank" "$@" >>"$work/engine-$rank.out" 2>&1 &
+  "$root/coordinator" engine --connect "$endpoint" --rank "$rank" --extension-keys "$@" >>"$work/engine-$rank.out" 2>&1 &
   engine[$rank]=$!
   pids+=("${engine[$rank]}")
 }

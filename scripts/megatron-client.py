@@ -9,10 +9,10 @@ megatron | tar -x -C DIR`); PY a Python with its requirements (torch, numpy, pyz
 ENDPOINT is the coordinator's, with engines registered, e.g. from
 
   ./coordinator serve --port 0 --engines 2
-  ./coordinator engine --connect ENDPOINT --rank 0 --plain-records   (and --rank 1)
+  ./coordinator engine --connect ENDPOINT --rank 0   (and --rank 1)
 
-(--plain-records: the simulated engines' two extra keys would make a deserializing client
-fail.) The client's own methods are used, unchanged: two clients, one returning raw dicts and
+(without --extension-keys: the simulated engines' two extra keys would make a deserializing
+client fail.) The client's own methods are used, unchanged: two clients, one returning raw dicts and
 one deserializing records into its release's DynamicInferenceRequest (--raw: raw dicts only, for
 core_v0.19.0, whose DynamicInferenceRequest rejects main's records), send 200 token prompts and
 await every reply; then, where the release has them, a streaming request (partial replies, then

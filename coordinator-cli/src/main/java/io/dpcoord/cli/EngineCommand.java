@@ -97,10 +97,15 @@ final class EngineCommand implements Callable<Integer> {
   boolean stream;
 
   @Option(
-      names = "--plain-records",
+      names = "--extension-keys",
       description =
-          "Leave served_by_rank and cached_blocks out of the records (a Megatron client that"
-              + " deserializes records rejects unknown keys).")
+          "Add served_by_rank and cached_blocks to the records, for load's per-engine counts. Off"
+              + " by default: the records then have only keys of Megatron's, and a Megatron client"
+              + " that deserializes records rejects any other.")
+  boolean extensionKeys;
+
+  /** The default since extension keys became opt-in; still accepted, for scripts that name it. */
+  @Option(names = "--plain-records", hidden = true)
   boolean plainRecords;
 
   @Option(
@@ -147,6 +152,9 @@ final class EngineCommand implements Callable<Integer> {
 
   private EngineConfig config() {
     try {
+      if (extensionKeys && plainRecords) {
+        throw new IllegalArgumentException("--plain-records and --extension-keys contradict");
+      }
       EngineConfig.Builder builder = EngineConfig.builder(rank);
       if (tokenizer.spec != null) {
         builder.tokenizer(tokenizer.load()); // else bytes: one token per UTF-8 byte
@@ -159,7 +167,7 @@ final class EngineCommand implements Callable<Integer> {
           .perGeneratedToken(millis("--per-generated-token-us", perGeneratedTokenUs / 1000))
           .generatedTokens(generatedTokens)
           .stream(stream)
-          .extensionFields(!plainRecords)
+          .extensionFields(extensionKeys)
           .curve(curve.load())
           .build();
     } catch (IllegalArgumentException e) {

@@ -3,12 +3,17 @@ package io.dpcoord.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+import org.msgpack.value.Value;
 import org.zeromq.SocketType;
 import org.zeromq.ZMQ;
 
@@ -44,6 +49,59 @@ class EngineCommandTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void recordsCarryTheExtensionKeysOnlyWithTheirFlag(boolean extensionKeys) throws Exception {
+    try (ZMQ.Context context = ZMQ.context(1);
+        ZMQ.Socket router = context.socket(SocketType.ROUTER)) {
+      router.setLinger(0);
+      router.setReceiveTimeOut(10_000);
+      router.bind("tcp://127.0.0.1:*");
+      List<String> args =
+          new ArrayList<>(List.of("engine", "--connect", router.getLastEndpoint(), "--rank", "3"));
+      args.addAll(List.of("--base-ms", "0", "--generated-tokens", "2"));
+      if (extensionKeys) {
+        args.add("--extension-keys");
+      }
+      CompletableFuture<CliRun> engine =
+          CompletableFuture.supplyAsync(() -> CliRun.of(args.toArray(String[]::new)));
+      byte[] identity = router.recv(0);
+      router.recv(0); // registration
+
+      MessageBufferPacker submit = MessagePack.newDefaultBufferPacker();
+      submit.packArrayHeader(4).packInt(20).packInt(7).packArrayHeader(16);
+      for (int t = 0; t < 16; t++) {
+        submit.packInt(100 + t);
+      }
+      submit.packMapHeader(1).packString("num_tokens_to_generate").packInt(2);
+      router.send(identity, ZMQ.SNDMORE);
+      router.send(submit.toByteArray(), 0);
+      router.recv(0);
+      Value reply = MessagePack.newDefaultUnpacker(router.recv(0)).unpackValue();
+      router.send(identity, ZMQ.SNDMORE);
+      router.send(new byte[] {(byte) 0x91, 45}, 0); // [45] STOP
+      CliRun run = engine.get(10, TimeUnit.SECONDS);
+
+      assertThat(reply.asArrayValue().get(0).asIntegerValue().asInt()).isEqualTo(21);
+      List<String> keys = new ArrayList<>();
+      reply
+          .asArrayValue()
+          .get(1)
+          .asArrayValue()
+          .get(0)
+          .asMapValue()
+          .keySet()
+          .forEach(k -> keys.add(k.asStringValue().asString()));
+      assertThat(keys).contains("request_id", "generated_tokens", "num_cached_tokens");
+      if (extensionKeys) {
+        assertThat(keys).contains("served_by_rank", "cached_blocks");
+      } else {
+        assertThat(keys).doesNotContain("served_by_rank", "cached_blocks");
+      }
+      assertThat(run.status()).isZero();
+    }
+  }
+
   @Test
   void helpDescribesTheFlags() {
     CliRun run = CliRun.of("engine", "--help");
@@ -59,7 +117,8 @@ class EngineCommandTest {
         .contains("--per-prompt-token-us")
         .contains("--per-generated-token-us")
         .contains("--generated-tokens")
-        .contains("--stream");
+        .contains("--stream")
+        .contains("--extension-keys");
   }
 
   @ParameterizedTest
@@ -76,6 +135,7 @@ class EngineCommandTest {
         "--connect tcp://127.0.0.1:5555 --rank 0 --base-ms -1",
         "--connect tcp://127.0.0.1:5555 --rank 0 --per-prompt-token-us NaN",
         "--connect tcp://127.0.0.1:5555 --rank 0 --generated-tokens -3",
+        "--connect tcp://127.0.0.1:5555 --rank 0 --plain-records --extension-keys",
         "--connect tcp://127.0.0.1:5555 --rank 0 --bogus"
       })
   void badFlagsExit2WithOneLine(String flags) {
