@@ -23,10 +23,7 @@ class EngineCommandTest {
   @Test
   void runsUntilStopAndSaysWhatItDid() throws Exception {
     try (ZMQ.Context context = ZMQ.context(1);
-        ZMQ.Socket router = context.socket(SocketType.ROUTER)) {
-      router.setLinger(0);
-      router.setReceiveTimeOut(10_000);
-      router.bind("tcp://127.0.0.1:*");
+        ZMQ.Socket router = boundRouter(context)) {
       CompletableFuture<CliRun> engine =
           CompletableFuture.supplyAsync(
               () -> CliRun.of("engine", "--connect", router.getLastEndpoint(), "--rank", "5"));
@@ -53,10 +50,7 @@ class EngineCommandTest {
   @ValueSource(booleans = {false, true})
   void recordsCarryTheExtensionKeysOnlyWithTheirFlag(boolean extensionKeys) throws Exception {
     try (ZMQ.Context context = ZMQ.context(1);
-        ZMQ.Socket router = context.socket(SocketType.ROUTER)) {
-      router.setLinger(0);
-      router.setReceiveTimeOut(10_000);
-      router.bind("tcp://127.0.0.1:*");
+        ZMQ.Socket router = boundRouter(context)) {
       List<String> args =
           new ArrayList<>(List.of("engine", "--connect", router.getLastEndpoint(), "--rank", "3"));
       args.addAll(List.of("--base-ms", "0", "--generated-tokens", "2"));
@@ -100,6 +94,15 @@ class EngineCommandTest {
       }
       assertThat(run.status()).isZero();
     }
+  }
+
+  /** A ROUTER on a loopback port chosen at run time, for the engine to connect to. */
+  private static ZMQ.Socket boundRouter(ZMQ.Context context) {
+    ZMQ.Socket router = context.socket(SocketType.ROUTER);
+    router.setLinger(0);
+    router.setReceiveTimeOut(10_000);
+    router.bind("tcp://127.0.0.1:*");
+    return router;
   }
 
   @Test
