@@ -4,7 +4,7 @@
 Usage: PY scripts/megatron-client.py MEGATRON_SOURCE ENDPOINT [--raw] [--text]
 
 MEGATRON_SOURCE is a Megatron-LM source tree (the directory holding megatron/) of any release
-with an InferenceClient (core_v0.18.x and later; for instance `git -C MEGATRON_GIT archive TAG
+with an InferenceClient (core_v0.17.x and later; for instance `git -C MEGATRON_GIT archive TAG
 megatron | tar -x -C DIR`); PY a Python with its requirements (torch, numpy, pyzmq, msgpack).
 ENDPOINT is the coordinator's, with engines registered, e.g. from
 
