@@ -100,8 +100,8 @@ final class EngineCommand implements Callable<Integer> {
       names = "--extension-keys",
       description =
           "Add served_by_rank and cached_blocks to the records, for load's per-engine counts. Off"
-              + " by default: the records then have only keys of Megatron's, and a Megatron client"
-              + " that deserializes records rejects any other.")
+              + " by default, so that records carry Megatron's keys only: a Megatron client that"
+              + " deserializes records rejects any other.")
   boolean extensionKeys;
 
   /** The default since extension keys became opt-in; still accepted, for scripts that name it. */

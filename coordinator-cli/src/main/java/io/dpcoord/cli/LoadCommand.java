@@ -26,7 +26,9 @@ import picocli.CommandLine.Spec;
           + " tracked: a second reply is a duplicate, a FAILED reply counts as answered, and"
           + " requests still unanswered when no reply has come for the idle timeout are lost."
           + " The report goes to stdout; the exit status is 1 if any request was lost or"
-          + " duplicated. SIGTERM or Ctrl-C stops sending and drains what is in flight.",
+          + " duplicated. SIGTERM or Ctrl-C stops sending and drains what is in flight. The"
+          + " report counts requests per engine when the engines say which served them"
+          + " (served_by_rank: `coordinator engine --extension-keys`).",
       ""
     })
 final class LoadCommand implements Callable<Integer> {
