@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Clients of Megatron 0.17/0.18 next to clients of main, with main's engines: the handshake in the
  * client's numbering, its SUBMIT and signals translated for the engines, and its records as its
- * release can read them (no 0.19 keys, the prompt filled, no partial replies).
+ * release can read them (no 0.19 keys, the prompt filled, no partial replies). Also the frames of
+ * clients of releases before 0.17, which are not spoken: counted and named in the log.
  */
 @Timeout(30)
 class DialectClientsTest {
