@@ -28,7 +28,8 @@ start_serve() {
 start_engine() {
   local rank=$1
   shift
-  "$root/coordinator" engine --connect "$endpoint" --rank "$rank" --extension-keys "$@" >>"$work/engine-$rank.out" 2>&1 &
+  "$root/coordinator" engine --connect "$endpoint" --rank "$rank" --extension-keys "$@" \
+    >>"$work/engine-$rank.out" 2>&1 &
   engine[$rank]=$!
   pids+=("${engine[$rank]}")
 }
