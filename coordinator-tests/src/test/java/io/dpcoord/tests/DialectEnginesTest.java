@@ -7,7 +7,9 @@ import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.server.ControlState;
 import io.dpcoord.server.CoordinatorConfig;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import org.junit.jupiter.api.Test;
@@ -53,6 +55,54 @@ class DialectEnginesTest {
       engine.disconnect(); // [11]
       c.awaitActiveEngines(0);
     }
+  }
+
+  /**
+   * Engines of Megatron's dev branch (d48bd6b) speak 0.18's wire but add {@code cg_wait_iters} to
+   * each record, which a core_v0.18.2 client's {@code cls(**obj)} rejects: that client gets the
+   * record without it, a main client (whose requests know the key) gets the engine's bytes.
+   */
+  @Test
+  void aDevBranchEnginesExtraKeyIsRemovedForOldClientsOnly() {
+    try (TestCoordinator c = oldEngines()) {
+      TestEngine engine = c.engine(0);
+      TestClient main = c.client();
+      TestClient old = c.client(Dialect.V0_18);
+      main.submit(1, "main");
+      long r1 = engine.expectSubmitFrame(rid -> Pack.array(3, rid, "main", SP));
+      old.submit(2, "old");
+      long r2 = engine.expectSubmitFrame(rid -> Pack.array(3, rid, "old", SP));
+
+      Map<Object, Object> dev1 = devRecord(r1, "main");
+      Map<Object, Object> dev2 = devRecord(r2, "old");
+      engine.reply(Pack.value(dev1), Pack.value(dev2));
+      main.expectFrame(Pack.array(21, 1, Pack.raw(Pack.value(dev1))));
+      dev2.remove("cg_wait_iters");
+      old.expectFrame(Pack.array(4, 2, Pack.raw(Pack.value(dev2))));
+      assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
+    }
+  }
+
+  /** A finished record as the dev branch's engine writes it: 0.18's keys, then its new one. */
+  private static Map<Object, Object> devRecord(long rid, String prompt) {
+    return new LinkedHashMap<>(
+        Pack.map(
+            "request_id",
+            rid,
+            "prompt",
+            prompt,
+            "sampling_params",
+            SP,
+            "status",
+            "COMPLETED",
+            "generated_tokens",
+            Pack.list(72, 105),
+            "stop_word_ids",
+            null,
+            "cg_wait_iters",
+            3,
+            "block_size_tokens",
+            256));
   }
 
   /**
