@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Every prompt is new: {@code sharedPercent} of it is one of 8 fixed prefixes (a system prompt),
  * the rest starts with a token never used before, so its blocks' digests are new too. {@code
- * memoBytes} is the hasher's memo of digests (0: none).
+ * memoBytes} is the hasher's memo of digests (0: none), {@code latestBytes} its table of latest
+ * prompts (0: none).
  *
  * <p>Run: {@code java -jar coordinator-bench/target/benchmarks.jar BlockHash -prof gc}.
  */
@@ -50,6 +51,19 @@ public class BlockHashBenchmark {
   @Param({"256", "8192"})
   public int promptTokens;
 
+  /** The table of latest prompts' size in bytes (0: none), as the loop's 1 MiB. */
+  @Param({"0"})
+  public int latestBytes;
+
+  /**
+   * Bytes of other memory written (one long every cache line) after each prompt, as the loop's
+   * other work evicts the hasher's tables from the caches between requests.
+   */
+  @Param({"0"})
+  public int touchBytes;
+
+  private long[] touch;
+
   private BlockHasher hasher;
   private long[][] prompts;
   private int suffixAt;
@@ -57,7 +71,8 @@ public class BlockHashBenchmark {
 
   @Setup
   public void setUp() {
-    hasher = new BlockHasher(blockSize, memoBytes);
+    hasher = new BlockHasher(blockSize, memoBytes, 0, latestBytes);
+    touch = new long[touchBytes / Long.BYTES];
     SplittableRandom rnd = new SplittableRandom(7);
     prompts = new long[PREFIXES][promptTokens];
     for (long[] p : prompts) {
@@ -77,6 +92,9 @@ public class BlockHashBenchmark {
       tokens[suffixAt] = next++;
       int n = hasher.hash(tokens, promptTokens / blockSize);
       last += hasher.hashes()[n - 1];
+      for (int k = 0; k < touch.length; k += 8) {
+        touch[k]++;
+      }
     }
     return last;
   }

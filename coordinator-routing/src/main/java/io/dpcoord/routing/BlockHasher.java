@@ -26,6 +26,12 @@ import java.util.Iterator;
  * costs about 30 ns against about 150 ns for the digest, and a miss adds about 10 %
  * (docs/PERFORMANCE.md, "A memo of block digests").
  *
+ * <p>With a table of latest prompts ({@link #BlockHasher(int, int, int, int)}), the prompt hashed
+ * last with each first block is kept (its first {@link #LATEST_BLOCKS} blocks: tokens, hashes and
+ * digests), and a prompt that starts as it does takes the hashes of the blocks they share after one
+ * comparison, instead of one memo lookup a block (docs/PERFORMANCE.md, "The latest prompt per first
+ * block").
+ *
  * <p>Not thread-safe: an instance reuses its digest and buffers (the hash output among them), so
  * give each thread its own.
  */
@@ -56,6 +62,20 @@ public final class BlockHasher {
   private Recent shared;
   private int sharedBlocks;
   private long reused;
+  /*
+   * The latest prompts' slots, each [tag, blocks, tokens (LATEST_BLOCKS x blockSize), hashes
+   * (LATEST_BLOCKS), digests (LATEST_BLOCKS x 4 longs)]; tag 0 marks an empty slot, else it is the
+   * first block's mix with its low bit set.
+   */
+  private final long[] latest;
+  private final int latestSlots;
+  private final int latestSlotLongs;
+  /* Set by recallLatest for the hash call under way: the prompt's slot and its tag. */
+  private int latestAt;
+  private long latestTag;
+
+  /** How many leading blocks of a prompt a slot of the table of latest prompts keeps. */
+  public static final int LATEST_BLOCKS = 64;
 
   /** A prompt hashed before: its tokens, its hashes (one a block) and its blocks' digests. */
   private record Recent(long[] tokens, long[] hashes, byte[] digests) {}
@@ -92,6 +112,23 @@ public final class BlockHasher {
    * @throws IllegalArgumentException if the block size is not positive or a size negative
    */
   public BlockHasher(int blockSizeTokens, int memoBytes, int recentPromptTokens) {
+    this(blockSizeTokens, memoBytes, recentPromptTokens, 0);
+  }
+
+  /**
+   * Creates a hasher as {@link #BlockHasher(int, int, int)} with a table of latest prompts of at
+   * most {@code latestBytes} bytes: as many slots as fit (none when not even one does), each of
+   * {@code 2 + LATEST_BLOCKS x (blockSizeTokens + 5)} longs, keeping the first {@link
+   * #LATEST_BLOCKS} blocks of the prompt hashed last whose first block maps there: a prompt with
+   * the same first block takes the hashes of the leading blocks it shares with that one (compared
+   * token by token) and continues the chain from the last one's digest. The table copies what it
+   * keeps. It suits many prompts that start with one of a few shared prefixes (system prompts,
+   * documents); the memo still serves the blocks past them.
+   *
+   * @throws IllegalArgumentException if the block size is not positive, a size negative, or both
+   *     recent prompts and a table are asked for
+   */
+  public BlockHasher(int blockSizeTokens, int memoBytes, int recentPromptTokens, int latestBytes) {
     if (recentPromptTokens < 0) {
       throw new IllegalArgumentException(
           "recent prompt tokens must not be negative, got " + recentPromptTokens);
@@ -117,6 +154,19 @@ public final class BlockHasher {
     this.memoSlots =
         (int) Math.min(memoBytes / ((long) slotLongs * Long.BYTES), Integer.MAX_VALUE / slotLongs);
     this.memo = memoSlots == 0 ? null : new long[memoSlots * slotLongs];
+    if (latestBytes < 0) {
+      throw new IllegalArgumentException(
+          "latest prompts' size must not be negative, got " + latestBytes);
+    }
+    if (latestBytes > 0 && recentPromptTokens > 0) {
+      throw new IllegalArgumentException(
+          "a hasher keeps recent prompts or a table of latest prompts, not both");
+    }
+    long latestLongs = 2 + (long) LATEST_BLOCKS * (blockSizeTokens + 1 + DIGEST_LONGS);
+    this.latestSlotLongs = (int) Math.min(latestLongs, Integer.MAX_VALUE); // none fits if capped
+    this.latestSlots =
+        (int) Math.min(latestBytes / (latestLongs * Long.BYTES), Integer.MAX_VALUE / latestLongs);
+    this.latest = latestSlots == 0 ? null : new long[latestSlots * latestSlotLongs];
   }
 
   /** The number of tokens in one block. */
@@ -156,6 +206,9 @@ public final class BlockHasher {
         System.arraycopy(digests, (start - 1) * DIGEST_BYTES, message, 0, DIGEST_BYTES);
       }
     }
+    if (latest != null && blocks > 0) {
+      start = recallLatest(tokens, blocks);
+    }
     if (start == 0) {
       Arrays.fill(message, 0, DIGEST_BYTES, (byte) 0);
     }
@@ -170,6 +223,13 @@ public final class BlockHasher {
       if (digests != null) {
         System.arraycopy(message, 0, digests, b * DIGEST_BYTES, DIGEST_BYTES);
       }
+      if (latest != null && b < LATEST_BLOCKS) {
+        keepLatest(tokens, b);
+      }
+    }
+    if (latest != null && blocks > 0) {
+      latest[latestAt] = latestTag;
+      latest[latestAt + 1] = Math.min(blocks, LATEST_BLOCKS);
     }
     if (digests != null) {
       remember(new Recent(tokens, Arrays.copyOf(hashes, blocks), digests));
@@ -198,6 +258,52 @@ public final class BlockHasher {
         shared = r;
         sharedBlocks = same;
       }
+    }
+  }
+
+  /**
+   * Finds the slot of the prompt's first block ({@link #latestAt}, {@link #latestTag}) and, if the
+   * prompt kept there starts with the same blocks, takes their hashes and the last one's digest.
+   * Returns how many blocks it took: those the table keeps already, which {@link #keepLatest} is
+   * not called for.
+   */
+  private int recallLatest(long[] tokens, int blocks) {
+    long sum = 0;
+    for (int t = 0; t < blockSize; t++) {
+      sum += tokens[t];
+    }
+    latestTag = (sum * MIX) | 1;
+    latestAt = (int) (((latestTag >>> 32) * latestSlots) >>> 32) * latestSlotLongs;
+    if (latest[latestAt] != latestTag) {
+      return 0;
+    }
+    int most = (int) Math.min(blocks, latest[latestAt + 1]) * blockSize;
+    int tokensAt = latestAt + 2;
+    int differ = Arrays.mismatch(latest, tokensAt, tokensAt + most, tokens, 0, most);
+    int same = (differ < 0 ? most : differ) / blockSize;
+    if (same > 0) {
+      int hashesAt = tokensAt + LATEST_BLOCKS * blockSize;
+      System.arraycopy(latest, hashesAt, hashes, 0, same);
+      int digestAt = hashesAt + LATEST_BLOCKS + (same - 1) * DIGEST_LONGS;
+      for (int k = 0; k < DIGEST_LONGS; k++) {
+        LONG_LE.set(message, k * Long.BYTES, latest[digestAt + k]);
+      }
+      reused += same;
+    }
+    return same;
+  }
+
+  /**
+   * Writes block {@code b} (its tokens, hash and digest, now in the message) to the prompt's slot.
+   */
+  private void keepLatest(long[] tokens, int b) {
+    int tokensAt = latestAt + 2;
+    int hashesAt = tokensAt + LATEST_BLOCKS * blockSize;
+    System.arraycopy(tokens, b * blockSize, latest, tokensAt + b * blockSize, blockSize);
+    latest[hashesAt + b] = hashes[b];
+    int digestAt = hashesAt + LATEST_BLOCKS + b * DIGEST_LONGS;
+    for (int k = 0; k < DIGEST_LONGS; k++) {
+      latest[digestAt + k] = (long) LONG_LE.get(message, k * Long.BYTES);
     }
   }
 
@@ -275,7 +381,10 @@ public final class BlockHasher {
     }
   }
 
-  /** How many blocks' hashes came from remembered prompts instead of SHA-256, since creation. */
+  /**
+   * How many blocks' hashes came from remembered prompts (recent or latest) instead of SHA-256,
+   * since creation.
+   */
   public long reusedBlocks() {
     return reused;
   }

@@ -73,6 +73,20 @@ class BlockHasherTest {
   }
 
   @Test
+  void withATableOfLatestPromptsMatchesEveryPythonHashlibVector() throws IOException {
+    for (Vector v : vectors()) {
+      BlockHasher hasher = new BlockHasher(v.blockSize(), 0, 0, 1 << 20);
+      assertThat(hashesOf(hasher, v.tokens())).as(v.name()).containsExactly(v.hashes());
+      long before = hasher.reusedBlocks();
+      // the second time the leading blocks the table keeps come from it
+      assertThat(hashesOf(hasher, v.tokens())).as(v.name()).containsExactly(v.hashes());
+      assertThat(hasher.reusedBlocks() - before)
+          .as(v.name())
+          .isEqualTo(Math.min(v.hashes().length, BlockHasher.LATEST_BLOCKS));
+    }
+  }
+
+  @Test
   void aMemoAnswersExactlyAsHashingDoesWhateverItHolds() {
     SplittableRandom rnd = new SplittableRandom(11);
     long[][] prefixes = prefixes(rnd, 4);
@@ -114,15 +128,44 @@ class BlockHasherTest {
           }
           previous = prompt;
           int blocks = rnd.nextInt(prompt.length / 4 + 1); // as blocksToHash may cut them
-          assertThat(Arrays.copyOf(recent.hashes(), recent.hash(prompt, blocks)))
+          assertThat(hashesOf(recent, prompt, blocks))
               .as("budget %d, memo of %d bytes, prompt %d", budget, memoBytes, i)
-              .containsExactly(Arrays.copyOf(plain.hashes(), plain.hash(prompt, blocks)));
+              .containsExactly(hashesOf(plain, prompt, blocks));
         }
         if (budget == 3) {
           assertThat(recent.reusedBlocks()).isZero(); // no prompt with a block fits
         } else {
           assertThat(recent.reusedBlocks()).isGreaterThan(1000);
         }
+      }
+    }
+  }
+
+  @Test
+  void latestPromptsAnswerExactlyAsHashingDoes() {
+    SplittableRandom rnd = new SplittableRandom(13);
+    // prefixes of 1 to 89 blocks of 2 tokens: the longest longer than a slot keeps
+    long[][] prefixes = new long[6][];
+    for (int i = 0; i < prefixes.length; i++) {
+      prefixes[i] = rnd.longs(rnd.nextInt(1, 30) + i * 30, 0, 5).toArray();
+    }
+    BlockHasher plain = new BlockHasher(2);
+    // one slot for every first block (450 longs with 2-token blocks), eight; with and without a
+    // memo
+    for (int slots : new int[] {1, 8}) {
+      for (int memoBytes : new int[] {0, 1000}) {
+        BlockHasher latest = new BlockHasher(2, memoBytes, 0, slots * 450 * Long.BYTES + 7);
+        for (int i = 0; i < 3000; i++) {
+          long[] prompt = extended(prefixes[rnd.nextInt(prefixes.length)], rnd);
+          if (rnd.nextInt(4) == 0) {
+            prompt[rnd.nextInt(prompt.length)] ^= 1; // a branch anywhere, the first block too
+          }
+          int blocks = rnd.nextInt(prompt.length / 2 + 1); // as blocksToHash may cut them
+          assertThat(hashesOf(latest, prompt, blocks))
+              .as("%d slots, memo of %d bytes, prompt %d", slots, memoBytes, i)
+              .containsExactly(hashesOf(plain, prompt, blocks));
+        }
+        assertThat(latest.reusedBlocks()).as("%d slots", slots).isGreaterThan(1000);
       }
     }
   }
@@ -213,6 +256,12 @@ class BlockHasherTest {
     assertThatThrownBy(() -> new BlockHasher(2, 0, -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("recent prompt tokens must not be negative, got -1");
+    assertThatThrownBy(() -> new BlockHasher(2, 0, 0, -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("latest prompts' size must not be negative, got -1");
+    assertThatThrownBy(() -> new BlockHasher(2, 0, 10, 1 << 20))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("recent prompts or a table of latest prompts, not both");
   }
 
   /** {@code count} random prefixes of 1 to 39 tokens. */
@@ -235,6 +284,12 @@ class BlockHasherTest {
 
   /** Every complete block's hash of {@code tokens}, in a new array. */
   static long[] hashesOf(BlockHasher hasher, long[] tokens) {
-    return Arrays.copyOf(hasher.hashes(), hasher.hash(tokens, tokens.length / hasher.blockSize()));
+    return hashesOf(hasher, tokens, tokens.length / hasher.blockSize());
+  }
+
+  /** The hashes of the first {@code blocks} blocks of {@code tokens}, in a new array. */
+  static long[] hashesOf(BlockHasher hasher, long[] tokens, int blocks) {
+    int n = hasher.hash(tokens, blocks); // first: it may replace the array hashes() returns
+    return Arrays.copyOf(hasher.hashes(), n);
   }
 }

@@ -50,6 +50,14 @@ final class RequestRouting {
   static final int LOOP_MEMO_BYTES = 1 << 20;
 
   /**
+   * The loop's table of latest prompts ({@link BlockHasher#BlockHasher(int, int, int, int)}), in
+   * bytes, when prompts are hashed: 97 slots (distinct first blocks) with 16-token blocks. A prompt
+   * that starts as the last one with its first block did (a shared system prompt) takes those
+   * blocks' hashes after one comparison (docs/PERFORMANCE.md, "The latest prompt per first block").
+   */
+  static final int LOOP_LATEST_BYTES = 1 << 20;
+
+  /**
    * The tokens of the recent prompts each worker remembers ({@link BlockHasher#BlockHasher(int,
    * int, int)}): 16 prompts of 8k tokens, some 1.4 MB a worker with their digests. A long prompt
    * that starts as one of them (the same system prompt, the next turn of a conversation) is hashed
@@ -100,7 +108,9 @@ final class RequestRouting {
     this.config = config.routing();
     this.router = router;
     this.hasher =
-        new BlockHasher(this.config.blockSize(), this.config.hashesPrompts() ? LOOP_MEMO_BYTES : 0);
+        this.config.hashesPrompts()
+            ? new BlockHasher(this.config.blockSize(), LOOP_MEMO_BYTES, 0, LOOP_LATEST_BYTES)
+            : new BlockHasher(this.config.blockSize());
     this.tokenizer = config.tokenizer();
     this.workers = workers;
     this.workerHashers =
