@@ -212,22 +212,25 @@ public final class BlockHasher {
     if (start == 0) {
       Arrays.fill(message, 0, DIGEST_BYTES, (byte) 0);
     }
+    // a prompt enters the table once its first block has been seen before (the memo knows it):
+    // prompts that share nothing would only overwrite it
+    boolean keep = latest != null && (start > 0 || memo == null);
     for (int b = start, t = start * blockSize; b < blocks; b++, t += blockSize) {
       if (memo == null) {
         digest(tokens, t);
-      } else {
-        recallOrDigest(tokens, t);
+      } else if (recallOrDigest(tokens, t) && b == 0) {
+        keep = latest != null;
       }
       long raw = (long) LONG_LE.get(message, 0);
       hashes[b] = Long.remainderUnsigned(raw, Long.MAX_VALUE) + 1;
       if (digests != null) {
         System.arraycopy(message, 0, digests, b * DIGEST_BYTES, DIGEST_BYTES);
       }
-      if (latest != null && b < LATEST_BLOCKS) {
+      if (keep && b < LATEST_BLOCKS) {
         keepLatest(tokens, b);
       }
     }
-    if (latest != null && blocks > 0) {
+    if (keep && blocks > 0) {
       latest[latestAt] = latestTag;
       latest[latestAt + 1] = Math.min(blocks, LATEST_BLOCKS);
     }
@@ -341,9 +344,9 @@ public final class BlockHasher {
 
   /**
    * Replaces {@code digest_{i-1}} at the message's start with block i's digest: from the memo if it
-   * is there, else computed and remembered.
+   * is there (then returns true), else computed and remembered.
    */
-  private void recallOrDigest(long[] tokens, int from) {
+  private boolean recallOrDigest(long[] tokens, int from) {
     long p0 = (long) LONG_LE.get(message, 0);
     long p1 = (long) LONG_LE.get(message, 8);
     long p2 = (long) LONG_LE.get(message, 16);
@@ -367,7 +370,7 @@ public final class BlockHasher {
       for (int k = 0; k < DIGEST_LONGS; k++) {
         LONG_LE.set(message, k * Long.BYTES, memo[digestAt + k]);
       }
-      return;
+      return true;
     }
     digest(tokens, from);
     memo[at] = tag;
@@ -379,6 +382,7 @@ public final class BlockHasher {
     for (int k = 0; k < DIGEST_LONGS; k++) {
       memo[digestAt + k] = (long) LONG_LE.get(message, k * Long.BYTES);
     }
+    return false;
   }
 
   /**

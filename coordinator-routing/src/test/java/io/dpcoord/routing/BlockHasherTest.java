@@ -171,6 +171,23 @@ class BlockHasherTest {
   }
 
   @Test
+  void aPromptEntersTheTableOfLatestPromptsOnceItsFirstBlockIsInTheMemo() {
+    long[] a = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    long[] b = {9, 9, 9, 9, 5, 6, 7, 8};
+    // a memo of room for everything, a table of one slot (2 + 64 x 9 longs with 4-token blocks)
+    BlockHasher hasher = new BlockHasher(4, 1 << 20, 0, 578 * Long.BYTES);
+    long[] expected = hashesOf(new BlockHasher(4), a);
+    assertThat(hashesOf(hasher, a)).containsExactly(expected); // first seen: the memo learns it
+    assertThat(hashesOf(hasher, a)).containsExactly(expected); // from the memo: enters the table
+    assertThat(hasher.reusedBlocks()).isZero();
+    assertThat(hashesOf(hasher, a)).containsExactly(expected); // from the table
+    assertThat(hasher.reusedBlocks()).isEqualTo(3);
+    hashesOf(hasher, b); // a first block never seen does not take the slot
+    assertThat(hashesOf(hasher, a)).containsExactly(expected);
+    assertThat(hasher.reusedBlocks()).isEqualTo(6);
+  }
+
+  @Test
   void blocksThatShareASlotAreToldApartByTheirTokensAndTheirParent() {
     BlockHasher plain = new BlockHasher(4);
     BlockHasher memo = new BlockHasher(4, 200); // one slot for everything
