@@ -271,12 +271,8 @@ public final class BlockHasher {
    * not called for.
    */
   private int recallLatest(long[] tokens, int blocks) {
-    long sum = 0;
-    for (int t = 0; t < blockSize; t++) {
-      sum += tokens[t];
-    }
-    latestTag = (sum * MIX) | 1;
-    latestAt = (int) (((latestTag >>> 32) * latestSlots) >>> 32) * latestSlotLongs;
+    latestTag = tag(0, tokens, 0);
+    latestAt = slot(latestTag, latestSlots) * latestSlotLongs;
     if (latest[latestAt] != latestTag) {
       return 0;
     }
@@ -343,6 +339,23 @@ public final class BlockHasher {
   }
 
   /**
+   * A table's tag for the block at {@code tokens[from]}: its tokens' sum mixed with {@code parent}
+   * (the previous digest's first word, or 0), low bit set so that 0 can mark an empty slot.
+   */
+  private long tag(long parent, long[] tokens, int from) {
+    long sum = 0;
+    for (int t = from, end = from + blockSize; t < end; t++) {
+      sum += tokens[t];
+    }
+    return (parent ^ sum * MIX) | 1;
+  }
+
+  /** The slot in {@code [0, slots)} that {@code tag} maps to. */
+  private static int slot(long tag, int slots) {
+    return (int) (((tag >>> 32) * slots) >>> 32);
+  }
+
+  /**
    * Replaces {@code digest_{i-1}} at the message's start with block i's digest: from the memo if it
    * is there (then returns true), else computed and remembered.
    */
@@ -352,13 +365,8 @@ public final class BlockHasher {
     long p2 = (long) LONG_LE.get(message, 16);
     long p3 = (long) LONG_LE.get(message, 24);
     int end = from + blockSize;
-    long sum = 0;
-    for (int t = from; t < end; t++) {
-      sum += tokens[t];
-    }
-    long tag = (p0 ^ sum * MIX) | 1;
-    int s = (int) (((tag >>> 32) * memoSlots) >>> 32);
-    int at = s * slotLongs;
+    long tag = tag(p0, tokens, from);
+    int at = slot(tag, memoSlots) * slotLongs;
     int tokensAt = at + 1 + DIGEST_LONGS;
     int digestAt = tokensAt + blockSize;
     if (memo[at] == tag
