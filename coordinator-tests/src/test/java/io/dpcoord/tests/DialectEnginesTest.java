@@ -7,7 +7,6 @@ import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.server.ControlState;
 import io.dpcoord.server.CoordinatorConfig;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -76,33 +75,19 @@ class DialectEnginesTest {
       Map<Object, Object> dev1 = devRecord(r1, "main");
       Map<Object, Object> dev2 = devRecord(r2, "old");
       engine.reply(Pack.value(dev1), Pack.value(dev2));
-      main.expectFrame(Pack.array(21, 1, Pack.raw(Pack.value(dev1))));
-      dev2.remove("cg_wait_iters");
-      old.expectFrame(Pack.array(4, 2, Pack.raw(Pack.value(dev2))));
+      main.expectFrame(Pack.array(21, 1, DialectClientsTest.raw(dev1)));
+      old.expectFrame(Pack.array(4, 2, DialectClientsTest.raw(DialectClientsTest.for018(dev2))));
       assertThat(c.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
     }
   }
 
-  /** A finished record as the dev branch's engine writes it: 0.18's keys, then its new one. */
+  /**
+   * A finished record as the dev branch's engine writes it: 0.18's keys (those of main's record
+   * that 0.18 knows), then its new one.
+   */
   private static Map<Object, Object> devRecord(long rid, String prompt) {
-    return new LinkedHashMap<>(
-        Pack.map(
-            "request_id",
-            rid,
-            "prompt",
-            prompt,
-            "sampling_params",
-            SP,
-            "status",
-            "COMPLETED",
-            "generated_tokens",
-            Pack.list(72, 105),
-            "stop_word_ids",
-            null,
-            "cg_wait_iters",
-            3,
-            "block_size_tokens",
-            256));
+    return DialectClientsTest.with(
+        DialectClientsTest.for018(DialectClientsTest.mainRecord(rid, prompt)), "cg_wait_iters", 3);
   }
 
   /**
