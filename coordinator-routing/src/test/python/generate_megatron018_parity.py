@@ -41,6 +41,10 @@ Usage, from the repository root:
       coordinator-routing/src/test/resources/parity-0.18 [MEGATRON_GIT]
 MEGATRON_GIT: a Megatron-LM git directory, e.g. /work/.mirror/NVIDIA+Megatron-LM/repo.
 The output is the same on every run (fixed seeds, gzip without a time stamp).
+
+With `MEGATRON_GIT --random SEED` it writes instead CASES (default 100) cases whose settings
+(engines, block size, alpha, max_requests, policy) are drawn from SEED, each checked against
+core_v0.18.2's own coordinator as above, and a cases.properties for check_route_replay.py.
 """
 import enum
 import functools
@@ -436,10 +440,41 @@ def write_gzip(path, lines):
         f.write(raw.getvalue())
 
 
+def random_campaign(out_dir, git_dir, seed, count):
+    """count cases with settings drawn from seed (the module's constants set per case), each
+    checked against core_v0.18.2's own coordinator, and cases.properties as parity-main has it
+    (for check_route_replay.py --megatron 0.18)."""
+    global RANKS, BLOCK_SIZE, ALPHA, MAX_REQUESTS, MAX_LABELS, OPS
+    rng = random.Random(seed)
+    os.makedirs(out_dir, exist_ok=True)
+    lines = ["# random cases from generate_megatron018_parity.py, checked against " + COMMIT]
+    for i in range(count):
+        policy = rng.choice(POLICIES)
+        RANKS = rng.choice([3, 4, 5, 8, 16, rng.randint(3, 16)])
+        BLOCK_SIZE = rng.choice([1, 2, 4, 8, 16, 32, 64, rng.randint(1, 64)])
+        ALPHA = rng.choice([0.0, 1.0, 0.5, round(rng.random(), 3)])
+        MAX_REQUESTS = rng.choice([1, 2, 4, 16, 100, rng.randint(1, 100)])
+        MAX_LABELS = RANKS + rng.randint(0, 4)
+        OPS = rng.randint(500, 2000)
+        name = "random-%d-%d" % (seed, i)
+        ops, decisions, dropped, dropped_ops, _ = generate(policy, seed * 100000 + i)
+        check_with_megatron(git_dir, policy, ops, decisions, dropped_ops)
+        write_gzip(os.path.join(out_dir, "%s-trace.jsonl.gz" % name), ops)
+        write_gzip(os.path.join(out_dir, "%s-decisions.jsonl.gz" % name), decisions)
+        lines.append("%s=%s,%d,%d,%s,%d" % (name, policy, RANKS, BLOCK_SIZE, ALPHA, MAX_REQUESTS))
+        print("%s: %d ops, %d decisions, dropped %s, checked against core_v0.18.2"
+              % (name, len(ops), len(decisions), dropped or "nothing"), flush=True)
+    with open(os.path.join(out_dir, "cases.properties"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     out_dir = sys.argv[1]
     git_dir = sys.argv[2] if len(sys.argv) > 2 else None
     logging.disable(logging.CRITICAL)  # the coordinator's warnings about removed engines
+    if len(sys.argv) == 5 and sys.argv[3] == "--random" and sys.argv[4].isdigit():
+        random_campaign(out_dir, git_dir, int(sys.argv[4]), int(os.environ.get("CASES", "100")))
+        return
     for seed, policy in enumerate(POLICIES, start=20261130):
         ops, decisions, dropped, dropped_ops, hidden = generate(policy, seed)
         if git_dir:

@@ -35,10 +35,15 @@ Needs a Python with Megatron's requirements for this module: torch, numpy, pyzmq
 Usage, from the repository root:
   PY coordinator-routing/src/test/python/generate_megatron_main_parity.py \\
       coordinator-routing/src/test/resources/parity-main MEGATRON_SOURCE [--core-v0.19.0]
+  PY coordinator-routing/src/test/python/generate_megatron_main_parity.py \\
+      OUT_DIR MEGATRON_SOURCE --random SEED [--core-v0.19.0]
 MEGATRON_SOURCE: a Megatron-LM tree at d98e8a64 (the directory holding megatron/), for instance
 `git -C MEGATRON_GIT archive d98e8a64 megatron | tar -x -C DIR`.
 --core-v0.19.0: for a tree of that release, whose coordinator asserts that a reply comes from a
 registered engine: the requests of an engine that left are never completed.
+--random SEED: instead of CASES, CASES (an environment variable, default 100) cases whose
+settings are drawn from SEED (random_cases), for a campaign beyond the committed ones; compare
+with check_route_replay.py OUT_DIR.
 The output is the same on every run (fixed seeds, gzip without a time stamp).
 """
 import gzip
@@ -291,17 +296,42 @@ def write_gz(path, rows):
         f.write(buf.getvalue())
 
 
+def random_cases(count, seed):
+    """count cases drawn from seed: the settings of CASES and their edges, and token ids from a
+    handful of values (blocks repeat across prompts and engines tie) up to 2^62."""
+    rng = random.Random(seed)
+    cases = []
+    for i in range(count):
+        policy = rng.choice(["longest_prefix"] * 3 + ["first_prefix_block"] * 2 + ["load_balanced"])
+        ranks = rng.choice([1, 2, 3, 4, 5, 8, 16, 32, 64, 130, rng.randint(1, 16)])
+        block_size = rng.choice([1, 2, 3, 4, 8, 16, 16, 32, 64, rng.randint(1, 64)])
+        alpha = rng.choice([0.0, 1.0, 0.5, round(rng.random(), 3)])
+        max_requests = rng.choice([1, 2, 4, 16, 100, rng.randint(1, 100)])
+        bound = rng.choice([2, 4, 1 << 16, 1 << 20, 1 << 40, 1 << 62])
+        name = f"random-{seed}-{i}"
+        cases.append((name, policy, ranks, block_size, alpha, max_requests,
+                      rng.randint(200, 900), rng.random() < 0.7, bound))
+    return cases
+
+
 def main():
-    if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["--core-v0.19.0"]):
-        sys.exit("usage: generate_megatron_main_parity.py OUT_DIR MEGATRON_SOURCE [--core-v0.19.0]")
-    out, source = sys.argv[1:3]
-    core_v0190 = len(sys.argv) == 4
+    args = sys.argv[1:]
+    core_v0190 = "--core-v0.19.0" in args
+    args = [a for a in args if a != "--core-v0.19.0"]
+    cases, first_seed = CASES, 1000
+    if len(args) == 4 and args[2] == "--random" and args[3].isdigit():
+        first_seed = int(args[3])
+        cases = random_cases(int(os.environ.get("CASES", "100")), first_seed)
+    elif len(args) != 2:
+        sys.exit("usage: generate_megatron_main_parity.py OUT_DIR MEGATRON_SOURCE"
+                 " [--random SEED] [--core-v0.19.0]")
+    out, source = args[:2]
     os.makedirs(out, exist_ok=True)
     lines = [f"# written by coordinator-routing/src/test/python/{os.path.basename(__file__)}",
              f"# from Megatron-LM {COMMIT}; name=policy,ranks,block_size,alpha,max_requests"]
-    for seed, case in enumerate(CASES):
+    for seed, case in enumerate(cases, first_seed):
         name, policy, ranks, block_size, alpha, max_requests = case[:6]
-        ops, decisions = run_case(source, case, 1000 + seed, core_v0190)
+        ops, decisions = run_case(source, case, seed, core_v0190)
         write_gz(os.path.join(out, f"{name}-trace.jsonl.gz"), ops)
         write_gz(os.path.join(out, f"{name}-decisions.jsonl.gz"), decisions)
         lines.append(f"{name}={policy},{ranks},{block_size},{alpha},{max_requests}")
