@@ -12,7 +12,8 @@ coordinator, configured alike, and compares every step.
 Usage, from the repository root (PY with torch, numpy, pyzmq, msgpack):
   PY coordinator-tests/src/test/python/generate_wire_parity.py MEGATRON_SOURCE \\
       coordinator-tests/src/test/resources/interop
-The output is the same on every run (a fixed seed).
+The output is the same on every run (a fixed seed). With SEED, other walks (for a campaign
+beyond the recorded ones; wire_parity.py takes the same --seed).
 """
 import json
 import logging
@@ -72,11 +73,12 @@ def megatron(source):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: generate_wire_parity.py MEGATRON_SOURCE OUT_DIR")
-    source, out = sys.argv[1:]
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and not sys.argv[3].isdigit()):
+        sys.exit("usage: generate_wire_parity.py MEGATRON_SOURCE OUT_DIR [SEED]")
+    source, out = sys.argv[1:3]
+    seed = int(sys.argv[3]) if len(sys.argv) == 4 else 1
     for name, signals in (("wire-parity.jsonl", False), ("control-parity.jsonl", True)):
-        records = wire_parity.walk(megatron(source), 1, 120, signals=signals)
+        records = wire_parity.walk(megatron(source), seed, 120, signals=signals)
         with open(os.path.join(out, name), "w") as f:
             for record in records:
                 f.write(json.dumps(record, separators=(",", ":")) + "\n")

@@ -2,6 +2,8 @@
 
     wire_parity.py --endpoint E --expected wire-parity.jsonl
     wire_parity.py --endpoint E --expected control-parity.jsonl --signals
+    wire_parity.py --endpoint E --expected OTHER.jsonl [--signals] --seed N   (a walk recorded
+        with generate_wire_parity.py's SEED N)
 
 The coordinator at E waits for two engines (mp-coord-0, mp-coord-1) and detokenizes with a
 NullTokenizer of 2^20 ids (`--tokenizer null:1048576`; Megatron's coordinator always
@@ -210,12 +212,13 @@ def main():
     parser.add_argument("--expected", required=True)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--signals", action="store_true")
+    parser.add_argument("--seed", type=int, default=1, help="the walk's (the recording's) seed")
     args = parser.parse_args()
 
     with open(args.expected) as f:
         expected = [json.loads(line) for line in f if line.strip()]
     counts = [sum(len(e["clients"][k]) for e in expected) for k in range(2)]
-    got = walk(args.endpoint, 1, args.seconds, counts, args.signals)
+    got = walk(args.endpoint, args.seed, args.seconds, counts, args.signals)
     for i, (e, g) in enumerate(zip(expected, got)):
         if g["step"] != e["step"] or g["engines"] != e["engines"]:
             w.emit("mismatch", step=i, expected=json.dumps(e, separators=(",", ":")),
