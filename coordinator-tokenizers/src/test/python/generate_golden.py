@@ -14,7 +14,9 @@ Megatron-LM checkout: megatron/core/tokenizers/text/libraries/) on the Python pa
   remove_special_tokens=True to the libraries whose ids_to_text takes it. Both remove_EOD values.
 
 Usage (pip install tokenizers transformers tiktoken sentencepiece):
-  python3 generate_golden.py MEGATRON_CHECKOUT TOKENIZER_CACHE OUT_DIR
+  python3 generate_golden.py MEGATRON_CHECKOUT TOKENIZER_CACHE OUT_DIR [--random SEED COUNT]
+--random: COUNT texts (and COUNT random id lists) drawn from SEED instead of the committed ones,
+for a campaign beyond them (docs/TOKENIZERS.md, "Random campaigns").
 MEGATRON_CHECKOUT: a Megatron-LM working tree, or a git directory (its HEAD is read).
 TOKENIZER_CACHE: .cache/tokenizers (scripts/fetch-tokenizers.sh).
 """
@@ -136,7 +138,59 @@ PIECES = [
 ]
 
 
+# Code point ranges random_strings() draws from: scripts, combining marks, spaces and controls,
+# private use, variation selectors, noncharacters, emoji, regional indicators, the astral planes.
+RANGES = [(0x20, 0x7E)] * 6 + [
+    (0x00, 0x1F), (0x7F, 0x9F), (0xA0, 0xFF), (0x100, 0x24F), (0x300, 0x36F), (0x370, 0x3FF),
+    (0x400, 0x4FF), (0x590, 0x5FF), (0x600, 0x6FF), (0x900, 0x97F), (0xE00, 0xE7F),
+    (0x1100, 0x11FF), (0x2000, 0x206F), (0x3000, 0x30FF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3),
+    (0xE000, 0xE0FF), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFF00, 0xFFEF), (0xFFF0, 0xFFFF),
+    (0x1F000, 0x1FAFF), (0x1F1E6, 0x1F1FF), (0x10000, 0x10FFFF),
+]
+SPACES = " \t\n\r\u3000\u00a0\u2009\u0085\u000b\u000c"
+
+# set by --random: the texts and the count of random id lists instead of the committed ones
+RANDOM_TEXTS = None
+RANDOM_ID_LISTS = 60
+
+
+def random_strings(seed, count):
+    """count texts drawn from seed: PIECES, special tokens, runs of spaces and code points from
+    RANGES (no surrogates: they cannot be sent as UTF-8), 1 to 20 parts each, one in 20 texts 50 to
+    300 parts."""
+    rnd = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rnd.randint(1, 20) if rnd.random() < 0.95 else rnd.randint(50, 300)):
+            kind = rnd.random()
+            if kind < 0.4:
+                parts.append(rnd.choice(PIECES))
+            elif kind < 0.45:
+                parts.append(rnd.choice(SPECIAL_STRINGS))
+            elif kind < 0.5:
+                parts.append(rnd.choice(SPACES) * rnd.randint(1, 5))
+            else:
+                lo, hi = rnd.choice(RANGES)
+                points = (rnd.randint(lo, hi) for _ in range(rnd.randint(1, 6)))
+                parts.append("".join(chr(c) for c in points if not 0xD800 <= c <= 0xDFFF))
+        texts.append("".join(parts))
+    return texts
+
+
+def random_null_strings(seed, count):
+    """Texts for NullTokenizer: ints (some out of range, signed, padded) and separators."""
+    rnd = random.Random(seed)
+    seps = [" ", " ", " ", "  ", "\t", "\n", "", ",", " +"]
+    numbers = lambda: str(rnd.choice([rnd.randrange(100), rnd.randrange(1 << 17),
+                                      rnd.randrange(1 << 70), -rnd.randrange(10)]))
+    return ["".join(numbers() + rnd.choice(seps) for _ in range(rnd.randint(1, 12))).rstrip(" ")
+            if rnd.random() < 0.9 else rnd.choice(NULL_STRINGS) for _ in range(count)]
+
+
 def strings():
+    if RANDOM_TEXTS is not None:
+        return RANDOM_TEXTS
     rnd = random.Random(20261129)
     generated = []
     for _ in range(220):
@@ -154,7 +208,7 @@ def id_sequences(library, vocab, eod, extra_ids):
             sequences.append(megatron_tokenize(library, s))
         except Exception:
             pass
-    for _ in range(60):
+    for _ in range(RANDOM_ID_LISTS):
         n = rnd.randint(0, 16)
         sequences.append([rnd.randrange(vocab) for _ in range(n)])
     if eod is not None:
@@ -188,7 +242,18 @@ def golden(name, spec, library, vocab, extra_ids=(), texts=None):
 
 
 def main():
+    global RANDOM_TEXTS, RANDOM_ID_LISTS
+    if len(sys.argv) not in (4, 7) or (len(sys.argv) == 7 and (
+            sys.argv[4] != "--random" or not sys.argv[5].isdigit() or not sys.argv[6].isdigit())):
+        sys.exit("usage: generate_golden.py MEGATRON_CHECKOUT TOKENIZER_CACHE OUT_DIR"
+                 " [--random SEED COUNT]")
     checkout, cache, out_dir = sys.argv[1:4]
+    null_strings = NULL_STRINGS
+    if len(sys.argv) == 7:
+        seed, count = int(sys.argv[5]), int(sys.argv[6])
+        RANDOM_TEXTS = random_strings(seed, count)
+        RANDOM_ID_LISTS = count
+        null_strings = random_null_strings(seed, count)
     # imported before Megatron's modules, so that transformers sees no torch (the stub below)
     import tokenizers
     import transformers
@@ -206,9 +271,9 @@ def main():
     jobs = [
         golden("null", "null", libraries["null"](vocab_size=131072), 131072,
                extra_ids=[[5, 131071, 7, 131071], [131071, 131071]],
-               texts=NULL_STRINGS + FIXED_STRINGS[:12]),
+               texts=null_strings + FIXED_STRINGS[:12]),
         golden("null-100-eod-3", "null:100,eod=3", libraries["null"](vocab_size=100, eod_id=3),
-               100, texts=NULL_STRINGS),
+               100, texts=null_strings),
         golden("bytes", "bytes", libraries["bytes"](), 256,
                extra_ids=[[0xe2, 0x82], [0xff, 0x41], [65, 300], [65, 511], [0x41, 0x20, 0x0a],
                           [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80], [0xc0, 0xaf, 0x41]]),
