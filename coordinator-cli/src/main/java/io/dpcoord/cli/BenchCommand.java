@@ -147,6 +147,15 @@ final class BenchCommand implements Callable<Integer> {
   String python;
 
   @Option(
+      names = "--server-java-option",
+      paramLabel = "OPTION",
+      description =
+          "An option for the server JVMs (the coordinator's and the forwarder's), after the"
+              + " benchmark's own, e.g. --server-java-option=-XX:+UseSerialGC, to measure what a"
+              + " JVM flag buys; repeat for several.")
+  List<String> serverJavaOptions = new ArrayList<>();
+
+  @Option(
       names = "--csv",
       paramLabel = "FILE",
       description = "Where to write the CSV (default: ${DEFAULT-VALUE}).",
@@ -250,7 +259,8 @@ final class BenchCommand implements Callable<Integer> {
         engineLatency,
         rate,
         rounds,
-        source);
+        source,
+        List.copyOf(serverJavaOptions));
   }
 
   private void atLeast(String name, int value, int min) {

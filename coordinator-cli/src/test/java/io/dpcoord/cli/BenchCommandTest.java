@@ -211,6 +211,27 @@ class BenchCommandTest {
     assertThat(run.out()).isEmpty();
   }
 
+  @Test
+  @Timeout(60)
+  void serverJavaOptionsReachTheServerJvm(@TempDir Path dir) throws Exception {
+    // an option the JVM does not know stops the server JVM at its start, so the run ends there
+    CliRun run =
+        tinyBench(
+            dir.resolve("bench.csv"),
+            "--targets",
+            "coordinator",
+            "--requests",
+            "10",
+            "--warmup",
+            "10",
+            "--server-java-option=-XX:+UseSerialGC",
+            "--server-java-option=-XX:+NoSuchOptionForTheBench");
+
+    assertThat(run.status()).as(run.out() + run.err()).isEqualTo(1);
+    assertThat(run.err()).contains("coordinator bench: the server process ended (exit status 1)");
+    assertThat(run.out()).isEmpty();
+  }
+
   /** A small run: 64-token prompts, 2 engines, 8 in flight, the CSV to {@code csv}, then flags. */
   private static CliRun tinyBench(Path csv, String... flags) {
     List<String> args =

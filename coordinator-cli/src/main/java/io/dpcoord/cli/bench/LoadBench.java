@@ -62,6 +62,8 @@ public final class LoadBench {
    * @param rounds how many times every case runs, case after case, round after round
    * @param megatron where Megatron's coordinator is, if {@code targets} has {@link
    *     Target#MEGATRON}; else null
+   * @param serverJavaOptions added to the server JVM's options, after the benchmark's own (for the
+   *     coordinator and the forwarder; Megatron's server is not a JVM)
    */
   public record Config(
       List<Integer> promptTokens,
@@ -74,7 +76,8 @@ public final class LoadBench {
       Duration engineLatency,
       double rate,
       int rounds,
-      Megatron megatron) {
+      Megatron megatron,
+      List<String> serverJavaOptions) {
 
     /** Every run, prompt length by prompt length: the targets in order, each routing setting. */
     public List<Case> cases() {
@@ -157,7 +160,11 @@ public final class LoadBench {
         new Workload(SYSTEM_PROMPTS, systemTokens, c.promptTokens() - systemTokens, 1);
     try (ServerProcess server =
         ServerProcess.start(
-            c.target(), c.routing() == null || c.routing(), config.engines(), config.megatron())) {
+            c.target(),
+            c.routing() == null || c.routing(),
+            config.engines(),
+            config.megatron(),
+            config.serverJavaOptions())) {
       List<SimulatedEngine> engines = new ArrayList<>();
       try {
         for (int rank = 0; rank < config.engines(); rank++) {

@@ -70,9 +70,11 @@ public final class ServerProcess implements AutoCloseable {
    *     (fewest pending requests, no hashing). The forwarder ignores it.
    * @param engines how many engines the coordinator waits for
    * @param megatron where Megatron's coordinator is, for {@link Target#MEGATRON} (else unused)
+   * @param javaOptions added to the JVM's options, after the benchmark's own (unused for Megatron)
    * @throws IOException if the server cannot be started or does not report an endpoint
    */
-  public static ServerProcess start(Target target, boolean routing, int engines, Megatron megatron)
+  public static ServerProcess start(
+      Target target, boolean routing, int engines, Megatron megatron, List<String> javaOptions)
       throws IOException {
     if (target == Target.MEGATRON) {
       // Megatron's defaults as serve has them: longest_prefix, alpha 0.5, the same block size
@@ -94,6 +96,7 @@ public final class ServerProcess implements AutoCloseable {
     for (String hot : HOT_CLASSES) {
       command.add("-XX:CompileCommand=CompileThresholdScaling," + hot + "::*,0.1");
     }
+    command.addAll(javaOptions);
     command.addAll(
         List.of(
             // errors only: engines leaving at the end of a run are not news

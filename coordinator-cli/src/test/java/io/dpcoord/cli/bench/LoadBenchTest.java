@@ -23,7 +23,8 @@ class LoadBenchTest {
             Duration.ZERO,
             0,
             1,
-            null);
+            null,
+            List.of());
 
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.promptTokens() + " " + c.routingName())
@@ -51,7 +52,8 @@ class LoadBenchTest {
             Duration.ZERO,
             0,
             1,
-            null);
+            null,
+            List.of());
     assertThat(config.cases())
         .extracting(c -> c.target().cliName() + " " + c.routingName())
         .containsExactly("coordinator on", "coordinator-no-metrics on");
