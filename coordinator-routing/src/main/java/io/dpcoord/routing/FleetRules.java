@@ -191,6 +191,12 @@ final class FleetRules {
   static final int CACHE_WEIGHT = 2;
 
   /**
+   * How far above the least work, in prefills of the request, {@link #leastWork} may place a new
+   * prefix (half: measured in the simulator, docs/ROUTING-QUALITY.md).
+   */
+  static final double PLACEMENT_MARGIN = 0.5;
+
+  /**
    * The engine with the least estimated work ahead of this request's first token: the prefill
    * tokens already queued there (drained at the engine's prefill rate since they were sent) plus
    * the tokens this request would prefill there, plus one block per request pending there (so that
@@ -198,13 +204,29 @@ final class FleetRules {
    * #CACHE_WEIGHT}); ties to the longer match, then the fewest pending, then the fewest blocks
    * {@code cached} there by the index (as sglang places a new prefix: an idle fleet spreads new
    * prefixes instead of giving them all to the first rank).
+   *
+   * <p>With {@code placeNewPrefixes} (engine feedback on, and no engine yet seen to serve fewer
+   * blocks than predicted, so the index's counts are what the caches hold), a request of at least
+   * one block that no engine holds any of goes to the engine with the fewest blocks {@code cached}
+   * among those within one prefill of this request of the least work (then the least work, then the
+   * lowest rank): a new prefix's later requests follow it, so placing it is placing their load, and
+   * while nothing has been evicted the blocks cached count the prefixes already placed.
    */
   static int leastWork(
-      int ranks, int n, int[] depth, int[] pending, double[] backlog, int[] cached, int blockSize) {
+      int ranks,
+      int n,
+      int[] depth,
+      int[] pending,
+      double[] backlog,
+      int[] cached,
+      int blockSize,
+      boolean placeNewPrefixes) {
     int best = 0;
     double bestCost = Double.POSITIVE_INFINITY;
+    boolean matched = false;
     for (int r = 0; r < ranks; r++) {
-      double cost = backlog[r] + (double) (n - CACHE_WEIGHT * depth[r] + pending[r]) * blockSize;
+      double cost = leastWorkCost(r, n, depth, pending, backlog, blockSize);
+      matched |= depth[r] > 0;
       if (cost < bestCost
           || (cost == bestCost
               && (depth[r] > depth[best]
@@ -215,6 +237,27 @@ final class FleetRules {
         bestCost = cost;
       }
     }
-    return best;
+    if (!placeNewPrefixes || matched || n == 0) {
+      return best;
+    }
+    double within = bestCost + PLACEMENT_MARGIN * n * blockSize;
+    int chosen = -1; // best is among them
+    double chosenCost = 0;
+    for (int r = 0; r < ranks; r++) {
+      double cost = leastWorkCost(r, n, depth, pending, backlog, blockSize);
+      if (cost <= within
+          && (chosen < 0
+              || cached[r] < cached[chosen]
+              || (cached[r] == cached[chosen] && cost < chosenCost))) {
+        chosen = r;
+        chosenCost = cost;
+      }
+    }
+    return chosen;
+  }
+
+  private static double leastWorkCost(
+      int r, int n, int[] depth, int[] pending, double[] backlog, int blockSize) {
+    return backlog[r] + (double) (n - CACHE_WEIGHT * depth[r] + pending[r]) * blockSize;
   }
 }

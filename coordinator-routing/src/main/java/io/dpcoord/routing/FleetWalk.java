@@ -135,7 +135,14 @@ final class FleetWalk {
         backlogByRank[r] = drained(order[r], t);
       }
       return FleetRules.leastWork(
-          ranks, n, depthByRank, pendingByRank, backlogByRank, cachedByRank, blockSize);
+          ranks,
+          n,
+          depthByRank,
+          pendingByRank,
+          backlogByRank,
+          cachedByRank,
+          blockSize,
+          router.cachesHoldAllSent());
     }
     return FleetRules.choose(
         policy, ranks, n, depthByRank, pendingByRank, blocksByRank, cachedByRank);

@@ -586,6 +586,15 @@ public final class Router {
     return true;
   }
 
+  /**
+   * Whether engine feedback is on and no engine has yet served fewer blocks than predicted: as far
+   * as the router can tell, the engines' caches still hold every block sent to them, so the index's
+   * per-engine counts are what they cache ({@link FleetRules#leastWork}).
+   */
+  boolean cachesHoldAllSent() {
+    return feedback && ageLimit == Long.MAX_VALUE;
+  }
+
   /** Index entries dropped by engine feedback so far. */
   public long feedbackPurgedTotal() {
     return feedbackPurged;

@@ -238,7 +238,36 @@ class FleetRulesTest {
   }
 
   private static int leastWork(int n, int[] depth, int[] pending, double[] backlog, int[] cached) {
-    return FleetRules.leastWork(depth.length, n, depth, pending, backlog, cached, 16);
+    return FleetRules.leastWork(depth.length, n, depth, pending, backlog, cached, 16, false);
+  }
+
+  private static int placing(int n, int[] depth, int[] pending, double[] backlog, int[] cached) {
+    return FleetRules.leastWork(depth.length, n, depth, pending, backlog, cached, 16, true);
+  }
+
+  @Test
+  void leastWorkPlacesANewPrefixOnTheFewestCachedWithinHalfAPrefillOfTheLeastWork() {
+    // n 4 (64 tokens), no match anywhere, pending 0: costs {0, 32, 65} + 64 = {64, 96, 129};
+    // within 64 + 32 = 96: r0 and r1 (at the bound); r1 caches fewer (10 against 50); r2 (5)
+    // is too busy
+    int[] none = {0, 0, 0};
+    double[] backlog = {0, 32, 65};
+    int[] cached = {50, 10, 5};
+    assertThat(placing(4, none, none, backlog, cached)).isEqualTo(1);
+    // without placing, the least work: r0
+    assertThat(leastWork(4, none, none, backlog, cached)).isZero();
+    // r2 at 96 too: within, and it caches the fewest
+    assertThat(placing(4, none, none, new double[] {0, 32, 32}, cached)).isEqualTo(2);
+    // equal cached: the least work, then the lowest rank
+    assertThat(placing(4, none, none, backlog, new int[] {10, 10, 5})).isZero();
+    // costs {96, 96, 161}, within 128: r0 and r1 tie on cached and work, the lower rank
+    assertThat(placing(4, none, none, new double[] {32, 32, 97}, new int[] {10, 10, 5})).isZero();
+    // a match anywhere, or no complete block: the cost rule
+    assertThat(placing(4, new int[] {0, 0, 1}, none, backlog, cached)).isZero();
+    // (n 0: costs {32, 16, 0 + 16}; r1 and r2 tie, and the cost rule's fewer pending picks r1
+    // where placing would pick r2, which caches fewer)
+    assertThat(placing(0, none, new int[] {0, 0, 1}, new double[] {32, 16, 0}, cached))
+        .isEqualTo(1);
   }
 
   @Test

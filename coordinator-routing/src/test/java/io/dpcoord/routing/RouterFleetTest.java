@@ -246,6 +246,36 @@ class RouterFleetTest {
   }
 
   @Test
+  void leastWorkWithFeedbackPlacesNewPrefixesOnTheFewestCachedUntilAShortfall() {
+    // a new prefix of 4 blocks: costs {0 + (4 + 0) 16, 0 + (4 + 2) 16} = {64, 96}; engine 1 is
+    // within half a prefill (32) of the least work and caches fewer blocks
+    long[] fresh = {5001, 5002, 5003, 5004};
+    assertThat(cachedTenAndTwoPending(true).route(fresh, 4, true).engine()).isEqualTo(1);
+    assertThat(cachedTenAndTwoPending(false).route(fresh, 4, true).engine()).isZero();
+    // engine 0 served 1 block of 2 predicted: caches evict, the index's counts are not theirs
+    Router router = cachedTenAndTwoPending(true);
+    router.feedback(0, 2, 1, 1, 1, -1);
+    assertThat(router.route(fresh, 4, true).engine()).isZero();
+  }
+
+  /** least_work on two idle engines: engine 0 caches 10 blocks, engine 1 none but has 2 pending. */
+  private static Router cachedTenAndTwoPending(boolean feedback) {
+    long[] now = {0};
+    Router router =
+        withEngines(
+            RouterConfig.builder()
+                .policy(Policy.LEAST_WORK)
+                .feedback(feedback)
+                .nanoClock(() -> now[0])
+                .build(),
+            2);
+    assignAndComplete(router, 0, 3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008, 3009, 3010);
+    now[0] = 1_000_000_000; // engine 0's backlog drained
+    setPending(router, 1, 2);
+    return router;
+  }
+
+  @Test
   void leastWorkDrainsAtTheConfiguredPrefillRate() {
     long[] now = {0};
     Router router =
