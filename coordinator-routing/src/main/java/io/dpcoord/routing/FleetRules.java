@@ -208,9 +208,10 @@ final class FleetRules {
    * <p>With {@code placeNewPrefixes} (engine feedback on, and no engine yet seen to serve fewer
    * blocks than predicted, so the index's counts are what the caches hold), a request of at least
    * one block that no engine holds any of goes to the engine with the fewest blocks {@code cached}
-   * among those within one prefill of this request of the least work (then the least work, then the
-   * lowest rank): a new prefix's later requests follow it, so placing it is placing their load, and
-   * while nothing has been evicted the blocks cached count the prefixes already placed.
+   * among those within half a prefill of this request ({@link #PLACEMENT_MARGIN}) of the least work
+   * (then the least work, then the lowest rank): a new prefix's later requests follow it, so
+   * placing it is placing their load, and while nothing has been evicted the blocks cached count
+   * the prefixes already placed.
    */
   static int leastWork(
       int ranks,
