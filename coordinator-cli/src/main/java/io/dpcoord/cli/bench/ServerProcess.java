@@ -91,16 +91,16 @@ public final class ServerProcess implements AutoCloseable {
             "java.management/sun.management=ALL-UNNAMED",
             "-XX:-UseDynamicNumberOfCompilerThreads",
             "-XX:-TieredCompilation", // as ./coordinator runs serve
-            "-XX:CompileCommand=quiet"));
+            "-XX:CompileCommand=quiet",
+            // errors only: engines leaving at the end of a run are not news
+            "-Ddpcoord.log.level=ERROR"));
     // as ./coordinator runs serve, and the forwarder's loop likewise, to keep the floor fair
     for (String hot : HOT_CLASSES) {
       command.add("-XX:CompileCommand=CompileThresholdScaling," + hot + "::*,0.1");
     }
-    command.addAll(javaOptions);
+    command.addAll(javaOptions); // last, so that they can override any of the above
     command.addAll(
         List.of(
-            // errors only: engines leaving at the end of a run are not news
-            "-Ddpcoord.log.level=ERROR",
             "-cp",
             System.getProperty("java.class.path"),
             ServerProcess.class.getName(),
