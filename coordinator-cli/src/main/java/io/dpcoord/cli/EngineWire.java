@@ -5,10 +5,10 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code serve --engine-wire}: the Megatron release the engines run. {@code 0.18} (also {@code
- * 0.17}) and {@code 0.19} (main) are the two dialects; {@code 0.19.0} is main's numbering with
- * core_v0.19.0's engine, which takes a SUBMIT of three fields only and has no aborts, KV handoff or
- * multimodal data.
+ * {@code serve --engine-wire}: the Megatron release the engines run. {@code 0.16}, {@code 0.18}
+ * (also {@code 0.17}) and {@code 0.19} (main) are the dialects; {@code 0.19.0} is main's numbering
+ * with core_v0.19.0's engine, which takes a SUBMIT of three fields only and has no aborts, KV
+ * handoff or multimodal data.
  *
  * @param dialect the engines' header numbering
  * @param coreV0190 the engines are core_v0.19.0's
@@ -29,7 +29,11 @@ record EngineWire(Dialect dialect, boolean coreV0190, String name) {
         return new EngineWire(d, false, d.cliName());
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(
-            "unknown Megatron release '" + value + "' (choices: 0.18, 0.19, " + CORE_V0190 + ")");
+            "unknown Megatron release '"
+                + value
+                + "' (choices: 0.16, 0.18, 0.19, "
+                + CORE_V0190
+                + ")");
       }
     }
   }

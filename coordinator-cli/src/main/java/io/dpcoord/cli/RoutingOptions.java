@@ -24,7 +24,8 @@ final class RoutingOptions {
               + " 0.18). Beyond Megatron (0.19 engines; docs/ROUTING-QUALITY.md compares them):"
               + " relative_load, sglang, dynamo, llm_d, least_work. Recommended under load:"
               + " least_work with --feedback. Default: ${DEFAULT-VALUE}, Megatron's own, so that"
-              + " decisions stay Megatron's.",
+              + " decisions stay Megatron's (round_robin with --engine-wire 0.16, the only routing"
+              + " of that release).",
       defaultValue = "longest_prefix")
   Policy policy;
 
@@ -122,8 +123,17 @@ final class RoutingOptions {
    * 0.18}).
    */
   RouterConfig toConfig(MegatronRelease release, String whose) {
+    return toConfig(release, whose, Policy.LONGEST_PREFIX);
+  }
+
+  /**
+   * The same, with {@code parity} as the policy when {@code --policy} is not given (round_robin for
+   * engines of Megatron core_v0.16, whose coordinator routes round robin only).
+   */
+  RouterConfig toConfig(MegatronRelease release, String whose, Policy parity) {
     var parsed = mixee.commandLine().getParseResult();
     boolean policyGiven = parsed.hasMatchedOption("--policy");
+    Policy policy = policyGiven ? this.policy : parity;
     if (!prefixCaching && policyGiven && policy.usesPrefix()) {
       throw usage(
           "--no-prefix-caching contradicts --policy "

@@ -8,6 +8,8 @@ import io.dpcoord.metrics.CoordinatorMetrics;
 import io.dpcoord.metrics.DropwizardMetrics;
 import io.dpcoord.metrics.JmxPublication;
 import io.dpcoord.metrics.RemoteJmx;
+import io.dpcoord.protocol.Dialect;
+import io.dpcoord.routing.Policy;
 import io.dpcoord.server.AccessRules;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
@@ -75,9 +77,10 @@ final class ServeCommand implements Callable<Integer> {
         "The Megatron release the engines run: 0.19 (main), 0.19.0 (the core_v0.19.0 release,"
             + " whose engine takes a SUBMIT of three fields only and has no aborts, KV handoff or"
             + " multimodal data: such requests are answered FAILED) or 0.18 (core_v0.17.x and"
-            + " core_v0.18.x, the old header numbering); routing then follows that release."
-            + " Clients of either numbering are told apart by their CONNECT and served in their"
-            + " own dialect (default: ${DEFAULT-VALUE})."
+            + " core_v0.18.x, the old header numbering) or 0.16 (core_v0.16.x: acknowledged PAUSE"
+            + " and STOP, records that hold requests, round robin; its clients only); routing then"
+            + " follows that release. Clients of 0.18 and 0.19 are told apart by their CONNECT"
+            + " and served in their own dialect (default: ${DEFAULT-VALUE})."
       },
       defaultValue = "0.19")
   EngineWire engineWire;
@@ -196,7 +199,10 @@ final class ServeCommand implements Callable<Integer> {
             .routing(
                 routing.toConfig(
                     CoordinatorConfig.releaseOf(engineWire.dialect()),
-                    "--engine-wire " + engineWire.name()))
+                    "--engine-wire " + engineWire.name(),
+                    engineWire.dialect() == Dialect.V0_16
+                        ? Policy.ROUND_ROBIN
+                        : Policy.LONGEST_PREFIX))
             .scheduleOut(scheduleOut)
             .tokenizer(tokenizer.load())
             .detokenize(detokenize)

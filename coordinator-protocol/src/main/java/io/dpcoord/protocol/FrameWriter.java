@@ -92,6 +92,19 @@ final class FrameWriter {
     return bytes(utf8, 0, len);
   }
 
+  /** A msgpack bin, in the smallest encoding (as Python's {@code use_bin_type=True} writes). */
+  FrameWriter bin(byte[] data) {
+    int len = data.length;
+    if (len <= 0xff) {
+      typed(0xc4, len, 1);
+    } else if (len <= 0xffff) {
+      typed(0xc5, len, 2);
+    } else {
+      typed(0xc6, len, 4);
+    }
+    return bytes(data, 0, len);
+  }
+
   FrameWriter nil() {
     ensure(1);
     buf[size++] = (byte) 0xc0;

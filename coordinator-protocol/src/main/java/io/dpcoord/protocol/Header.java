@@ -12,6 +12,9 @@ import java.util.Optional;
  * <p>Element 0 of every non-empty frame is one of these wire values. The catalogue is checked when
  * the class loads: a duplicate value or name, a value outside its category's range, or overlapping
  * categories fail class initialisation with a message that names the culprit.
+ *
+ * <p>{@link #PAUSE_ACK} and {@link #STOP_ACK} are Megatron core_v0.16's alone ({@link
+ * Dialect#V0_16}): main's numbering has no value for them ({@link #inMain()}).
  */
 public enum Header {
   CONNECT(Category.CONNECTION, 0),
@@ -34,7 +37,14 @@ public enum Header {
   DISCONNECT(Category.LIFECYCLE, 60),
   SHUTDOWN(Category.LIFECYCLE, 61),
   TP_BROADCAST(Category.TRANSPORT, 80),
-  KV_HANDOFF_COMPLETE(Category.TRANSPORT, 81);
+  KV_HANDOFF_COMPLETE(Category.TRANSPORT, 81),
+  /** core_v0.16 only: an engine acknowledges PAUSE; the coordinator relays it once all have. */
+  PAUSE_ACK(Category.CONTROL, Header.NOT_IN_MAIN),
+  /** core_v0.16 only: an engine acknowledges STOP; the coordinator relays it once all have. */
+  STOP_ACK(Category.CONTROL, Header.NOT_IN_MAIN);
+
+  /** The value of a header that main's numbering does not have. */
+  private static final int NOT_IN_MAIN = -1;
 
   /** One catalogue line, as the class-load check sees it. */
   record Entry(String name, Category category, int value) {}
@@ -44,7 +54,9 @@ public enum Header {
   static {
     List<Entry> entries = new ArrayList<>();
     for (Header h : values()) {
-      entries.add(new Entry(h.name(), h.category, h.wire));
+      if (h.inMain()) {
+        entries.add(new Entry(h.name(), h.category, h.wire));
+      }
     }
     checkCatalogue(entries);
     int size = 0;
@@ -53,7 +65,9 @@ public enum Header {
     }
     BY_WIRE = new Header[size];
     for (Header h : values()) {
-      BY_WIRE[h.wire] = h;
+      if (h.inMain()) {
+        BY_WIRE[h.wire] = h;
+      }
     }
   }
 
@@ -65,9 +79,21 @@ public enum Header {
     this.wire = wire;
   }
 
-  /** The integer written as element 0 of the frame. */
+  /**
+   * The integer written as element 0 of the frame in main's numbering.
+   *
+   * @throws IllegalStateException for a header main does not have ({@link #inMain()})
+   */
   public int wire() {
+    if (!inMain()) {
+      throw new IllegalStateException(this + " is Megatron core_v0.16's; main has no such header");
+    }
     return wire;
+  }
+
+  /** Whether main's numbering has this header (all but core_v0.16's acknowledgements). */
+  public boolean inMain() {
+    return wire != NOT_IN_MAIN;
   }
 
   /** The category whose range holds {@link #wire()}. */

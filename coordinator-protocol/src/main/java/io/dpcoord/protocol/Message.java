@@ -24,7 +24,8 @@ public sealed interface Message
         EngineReply,
         EngineReplyPartial,
         ClientReply,
-        ClientReplyPartial {
+        ClientReplyPartial,
+        ControlAck {
 
   /** The frame's header; null only for {@link Registration}, the one frame without a header. */
   Header header();

@@ -161,8 +161,8 @@ public final class MessageCodec {
       case CONNECT:
         return headerOnly(size, CONNECT);
       case SUBMIT_REQUEST:
-        if (size != 4 && (size != 5 || dialect == Dialect.V0_18)) {
-          throw wrongArity(size, dialect == Dialect.V0_18 ? "4" : "4 or 5");
+        if (size != 4 && (size != 5 || !dialect.isMain())) {
+          throw wrongArity(size, dialect.isMain() ? "4 or 5" : "4");
         }
         return new SubmitRequest(
             int64(1, "client_request_id"),
@@ -185,6 +185,9 @@ public final class MessageCodec {
         return headerOnly(size, DISCONNECT);
       case SHUTDOWN:
         return headerOnly(size, SHUTDOWN);
+      case PAUSE_ACK:
+      case STOP_ACK:
+        return headerOnly(size, new ControlAck(header));
       default:
         return signalOrUnexpected(size, "the coordinator");
     }
@@ -194,8 +197,8 @@ public final class MessageCodec {
     switch (header) {
       case SUBMIT_REQUEST:
         // main's engine takes both forms; core_v0.19.0's and 0.18's take only the short one
-        if (size != 4 && (size != 5 || dialect == Dialect.V0_18)) {
-          throw wrongArity(size, dialect == Dialect.V0_18 ? "4" : "4 or 5");
+        if (size != 4 && (size != 5 || !dialect.isMain())) {
+          throw wrongArity(size, dialect.isMain() ? "4 or 5" : "4");
         }
         return new EngineSubmit(
             int64(1, "request_id"),
@@ -210,6 +213,9 @@ public final class MessageCodec {
       case RELEASE_KV:
       case SET_GENERATION_EPOCH:
         return oneInt64(size, "request_id");
+      case PAUSE_ACK:
+      case STOP_ACK:
+        return headerOnly(size, new ControlAck(header));
       default:
         return signalOrUnexpected(size, "an engine");
     }
@@ -239,6 +245,13 @@ public final class MessageCodec {
       case ENGINE_REPLY_PARTIAL:
         arity(size, 3);
         return new ClientReplyPartial(int64(1, "client_request_id"), clientRecord());
+      case PAUSE_ACK:
+      case STOP_ACK:
+        arity(size, 2);
+        if (reader.peekType() != Type.BIN) {
+          throw wrongType(1, "engine identity", "a bin", reader.peekType().toString());
+        }
+        return new ControlAck(header, reader.readBin());
       default:
         throw unexpected("a client");
     }
@@ -276,7 +289,7 @@ public final class MessageCodec {
             1, "records", "an array of maps", "an array holding " + element + " at element " + i);
       }
       int start = reader.position();
-      scan.walk(reader, 2);
+      scan.walk(reader, 2, dialect.nestsRecords());
       if (scan.idState == RecordScan.IdState.VALID) {
         records.add(
             new ReplyRecord(
@@ -299,12 +312,14 @@ public final class MessageCodec {
       throw wrongType(2, "record", "a map", type.toString());
     }
     int start = reader.position();
-    scan.walk(reader, 1);
+    scan.walk(reader, 1, dialect.nestsRecords());
     if (scan.idState == RecordScan.IdState.MISSING) {
       throw new ProtocolException(
           Reason.MISSING_FIELD,
           header,
-          header + ": field 2 (record) has no str key \"request_id\"");
+          header
+              + ": field 2 (record) has no str key \"request_id\""
+              + (dialect.nestsRecords() ? " in its first request" : ""));
     }
     if (scan.idState == RecordScan.IdState.WRONG_TYPE) {
       throw new ProtocolException(
@@ -454,11 +469,12 @@ public final class MessageCodec {
     out.reset();
     if (message instanceof EngineSubmit m) {
       RawValue media = m.multiModalData();
-      if (dialect == Dialect.V0_18 && media != null) {
+      if (!dialect.isMain() && media != null) {
         if (!media.isNil()) {
-          throw new IllegalArgumentException("Megatron 0.18's SUBMIT cannot carry multimodal data");
+          throw new IllegalArgumentException(
+              "Megatron " + dialect.cliName() + "'s SUBMIT cannot carry multimodal data");
         }
-        media = null; // 0.18's SUBMIT has no such field
+        media = null; // 0.16's and 0.18's SUBMIT have no such field
       }
       start(media == null ? 4 : 5, m.header()).int64(m.requestId());
       out.raw(m.prompt().raw()).raw(m.samplingParams());
@@ -470,8 +486,9 @@ public final class MessageCodec {
     } else if (message instanceof ClientReplyPartial m) {
       start(3, m.header()).int64(m.clientRequestId()).raw(m.record());
     } else if (message instanceof SubmitRequest m) {
-      if (dialect == Dialect.V0_18 && m.multiModalData() != null) {
-        throw new IllegalArgumentException("Megatron 0.18's SUBMIT cannot carry multimodal data");
+      if (!dialect.isMain() && m.multiModalData() != null) {
+        throw new IllegalArgumentException(
+            "Megatron " + dialect.cliName() + "'s SUBMIT cannot carry multimodal data");
       }
       start(m.multiModalData() == null ? 4 : 5, m.header()).int64(m.clientRequestId());
       out.raw(m.prompt().raw()).raw(m.samplingParams());
@@ -494,8 +511,11 @@ public final class MessageCodec {
       start(2, m.header()).int64(m.requestId());
     } else if (message instanceof SetGenerationEpoch m) {
       start(2, m.header()).int64(m.epoch());
+    } else if (message instanceof ControlAck m && m.engine() != null) {
+      start(2, m.header()).bin(m.engine());
     } else {
-      // Connect, ConnectAck, ControlSignal, Shutdown, Disconnect: the header alone
+      // Connect, ConnectAck, ControlSignal, Shutdown, Disconnect, an engine's ControlAck: the
+      // header alone
       start(1, message.header());
     }
     return out.toByteArray();

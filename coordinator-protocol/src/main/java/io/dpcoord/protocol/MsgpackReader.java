@@ -276,6 +276,24 @@ final class MsgpackReader {
     return (int) len;
   }
 
+  /**
+   * Reads a bin value (the cursor on its header) and returns a copy of its payload.
+   *
+   * @throws IllegalStateException if the value is not a bin
+   */
+  byte[] readBin() throws ProtocolException {
+    require(1);
+    int b = buf[pos] & 0xff;
+    if (b < 0xc4 || b > 0xc6) {
+      throw new IllegalStateException("not a bin header: 0x" + Integer.toHexString(b));
+    }
+    long len = readLength(1 << (b - 0xc4));
+    checkBytes(len);
+    byte[] out = Arrays.copyOfRange(buf, pos, pos + (int) len);
+    pos += (int) len;
+    return out;
+  }
+
   /** Fails unless {@code count} values (each at least one byte) can still follow. */
   void checkElements(long count) throws ProtocolException {
     if (count > remaining()) {

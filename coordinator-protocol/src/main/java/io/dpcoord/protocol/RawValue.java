@@ -5,8 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import org.msgpack.core.MessagePacker;
 
@@ -332,6 +334,43 @@ public final class RawValue {
   public long asLong() throws ProtocolException {
     MsgpackReader reader = reader();
     return readInt64(reader, "an int64", "");
+  }
+
+  /**
+   * For an array value: its elements, each a slice of this value's bytes.
+   *
+   * @throws IllegalStateException if this value is not an array
+   */
+  public List<RawValue> elements() {
+    if (!isArray()) {
+      throw new IllegalStateException("RawValue.elements() needs an array, got " + typeName());
+    }
+    MsgpackReader reader = reader();
+    try {
+      long count = reader.readArrayHeader();
+      List<RawValue> out = new ArrayList<>((int) count);
+      for (long i = 0; i < count; i++) {
+        int start = reader.position();
+        reader.skipValue();
+        out.add(new RawValue(bytes, start, reader.position() - start));
+      }
+      return out;
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("RawValue holds malformed msgpack: " + e.getMessage(), e);
+    }
+  }
+
+  /** An array of {@code values}, under the smallest header (as Python's msgpack writes a list). */
+  public static RawValue arrayOf(List<RawValue> values) {
+    int size = 5;
+    for (RawValue v : values) {
+      size += v.length;
+    }
+    FrameWriter out = new FrameWriter(size).arrayHeader(values.size());
+    for (RawValue v : values) {
+      out.raw(v);
+    }
+    return out.toRawValue();
   }
 
   /**

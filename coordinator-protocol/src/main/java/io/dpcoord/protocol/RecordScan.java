@@ -23,6 +23,7 @@ final class RecordScan {
   private static final byte[] NUM_CACHED_TOKENS = utf8("num_cached_tokens");
   private static final byte[] STATUS = utf8("status");
   private static final byte[] COMPLETED = utf8("COMPLETED");
+  private static final byte[] REQUESTS = utf8("requests");
 
   /** What the walk found under "request_id". */
   enum IdState {
@@ -72,26 +73,33 @@ final class RecordScan {
    * @param enclosingDepth the containers the map is nested in, for the reader's depth bound
    */
   void walk(MsgpackReader reader, int enclosingDepth) throws ProtocolException {
+    walk(reader, enclosingDepth, false);
+  }
+
+  /**
+   * The same; with {@code nested}, the map is a Megatron core_v0.16 {@code
+   * DynamicInferenceRequestRecord}, {@code {"requests": [request, ...], ...}}, and the fields are
+   * read from its first request (the one its coordinator takes the id from); the rest is skipped.
+   */
+  void walk(MsgpackReader reader, int enclosingDepth, boolean nested) throws ProtocolException {
     try {
-      scan(reader, enclosingDepth);
+      if (nested) {
+        scanRecord(reader, enclosingDepth);
+      } else {
+        scan(reader, enclosingDepth);
+      }
     } finally {
       reader.echo(null); // no prompt (nor its frame) outlives the record
     }
   }
 
   private void scan(MsgpackReader reader, int enclosingDepth) throws ProtocolException {
-    idState = IdState.MISSING;
-    cachedTokens = ReplyRecord.CACHED_TOKENS_UNKNOWN;
-    completed = false;
+    reset();
     long entries = reader.readMapHeader();
     reader.checkElements(2 * entries);
     int inner = enclosingDepth + 1;
     for (long i = 0; i < entries; i++) {
-      Type keyType = reader.peekType();
-      if (keyType != Type.STR && keyType != Type.BIN) {
-        throw reader.malformed(
-            "a map key of type " + keyType + "; Python's msgpack accepts only str and bin keys");
-      }
+      checkKey(reader);
       if (reader.nextIsStr(REQUEST_ID)) {
         reader.skipValue(inner);
         readId(reader, inner);
@@ -104,6 +112,50 @@ final class RecordScan {
         reader.skipValue(inner);
       } else {
         reader.skipValue(inner);
+        reader.skipValue(inner);
+      }
+    }
+  }
+
+  private void reset() {
+    idState = IdState.MISSING;
+    cachedTokens = ReplyRecord.CACHED_TOKENS_UNKNOWN;
+    completed = false;
+  }
+
+  private static void checkKey(MsgpackReader reader) throws ProtocolException {
+    Type keyType = reader.peekType();
+    if (keyType != Type.STR && keyType != Type.BIN) {
+      throw reader.malformed(
+          "a map key of type " + keyType + "; Python's msgpack accepts only str and bin keys");
+    }
+  }
+
+  /** A core_v0.16 record: the last {@code requests} key decides, as in a Python dict. */
+  private void scanRecord(MsgpackReader reader, int enclosingDepth) throws ProtocolException {
+    reset();
+    long entries = reader.readMapHeader();
+    reader.checkElements(2 * entries);
+    int inner = enclosingDepth + 1;
+    for (long i = 0; i < entries; i++) {
+      checkKey(reader);
+      boolean requests = reader.nextIsStr(REQUESTS);
+      reader.skipValue(inner);
+      if (requests && reader.peekType() == Type.ARRAY) {
+        long count = reader.readArrayHeader();
+        reader.checkElements(count);
+        reset();
+        for (long j = 0; j < count; j++) {
+          if (j == 0 && reader.peekType() == Type.MAP) {
+            scan(reader, inner + 1);
+          } else {
+            reader.skipValue(inner + 1);
+          }
+        }
+      } else {
+        if (requests) {
+          reset();
+        }
         reader.skipValue(inner);
       }
     }

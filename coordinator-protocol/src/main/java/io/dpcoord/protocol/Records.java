@@ -45,4 +45,17 @@ public final class Records {
     out.str("payload").nil();
     return out.toRawValue();
   }
+
+  /**
+   * A request's record as Megatron core_v0.16 sends it, its {@code DynamicInferenceRequestRecord}
+   * serialized: {@code {"requests": [request], "latency": nil}} (the keys in its dataclass order).
+   */
+  public static RawValue inRecord(RawValue request) {
+    RawValue.checkMap(request, "request");
+    FrameWriter out = new FrameWriter(32 + request.length());
+    out.mapHeader(2);
+    out.str("requests").arrayHeader(1).raw(request);
+    out.str("latency").nil();
+    return out.toRawValue();
+  }
 }

@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.protocol.AbortRequest;
 import io.dpcoord.protocol.ConnectAck;
+import io.dpcoord.protocol.ControlAck;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.EngineReply;
 import io.dpcoord.protocol.EngineReplyPartial;
@@ -19,7 +20,11 @@ import io.dpcoord.routing.Decision;
 import io.dpcoord.routing.Router;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +64,9 @@ final class Conductor {
   private ControlState state = ControlState.RUNNING;
   private SetGenerationEpoch lastEpoch;
   private boolean shutdownRequested;
+  // core_v0.16 engines: by PAUSE_ACK and STOP_ACK, those that acknowledged since the last relay
+  private final Map<Header, Set<Peer>> acks =
+      new EnumMap<>(Map.of(Header.PAUSE_ACK, new HashSet<>(), Header.STOP_ACK, new HashSet<>()));
   // the engines run core_v0.19.0 (CoordinatorConfig.engineCoreV0190)
   private final boolean coreV0190;
 
@@ -109,6 +117,18 @@ final class Conductor {
   // ---------------------------------------------------------------- clients
 
   void onConnect(Inbound in) {
+    if (outbox.engineDialect().nestsRecords() && in.dialect() != outbox.engineDialect()) {
+      metrics.invalidMessage.inc();
+      warnings.warn(
+          "connect:" + in.dialect(),
+          "did not answer the CONNECT of "
+              + in.from()
+              + ": it is a Megatron "
+              + in.dialect().cliName()
+              + " client's, and the engines run core_v0.16 (--engine-wire 0.16), whose records"
+              + " only core_v0.16 clients read; they connect with [1]");
+      return;
+    }
     if (!pending.isClient(in.from()) && pending.clients() >= limits.maxClients()) {
       metrics.limitRejected.inc();
       warnings.warn(
@@ -378,15 +398,25 @@ final class Conductor {
     return coreV0190 ? "core_v0.19.0" : outbox.engineDialect().cliName();
   }
 
-  /** Whether the engines speak Megatron 0.18's dialect. */
+  /** Whether the engines speak a dialect older than main's (0.16 or 0.18). */
   private boolean oldEngines() {
-    return outbox.engineDialect() == Dialect.V0_18;
+    return !outbox.engineDialect().isMain();
   }
 
-  /** A control signal (or SET_GENERATION_EPOCH): applied to the state machine, then broadcast. */
+  /**
+   * A control signal (or SET_GENERATION_EPOCH): applied to the state machine, then broadcast.
+   * core_v0.16 engines get every signal, as that release's coordinator, which has no state machine,
+   * sends them; a PAUSE or STOP starts the count of their acknowledgements anew (onControlAck).
+   */
   void onControl(Inbound in) {
     Header signal = in.message().header();
-    if (ControlState.governs(signal)) {
+    if (outbox.engineDialect().nestsRecords()) {
+      if (signal == Header.PAUSE || signal == Header.UNPAUSE) {
+        acks.get(Header.PAUSE_ACK).clear();
+      } else if (signal == Header.STOP) {
+        acks.get(Header.STOP_ACK).clear();
+      }
+    } else if (ControlState.governs(signal)) {
       switch (state.outcome(signal)) {
         case IGNORE:
           return;
@@ -405,6 +435,47 @@ final class Conductor {
       }
     }
     broadcast(in);
+  }
+
+  /**
+   * A core_v0.16 engine acknowledges PAUSE or STOP. Once every active engine has, the coordinator
+   * sends {@code [ack, identity of this engine]} to every client and {@code [ack]} to every engine,
+   * as that release's coordinator does; after the STOP acknowledgements it ends. A repeated
+   * acknowledgement is dropped and counted (that coordinator fails an assertion on it).
+   */
+  void onControlAck(Inbound in) {
+    Header ack = in.message().header();
+    if (!acks.get(ack).add(in.from())) {
+      metrics.invalidMessage.inc();
+      warnings.warn(
+          "ack:" + ack, "dropped a repeated " + ack + " from " + in.from() + " (already counted)");
+      return;
+    }
+    relayAcksIfComplete(ack, in.from());
+  }
+
+  /**
+   * Relays an acknowledgement once every active engine has sent it (onControlAck), naming {@code
+   * last}; the count then starts anew.
+   */
+  private void relayAcksIfComplete(Header ack, Peer last) {
+    Set<Peer> acked = acks.get(ack);
+    List<Peer> active = engines.active();
+    if (acked.isEmpty() || active.isEmpty() || !acked.containsAll(active)) {
+      return;
+    }
+    acked.clear();
+    for (Peer client : List.copyOf(pending.clientPeers())) {
+      outbox.toClient(client, new ControlAck(ack, last.id()));
+    }
+    byte[] frame = outbox.engineFrame(new ControlAck(ack));
+    for (Peer engine : active) {
+      toEngine(engine, frame, null, false);
+    }
+    if (ack == Header.STOP_ACK) {
+      LOG.info("every engine acknowledged STOP: the coordinator ends, as Megatron core_v0.16's");
+      shutdownRequested = true;
+    }
   }
 
   void onReleaseKv(Inbound in) {
@@ -531,6 +602,13 @@ final class Conductor {
       failAll(
           pending.removeAllOn(id), "engine " + engine + " " + why + " with the request pending");
       publishEngineCount();
+      // the engines left may all have acknowledged already (core_v0.16)
+      for (Map.Entry<Header, Set<Peer>> e : acks.entrySet()) {
+        e.getValue().remove(engine);
+        if (!e.getValue().isEmpty()) {
+          relayAcksIfComplete(e.getKey(), e.getValue().iterator().next());
+        }
+      }
     }
   }
 

@@ -116,7 +116,8 @@ public final class CoordinatorConfig {
 
   /** The Megatron release whose routing rule goes with engines speaking {@code dialect}. */
   public static MegatronRelease releaseOf(Dialect dialect) {
-    return dialect == Dialect.V0_18 ? MegatronRelease.V0_18 : MegatronRelease.V0_19;
+    // core_v0.16's round robin is 0.18's (registration order, engines that never leave)
+    return dialect.isMain() ? MegatronRelease.V0_19 : MegatronRelease.V0_18;
   }
 
   /** The default for {@link Builder#tokenizerThreads}: half the cores, 2 to 8. */

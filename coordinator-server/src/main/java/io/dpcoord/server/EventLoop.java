@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.protocol.AbortRequest;
 import io.dpcoord.protocol.Connect;
+import io.dpcoord.protocol.ControlAck;
 import io.dpcoord.protocol.ControlSignal;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.Direction;
@@ -160,6 +161,7 @@ final class EventLoop {
     on(Disconnect.class, Sender.ENGINE, engine, conductor::onEngineDisconnect);
     on(EngineReply.class, Sender.ENGINE, engine, conductor::onEngineReply);
     on(EngineReplyPartial.class, Sender.ENGINE, engine, conductor::onEngineReplyPartial);
+    on(ControlAck.class, Sender.ENGINE, engine, conductor::onControlAck);
   }
 
   private void on(
@@ -254,7 +256,8 @@ final class EventLoop {
     Dialect dialect = engine ? engineDialect : pending.dialectOf(from);
     Message message;
     if (!engine && !pending.isClient(from) && Arrays.equals(frame, OLD_CONNECT)) {
-      dialect = Dialect.V0_18; // a client of Megatron 0.17/0.18 says hello
+      // a client of Megatron 0.17/0.18 says hello, or of core_v0.16 when the engines run it
+      dialect = engineDialect == Dialect.V0_16 ? Dialect.V0_16 : Dialect.V0_18;
       message = CONNECT;
     } else {
       try {
@@ -343,19 +346,25 @@ final class EventLoop {
    * the engines' dialect; else nothing.
    */
   private String otherDialect(byte[] frame) {
-    Dialect other = engineDialect == Dialect.V0_19 ? Dialect.V0_18 : Dialect.V0_19;
-    try {
-      Message m = codec.decode(other, Direction.TO_COORDINATOR, frame);
-      return " (it reads as Megatron "
-          + other.cliName()
-          + "'s "
-          + m.header()
-          + ": start serve with --engine-wire "
-          + other.cliName()
-          + ")";
-    } catch (ProtocolException e) {
-      return "";
+    // newest first: 0.16's messages that 0.18 also has read the same in both
+    for (Dialect other : List.of(Dialect.V0_19, Dialect.V0_18, Dialect.V0_16)) {
+      if (other == engineDialect) {
+        continue;
+      }
+      try {
+        Message m = codec.decode(other, Direction.TO_COORDINATOR, frame);
+        return " (it reads as Megatron "
+            + other.cliName()
+            + "'s "
+            + m.header()
+            + ": start serve with --engine-wire "
+            + other.cliName()
+            + ")";
+      } catch (ProtocolException e) {
+        // not this one either
+      }
     }
+    return "";
   }
 
   /**
@@ -375,8 +384,8 @@ final class EventLoop {
           + ": core_v0.15 clients are not supported, docs/COMPATIBILITY.md)";
     }
     if (dialect == Dialect.V0_18 && header == 9 && frame.length == 2) {
-      return " (it reads as Megatron core_v0.16's RESUME: core_v0.16 clients are not supported,"
-          + " docs/COMPATIBILITY.md)";
+      return " (it reads as Megatron core_v0.16's RESUME: core_v0.16 clients are served with"
+          + " core_v0.16 engines and serve --engine-wire 0.16, docs/COMPATIBILITY.md)";
     }
     return "";
   }

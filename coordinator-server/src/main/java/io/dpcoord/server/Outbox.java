@@ -323,7 +323,8 @@ final class Outbox {
 
   /**
    * Answers a request FAILED; without {@code echo}, the record's prompt and sampling_params are nil
-   * (a minimal record: no copy of a huge prompt, nothing that can run out of memory twice).
+   * (a minimal record: no copy of a huge prompt, nothing that can run out of memory twice). A
+   * core_v0.16 client gets it inside a record of its release ({@link Records#inRecord}).
    */
   void fail(PendingRequest r, String reason, boolean echo) {
     metrics.failed.inc();
@@ -335,6 +336,9 @@ final class Outbox {
               echo ? r.samplingParams : RawValue.nil(),
               unixSeconds.getAsDouble(),
               reason);
+      if (pending.dialectOf(r.client).nestsRecords()) {
+        record = Records.inRecord(record); // what a core_v0.16 client deserializes
+      }
       toClient(r.client, new ClientReply(r.clientRequestId, record));
     }
   }

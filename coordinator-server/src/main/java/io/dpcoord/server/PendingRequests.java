@@ -5,10 +5,12 @@ import io.dpcoord.protocol.RawValue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -71,6 +73,11 @@ final class PendingRequests {
   int pendingOf(Peer client) {
     Client state = byClient.get(client);
     return state == null ? 0 : state.ids.size();
+  }
+
+  /** The connected clients. */
+  Set<Peer> clientPeers() {
+    return Collections.unmodifiableSet(byClient.keySet());
   }
 
   /** Connected clients. */

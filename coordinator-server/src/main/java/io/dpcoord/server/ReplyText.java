@@ -5,6 +5,8 @@ import io.dpcoord.protocol.ProtocolException;
 import io.dpcoord.protocol.RateLimitedLog;
 import io.dpcoord.protocol.RawValue;
 import io.dpcoord.tokenizers.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -20,7 +22,10 @@ import java.util.function.Consumer;
  *       DynamicInferenceRequest} can take): the keys its release does not know (all but {@link
  *       #KNOWN_TO_0_18}) are removed, and a nil {@code prompt} is filled with the detokenized
  *       prompt tokens (EOD kept) when the request's prompt was a token list and there is a
- *       tokenizer.
+ *       tokenizer;
+ *   <li>for a client of Megatron core_v0.16, whose records hold requests ({@link
+ *       Dialect#nestsRecords()}), only with a tokenizer: each request's text as that release's
+ *       coordinator fills it ({@link #rewriteRecord}).
  * </ul>
  *
  * Only those fields change: every other entry is carried byte for byte as the engine sent it (a
@@ -73,6 +78,8 @@ final class ReplyText {
           "precomputed_block_hashes",
           "ttft",
           "events");
+
+  private static final RawValue TENSOR = RawValue.ofString("tensor");
 
   private final TextTokenizer tokenizer;
   private final TokenizerWorkers workers;
@@ -166,6 +173,9 @@ final class ReplyText {
    * @throws IllegalArgumentException if the tokens are missing, not int64s, or not detokenizable
    */
   RawValue rewrite(RawValue record, RawValue prompt, Dialect client) {
+    if (client.nestsRecords()) {
+      return tokenizer == null ? record : rewriteRecord(record);
+    }
     if (client == Dialect.V0_18) {
       record = record.only(KNOWN_TO_0_18);
       RawValue recordPrompt = record.get("prompt");
@@ -185,6 +195,50 @@ final class ReplyText {
     }
     String text = tokenizer.generatedText(ids, !detokenizeStopSequence(record));
     return record.with("generated_text", RawValue.ofString(text));
+  }
+
+  /**
+   * A core_v0.16 record, as its coordinator detokenizes it: for every request in {@code requests},
+   * a nil {@code prompt} becomes the text of its {@code prompt_tokens} (serialized as {@code
+   * ["tensor", [ids]]}), and {@code generated_text} the text of its {@code generated_tokens}, the
+   * EOD kept (that coordinator calls {@code tokenizer.detokenize} on each).
+   */
+  private RawValue rewriteRecord(RawValue record) {
+    RawValue requests = record.isMap() ? record.get("requests") : null;
+    if (requests == null || !requests.isArray()) {
+      throw new IllegalArgumentException("the record has no requests list");
+    }
+    List<RawValue> filled = new ArrayList<>();
+    for (RawValue request : requests.elements()) {
+      if (!request.isMap()) {
+        throw new IllegalArgumentException("the record's requests hold a value that is no map");
+      }
+      RawValue requestPrompt = request.get("prompt");
+      if (requestPrompt == null || requestPrompt.isNil()) {
+        long[] ids = tokens(tensorList(request.get("prompt_tokens")), "prompt_tokens");
+        if (ids != null) {
+          request = request.with("prompt", RawValue.ofString(tokenizer.generatedText(ids, false)));
+        }
+      }
+      long[] ids = tokens(request.get("generated_tokens"), "generated_tokens");
+      if (ids == null) {
+        throw new IllegalArgumentException("a request of the record has no generated_tokens list");
+      }
+      filled.add(
+          request.with("generated_text", RawValue.ofString(tokenizer.generatedText(ids, false))));
+    }
+    return record.with("requests", RawValue.arrayOf(filled));
+  }
+
+  /** The list inside a serialized tensor, {@code ["tensor", list]}; any other value as it is. */
+  private static RawValue tensorList(RawValue value) {
+    if (value != null && value.isArray()) {
+      List<RawValue> parts = value.elements();
+      if (parts.size() == 2 && parts.get(0).equals(TENSOR)) {
+        return parts.get(1);
+      }
+    }
+    return value;
   }
 
   /** A list of int64 as longs; null when absent or not a list; an error when not int64s. */
