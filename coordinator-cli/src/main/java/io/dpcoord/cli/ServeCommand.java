@@ -10,6 +10,7 @@ import io.dpcoord.metrics.JmxPublication;
 import io.dpcoord.metrics.RemoteJmx;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.routing.Policy;
+import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.server.AccessRules;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
@@ -86,6 +87,17 @@ final class ServeCommand implements Callable<Integer> {
   EngineWire engineWire;
 
   @Mixin TokenizerOption tokenizer;
+
+  /**
+   * The routing of the engines' release; without {@code --policy}, Megatron's default of that
+   * release (round_robin for core_v0.16, whose coordinator routes round robin only).
+   */
+  RouterConfig routingConfig() {
+    return routing.toConfig(
+        CoordinatorConfig.releaseOf(engineWire.dialect()),
+        "--engine-wire " + engineWire.name(),
+        engineWire.dialect() == Dialect.V0_16 ? Policy.ROUND_ROBIN : Policy.LONGEST_PREFIX);
+  }
 
   @Mixin LivenessOptions liveness;
 
@@ -196,13 +208,7 @@ final class ServeCommand implements Callable<Integer> {
             .limits(limitValues)
             .port(port)
             .expectedEngines(engines)
-            .routing(
-                routing.toConfig(
-                    CoordinatorConfig.releaseOf(engineWire.dialect()),
-                    "--engine-wire " + engineWire.name(),
-                    engineWire.dialect() == Dialect.V0_16
-                        ? Policy.ROUND_ROBIN
-                        : Policy.LONGEST_PREFIX))
+            .routing(routingConfig())
             .scheduleOut(scheduleOut)
             .tokenizer(tokenizer.load())
             .detokenize(detokenize)

@@ -2,12 +2,16 @@ package io.dpcoord.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dpcoord.routing.MegatronRelease;
+import io.dpcoord.routing.Policy;
+import io.dpcoord.routing.RouterConfig;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
 
 /** {@code serve}'s usage: every refusal happens before anything binds, in one line, status 2. */
 @Timeout(30)
@@ -46,6 +50,22 @@ class ServeCommandTest {
             "--log-level");
   }
 
+  @Test
+  void coreV016EnginesAreRoutedRoundRobinUnlessAPolicyIsGiven() {
+    assertThat(routing("--engine-wire", "0.16").policy()).isEqualTo(Policy.ROUND_ROBIN);
+    assertThat(routing("--engine-wire", "0.16").release()).isEqualTo(MegatronRelease.V0_18);
+    assertThat(routing("--engine-wire", "0.16", "--policy", "longest_prefix").policy())
+        .isEqualTo(Policy.LONGEST_PREFIX);
+    assertThat(routing("--engine-wire", "0.18").policy()).isEqualTo(Policy.LONGEST_PREFIX);
+    assertThat(routing().policy()).isEqualTo(Policy.LONGEST_PREFIX);
+  }
+
+  private static RouterConfig routing(String... args) {
+    ServeCommand serve = new ServeCommand();
+    new CommandLine(serve).parseArgs(args);
+    return serve.routingConfig();
+  }
+
   static Stream<Arguments> refusals() {
     return Stream.of(
         Arguments.of(new String[] {"--alpha", "2"}, "alpha"),
@@ -82,7 +102,18 @@ class ServeCommandTest {
             new String[] {"--engine-wire", "0.18", "--feedback"},
             "--feedback has no effect with --engine-wire 0.18: its records carry no"
                 + " num_cached_tokens"),
-        Arguments.of(new String[] {"--engine-wire", "0.20"}, "choices: 0.18, 0.19, 0.19.0"),
+        Arguments.of(new String[] {"--engine-wire", "0.20"}, "choices: 0.16, 0.18, 0.19, 0.19.0"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.16", "--policy", "load_balanced"},
+            "--policy load_balanced is not a policy of --engine-wire 0.16 (its policies:"
+                + " longest_prefix, first_prefix_block, round_robin)"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.16", "--alpha", "0.3"},
+            "--alpha has no effect with --policy round_robin"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.16", "--policy", "longest_prefix", "--feedback"},
+            "--feedback has no effect with --engine-wire 0.16: its records carry no"
+                + " num_cached_tokens"),
         Arguments.of(
             new String[] {"--engine-wire", "0.19.0", "--policy", "round_robin"},
             "--policy round_robin is not a policy of --engine-wire 0.19.0"),
