@@ -7,7 +7,8 @@ Run with Debian's interpreter (it has the msgpack module):
 
 Each vector has a name, the direction of the frame (who receives it), the Java message type it
 decodes to, and the frame's bytes as hex. Optional keys:
-  dialect          "0.18" for Megatron core_v0.17/0.18's header numbering (absent: "0.19", main)
+  dialect          "0.18" for Megatron core_v0.17/0.18's header numbering, "0.16" for core_v0.16's
+                   (its own numbering and nested records); absent: "0.19", main
   other_dialect_hex  the same message as the other dialect frames it (translation, both ways)
   invalid_records  reply records the decoder must skip (missing or non-int request_id)
   reencoded_hex    the frame the encoder writes back when it differs (skipped records dropped)
@@ -418,6 +419,98 @@ add_both("client_reply_large_cid", L, "ClientReply", "ENGINE_REPLY", 2**33,
 for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES[:2]:
     add_both(name, L, "ClientReply", "ENGINE_REPLY", cid,
              failed_record(rid, prompt, sp, ts, reason),
+             failed={"request_id": rid, "timestamp": ts, "reason": reason})
+
+# ---------------------------------------------------------------- Megatron core_v0.16
+# headers.py of core_v0.16.0/0.16.1: auto() values CONNECT 1 ... STOP_ACK 11, two acknowledgements
+# main does not have. data_parallel_inference_coordinator.py of core_v0.16.1: an engine sends
+# [PAUSE_ACK] / [STOP_ACK]; once every engine has, clients get [ack, identity of the last engine]
+# (bin) and engines [ack]. ENGINE_REPLY records are DynamicInferenceRequestRecord.serialize():
+# {"requests": [DynamicInferenceRequest.serialize(), ...], "latency": ...}, the id being
+# requests[0]["request_id"]. No other-dialect form: 0.18 shares 1..5 but not the record shape.
+V016_WIRE = {"CONNECT": 1, "CONNECT_ACK": 2, "SUBMIT_REQUEST": 3, "ENGINE_REPLY": 4, "PAUSE": 5,
+             "PAUSE_ACK": 6, "UNPAUSE": 7, "SUSPEND": 8, "RESUME": 9, "STOP": 10, "STOP_ACK": 11}
+
+
+def v016_request(rid, prompt=None, status="COMPLETED"):
+    """DynamicInferenceRequest.serialize() of core_v0.16: its __dict__, 24 keys in this order."""
+    generated = [(rid * 11 + i * 5) % 32000 for i in range(12)]
+    t0 = 1717000000.0 + rid / 1000.0
+    request = {
+        "request_id": rid, "prompt": prompt, "sampling_params": SAMPLING_PARAMS,
+        "inference_parameters": None, "prompt_tokens": ["tensor", PROMPT_TOKENS],
+        "arrival_time": t0, "status": status, "encoder_prompt": None, "generated_text": None,
+        "segments": None, "generated_segments": None, "generated_sequence_lengths": None,
+        "generated_tokens": generated, "prompt_log_probs": None, "generated_log_probs": None,
+        "prompt_top_n_logprobs": None, "generated_top_n_logprobs": None,
+        "generated_length": len(generated), "tpot": [0.013, 0.014],
+        "remaining_prompt_tokens": ["tensor", PROMPT_TOKENS], "latency": 0.3,
+        "finished_chunk_token_count": 0, "stop_word_ids": None, "events": events(t0, generated[:2]),
+    }
+    assert len(request) == 24, len(request)
+    return request
+
+
+def v016_record(*requests, latency=0.31):
+    return {"requests": list(requests), "latency": latency}
+
+
+def add_v016(name, direction, mtype, header, *fields, **extra):
+    add("v016_" + name, direction, mtype, packb([V016_WIRE[header], *fields]), dialect="0.16",
+        **extra)
+
+
+# client -> coordinator
+add("v016_registration_empty_frame", C, "Registration", b"", dialect="0.16")
+add_v016("connect", C, "Connect", "CONNECT")
+add_v016("submit_text", C, "SubmitRequest", "SUBMIT_REQUEST", 7, PROMPT_TEXT, SAMPLING_PARAMS)
+add_v016("submit_tokens", C, "SubmitRequest", "SUBMIT_REQUEST", 8, PROMPT_TOKENS,
+         NESTED_SAMPLING_PARAMS)
+for signal in SIGNALS:
+    add_v016("control_" + signal.lower(), C, "ControlSignal", signal)
+
+# engine -> coordinator
+add_v016("engine_pause_ack", C, "ControlAck", "PAUSE_ACK")
+add_v016("engine_stop_ack", C, "ControlAck", "STOP_ACK")
+add_v016("engine_reply_single", C, "EngineReply", "ENGINE_REPLY",
+         [v016_record(v016_request(1001))])
+add_v016("engine_reply_multi", C, "EngineReply", "ENGINE_REPLY",
+         [v016_record(v016_request(1002, PROMPT_TEXT)),
+          v016_record(v016_request(1003, None, "FAILED"), latency=None),
+          v016_record(v016_request(1004), v016_request(1005))])
+add_v016("engine_reply_empty_batch", C, "EngineReply", "ENGINE_REPLY", [])
+good16 = v016_record(v016_request(1007))
+add_v016("engine_reply_with_invalid_records", C, "EngineReply", "ENGINE_REPLY",
+         [v016_request(1006),                                  # a bare request: no "requests"
+          good16,
+          {"requests": [], "latency": None},                    # no first request
+          {"requests": [{"request_id": "1008"}]},               # id not an int
+          {"requests": "x", "latency": 1.0},                    # requests not a list
+          {"requests": [{"status": "COMPLETED"}]}],             # first request without an id
+         invalid_records=5,
+         reencoded_hex=packb([V016_WIRE["ENGINE_REPLY"], [good16]]).hex())
+
+# coordinator -> engine
+add_v016("engine_submit_text", E, "EngineSubmit", "SUBMIT_REQUEST", 100, PROMPT_TEXT,
+         SAMPLING_PARAMS)
+add_v016("engine_submit_tokens", E, "EngineSubmit", "SUBMIT_REQUEST", 2**40, LONG_PROMPT_TOKENS,
+         NESTED_SAMPLING_PARAMS)
+for signal in SIGNALS:
+    add_v016("engine_control_" + signal.lower(), E, "ControlSignal", signal)
+add_v016("engine_pause_ack_relayed", E, "ControlAck", "PAUSE_ACK")
+add_v016("engine_stop_ack_relayed", E, "ControlAck", "STOP_ACK")
+
+# coordinator -> client
+add_v016("connect_ack", L, "ConnectAck", "CONNECT_ACK")
+add_v016("client_reply", L, "ClientReply", "ENGINE_REPLY", 7,
+         v016_record(v016_request(1001, PROMPT_TEXT)))
+add_v016("client_reply_two_requests", L, "ClientReply", "ENGINE_REPLY", 2**33,
+         v016_record(v016_request(1010, None, "FAILED"), v016_request(1011)))
+add_v016("client_pause_ack", L, "ControlAck", "PAUSE_ACK", b"mp-coord-0")
+add_v016("client_stop_ack", L, "ControlAck", "STOP_ACK", bytes(range(5)) + b"\xff")
+for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES[:2]:
+    add_v016(name, L, "ClientReply", "ENGINE_REPLY", cid,
+             v016_record(failed_record(rid, prompt, sp, ts, reason), latency=None),
              failed={"request_id": rid, "timestamp": ts, "reason": reason})
 
 # ---------------------------------------------------------------- RawValue against Python

@@ -171,7 +171,7 @@ class DecoderFuzzTest {
 
   /** A known header with about the right number of fields, each of a random type. */
   private static byte[] wrongTypes(Random rnd) throws IOException {
-    Header[] headers = Header.values();
+    Header[] headers = Arrays.stream(Header.values()).filter(Header::inMain).toArray(Header[]::new);
     Header h = headers[rnd.nextInt(headers.length)];
     int arity =
         switch (h) {

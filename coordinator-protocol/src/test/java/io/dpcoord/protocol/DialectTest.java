@@ -36,6 +36,23 @@ class DialectTest {
     OLD.put(Header.TP_BROADCAST, 13);
   }
 
+  /** headers.py of core_v0.16.0 and core_v0.16.1, {@code auto()} values, transcribed. */
+  private static final Map<Header, Integer> V016 = new EnumMap<>(Header.class);
+
+  static {
+    V016.put(Header.CONNECT, 1);
+    V016.put(Header.CONNECT_ACK, 2);
+    V016.put(Header.SUBMIT_REQUEST, 3);
+    V016.put(Header.ENGINE_REPLY, 4);
+    V016.put(Header.PAUSE, 5);
+    V016.put(Header.PAUSE_ACK, 6);
+    V016.put(Header.UNPAUSE, 7);
+    V016.put(Header.SUSPEND, 8);
+    V016.put(Header.RESUME, 9);
+    V016.put(Header.STOP, 10);
+    V016.put(Header.STOP_ACK, 11);
+  }
+
   private static final RawValue PARAMS = RoundTripTest.map("top_k", RawValue.ofLong(1));
   private static final RawValue MEDIA = RoundTripTest.map("image", RawValue.ofString("png"));
   private static final RawValue NIL = RawValue.nil();
@@ -59,7 +76,7 @@ class DialectTest {
     }
     assertThat(OLD.keySet())
         .as("the headers 0.18 lacks")
-        .hasSize(Header.values().length - 8)
+        .hasSize(Header.values().length - 10)
         .doesNotContain(
             Header.ENGINE_REPLY_PARTIAL,
             Header.ABORT_REQUEST,
@@ -72,8 +89,38 @@ class DialectTest {
   }
 
   @Test
+  void everyCore016HeaderHasItsEnumAutoValueAndEveryOtherHeaderIsMissing() {
+    for (Header h : Header.values()) {
+      Integer v = V016.get(h);
+      if (v != null) {
+        assertThat(Dialect.V0_16.carries(h)).as("%s", h).isTrue();
+        assertThat(Dialect.V0_16.wire(h)).as("%s", h).isEqualTo(v);
+        assertThat(Dialect.V0_16.header(v)).isSameAs(h);
+      } else {
+        assertThat(Dialect.V0_16.carries(h)).as("%s", h).isFalse();
+        assertThatThrownBy(() -> Dialect.V0_16.wire(h))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(h + " does not exist in Megatron 0.16");
+      }
+    }
+    for (long unknown : new long[] {0, 12, 13, 20, 40, -1}) {
+      assertThat(Dialect.V0_16.header(unknown)).as("%d", unknown).isNull();
+    }
+    assertThat(Dialect.V0_16.nestsRecords()).isTrue();
+    assertThat(Dialect.V0_18.nestsRecords()).isFalse();
+    assertThat(Dialect.V0_19.nestsRecords()).isFalse();
+    assertThat(Dialect.V0_16.isMain()).isFalse();
+  }
+
+  @Test
   void mainsNumberingIsTheHeaderCatalogue() {
     for (Header h : Header.values()) {
+      if (!h.inMain()) {
+        assertThat(Dialect.V0_19.carries(h)).as("%s", h).isFalse();
+        assertThatThrownBy(() -> Dialect.V0_19.wire(h))
+            .isInstanceOf(IllegalArgumentException.class);
+        continue;
+      }
       assertThat(Dialect.V0_19.carries(h)).isTrue();
       assertThat(Dialect.V0_19.wire(h)).as("%s", h).isEqualTo(h.wire());
       assertThat(Dialect.V0_19.header(h.wire())).isSameAs(h);
@@ -294,13 +341,15 @@ class DialectTest {
   void releasesAreParsedByTheirCommandLineNames() {
     assertThat(Dialect.parse("0.18")).isEqualTo(Dialect.V0_18);
     assertThat(Dialect.parse("0.17")).isEqualTo(Dialect.V0_18);
+    assertThat(Dialect.parse("0.16")).isEqualTo(Dialect.V0_16);
+    assertThat(Dialect.V0_16.cliName()).isEqualTo("0.16");
     assertThat(Dialect.parse(" 0.19 ")).isEqualTo(Dialect.V0_19);
     assertThat(Dialect.V0_18.cliName()).isEqualTo("0.18");
     assertThat(Dialect.V0_19.cliName()).isEqualTo("0.19");
-    for (String bad : new String[] {"0.20", "018", "v0.18", ""}) {
+    for (String bad : new String[] {"0.20", "0.15", "018", "v0.18", ""}) {
       assertThatThrownBy(() -> Dialect.parse(bad))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("unknown Megatron release '" + bad + "' (choices: 0.18, 0.19)");
+          .hasMessage("unknown Megatron release '" + bad + "' (choices: 0.16, 0.18, 0.19)");
     }
     assertThatThrownBy(() -> Dialect.parse(null)).isInstanceOf(IllegalArgumentException.class);
   }

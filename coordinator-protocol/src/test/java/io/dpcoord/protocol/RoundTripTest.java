@@ -81,10 +81,57 @@ class RoundTripTest {
     assertThat(codec.encode(codec.decode(to, frame))).isEqualTo(frame);
   }
 
+  /** What Megatron core_v0.16 has: its own numbering, acknowledgements and nested records. */
+  static Stream<Arguments> core016Messages() {
+    RawValue request = map("request_id", RawValue.ofLong(5)).with("prompt", RawValue.nil());
+    RawValue record = Records.inRecord(request);
+    return Stream.of(
+        Arguments.of(Direction.TO_COORDINATOR, new Connect()),
+        Arguments.of(Direction.TO_COORDINATOR, new ControlSignal(Header.SUSPEND)),
+        Arguments.of(Direction.TO_COORDINATOR, new ControlAck(Header.PAUSE_ACK)),
+        Arguments.of(Direction.TO_COORDINATOR, new ControlAck(Header.STOP_ACK)),
+        Arguments.of(
+            Direction.TO_COORDINATOR, new EngineReply(List.of(new ReplyRecord(5, record)), 0)),
+        Arguments.of(Direction.TO_ENGINE, new EngineSubmit(9, Prompt.ofText("p"), PARAMS, null)),
+        Arguments.of(Direction.TO_ENGINE, new ControlAck(Header.STOP_ACK)),
+        Arguments.of(Direction.TO_CLIENT, new ConnectAck()),
+        Arguments.of(Direction.TO_CLIENT, new ClientReply(7, record)),
+        Arguments.of(Direction.TO_CLIENT, new ControlAck(Header.PAUSE_ACK, new byte[] {0, 1})));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("core016Messages")
+  void encodeThenDecodeInCore016GivesAnEqualMessage(Direction to, Message m)
+      throws ProtocolException {
+    MessageCodec codec = new MessageCodec();
+    byte[] frame = codec.encode(Dialect.V0_16, m);
+    assertThat(codec.decode(Dialect.V0_16, to, frame)).isEqualTo(m);
+    assertThat(codec.encode(Dialect.V0_16, codec.decode(Dialect.V0_16, to, frame)))
+        .isEqualTo(frame);
+  }
+
+  @Test
+  void acknowledgementsExistOnlyInCore016() {
+    MessageCodec codec = new MessageCodec();
+    for (Dialect d : new Dialect[] {Dialect.V0_18, Dialect.V0_19}) {
+      assertThatThrownBy(() -> codec.encode(d, new ControlAck(Header.PAUSE_ACK)))
+          .as("%s", d)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("PAUSE_ACK does not exist");
+    }
+    assertThat(codec.encode(Dialect.V0_16, new ControlAck(Header.STOP_ACK)))
+        .containsExactly(0x91, 11);
+    assertThat(codec.encode(Dialect.V0_16, new ControlAck(Header.PAUSE_ACK, new byte[] {7})))
+        .containsExactly(0x92, 6, 0xc4, 1, 7);
+    assertThatThrownBy(() -> new ControlAck(Header.PAUSE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("PAUSE is not an acknowledgement");
+  }
+
   @Test
   void everyMessageTypeHasARoundTrip() {
     assertThat(
-            messages()
+            Stream.concat(messages(), core016Messages())
                 .map(a -> a.get()[1].getClass())
                 .distinct()
                 .map(Class::getSimpleName)
