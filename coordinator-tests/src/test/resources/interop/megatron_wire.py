@@ -97,6 +97,25 @@ V0_19 = Dialect("0.19", {
     "TP_BROADCAST": 80, "KV_HANDOFF_COMPLETE": 81,
 }, RECORD_FIELDS)
 
+# core_v0.16.x: auto() values, with the two acknowledgements only that release has
+# (core_v0.16.1 inference/headers.py). Its records are DynamicInferenceRequestRecords, whose
+# requests have these 24 fields (InferenceRequest's and DynamicInferenceRequest's, in __dict__
+# order), and its events other types (EVENT_TYPES_0_16). Spoken by core016.py only.
+RECORD_FIELDS_0_16 = (
+    "request_id", "prompt", "sampling_params", "inference_parameters", "prompt_tokens",
+    "arrival_time", "status", "encoder_prompt", "generated_text", "segments",
+    "generated_segments", "generated_sequence_lengths", "generated_tokens", "prompt_log_probs",
+    "generated_log_probs", "prompt_top_n_logprobs", "generated_top_n_logprobs",
+    "generated_length", "tpot", "remaining_prompt_tokens", "latency",
+    "finished_chunk_token_count", "stop_word_ids", "events",
+)
+assert len(RECORD_FIELDS_0_16) == 24
+V0_16 = Dialect("0.16", {
+    name: i + 1 for i, name in enumerate((
+        "CONNECT", "CONNECT_ACK", "SUBMIT_REQUEST", "ENGINE_REPLY", "PAUSE", "PAUSE_ACK",
+        "UNPAUSE", "SUSPEND", "RESUME", "STOP", "STOP_ACK"))
+}, RECORD_FIELDS_0_16)
+
 DIALECTS = {d.name: d for d in (V0_18, V0_19)}
 
 # The 0.19 values under their plain names, as the 0.19-only drivers (parity, detokenize) use them.
@@ -118,6 +137,10 @@ STATUS_NAMES = frozenset((
 EVENT_TYPES = frozenset((
     "ADD_ENGINE", "ADD_CONTEXT", "GENERATED_TOKEN", "PAUSE", "EVICT", "FINISH", "FAIL",
     "ERROR_TRANSIENT", "ERROR_NONTRANSIENT",
+))
+# core_v0.16's DynamicInferenceEventType.
+EVENT_TYPES_0_16 = frozenset((
+    "ADD", "PAUSE", "EVICT", "FINISH", "FAIL", "ERROR_TRANSIENT", "ERROR_NONTRANSIENT",
 ))
 ERROR_PAYLOAD_KEYS = frozenset(("type", "request_id", "message", "is_transient"))
 
@@ -398,7 +421,7 @@ def deserialize(record, dialect=V0_19):
     if not isinstance(events, list):
         raise WireError("events is not a list")
     for event in events:
-        check_event(event)
+        check_event(event, EVENT_TYPES_0_16 if dialect.name == "0.16" else EVENT_TYPES)
 
 
 def deserialize_request(record, dialect=V0_19):
@@ -408,14 +431,14 @@ def deserialize_request(record, dialect=V0_19):
     return dialect.request_class(**record)
 
 
-def check_event(event):
+def check_event(event, types=EVENT_TYPES):
     if not isinstance(event, dict):
         raise WireError("event is not a map: %r" % (event,))
     unknown = sorted(k for k in event if k not in ("timestamp", "type", "payload"))
     if unknown:
         raise WireError("event has unexpected key(s) %s" % unknown)
     kind = event.get("type")
-    if kind not in EVENT_TYPES:
+    if kind not in types:
         raise WireError("event type %r is not a DynamicInferenceEventType name" % (kind,))
     if "payload" not in event:
         raise WireError("event %s has no payload key" % kind)

@@ -41,7 +41,8 @@ final class InteropPython implements AutoCloseable {
           "client.py",
           "parity.py",
           "detokenize.py",
-          "wire_parity.py");
+          "wire_parity.py",
+          "core016.py");
 
   private final Path dir;
   private final List<InteropProcess> started = new ArrayList<>();
