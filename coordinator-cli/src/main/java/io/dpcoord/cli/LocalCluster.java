@@ -9,14 +9,18 @@ import io.dpcoord.sim.EngineConfig;
 import io.dpcoord.sim.EngineStats;
 import io.dpcoord.sim.SimulatedEngine;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A coordinator on 127.0.0.1 and its simulated engines, one a rank. An engine killed for a restart
  * is kept, for its share of the statistics.
  */
 final class LocalCluster implements AutoCloseable {
+  private static final Duration GONE_WAIT = Duration.ofSeconds(5);
   private final Coordinator coordinator;
   private final int blockSize;
   private final DemoCurve curve;
@@ -65,11 +69,20 @@ final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** Kills the engine of {@code rank} and starts a new one with the same rank. */
+  /**
+   * Kills the engine of {@code rank} and starts a new one with the same rank once the coordinator
+   * has seen the old one go (at most {@link #GONE_WAIT} later), as a supervisor should: a newcomer
+   * that registered before the old connection's end was read would be removed by that end
+   * (docs/OBSERVABILITY.md, "An engine restarted under the same identity at once").
+   */
   void restart(int rank) {
     SimulatedEngine old = live.get(rank);
     old.kill();
     retired.add(old);
+    long deadline = System.nanoTime() + GONE_WAIT.toNanos();
+    while (status().activeEngines() >= live.size() && System.nanoTime() - deadline < 0) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
     live.set(rank, SimulatedEngine.start(endpoint(), engineConfig(rank)));
   }
 
