@@ -276,28 +276,35 @@ class DialectClientsTest {
   void aCoreV015ClientsSubmitIsCountedInvalidNamingItsReleaseAndNothingIsAccepted() {
     // core_v0.15 numbers CONNECT 0, ACK 1 (main's), SUBMIT_REQUEST 2, ... STOP 6
     assertAnOlderReleasesFrameIsNamed(
-        Dialect.V0_19, Pack.array(2, 7, Pack.list(1, 2, 3), SP), "core_v0.15's SUBMIT_REQUEST");
+        Dialect.V0_19,
+        Pack.array(2, 7, Pack.list(1, 2, 3), SP),
+        "core_v0.15's SUBMIT_REQUEST",
+        "core_v0.15 clients are not supported, docs/COMPATIBILITY.md");
   }
 
   @Test
   void aCoreV016ClientsResumeIsCountedInvalidNamingItsRelease() {
     // core_v0.16 numbers CONNECT 1 ... RESUME 9, where 0.18 has SET_GENERATION_EPOCH and its epoch
-    assertAnOlderReleasesFrameIsNamed(Dialect.V0_18, Pack.array(9), "core_v0.16's RESUME");
+    assertAnOlderReleasesFrameIsNamed(
+        Dialect.V0_18,
+        Pack.array(9),
+        "core_v0.16's RESUME",
+        "core_v0.16 clients are served with core_v0.16 engines and serve --engine-wire 0.16");
   }
 
   /**
    * A client that connects in {@code dialect} sends {@code frame}: counted invalid, logged as what
    * it reads as in an older release, nothing reaches the engine, and the next request is the
-   * coordinator's first.
+   * coordinator's first. The log line also says {@code what} of that release.
    */
   private static void assertAnOlderReleasesFrameIsNamed(
-      Dialect dialect, byte[] frame, String readsAs) {
+      Dialect dialect, byte[] frame, String readsAs, String what) {
     try (LogLines log = LogLines.warningsOf("io.dpcoord.server.EventLoop");
         TestCoordinator c = TestCoordinator.start()) {
       TestEngine engine = c.engine(0);
       TestClient older = c.client(dialect);
       older.send(frame);
-      assertThat(log.await(readsAs)).contains("clients are not supported, docs/COMPATIBILITY.md");
+      assertThat(log.await(readsAs)).contains(what);
       c.awaitCount(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL, 1);
       older.expectNothingMore();
       c.client().submit(1, "after it");

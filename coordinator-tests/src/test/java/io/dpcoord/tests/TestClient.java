@@ -42,7 +42,7 @@ final class TestClient extends TestPeer {
     super(endpoint, null, curve);
     this.name = name;
     this.dialect = dialect;
-    boolean old = dialect == Dialect.V0_18;
+    boolean old = !dialect.isMain(); // 0.16 and 0.18 number these alike
     connect = Pack.array(old ? 1 : 0);
     connectAck = Pack.array(old ? 2 : 1);
     submit = old ? 3 : 20;

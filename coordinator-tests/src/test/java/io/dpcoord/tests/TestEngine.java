@@ -171,13 +171,17 @@ final class TestEngine extends TestPeer {
     reply(records);
   }
 
-  /** {@code [60]} ({@code [11]} in 0.18's): the engine leaves. */
+  /** {@code [60]} ({@code [11]} in 0.18's): the engine leaves. core_v0.16 has no DISCONNECT. */
   void disconnect() {
+    if (dialect == Dialect.V0_16) {
+      throw new IllegalStateException("Megatron 0.16 has no DISCONNECT");
+    }
     send(Pack.array(old() ? 11 : 60));
   }
 
+  /** An old release's numbering: ENGINE_REPLY is 4 in 0.16's and 0.18's. */
   private boolean old() {
-    return dialect == Dialect.V0_18;
+    return !dialect.isMain();
   }
 
   /** Drops the connection like a crashed engine: nothing more is sent, nothing queued survives. */
