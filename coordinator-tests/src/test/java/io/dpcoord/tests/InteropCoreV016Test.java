@@ -164,6 +164,43 @@ class InteropCoreV016Test {
     }
   }
 
+  /**
+   * A seeded walk of 163 steps (61 SUBMITs from two clients whose ids collide, token and text
+   * prompts; 51 replies of 1 to 3 records, some holding two requests, some ending in EOD; 10 PAUSE
+   * rounds, 4 of them acknowledged by every engine and relayed; UNPAUSE, SUSPEND, RESUME; then STOP
+   * and every acknowledgement) gets, frame for frame, what core_v0.16.1's own coordinator sent on
+   * it: the engines' frames in order, each client's as a set. Recorded by
+   * generate_core016_parity.py.
+   */
+  @Test
+  void aRandomWalkGetsWhatCoreV016sOwnCoordinatorSent() throws Exception {
+    InMemoryMetrics metrics = new InMemoryMetrics();
+    try (InteropPython python = InteropPython.in(dir)) {
+      Coordinator coordinator =
+          python.startCoordinator(
+              CoordinatorConfig.builder()
+                  .expectedEngines(3)
+                  .engineDialect(Dialect.V0_16)
+                  .routing(roundRobin())
+                  // core_v0.16's NullTokenizer of 2^20 ids, whose eod is its vocabulary size
+                  .tokenizer(Tokenizers.fromSpec("null:1048576,eod=1048576"))
+                  .tokenizerThreads(2)
+                  .metrics(metrics)
+                  .build());
+      Path expected = python.copyResource("core016-parity.jsonl");
+      InteropProcess walk =
+          python.run(
+              "walk",
+              "core016_parity.py",
+              List.of("--endpoint", coordinator.endpoint(), "--expected", expected.toString()));
+      walk.awaitExit(0, WAIT);
+      assertThat(walk.events("done").get(0).getLong("steps")).isEqualTo(163);
+      assertThat(coordinator.awaitTermination(WAIT)).as("ended after STOP's acks").isTrue();
+      assertThat(metrics.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
+      assertThat(metrics.count(Metric.COORDINATOR_DETOKENIZE_FAILED_TOTAL)).isZero();
+    }
+  }
+
   /** Starts {@code count} core_v0.16 engines and waits until the coordinator has started. */
   private static List<InteropProcess> engines(
       InteropPython python, Coordinator coordinator, int count, String... options)
@@ -192,17 +229,18 @@ class InteropCoreV016Test {
     return python.run(name, "core016.py", args);
   }
 
+  /** core_v0.16's only rule: core_v0.18's round robin. */
+  private static RouterConfig roundRobin() {
+    return RouterConfig.builder().release(MegatronRelease.V0_18).policy(Policy.ROUND_ROBIN).build();
+  }
+
   private static CoordinatorConfig config(
       int engines, boolean nullTokenizer, InMemoryMetrics metrics) {
     CoordinatorConfig.Builder b =
         CoordinatorConfig.builder()
             .expectedEngines(engines)
             .engineDialect(Dialect.V0_16)
-            .routing(
-                RouterConfig.builder()
-                    .release(MegatronRelease.V0_18)
-                    .policy(Policy.ROUND_ROBIN)
-                    .build())
+            .routing(roundRobin())
             .metrics(metrics);
     if (nullTokenizer) {
       b.tokenizer(Tokenizers.fromSpec("null")).tokenizerThreads(1);

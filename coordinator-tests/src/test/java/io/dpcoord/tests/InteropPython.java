@@ -42,7 +42,8 @@ final class InteropPython implements AutoCloseable {
           "parity.py",
           "detokenize.py",
           "wire_parity.py",
-          "core016.py");
+          "core016.py",
+          "core016_parity.py");
 
   private final Path dir;
   private final List<InteropProcess> started = new ArrayList<>();
