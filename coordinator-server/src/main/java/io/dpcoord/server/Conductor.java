@@ -64,9 +64,11 @@ final class Conductor {
   private ControlState state = ControlState.RUNNING;
   private SetGenerationEpoch lastEpoch;
   private boolean shutdownRequested;
-  // core_v0.16 engines: by PAUSE_ACK and STOP_ACK, those that acknowledged since the last relay
+  // core_v0.16 engines: by PAUSE_ACK and STOP_ACK, those that acknowledged since the last relay,
+  // and those that got the signal acknowledged (none sent yet: every active engine)
   private final Map<Header, Set<Peer>> acks =
       new EnumMap<>(Map.of(Header.PAUSE_ACK, new HashSet<>(), Header.STOP_ACK, new HashSet<>()));
+  private final Map<Header, Set<Peer>> signalled = new EnumMap<>(Header.class);
   // the engines run core_v0.19.0 (CoordinatorConfig.engineCoreV0190)
   private final boolean coreV0190;
 
@@ -413,8 +415,10 @@ final class Conductor {
     if (outbox.engineDialect().nestsRecords()) {
       if (signal == Header.PAUSE || signal == Header.UNPAUSE) {
         acks.get(Header.PAUSE_ACK).clear();
+        signalled.put(Header.PAUSE_ACK, new HashSet<>(engines.active()));
       } else if (signal == Header.STOP) {
         acks.get(Header.STOP_ACK).clear();
+        signalled.put(Header.STOP_ACK, new HashSet<>(engines.active()));
       }
     } else if (ControlState.governs(signal)) {
       switch (state.outcome(signal)) {
@@ -455,14 +459,21 @@ final class Conductor {
   }
 
   /**
-   * Relays an acknowledgement once every active engine has sent it (onControlAck), naming {@code
-   * last}; the count then starts anew.
+   * Relays an acknowledgement once every active engine that got its signal has sent it
+   * (onControlAck), naming {@code last}; the count then starts anew. An engine that registered
+   * after the signal never got it, so it is not waited for.
    */
   private void relayAcksIfComplete(Header ack, Peer last) {
     Set<Peer> acked = acks.get(ack);
+    Set<Peer> got = signalled.get(ack);
     List<Peer> active = engines.active();
-    if (acked.isEmpty() || active.isEmpty() || !acked.containsAll(active)) {
+    if (acked.isEmpty() || active.isEmpty()) {
       return;
+    }
+    for (Peer engine : active) {
+      if ((got == null || got.contains(engine)) && !acked.contains(engine)) {
+        return;
+      }
     }
     acked.clear();
     for (Peer client : List.copyOf(pending.clientPeers())) {
@@ -552,6 +563,7 @@ final class Conductor {
   void onRegister(Inbound in) {
     boolean wasStarted = engines.started();
     int replaced = engines.register(in.from());
+    forgetAcks(in.from()); // a new incarnation got no signal and acknowledged none
     if (replaced >= 0) {
       takeBackHeld(in.from(), replaced);
       failAll(
@@ -603,13 +615,19 @@ final class Conductor {
           pending.removeAllOn(id), "engine " + engine + " " + why + " with the request pending");
       publishEngineCount();
       // the engines left may all have acknowledged already (core_v0.16)
+      forgetAcks(engine);
       for (Map.Entry<Header, Set<Peer>> e : acks.entrySet()) {
-        e.getValue().remove(engine);
         if (!e.getValue().isEmpty()) {
           relayAcksIfComplete(e.getKey(), e.getValue().iterator().next());
         }
       }
     }
+  }
+
+  /** Takes {@code engine} out of the acknowledgements' counts (core_v0.16). */
+  private void forgetAcks(Peer engine) {
+    acks.values().forEach(s -> s.remove(engine));
+    signalled.values().forEach(s -> s.remove(engine));
   }
 
   /** An engine whose connection dropped speaks on a new one: it is routable again. */

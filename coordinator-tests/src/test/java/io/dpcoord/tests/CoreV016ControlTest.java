@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * What {@code --engine-wire 0.16} does beyond core_v0.16's own coordinator, which fails an
  * assertion on a repeated acknowledgement and waits for ever for one from an engine that died: the
- * repeat is dropped and counted, and an engine that goes no longer holds the others' up. A main
- * client's CONNECT gets no answer (core_v0.16 records would not deserialize in it). The frames are
- * written out by hand in core_v0.16's numbering (PAUSE 5, PAUSE_ACK 6, STOP 10, STOP_ACK 11).
+ * repeat is dropped and counted, an engine that goes no longer holds the others' up, and one that
+ * registered after the signal is not waited for. A main client's CONNECT gets no answer (core_v0.16
+ * records would not deserialize in it). The frames are written out by hand in core_v0.16's
+ * numbering (PAUSE 5, PAUSE_ACK 6, STOP 10, STOP_ACK 11).
  */
 @Timeout(30)
 class CoreV016ControlTest {
@@ -80,6 +81,21 @@ class CoreV016ControlTest {
       assertThat(c.coordinator().awaitTermination(Duration.ofSeconds(10)))
           .as("every remaining engine acknowledged STOP: the coordinator ends")
           .isTrue();
+    }
+  }
+
+  @Test
+  void anEngineThatRegisteredAfterThePauseIsNotWaitedFor() {
+    try (TestCoordinator c = start()) {
+      TestEngine e0 = c.engine(0);
+      TestClient client = c.client(Dialect.V0_16);
+      client.send(PAUSE);
+      e0.expectFrame(PAUSE);
+      TestEngine late = c.engine(1); // it never got the PAUSE, so it will not acknowledge it
+      e0.send(PAUSE_ACK);
+      client.expectFrame(toClients(PAUSE_ACK, e0));
+      e0.expectFrame(PAUSE_ACK);
+      late.expectFrame(PAUSE_ACK); // to every engine, as core_v0.16's coordinator sends it
     }
   }
 
