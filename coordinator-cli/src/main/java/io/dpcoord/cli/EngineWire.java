@@ -16,6 +16,7 @@ import picocli.CommandLine.TypeConversionException;
  */
 record EngineWire(Dialect dialect, boolean coreV0190, String name) {
   static final String CORE_V0190 = "0.19.0";
+  private static final String CORE_V015 = "0.15";
 
   /** Parses the flag's value; the error names the choices. */
   static final class Converter implements ITypeConverter<EngineWire> {
@@ -23,6 +24,11 @@ record EngineWire(Dialect dialect, boolean coreV0190, String name) {
     public EngineWire convert(String value) {
       if (value.trim().equals(CORE_V0190)) {
         return new EngineWire(Dialect.V0_19, true, CORE_V0190);
+      }
+      if (value.trim().startsWith(CORE_V015)) {
+        throw new TypeConversionException(
+            "Megatron core_v0.15 is not spoken: its coordinator rebuilds every record from the"
+                + " engines' per-step replies (docs/COMPATIBILITY.md, \"core_v0.15: not spoken\")");
       }
       try {
         Dialect d = Dialect.parse(value);

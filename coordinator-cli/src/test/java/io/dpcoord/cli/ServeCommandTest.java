@@ -104,6 +104,10 @@ class ServeCommandTest {
                 + " num_cached_tokens"),
         Arguments.of(new String[] {"--engine-wire", "0.20"}, "choices: 0.16, 0.18, 0.19, 0.19.0"),
         Arguments.of(
+            new String[] {"--engine-wire", "0.15"},
+            "Megatron core_v0.15 is not spoken: its coordinator rebuilds every record from the"
+                + " engines' per-step replies"),
+        Arguments.of(
             new String[] {"--engine-wire", "0.16", "--policy", "load_balanced"},
             "--policy load_balanced is not a policy of --engine-wire 0.16 (its policies:"
                 + " longest_prefix, first_prefix_block, round_robin)"),
