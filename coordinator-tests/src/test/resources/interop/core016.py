@@ -139,41 +139,13 @@ class Engine:
         self.socket.send(w.pack([D.ENGINE_REPLY, [record]]))
 
     def request(self, rid, prompt, params):
-        """DynamicInferenceRequest.serialize() of a finished request, 0.16's 24 fields."""
-        tokens = w.tokenize(prompt)
+        """A finished request of six generated tokens, 0.16's 24 fields."""
         generated = w.generated_tokens(rid, 6)
         if rid % 2:
             generated[-1] = w.NULL_EOD  # kept in the text: 0.16 detokenizes with ids_to_text
-        now = time.time()
-        request = {
-            "request_id": rid,
-            "prompt": prompt if isinstance(prompt, str) else None,
-            "sampling_params": params,
-            "inference_parameters": None,
-            "prompt_tokens": ["tensor", tokens],
-            "arrival_time": now - 0.01,
-            "status": "COMPLETED",
-            "encoder_prompt": None,
-            "generated_text": None,
-            "segments": None,
-            "generated_segments": None,
-            "generated_sequence_lengths": None,
-            "generated_tokens": generated,
-            "prompt_log_probs": None,
-            "generated_log_probs": [-self.rng.random() for _ in generated],
-            "prompt_top_n_logprobs": None,
-            "generated_top_n_logprobs": None,
-            "generated_length": len(generated),
-            "tpot": [0.001 for _ in generated],
-            "remaining_prompt_tokens": ["tensor", tokens],
-            "latency": 0.01,
-            "finished_chunk_token_count": 0,
-            "stop_word_ids": None,
-            "events": [{"timestamp": now - 0.01, "type": "ADD", "payload": None},
-                       {"timestamp": now, "type": "FINISH", "payload": None}],
-        }
-        assert tuple(request) == w.RECORD_FIELDS_0_16
-        return request
+        return w.request_0_16(rid, prompt, params, generated,
+                              [-self.rng.random() for _ in generated],
+                              [0.001 for _ in generated], time.time() - 0.01, 0.01)
 
 
 def as_client_gets_it(record, null_tokenizer):

@@ -168,28 +168,11 @@ class Walk:
     def request(self, rid, prompt, params):
         """A finished request as core_v0.16's DynamicInferenceRequest.serialize() writes it."""
         rng = self.rng
-        tokens = prompt if isinstance(prompt, list) else list(prompt.encode("utf-8"))
         generated = [rng.randrange(1, NULL_EOD) for _ in range(params["num_tokens_to_generate"])]
         if rng.random() < 0.3:
             generated[-rng.randrange(1, len(generated) + 1):] = [NULL_EOD] * 1
-        t0 = 1717000000.0 + rid / 8.0
-        request = {
-            "request_id": rid, "prompt": prompt if isinstance(prompt, str) else None,
-            "sampling_params": params, "inference_parameters": None,
-            "prompt_tokens": ["tensor", tokens], "arrival_time": t0, "status": "COMPLETED",
-            "encoder_prompt": None, "generated_text": None, "segments": None,
-            "generated_segments": None, "generated_sequence_lengths": None,
-            "generated_tokens": generated, "prompt_log_probs": None,
-            "generated_log_probs": [-rng.random() for _ in generated],
-            "prompt_top_n_logprobs": None, "generated_top_n_logprobs": None,
-            "generated_length": len(generated), "tpot": [0.015625 for _ in generated],
-            "remaining_prompt_tokens": ["tensor", tokens], "latency": 0.5,
-            "finished_chunk_token_count": 0, "stop_word_ids": None,
-            "events": [{"timestamp": t0, "type": "ADD", "payload": None},
-                       {"timestamp": t0 + 0.5, "type": "FINISH", "payload": None}],
-        }
-        assert tuple(request) == w.RECORD_FIELDS_0_16
-        return request
+        return w.request_0_16(rid, prompt, params, generated, [-rng.random() for _ in generated],
+                              [0.015625 for _ in generated], 1717000000.0 + rid / 8.0, 0.5)
 
     def replies(self, name, most=3):
         """[ENGINE_REPLY, records] of 1 to `most` of the engine's pending requests, and how many."""

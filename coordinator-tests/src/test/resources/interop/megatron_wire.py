@@ -312,6 +312,29 @@ def block_hashes(tokens):
     return out
 
 
+def request_0_16(rid, prompt, sampling_params, generated, log_probs, tpot, arrival, latency):
+    """A finished request as core_v0.16's DynamicInferenceRequest.serialize() writes it: its
+    __dict__, the 24 keys of RECORD_FIELDS_0_16, `prompt` nil for a token prompt (as that
+    release's engine sets it), tensors as ["tensor", list], an ADD and a FINISH event."""
+    tokens = tokenize(prompt)
+    request = {
+        "request_id": rid, "prompt": prompt if isinstance(prompt, str) else None,
+        "sampling_params": sampling_params, "inference_parameters": None,
+        "prompt_tokens": ["tensor", tokens], "arrival_time": arrival, "status": "COMPLETED",
+        "encoder_prompt": None, "generated_text": None, "segments": None,
+        "generated_segments": None, "generated_sequence_lengths": None,
+        "generated_tokens": generated, "prompt_log_probs": None, "generated_log_probs": log_probs,
+        "prompt_top_n_logprobs": None, "generated_top_n_logprobs": None,
+        "generated_length": len(generated), "tpot": tpot,
+        "remaining_prompt_tokens": ["tensor", tokens], "latency": latency,
+        "finished_chunk_token_count": 0, "stop_word_ids": None,
+        "events": [{"timestamp": arrival, "type": "ADD", "payload": None},
+                   {"timestamp": arrival + latency, "type": "FINISH", "payload": None}],
+    }
+    assert tuple(request) == RECORD_FIELDS_0_16
+    return request
+
+
 def engine_record(rid, prompt, sampling_params, status, generated, arrival, rng, dialect=V0_19):
     """A reply record shaped like DynamicInferenceRequest.merge().serialize() in `dialect`: main's
     36 fields, or 0.18's 31.
