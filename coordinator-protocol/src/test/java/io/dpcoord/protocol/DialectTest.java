@@ -61,19 +61,7 @@ class DialectTest {
 
   @Test
   void everyOldHeaderHasItsEnumAutoValueAndEveryOtherHeaderIsMissing() {
-    for (Header h : Header.values()) {
-      Integer old = OLD.get(h);
-      if (old != null) {
-        assertThat(Dialect.V0_18.carries(h)).as("%s", h).isTrue();
-        assertThat(Dialect.V0_18.wire(h)).as("%s", h).isEqualTo(old);
-        assertThat(Dialect.V0_18.header(old)).isSameAs(h);
-      } else {
-        assertThat(Dialect.V0_18.carries(h)).as("%s", h).isFalse();
-        assertThatThrownBy(() -> Dialect.V0_18.wire(h))
-            .isInstanceOf(IllegalArgumentException.class)
-            .hasMessage(h + " does not exist in Megatron 0.18");
-      }
-    }
+    assertNumbering(Dialect.V0_18, OLD);
     assertThat(OLD.keySet())
         .as("the headers 0.18 lacks")
         .hasSize(Header.values().length - 10)
@@ -90,19 +78,7 @@ class DialectTest {
 
   @Test
   void everyCore016HeaderHasItsEnumAutoValueAndEveryOtherHeaderIsMissing() {
-    for (Header h : Header.values()) {
-      Integer v = V016.get(h);
-      if (v != null) {
-        assertThat(Dialect.V0_16.carries(h)).as("%s", h).isTrue();
-        assertThat(Dialect.V0_16.wire(h)).as("%s", h).isEqualTo(v);
-        assertThat(Dialect.V0_16.header(v)).isSameAs(h);
-      } else {
-        assertThat(Dialect.V0_16.carries(h)).as("%s", h).isFalse();
-        assertThatThrownBy(() -> Dialect.V0_16.wire(h))
-            .isInstanceOf(IllegalArgumentException.class)
-            .hasMessage(h + " does not exist in Megatron 0.16");
-      }
-    }
+    assertNumbering(Dialect.V0_16, V016);
     for (long unknown : new long[] {0, 12, 13, 20, 40, -1}) {
       assertThat(Dialect.V0_16.header(unknown)).as("%d", unknown).isNull();
     }
@@ -110,6 +86,26 @@ class DialectTest {
     assertThat(Dialect.V0_18.nestsRecords()).isFalse();
     assertThat(Dialect.V0_19.nestsRecords()).isFalse();
     assertThat(Dialect.V0_16.isMain()).isFalse();
+  }
+
+  /**
+   * Each header of {@code numbering} has its value in {@code dialect}, both ways; every other
+   * header is missing from it, and asking for its value names the release.
+   */
+  private static void assertNumbering(Dialect dialect, Map<Header, Integer> numbering) {
+    for (Header h : Header.values()) {
+      Integer value = numbering.get(h);
+      if (value != null) {
+        assertThat(dialect.carries(h)).as("%s", h).isTrue();
+        assertThat(dialect.wire(h)).as("%s", h).isEqualTo(value);
+        assertThat(dialect.header(value)).isSameAs(h);
+      } else {
+        assertThat(dialect.carries(h)).as("%s", h).isFalse();
+        assertThatThrownBy(() -> dialect.wire(h))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(h + " does not exist in Megatron " + dialect.cliName());
+      }
+    }
   }
 
   @Test
