@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.function.IntSupplier;
 import java.util.function.LongConsumer;
@@ -87,10 +85,7 @@ final class Churn {
    * missing 3 s after the end, so the wait leaves room for several retries.
    */
   void awaitEngines(IntSupplier activeEngines) {
-    long deadline = System.nanoTime() + REREGISTER_WAIT.toNanos();
-    while (activeEngines.getAsInt() < engines && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-    }
+    LocalCluster.awaitUntil(() -> activeEngines.getAsInt() >= engines, REREGISTER_WAIT);
   }
 
   private static String seconds(long nanos) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * A coordinator on 127.0.0.1 and its simulated engines, one a rank. An engine killed for a restart
@@ -79,11 +80,16 @@ final class LocalCluster implements AutoCloseable {
     SimulatedEngine old = live.get(rank);
     old.kill();
     retired.add(old);
-    long deadline = System.nanoTime() + GONE_WAIT.toNanos();
-    while (status().activeEngines() >= live.size() && System.nanoTime() - deadline < 0) {
+    awaitUntil(() -> status().activeEngines() < live.size(), GONE_WAIT);
+    live.set(rank, SimulatedEngine.start(endpoint(), engineConfig(rank)));
+  }
+
+  /** Returns once {@code done} holds, or after {@code limit}, looking every millisecond. */
+  static void awaitUntil(BooleanSupplier done, Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!done.getAsBoolean() && System.nanoTime() - deadline < 0) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
     }
-    live.set(rank, SimulatedEngine.start(endpoint(), engineConfig(rank)));
   }
 
   /** The statistics of every engine started, the killed ones first. */
