@@ -413,12 +413,13 @@ final class Conductor {
   void onControl(Inbound in) {
     Header signal = in.message().header();
     if (outbox.engineDialect().nestsRecords()) {
-      if (signal == Header.PAUSE || signal == Header.UNPAUSE) {
-        acks.get(Header.PAUSE_ACK).clear();
-        signalled.put(Header.PAUSE_ACK, new HashSet<>(engines.active()));
-      } else if (signal == Header.STOP) {
-        acks.get(Header.STOP_ACK).clear();
-        signalled.put(Header.STOP_ACK, new HashSet<>(engines.active()));
+      Header ack =
+          signal == Header.STOP
+              ? Header.STOP_ACK
+              : signal == Header.PAUSE || signal == Header.UNPAUSE ? Header.PAUSE_ACK : null;
+      if (ack != null) {
+        acks.get(ack).clear();
+        signalled.put(ack, new HashSet<>(engines.active()));
       }
     } else if (ControlState.governs(signal)) {
       switch (state.outcome(signal)) {
