@@ -8,14 +8,16 @@ Run with Debian's interpreter (it has the msgpack module):
 Each vector has a name, the direction of the frame (who receives it), the Java message type it
 decodes to, and the frame's bytes as hex. Optional keys:
   dialect          "0.18" for Megatron core_v0.17/0.18's header numbering, "0.16" for core_v0.16's
-                   (its own numbering and nested records); absent: "0.19", main
+                   (its own numbering and nested records), "0.15" for core_v0.15's (per-step
+                   engine replies, headerless replies to clients); absent: "0.19", main
   other_dialect_hex  the same message as the other dialect frames it (translation, both ways)
   invalid_records  reply records the decoder must skip (missing or non-int request_id)
   reencoded_hex    the frame the encoder writes back when it differs (skipped records dropped)
   failed           inputs of the coordinator's FAILED record carried as element 2 of the frame
 Two more lists check RawValue against Python: "without" (a map packed, then packed again without
 some keys, as a 0.18 client gets a main engine's record) and "truthiness" (a value and Python's
-bool() of what msgpack.unpackb(raw=False) makes of it).
+bool() of what msgpack.unpackb(raw=False) makes of it). "core015": a core_v0.15 request's prompt
+and its engine's steps (packed), and the record that release's coordinator builds from them.
 It also writes acceptance.json: small msgpack values, most of them mutated, each labelled with
 whether Python's msgpack.unpackb(raw=False) reads it. The coordinator forwards opaque values to
 Python peers, so its decoder must accept exactly these.
@@ -513,6 +515,185 @@ for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES[:2]:
              v016_record(failed_record(rid, prompt, sp, ts, reason), latency=None),
              failed={"request_id": rid, "timestamp": ts, "reason": reason})
 
+# ---------------------------------------------------------------- Megatron core_v0.15
+# headers.py of core_v0.15.0 .. 0.15.3: CONNECT 0, ACK 1, SUBMIT_REQUEST 2, ENGINE_REPLY 3, PAUSE 4,
+# UNPAUSE 5, STOP 6 (values, not auto()). data_parallel_inference_coordinator.py: an engine sends
+# one ENGINE_REPLY per step, [3, request_ids, finished_request_ids, tokens, logprobs,
+# chunked_prefill_request_id, materialize_only_last_token_logits]; the coordinator sends the engine
+# [2, request_id, prompt_tokens, sampling_params] and the client [client_request_id,
+# asdict(DynamicInferenceRequest)], no header, for each finished request.
+V015_WIRE = {"CONNECT": 0, "CONNECT_ACK": 1, "SUBMIT_REQUEST": 2, "ENGINE_REPLY": 3, "PAUSE": 4,
+             "UNPAUSE": 5, "STOP": 6}
+V015_SIGNALS = ["PAUSE", "UNPAUSE", "STOP"]
+
+
+def v015_request(rid, prompt, prompt_tokens):
+    """The coordinator's DynamicInferenceRequest(request_id, prompt, prompt_tokens) of
+    core_v0.15.3 as asdict() orders it: InferenceRequest's fields, then remaining_prompt_tokens
+    (its __post_init__ deep-copies prompt_tokens), latency and events."""
+    request = {
+        "request_id": rid, "prompt": prompt, "sampling_params": None,
+        "inference_parameters": None, "prompt_tokens": prompt_tokens, "arrival_time": None,
+        "status": None, "encoder_prompt": None, "generated_text": None, "segments": None,
+        "generated_segments": None, "generated_sequence_lengths": None, "generated_tokens": [],
+        "prompt_log_probs": None, "generated_log_probs": None, "prompt_top_n_logprobs": None,
+        "generated_top_n_logprobs": None, "generated_length": None, "tpot": None,
+        "remaining_prompt_tokens": None if prompt_tokens is None else list(prompt_tokens),
+        "latency": None, "events": [],
+    }
+    assert len(request) == 22
+    return request
+
+
+def v015_postprocess(request, token, lp, chunked, materialize):
+    """One request id of core_v0.15.3's DataParallelInferenceCoordinator.postprocess."""
+    if not chunked:
+        request["generated_tokens"].append(token)
+        if lp is not None:
+            if not request["prompt_log_probs"]:
+                request["prompt_log_probs"] = []
+            if not request["generated_log_probs"]:
+                request["generated_log_probs"] = []
+            if len(lp) > 1:
+                request["prompt_log_probs"].extend(lp)
+            elif (len(request["prompt_log_probs"]) > 0
+                  and len(request["prompt_log_probs"]) < len(request["prompt_tokens"])
+                  and not materialize):
+                request["prompt_log_probs"].extend(lp)
+            else:
+                request["generated_log_probs"].extend(lp)
+    elif lp is not None:
+        if materialize:
+            request["prompt_log_probs"] = []
+            request["generated_log_probs"] = []
+        else:
+            if not request["prompt_log_probs"]:
+                request["prompt_log_probs"] = []
+            request["prompt_log_probs"].extend(lp)
+            request["generated_log_probs"] = []
+
+
+def v015_finished(rid, prompt, prompt_tokens, steps):
+    """The record of a request after `steps` ([token, packed log probs or None, chunked,
+    materialize]), finished: generated_length set, generated_text left None (the coordinator
+    detokenizes it with its tokenizer)."""
+    request = v015_request(rid, prompt, prompt_tokens)
+    for token, lp, chunked, materialize in steps:
+        v015_postprocess(request, token, None if lp is None else msgpack.unpackb(lp),
+                         chunked, materialize)
+    request["generated_length"] = len(request["generated_tokens"])
+    return request
+
+
+def f32s(*values):
+    """A list of numbers packed by hand: floats as float32, which Python's packb never writes."""
+    return array_header(len(values)) + b"".join(
+        b"\xca" + struct.pack(">f", v) if isinstance(v, float) else packb(v) for v in values)
+
+
+# Each case: a request's prompt and tokens, its engine's steps, and the record its coordinator
+# then sends (core015.json; CoreV015RequestTest).
+PROMPT6 = [11, 12, 13, 14, 15, 16]
+CORE015_CASES = [
+    ("tokens_no_log_probs", 0, PROMPT6, PROMPT6,
+     [[101 + i, None, False, True] for i in range(5)]),
+    ("text_prefill_then_one_per_step", 1, "11 12 13 14 15 16", PROMPT6,
+     [[7, packb([-0.5, -1.25, -2.0, -0.125, -3.5, -0.75]), False, True]]
+     + [[8 + i, packb([-0.01 * (i + 1)]), False, True] for i in range(4)]),
+    ("chunked_prefill_gathered", 2, PROMPT6, PROMPT6,
+     [[999, packb([-1.0, -2.0, -3.0]), True, False],
+      [21, packb([-4.0, -5.0]), False, False],
+      [22, packb([-6.0]), False, False],
+      [23, packb([-0.25]), False, False]]),
+    ("chunked_prefill_materialize_only_last", 3, PROMPT6, PROMPT6,
+     [[999, packb([-1.0]), True, True],
+      [31, packb([-2.0]), False, True],
+      [32, packb([-3.0]), False, True]]),
+    ("chunked_prefill_without_log_probs", 4, PROMPT6, PROMPT6,
+     [[999, None, True, True], [41, None, False, True]]),
+    ("float32_and_int_log_probs", 5, [1, 2], [1, 2],
+     [[51, f32s(-0.5, 0, -1), False, True], [52, f32s(-0.1), False, True],
+      [53, None, False, True], [54, f32s(2**40), False, True]]),
+    ("finished_without_steps", 6, "", [], []),
+    ("large_ids_and_tokens", 2**33, [2**32, 65535, 0], [2**32, 65535, 0],
+     [[2**31 + i, None, False, True] for i in range(40)]),
+]
+CORE015 = []
+for name, rid, prompt, prompt_tokens, steps in CORE015_CASES:
+    case = {"request_id": rid, "prompt": prompt, "prompt_tokens": prompt_tokens,
+            "steps": [[t, None if lp is None else lp, c, m] for t, lp, c, m in steps]}
+    CORE015.append({"name": name, "case_hex": packb(case).hex(),
+                    "record_hex": packb(v015_finished(rid, prompt, prompt_tokens, steps)).hex()})
+
+
+def add_v015(name, direction, mtype, header, *fields, **extra):
+    add("v015_" + name, direction, mtype, packb([V015_WIRE[header], *fields]), dialect="0.15",
+        **extra)
+
+
+# client -> coordinator (an engine registers with the empty frame, as in every release)
+add("v015_registration_empty_frame", C, "Registration", b"", dialect="0.15")
+add_v015("connect", C, "Connect", "CONNECT")
+add_v015("submit_text", C, "SubmitRequest", "SUBMIT_REQUEST", 7, PROMPT_TEXT, SAMPLING_PARAMS)
+add_v015("submit_tokens", C, "SubmitRequest", "SUBMIT_REQUEST", 8, PROMPT_TOKENS,
+         NESTED_SAMPLING_PARAMS)
+for signal in V015_SIGNALS:
+    add_v015("control_" + signal.lower(), C, "ControlSignal", signal)
+
+# engine -> coordinator: one step
+add_v015("engine_step", C, "EngineStep", "ENGINE_REPLY", [3, 4, 5], [4], [101, 102, 103], None,
+         -1, True)
+add_v015("engine_step_log_probs", C, "EngineStep", "ENGINE_REPLY", [7, 8], [], [9, 10],
+         [[-0.5, -1.5, -2.5], None], 8, False)
+add_v015("engine_step_empty", C, "EngineStep", "ENGINE_REPLY", [], [], [], [], -1, True,
+         reencoded_hex=packb([3, [], [], [], None, -1, True]).hex())
+add_v015("engine_step_nil_chunked_id", C, "EngineStep", "ENGINE_REPLY", [2**40], [2**40],
+         [2**32], [[-0.25]], None, True,
+         reencoded_hex=packb([3, [2**40], [2**40], [2**32], [[-0.25]], -1, True]).hex())
+add("v015_engine_step_float32_log_probs", C, "EngineStep",
+    frame_of(packb(3), packb([1]), packb([]), packb([5]), array_header(1) + f32s(-0.5, 3),
+             packb(-1), packb(False)), dialect="0.15")
+
+# coordinator -> engine: the prompt always as tokens
+add_v015("engine_submit_tokens", E, "EngineSubmit", "SUBMIT_REQUEST", 0, PROMPT_TOKENS,
+         SAMPLING_PARAMS)
+add_v015("engine_submit_long_tokens", E, "EngineSubmit", "SUBMIT_REQUEST", 2**40,
+         LONG_PROMPT_TOKENS, NESTED_SAMPLING_PARAMS)
+for signal in V015_SIGNALS:
+    add_v015("engine_control_" + signal.lower(), E, "ControlSignal", signal)
+
+# coordinator -> client: the ACK, and each finished request without a header
+
+
+def add_v015_reply(name, cid, record, **extra):
+    add("v015_" + name, L, "ClientReply", packb([cid, record]), dialect="0.15", **extra)
+
+
+add_v015("connect_ack", L, "ConnectAck", "CONNECT_ACK")
+reply = v015_finished(12, PROMPT_TEXT, PROMPT_TOKENS, [[5, None, False, True]])
+reply["generated_text"] = "5"
+add_v015_reply("client_reply", 7, reply)
+add_v015_reply("client_reply_large_cid", 2**33,
+               v015_finished(13, PROMPT6, PROMPT6, CORE015_CASES[2][4]))
+
+
+def v015_failed(rid, prompt, prompt_tokens, sampling_params, timestamp, reason):
+    """What the coordinator answers a core_v0.15 client for a request it fails: the 22 keys,
+    status "FAILED", the FAILED template's events (that release's coordinator fails none)."""
+    record = v015_request(rid, prompt, prompt_tokens)
+    template = failed_record(rid, prompt, sampling_params, timestamp, reason)
+    record.update(sampling_params=sampling_params, status="FAILED", generated_length=0,
+                  events=template["events"])
+    if prompt_tokens is None:
+        record["remaining_prompt_tokens"] = None
+    return record
+
+
+for name, cid, rid, prompt, sp, ts, reason in FAILED_CASES[:3]:
+    tokens = prompt if isinstance(prompt, list) else None
+    add_v015_reply(name, cid, v015_failed(rid, prompt, tokens, sp, ts, reason),
+                   failed={"request_id": rid, "timestamp": ts, "reason": reason})
+
 # ---------------------------------------------------------------- RawValue against Python
 
 WITHOUT = []
@@ -634,7 +815,8 @@ def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors.json")
     with open(out, "w", encoding="utf-8") as f:
         json.dump({"generator": "generate_vectors.py", "msgpack": msgpack.version,
-                   "vectors": VECTORS, "without": WITHOUT, "truthiness": TRUTHINESS},
+                   "vectors": VECTORS, "without": WITHOUT, "truthiness": TRUTHINESS,
+                   "core015": CORE015},
                   f, indent=1, ensure_ascii=True)
         f.write("\n")
     print("wrote %d vectors to %s" % (len(VECTORS), out))

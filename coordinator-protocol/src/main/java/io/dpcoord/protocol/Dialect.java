@@ -19,11 +19,29 @@ import java.util.Map;
  * STOP_ACK 11; its SUBMIT is 0.18's, and each record of an ENGINE_REPLY is a {@code
  * DynamicInferenceRequestRecord}, {@code {"requests": [request, ...], "latency": ...}}, whose id is
  * {@code requests[0].request_id} ({@link #nestsRecords()}).
+ *
+ * <p>{@link #V0_15} (core_v0.15.x, values from 0) numbers CONNECT 0, ACK 1, SUBMIT_REQUEST 2,
+ * ENGINE_REPLY 3, PAUSE 4, UNPAUSE 5, STOP 6. Its engines register with an empty frame, get each
+ * prompt as tokens, and send one ENGINE_REPLY per step ({@link EngineStep}); its coordinator builds
+ * each finished request's record and sends it to the client as {@code [client_request_id, record]},
+ * without a header ({@link #buildsRecords()}).
  */
 public enum Dialect {
+  /** Megatron core_v0.15.x. */
+  V0_15(
+      "0.15",
+      0,
+      Header.CONNECT,
+      Header.CONNECT_ACK,
+      Header.SUBMIT_REQUEST,
+      Header.ENGINE_REPLY,
+      Header.PAUSE,
+      Header.UNPAUSE,
+      Header.STOP),
   /** Megatron core_v0.16.x. */
   V0_16(
       "0.16",
+      1,
       Header.CONNECT,
       Header.CONNECT_ACK,
       Header.SUBMIT_REQUEST,
@@ -38,6 +56,7 @@ public enum Dialect {
   /** Megatron core_v0.17.x and core_v0.18.x. */
   V0_18(
       "0.18",
+      1,
       Header.CONNECT,
       Header.CONNECT_ACK,
       Header.SUBMIT_REQUEST,
@@ -52,23 +71,23 @@ public enum Dialect {
       Header.SHUTDOWN,
       Header.TP_BROADCAST),
   /** Megatron core_v0.19.0 and later (main). */
-  V0_19("0.19");
+  V0_19("0.19", 0);
 
   private final String cliName;
-  // the auto() numbering of an old release (values 1, 2, ...); empty for main's
+  // an old release's numbering (values first, first + 1, ...); empty for main's
   private final Map<Header, Integer> wireOf = new EnumMap<>(Header.class);
   private final Header[] byWire;
 
-  Dialect(String cliName, Header... numbered) {
+  Dialect(String cliName, int first, Header... numbered) {
     this.cliName = cliName;
-    this.byWire = new Header[numbered.length + 1];
+    this.byWire = new Header[numbered.length + first];
     for (int i = 0; i < numbered.length; i++) {
-      wireOf.put(numbered[i], i + 1);
-      byWire[i + 1] = numbered[i];
+      wireOf.put(numbered[i], i + first);
+      byWire[i + first] = numbered[i];
     }
   }
 
-  /** The release on a command line: {@code 0.16}, {@code 0.18} or {@code 0.19}. */
+  /** The release on a command line: {@code 0.15}, {@code 0.16}, {@code 0.18} or {@code 0.19}. */
   public String cliName() {
     return cliName;
   }
@@ -84,6 +103,14 @@ public enum Dialect {
    */
   public boolean nestsRecords() {
     return this == V0_16;
+  }
+
+  /**
+   * Whether the coordinator builds each request's record from its engine's per-step replies and
+   * sends it to the client without a header (core_v0.15).
+   */
+  public boolean buildsRecords() {
+    return this == V0_15;
   }
 
   /** Whether this dialect has {@code header} at all. */
@@ -108,18 +135,20 @@ public enum Dialect {
     if (isMain()) {
       return Header.lookup(value);
     }
-    return value > 0 && value < byWire.length ? byWire[(int) value] : null;
+    return value >= 0 && value < byWire.length ? byWire[(int) value] : null;
   }
 
   /**
-   * Parses {@code 0.16}, {@code 0.18} or {@code 0.19} (also {@code 0.17}, which speaks 0.18's
-   * dialect).
+   * Parses {@code 0.15}, {@code 0.16}, {@code 0.18} or {@code 0.19} (also {@code 0.17}, which
+   * speaks 0.18's dialect).
    *
    * @throws IllegalArgumentException naming the bad value and the choices
    */
   public static Dialect parse(String s) {
     String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
     switch (v) {
+      case "0.15":
+        return V0_15;
       case "0.16":
         return V0_16;
       case "0.17":
@@ -129,7 +158,7 @@ public enum Dialect {
         return V0_19;
       default:
         throw new IllegalArgumentException(
-            "unknown Megatron release '" + s + "' (choices: 0.16, 0.18, 0.19)");
+            "unknown Megatron release '" + s + "' (choices: 0.15, 0.16, 0.18, 0.19)");
     }
   }
 }

@@ -133,6 +133,11 @@ final class FrameWriter {
     return this;
   }
 
+  /** Appends what {@code other} holds. */
+  FrameWriter append(FrameWriter other) {
+    return bytes(other.buf, 0, other.size);
+  }
+
   /** What was written, as one value (the caller wrote exactly one). */
   RawValue toRawValue() {
     byte[] out = toByteArray();

@@ -22,6 +22,7 @@ public sealed interface Message
         Registration,
         Disconnect,
         EngineReply,
+        EngineStep,
         EngineReplyPartial,
         ClientReply,
         ClientReplyPartial,

@@ -113,9 +113,16 @@ public final class MessageCodec {
     if (size == 0) {
       throw new ProtocolException(Reason.EMPTY_ARRAY, null, "frame: empty array has no header");
     }
+    Message message;
+    if (to == Direction.TO_CLIENT && dialect.buildsRecords() && size == 2) {
+      // core_v0.15's reply to a client has no header: [client_request_id, record]
+      header = Header.ENGINE_REPLY;
+      reader.context(header);
+      message = new ClientReply(int64(0, "client_request_id"), clientRecord());
+      return atEnd(message);
+    }
     header = readHeader();
     reader.context(header);
-    Message message;
     switch (to) {
       case TO_COORDINATOR:
         message = toCoordinator(size);
@@ -127,6 +134,11 @@ public final class MessageCodec {
         message = toClient(size);
         break;
     }
+    return atEnd(message);
+  }
+
+  /** {@code message}, once nothing follows its array in the frame. */
+  private Message atEnd(Message message) throws ProtocolException {
     if (!reader.atEnd()) {
       throw new ProtocolException(
           Reason.TRAILING_BYTES,
@@ -174,6 +186,12 @@ public final class MessageCodec {
         return new SubmitRequestWithKv(
             int64(1, "client_request_id"), prompt(2), map(3, "sampling_params"), any(), any());
       case ENGINE_REPLY:
+        if (dialect.buildsRecords()) {
+          arity(size, 7);
+          return engineStep();
+        }
+        arity(size, 2);
+        return replies();
       case ENGINE_REPLY_PARTIAL:
         arity(size, 2);
         return replies();
@@ -303,6 +321,91 @@ public final class MessageCodec {
     return header == Header.ENGINE_REPLY
         ? new EngineReply(records, invalid)
         : new EngineReplyPartial(records, invalid);
+  }
+
+  /**
+   * A core_v0.15 engine step: {@code [3, request_ids, finished_request_ids, tokens, logprobs,
+   * chunked_prefill_request_id, materialize_only_last_token_logits]} ({@link EngineStep}).
+   */
+  private Message engineStep() throws ProtocolException {
+    long[] ids = int64s(1, "request_ids");
+    long[] finished = int64s(2, "finished_request_ids");
+    long[] tokens = int64s(3, "tokens");
+    List<RawValue> logProbs = logProbs();
+    long chunked = -1;
+    if (reader.peekType() == Type.NIL) {
+      reader.skipValue(); // None: no request is in chunked prefill, as -1
+    } else {
+      chunked = int64(5, "chunked_prefill_request_id");
+    }
+    if (reader.peekType() != Type.BOOL) {
+      throw wrongType(
+          6, "materialize_only_last_token_logits", "a bool", reader.peekType().toString());
+    }
+    return new EngineStep(ids, finished, tokens, logProbs, chunked, reader.readBool());
+  }
+
+  /** An array of int64s, as field {@code index}. */
+  private long[] int64s(int index, String name) throws ProtocolException {
+    Type type = reader.peekType();
+    if (type != Type.ARRAY) {
+      throw wrongType(index, name, "an array of int", type.toString());
+    }
+    long count = reader.readArrayHeader();
+    reader.checkElements(count);
+    long[] out = new long[(int) count];
+    int bad = reader.readInt64s(out);
+    if (bad >= 0) {
+      throw wrongType(
+          index,
+          name,
+          "an array of int64",
+          "an array holding " + reader.peekType() + " at element " + bad);
+    }
+    return out;
+  }
+
+  /**
+   * Field 4 of a core_v0.15 engine step: nil or an array whose every element is nil or an array of
+   * numbers; empty when nil or empty (its coordinator takes both as none).
+   */
+  private List<RawValue> logProbs() throws ProtocolException {
+    Type type = reader.peekType();
+    if (type == Type.NIL) {
+      reader.skipValue();
+      return List.of();
+    }
+    if (type != Type.ARRAY) {
+      throw wrongType(4, "logprobs", "nil or an array", type.toString());
+    }
+    long count = reader.readArrayHeader();
+    reader.checkElements(count);
+    List<RawValue> out = new ArrayList<>((int) count);
+    byte[] frame = reader.buffer();
+    for (long i = 0; i < count; i++) {
+      Type element = reader.peekType();
+      if (element == Type.NIL) {
+        reader.skipValue();
+        out.add(null);
+        continue;
+      }
+      if (element != Type.ARRAY) {
+        throw wrongType(4, "logprobs", "an array of nil or arrays", "an array holding " + element);
+      }
+      int start = reader.position();
+      long n = reader.readArrayHeader();
+      reader.checkElements(n);
+      for (long j = 0; j < n; j++) {
+        Type number = reader.peekType();
+        if (number != Type.INT && number != Type.FLOAT) {
+          throw wrongType(
+              4, "logprobs", "arrays of numbers", "element " + i + " holding " + number);
+        }
+        reader.skipValue();
+      }
+      out.add(RawValue.slice(frame, start, reader.position() - start));
+    }
+    return out;
   }
 
   /** Element 2 of a reply to a client: a map that carries an int64 request_id. */
@@ -481,8 +584,24 @@ public final class MessageCodec {
       if (media != null) {
         out.raw(media);
       }
+    } else if (message instanceof ClientReply m && dialect.buildsRecords()) {
+      out.arrayHeader(2).int64(m.clientRequestId()).raw(m.record()); // core_v0.15: no header
     } else if (message instanceof ClientReply m) {
       start(3, m.header()).int64(m.clientRequestId()).raw(m.record());
+    } else if (message instanceof EngineStep m) {
+      start(7, m.header());
+      int64s(m.requestIds());
+      int64s(m.finishedIds());
+      int64s(m.tokens());
+      if (m.logProbs().isEmpty()) {
+        out.nil();
+      } else {
+        out.arrayHeader(m.logProbs().size());
+        for (RawValue v : m.logProbs()) {
+          out.raw(v == null ? RawValue.nil() : v);
+        }
+      }
+      out.int64(m.chunkedPrefillId()).bool(m.materializeOnlyLast());
     } else if (message instanceof ClientReplyPartial m) {
       start(3, m.header()).int64(m.clientRequestId()).raw(m.record());
     } else if (message instanceof SubmitRequest m) {
@@ -519,6 +638,13 @@ public final class MessageCodec {
       start(1, message.header());
     }
     return out.toByteArray();
+  }
+
+  private void int64s(long[] values) {
+    out.arrayHeader(values.length);
+    for (long v : values) {
+      out.int64(v);
+    }
   }
 
   private FrameWriter start(int size, Header h) {

@@ -373,6 +373,44 @@ final class MsgpackReader {
   }
 
   /**
+   * Reads a float32 or float64 as a double (a float32 widened, as Python's msgpack unpacks it).
+   *
+   * @throws IllegalStateException if the value is not a float
+   */
+  double readFloat64() throws ProtocolException {
+    require(1);
+    int b = buf[pos] & 0xff;
+    if (b == 0xca) {
+      require(5);
+      float f = Float.intBitsToFloat((int) readBigEndian(pos + 1, 4));
+      pos += 5;
+      return f;
+    }
+    if (b == 0xcb) {
+      require(9);
+      double d = Double.longBitsToDouble(readBigEndian(pos + 1, 8));
+      pos += 9;
+      return d;
+    }
+    throw new IllegalStateException("not a float: 0x" + Integer.toHexString(b));
+  }
+
+  /**
+   * Reads a bool.
+   *
+   * @throws IllegalStateException if the value is not a bool
+   */
+  boolean readBool() throws ProtocolException {
+    require(1);
+    int b = buf[pos] & 0xff;
+    if (b != 0xc2 && b != 0xc3) {
+      throw new IllegalStateException("not a bool: 0x" + Integer.toHexString(b));
+    }
+    pos++;
+    return b == 0xc3;
+  }
+
+  /**
    * Whether the next value is a str whose UTF-8 bytes equal {@code key}; does not consume it. Only
    * str counts: a bin with the same bytes is a different key.
    */

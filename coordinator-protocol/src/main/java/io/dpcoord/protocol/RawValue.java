@@ -360,6 +360,36 @@ public final class RawValue {
     }
   }
 
+  /**
+   * For an array of numbers: writes each element to {@code out} as Python's msgpack writes it again
+   * after unpacking it (an int in its smallest encoding, a float as float64), and returns how many.
+   *
+   * @throws IllegalStateException if this value is not an array of ints and floats
+   */
+  int writeNumbers(FrameWriter out) {
+    MsgpackReader reader = reader();
+    try {
+      long count = reader.readArrayHeader();
+      for (long i = 0; i < count; i++) {
+        MsgpackReader.Type type = reader.peekType();
+        if (type == MsgpackReader.Type.FLOAT) {
+          out.float64(reader.readFloat64());
+        } else if (type == MsgpackReader.Type.INT && !reader.nextIsUint64AboveInt64()) {
+          out.int64(reader.readInt64());
+        } else if (type == MsgpackReader.Type.INT) {
+          int start = reader.position();
+          reader.skipValue(); // a uint64 above int64 is written so already
+          out.bytes(bytes, start, reader.position() - start);
+        } else {
+          throw new IllegalStateException("not a number: " + type);
+        }
+      }
+      return (int) count;
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("RawValue holds malformed msgpack: " + e.getMessage(), e);
+    }
+  }
+
   /** An array of {@code values}, under the smallest header (as Python's msgpack writes a list). */
   public static RawValue arrayOf(List<RawValue> values) {
     int size = 5;

@@ -30,7 +30,13 @@ public final class Records {
     out.str("sampling_params").raw(samplingParams);
     out.str("inference_parameters").nil();
     out.str("generated_tokens").arrayHeader(0);
-    out.str("events").arrayHeader(2);
+    failureEvents(out.str("events"), requestId, unixSeconds, reason);
+    return out.toRawValue();
+  }
+
+  /** The events of a FAILED record: a non-transient error naming {@code reason}, then FAIL. */
+  static void failureEvents(FrameWriter out, long requestId, double unixSeconds, String reason) {
+    out.arrayHeader(2);
     out.mapHeader(3);
     out.str("timestamp").float64(unixSeconds);
     out.str("type").str("ERROR_NONTRANSIENT");
@@ -43,7 +49,6 @@ public final class Records {
     out.str("timestamp").float64(unixSeconds);
     out.str("type").str("FAIL");
     out.str("payload").nil();
-    return out.toRawValue();
   }
 
   /**

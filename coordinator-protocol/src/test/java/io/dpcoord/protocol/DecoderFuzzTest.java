@@ -17,9 +17,9 @@ import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 
 /**
- * Throws 100,000 hostile frames at the decoder in every direction: each must decode or be rejected
- * with a ProtocolException, and nothing else may escape. Reproduce a failure with the printed seed:
- * {@code mvn -pl coordinator-protocol test -Dtest=DecoderFuzzTest -Dfuzz.seed=N}.
+ * Throws 100,000 hostile frames at the decoder in every dialect and direction: each must decode or
+ * be rejected with a ProtocolException, and nothing else may escape. Reproduce a failure with the
+ * printed seed: {@code mvn -pl coordinator-protocol test -Dtest=DecoderFuzzTest -Dfuzz.seed=N}.
  */
 class DecoderFuzzTest {
   private static final int FRAMES = 100_000;
@@ -48,8 +48,10 @@ class DecoderFuzzTest {
             .toList();
     for (int i = 0; i < FRAMES; i++) {
       byte[] frame = generate(rnd, i, valid);
-      for (Direction to : Direction.values()) {
-        check(seed, i, to, frame);
+      for (Dialect dialect : Dialect.values()) {
+        for (Direction to : Direction.values()) {
+          check(seed, i, dialect, to, frame);
+        }
       }
     }
     assertThat(decoded).as("frames that decoded").isGreaterThan(FRAMES / 50);
@@ -66,29 +68,31 @@ class DecoderFuzzTest {
             Reason.TRAILING_BYTES);
   }
 
-  private void check(long seed, int index, Direction to, byte[] frame) {
+  private void check(long seed, int index, Dialect dialect, Direction to, byte[] frame) {
     Message message;
     try {
-      message = codec.decode(to, frame);
+      message = codec.decode(dialect, to, frame);
     } catch (ProtocolException e) {
       reasons.merge(e.reason(), 1, Integer::sum);
       assertThat(e.getMessage()).isNotBlank();
       return;
     } catch (RuntimeException | Error e) {
       String hex = HexFormat.of().formatHex(frame, 0, Math.min(frame.length, 256));
-      fail("seed " + seed + ", frame " + index + ", " + to + ": " + e + " on " + hex, e);
+      fail(
+          "seed " + seed + ", frame " + index + ", " + dialect + " " + to + ": " + e + " on " + hex,
+          e);
       return;
     }
     decoded++;
-    assertDecodedFrameIsSound(seed, index, to, frame, message);
+    assertDecodedFrameIsSound(seed, index, dialect, to, frame, message);
   }
 
   /** A frame we accept is one msgpack value, and what we re-encode decodes to the same message. */
   private void assertDecodedFrameIsSound(
-      long seed, int index, Direction to, byte[] frame, Message message) {
-    String where = "seed " + seed + ", frame " + index + ", " + to;
+      long seed, int index, Dialect dialect, Direction to, byte[] frame, Message message) {
+    String where = "seed " + seed + ", frame " + index + ", " + dialect + " " + to;
     try {
-      Message again = codec.decode(to, codec.encode(message));
+      Message again = codec.decode(dialect, to, codec.encode(dialect, message));
       if (message instanceof EngineReply r) {
         assertThat(((EngineReply) again).records()).as(where).isEqualTo(r.records());
       } else if (message instanceof EngineReplyPartial r) {

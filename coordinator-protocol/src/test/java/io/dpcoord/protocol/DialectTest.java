@@ -342,10 +342,12 @@ class DialectTest {
     assertThat(Dialect.parse(" 0.19 ")).isEqualTo(Dialect.V0_19);
     assertThat(Dialect.V0_18.cliName()).isEqualTo("0.18");
     assertThat(Dialect.V0_19.cliName()).isEqualTo("0.19");
-    for (String bad : new String[] {"0.20", "0.15", "018", "v0.18", ""}) {
+    assertThat(Dialect.parse("0.15")).isEqualTo(Dialect.V0_15);
+    assertThat(Dialect.V0_15.cliName()).isEqualTo("0.15");
+    for (String bad : new String[] {"0.20", "0.14", "018", "v0.18", ""}) {
       assertThatThrownBy(() -> Dialect.parse(bad))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("unknown Megatron release '" + bad + "' (choices: 0.16, 0.18, 0.19)");
+          .hasMessage("unknown Megatron release '" + bad + "' (choices: 0.15, 0.16, 0.18, 0.19)");
     }
     assertThatThrownBy(() -> Dialect.parse(null)).isInstanceOf(IllegalArgumentException.class);
   }

@@ -46,8 +46,24 @@ final class GoldenVectors {
   /** A value and Python's truth of what msgpack decodes it to. */
   record Truthiness(byte[] value, boolean pythonTruthy) {}
 
+  /**
+   * A core_v0.15 request: {@code input} packs its request_id, prompt, prompt_tokens and its
+   * engine's steps ({@code [token, packed log probs or nil, chunked, materialize]}); {@code record}
+   * is what that release's coordinator builds from them (generated_text nil).
+   */
+  record Core015Case(String name, byte[] input, byte[] record) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
   /** What vectors.json holds. */
-  private record Contents(List<Vector> vectors, List<Without> without, List<Truthiness> truth) {}
+  private record Contents(
+      List<Vector> vectors,
+      List<Without> without,
+      List<Truthiness> truth,
+      List<Core015Case> core015) {}
 
   private static Contents contents;
 
@@ -61,6 +77,11 @@ final class GoldenVectors {
   /** Every map-without-keys case, in file order. */
   static List<Without> without() {
     return contents().without();
+  }
+
+  /** Every core_v0.15 request case, in file order. */
+  static List<Core015Case> core015() {
+    return contents().core015();
   }
 
   /** Every truthiness case, in file order. */
@@ -129,6 +150,7 @@ final class GoldenVectors {
       List<Vector> vectors = new ArrayList<>();
       List<Without> without = new ArrayList<>();
       List<Truthiness> truth = new ArrayList<>();
+      List<Core015Case> core015 = new ArrayList<>();
       expect(p.nextToken(), JsonToken.START_OBJECT);
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String field = p.currentName();
@@ -149,10 +171,16 @@ final class GoldenVectors {
               truth.add(truthiness(p));
             }
           }
+          case "core015" -> {
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+              core015.add(core015Case(p));
+            }
+          }
           default -> p.skipChildren();
         }
       }
-      return new Contents(List.copyOf(vectors), List.copyOf(without), List.copyOf(truth));
+      return new Contents(
+          List.copyOf(vectors), List.copyOf(without), List.copyOf(truth), List.copyOf(core015));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -177,6 +205,23 @@ final class GoldenVectors {
       }
     }
     return new Without(map, Set.copyOf(keys), expected);
+  }
+
+  private static Core015Case core015Case(JsonParser p) throws IOException {
+    String name = null;
+    byte[] input = null;
+    byte[] record = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      switch (field) {
+        case "name" -> name = p.getText();
+        case "case_hex" -> input = HexFormat.of().parseHex(p.getText());
+        case "record_hex" -> record = HexFormat.of().parseHex(p.getText());
+        default -> throw new IllegalStateException("unknown core015 field " + field);
+      }
+    }
+    return new Core015Case(name, input, record);
   }
 
   private static Truthiness truthiness(JsonParser p) throws IOException {

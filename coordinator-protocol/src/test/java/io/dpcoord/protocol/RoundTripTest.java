@@ -99,6 +99,45 @@ class RoundTripTest {
         Arguments.of(Direction.TO_CLIENT, new ControlAck(Header.PAUSE_ACK, new byte[] {0, 1})));
   }
 
+  static Stream<Arguments> core015Messages() throws ProtocolException {
+    RawValue record = map("request_id", RawValue.ofLong(5)).with("prompt", RawValue.nil());
+    return Stream.of(
+        Arguments.of(Direction.TO_COORDINATOR, new Connect()),
+        Arguments.of(Direction.TO_COORDINATOR, new ControlSignal(Header.STOP)),
+        Arguments.of(
+            Direction.TO_COORDINATOR,
+            new EngineStep(
+                new long[] {1, 2},
+                new long[] {2},
+                new long[] {7, 8},
+                java.util.Arrays.asList(RawValue.of(new byte[] {(byte) 0x91, 0x01}), null),
+                1,
+                false)),
+        Arguments.of(Direction.TO_ENGINE, new EngineSubmit(9, Prompt.ofTokens(1, 2), PARAMS, null)),
+        Arguments.of(Direction.TO_ENGINE, new ControlSignal(Header.UNPAUSE)),
+        Arguments.of(Direction.TO_CLIENT, new ConnectAck()),
+        Arguments.of(Direction.TO_CLIENT, new ClientReply(7, record)));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("core015Messages")
+  void encodeThenDecodeInCore015GivesAnEqualMessage(Direction to, Message m)
+      throws ProtocolException {
+    MessageCodec codec = new MessageCodec();
+    byte[] frame = codec.encode(Dialect.V0_15, m);
+    assertThat(codec.decode(Dialect.V0_15, to, frame)).isEqualTo(m);
+    assertThat(codec.encode(Dialect.V0_15, codec.decode(Dialect.V0_15, to, frame)))
+        .isEqualTo(frame);
+  }
+
+  @Test
+  void core015RepliesToClientsHaveNoHeader() throws ProtocolException {
+    RawValue record = map("request_id", RawValue.ofLong(5));
+    byte[] frame = new MessageCodec().encode(Dialect.V0_15, new ClientReply(300, record));
+    assertThat(frame).startsWith(0x92, 0xcd, 0x01, 0x2c, 0x81);
+    assertThat(new MessageCodec().encode(Dialect.V0_15, new ConnectAck())).containsExactly(0x91, 1);
+  }
+
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("core016Messages")
   void encodeThenDecodeInCore016GivesAnEqualMessage(Direction to, Message m)
@@ -129,9 +168,10 @@ class RoundTripTest {
   }
 
   @Test
-  void everyMessageTypeHasARoundTrip() {
+  void everyMessageTypeHasARoundTrip() throws ProtocolException {
     assertThat(
-            Stream.concat(messages(), core016Messages())
+            Stream.of(messages(), core016Messages(), core015Messages())
+                .flatMap(a -> a)
                 .map(a -> a.get()[1].getClass())
                 .distinct()
                 .map(Class::getSimpleName)
