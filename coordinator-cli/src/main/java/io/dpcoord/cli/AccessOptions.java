@@ -53,8 +53,8 @@ final class AccessOptions {
       paramLabel = "GLOB",
       description =
           "Identities engines may register under; * and ? are wildcards (default:"
-              + " ${DEFAULT-VALUE}, Megatron's mp-coord-RANK; Megatron core_v0.15 used"
-              + " tp-coord-*).",
+              + " ${DEFAULT-VALUE}, Megatron's mp-coord-RANK; with --engine-wire 0.15,"
+              + " tp-coord-*, core_v0.15's).",
       defaultValue = AccessRules.MEGATRON_ENGINE_IDENTITY)
   String identityPattern;
 

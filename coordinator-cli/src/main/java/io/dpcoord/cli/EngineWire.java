@@ -5,10 +5,10 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code serve --engine-wire}: the Megatron release the engines run. {@code 0.16}, {@code 0.18}
- * (also {@code 0.17}) and {@code 0.19} (main) are the dialects; {@code 0.19.0} is main's numbering
- * with core_v0.19.0's engine, which takes a SUBMIT of three fields only and has no aborts, KV
- * handoff or multimodal data.
+ * {@code serve --engine-wire}: the Megatron release the engines run. {@code 0.15}, {@code 0.16},
+ * {@code 0.18} (also {@code 0.17}) and {@code 0.19} (main) are the dialects; {@code 0.19.0} is
+ * main's numbering with core_v0.19.0's engine, which takes a SUBMIT of three fields only and has no
+ * aborts, KV handoff or multimodal data.
  *
  * @param dialect the engines' header numbering
  * @param coreV0190 the engines are core_v0.19.0's
@@ -16,7 +16,6 @@ import picocli.CommandLine.TypeConversionException;
  */
 record EngineWire(Dialect dialect, boolean coreV0190, String name) {
   static final String CORE_V0190 = "0.19.0";
-  private static final String CORE_V015 = "0.15";
 
   /** Parses the flag's value; the error names the choices. */
   static final class Converter implements ITypeConverter<EngineWire> {
@@ -25,11 +24,6 @@ record EngineWire(Dialect dialect, boolean coreV0190, String name) {
       if (value.trim().equals(CORE_V0190)) {
         return new EngineWire(Dialect.V0_19, true, CORE_V0190);
       }
-      if (value.trim().startsWith(CORE_V015)) {
-        throw new TypeConversionException(
-            "Megatron core_v0.15 is not spoken: its coordinator rebuilds every record from the"
-                + " engines' per-step replies (docs/COMPATIBILITY.md, \"core_v0.15: not spoken\")");
-      }
       try {
         Dialect d = Dialect.parse(value);
         return new EngineWire(d, false, d.cliName());
@@ -37,7 +31,7 @@ record EngineWire(Dialect dialect, boolean coreV0190, String name) {
         throw new TypeConversionException(
             "unknown Megatron release '"
                 + value
-                + "' (choices: 0.16, 0.18, 0.19, "
+                + "' (choices: 0.15, 0.16, 0.18, 0.19, "
                 + CORE_V0190
                 + ")");
       }

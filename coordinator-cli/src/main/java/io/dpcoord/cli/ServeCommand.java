@@ -79,7 +79,9 @@ final class ServeCommand implements Callable<Integer> {
             + " whose engine takes a SUBMIT of three fields only and has no aborts, KV handoff or"
             + " multimodal data: such requests are answered FAILED) or 0.18 (core_v0.17.x and"
             + " core_v0.18.x, the old header numbering) or 0.16 (core_v0.16.x: acknowledged PAUSE"
-            + " and STOP, records that hold requests, round robin; its clients only); routing then"
+            + " and STOP, records that hold requests, round robin; its clients only) or 0.15"
+            + " (core_v0.15.x: per-step replies whose records the coordinator builds, engines"
+            + " tp-coord-RANK, round robin; its clients only; needs --tokenizer); routing then"
             + " follows that release. Clients of 0.18 and 0.19 are told apart by their CONNECT"
             + " and served in their own dialect (default: ${DEFAULT-VALUE})."
       },
@@ -90,13 +92,14 @@ final class ServeCommand implements Callable<Integer> {
 
   /**
    * The routing of the engines' release; without {@code --policy}, Megatron's default of that
-   * release (round_robin for core_v0.16, whose coordinator routes round robin only).
+   * release (round_robin for core_v0.15 and core_v0.16, whose coordinators route round robin only).
    */
   RouterConfig routingConfig() {
+    Dialect d = engineWire.dialect();
     return routing.toConfig(
-        CoordinatorConfig.releaseOf(engineWire.dialect()),
+        CoordinatorConfig.releaseOf(d),
         "--engine-wire " + engineWire.name(),
-        engineWire.dialect() == Dialect.V0_16 ? Policy.ROUND_ROBIN : Policy.LONGEST_PREFIX);
+        d == Dialect.V0_16 || d == Dialect.V0_15 ? Policy.ROUND_ROBIN : Policy.LONGEST_PREFIX);
   }
 
   @Mixin LivenessOptions liveness;
@@ -190,11 +193,21 @@ final class ServeCommand implements Callable<Integer> {
     if (jmxPort == null && jmxSecurity.given()) {
       throw usage("--jmx-password-file, --jmx-access-file and --jmx-ssl* need --jmx-port");
     }
+    boolean coreV015 = engineWire.dialect() == Dialect.V0_15;
+    if (coreV015 && tokenizer.spec == null) {
+      throw usage(
+          "--engine-wire 0.15 needs --tokenizer: core_v0.15 engines take token prompts only, and"
+              + " its clients get generated_text from the coordinator");
+    }
     AccessRules rules;
     Limits limitValues;
     RemoteJmx.Security jmxRules;
     try {
       rules = access.toRules(bind);
+      if (coreV015
+          && !spec.commandLine().getParseResult().hasMatchedOption("--engine-identity-pattern")) {
+        rules = rules.withEngineIdentityPattern(AccessRules.CORE_V015_ENGINE_IDENTITY);
+      }
       limitValues = limits.toLimits();
       jmxRules = jmxSecurity.toSecurity();
     } catch (IllegalArgumentException e) {

@@ -51,11 +51,13 @@ class ServeCommandTest {
   }
 
   @Test
-  void coreV016EnginesAreRoutedRoundRobinUnlessAPolicyIsGiven() {
+  void coreV015AndCoreV016EnginesAreRoutedRoundRobinUnlessAPolicyIsGiven() {
     assertThat(routing("--engine-wire", "0.16").policy()).isEqualTo(Policy.ROUND_ROBIN);
     assertThat(routing("--engine-wire", "0.16").release()).isEqualTo(MegatronRelease.V0_18);
     assertThat(routing("--engine-wire", "0.16", "--policy", "longest_prefix").policy())
         .isEqualTo(Policy.LONGEST_PREFIX);
+    assertThat(routing("--engine-wire", "0.15").policy()).isEqualTo(Policy.ROUND_ROBIN);
+    assertThat(routing("--engine-wire", "0.15").release()).isEqualTo(MegatronRelease.V0_18);
     assertThat(routing("--engine-wire", "0.18").policy()).isEqualTo(Policy.LONGEST_PREFIX);
     assertThat(routing().policy()).isEqualTo(Policy.LONGEST_PREFIX);
   }
@@ -102,11 +104,18 @@ class ServeCommandTest {
             new String[] {"--engine-wire", "0.18", "--feedback"},
             "--feedback has no effect with --engine-wire 0.18: its records carry no"
                 + " num_cached_tokens"),
-        Arguments.of(new String[] {"--engine-wire", "0.20"}, "choices: 0.16, 0.18, 0.19, 0.19.0"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.20"}, "choices: 0.15, 0.16, 0.18, 0.19, 0.19.0"),
         Arguments.of(
             new String[] {"--engine-wire", "0.15"},
-            "Megatron core_v0.15 is not spoken: its coordinator rebuilds every record from the"
-                + " engines' per-step replies"),
+            "--engine-wire 0.15 needs --tokenizer: core_v0.15 engines take token prompts only"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.15", "--tokenizer", "null", "--feedback"},
+            "--feedback has no effect with --engine-wire 0.15: its records carry no"
+                + " num_cached_tokens"),
+        Arguments.of(
+            new String[] {"--engine-wire", "0.15", "--tokenizer", "null", "--alpha", "0.3"},
+            "--alpha has no effect with --policy round_robin"),
         Arguments.of(
             new String[] {"--engine-wire", "0.16", "--policy", "load_balanced"},
             "--policy load_balanced is not a policy of --engine-wire 0.16 (its policies:"

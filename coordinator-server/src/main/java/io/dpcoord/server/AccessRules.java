@@ -39,6 +39,9 @@ public final class AccessRules {
   /** Megatron's engines: {@code mp-coord-<dp rank>} since core_v0.16. */
   public static final String MEGATRON_ENGINE_IDENTITY = "mp-coord-*";
 
+  /** Megatron core_v0.15's engines: {@code tp-coord-<dp rank>}. */
+  public static final String CORE_V015_ENGINE_IDENTITY = "tp-coord-*";
+
   /** The loopback addresses: {@code 127.0.0.0/8} and {@code ::1}. */
   public static final List<Cidr> LOOPBACK = List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1"));
 

@@ -3,9 +3,11 @@ package io.dpcoord.server;
 import io.dpcoord.protocol.AbortRequest;
 import io.dpcoord.protocol.ConnectAck;
 import io.dpcoord.protocol.ControlAck;
+import io.dpcoord.protocol.CoreV015Request;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.EngineReply;
 import io.dpcoord.protocol.EngineReplyPartial;
+import io.dpcoord.protocol.EngineStep;
 import io.dpcoord.protocol.EngineSubmit;
 import io.dpcoord.protocol.EngineSubmitWithKv;
 import io.dpcoord.protocol.Header;
@@ -18,6 +20,7 @@ import io.dpcoord.protocol.SubmitRequest;
 import io.dpcoord.protocol.SubmitRequestWithKv;
 import io.dpcoord.routing.Decision;
 import io.dpcoord.routing.Router;
+import io.dpcoord.tokenizers.TextTokenizer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -71,6 +74,8 @@ final class Conductor {
   private final Map<Header, Set<Peer>> signalled = new EnumMap<>(Header.class);
   // the engines run core_v0.19.0 (CoordinatorConfig.engineCoreV0190)
   private final boolean coreV0190;
+  // core_v0.15 engines take token prompts only: text is tokenized with it (null: none configured)
+  private final TextTokenizer tokenizer;
 
   Conductor(
       CoordinatorConfig config,
@@ -97,6 +102,7 @@ final class Conductor {
     this.warnings = warnings;
     this.limits = config.limits();
     this.coreV0190 = config.engineCoreV0190();
+    this.tokenizer = config.tokenizer();
     this.nanoTime = nanoTime;
     Duration timeout = config.requestTimeout();
     this.requestTimeoutNanos = timeout.toNanos();
@@ -154,6 +160,10 @@ final class Conductor {
     if (overLimit(r, s.prompt())) {
       return;
     }
+    if (outbox.engineDialect().buildsRecords()) {
+      submitToCoreV015(r, s);
+      return;
+    }
     RawValue media = s.multiModalData() == null ? RawValue.nil() : s.multiModalData();
     if (!media.isNil() && enginesLackMainsRequests()) {
       answerFailed(
@@ -166,6 +176,36 @@ final class Conductor {
             new EngineSubmit(
                 r.requestId, s.prompt(), s.samplingParams(), coreV0190 ? null : media));
     admit(r, new EngineBound(frame, s.prompt(), media.isNil()));
+  }
+
+  /**
+   * A SUBMIT for core_v0.15 engines, which take the prompt as tokens: text is tokenized here (on
+   * the loop thread, as that release's coordinator does), and the request's steps are gathered into
+   * its record ({@link CoreV015Request}) until its engine says it finished.
+   */
+  private void submitToCoreV015(PendingRequest r, SubmitRequest s) {
+    Prompt prompt = s.prompt();
+    long[] tokens = prompt.tokens();
+    if (prompt.isText()) {
+      if (tokenizer == null) {
+        answerFailed(
+            r,
+            "the engines run Megatron core_v0.15, which takes token prompts only,"
+                + " and serve has no --tokenizer to tokenize text");
+        return;
+      }
+      try {
+        tokens = tokenizer.tokenize(prompt.text());
+      } catch (IllegalArgumentException e) {
+        answerFailed(r, "the tokenizer cannot read the prompt: " + e.getMessage());
+        return;
+      }
+    }
+    r.coreV015 = new CoreV015Request(r.requestId, prompt, tokens);
+    Prompt asTokens = Prompt.ofTokens(tokens); // what its coordinator packs again
+    byte[] frame =
+        outbox.engineFrame(new EngineSubmit(r.requestId, asTokens, s.samplingParams(), null));
+    admit(r, new EngineBound(frame, asTokens, true));
   }
 
   void onSubmitWithKv(Inbound in) {
@@ -407,8 +447,9 @@ final class Conductor {
 
   /**
    * A control signal (or SET_GENERATION_EPOCH): applied to the state machine, then broadcast.
-   * core_v0.16 engines get every signal, as that release's coordinator, which has no state machine,
-   * sends them; a PAUSE or STOP starts the count of their acknowledgements anew (onControlAck).
+   * core_v0.15 and core_v0.16 engines get every signal, as that release's coordinator, which has no
+   * state machine, sends them; a PAUSE or STOP starts the count of their acknowledgements anew
+   * (onControlAck).
    */
   void onControl(Inbound in) {
     Header signal = in.message().header();
@@ -421,7 +462,7 @@ final class Conductor {
         acks.get(ack).clear();
         signalled.put(ack, new HashSet<>(engines.active()));
       }
-    } else if (ControlState.governs(signal)) {
+    } else if (!outbox.engineDialect().buildsRecords() && ControlState.governs(signal)) {
       switch (state.outcome(signal)) {
         case IGNORE:
           return;
@@ -644,21 +685,55 @@ final class Conductor {
     countInvalidRecords(in.from(), reply.invalidRecords());
     for (ReplyRecord record : reply.records()) {
       PendingRequest r = answered(in.from(), record.requestId(), true);
-      if (r == null) {
-        continue;
-      }
-      routing.completed(r, record.cachedTokens());
-      engines.served(r.engine);
-      Dialect client = pending.dialectOf(r.client);
-      if (replyText.rewrites(client)) {
-        pending.finishing(r, record.raw());
-        replyText.fill(r, client, this::finish);
-      } else {
-        pending.remove(r);
-        outbox.reply(r, record.raw());
+      if (r != null) {
+        complete(r, record.raw(), record.cachedTokens());
       }
     }
     publishInFlight();
+  }
+
+  /**
+   * A core_v0.15 engine's step: each request's token and log probabilities are added to it, as that
+   * release's coordinator does; the finished ones (but the one in chunked prefill) are answered
+   * with the record built from their steps. An entry for a request not pending on this engine is
+   * dropped and counted (that coordinator fails on an unknown id).
+   */
+  void onEngineStep(Inbound in) {
+    rejoinIfReconnected(in.from());
+    EngineStep step = (EngineStep) in.message();
+    long chunked = step.chunkedPrefillId();
+    for (int i = 0, n = step.entries(); i < n; i++) {
+      long id = step.requestIds()[i];
+      PendingRequest r = answered(in.from(), id, false);
+      if (r != null && r.coreV015 != null) {
+        r.coreV015.step(
+            step.tokens()[i], step.logProbsAt(i), id == chunked, step.materializeOnlyLast());
+      }
+    }
+    for (long id : step.finishedIds()) {
+      PendingRequest r = id == chunked ? null : answered(in.from(), id, true);
+      if (r != null && r.coreV015 != null) {
+        complete(r, r.coreV015.record(), ReplyRecord.CACHED_TOKENS_UNKNOWN);
+      }
+    }
+    publishInFlight();
+  }
+
+  /**
+   * Answers {@code r} with its engine's terminal {@code record}, whose text is filled first when
+   * the client's release needs it (ReplyText); its engine served {@code cachedTokens} from cache.
+   */
+  private void complete(PendingRequest r, RawValue record, long cachedTokens) {
+    routing.completed(r, cachedTokens);
+    engines.served(r.engine);
+    Dialect client = pending.dialectOf(r.client);
+    if (replyText.rewrites(client)) {
+      pending.finishing(r, record);
+      replyText.fill(r, client, this::finish);
+    } else {
+      pending.remove(r);
+      outbox.reply(r, record);
+    }
   }
 
   /** Sends a finished request's record, with its generated_text, unless it was answered already. */

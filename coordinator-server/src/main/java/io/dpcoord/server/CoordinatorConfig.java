@@ -355,7 +355,11 @@ public final class CoordinatorConfig {
                   + ", which is not a loopback address: say who may connect (--allow-engines and"
                   + " --allow-clients, or --allow-any)");
         }
-        access = AccessRules.loopbackOnly();
+        access =
+            engineDialect == Dialect.V0_15
+                ? AccessRules.loopbackOnly()
+                    .withEngineIdentityPattern(AccessRules.CORE_V015_ENGINE_IDENTITY)
+                : AccessRules.loopbackOnly();
       }
       if (engineCoreV0190 && engineDialect != Dialect.V0_19) {
         throw new IllegalArgumentException("core_v0.19.0 engines speak the 0.19 dialect");

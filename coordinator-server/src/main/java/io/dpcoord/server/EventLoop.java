@@ -9,6 +9,7 @@ import io.dpcoord.protocol.Direction;
 import io.dpcoord.protocol.Disconnect;
 import io.dpcoord.protocol.EngineReply;
 import io.dpcoord.protocol.EngineReplyPartial;
+import io.dpcoord.protocol.EngineStep;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.ProtocolException;
@@ -161,6 +162,7 @@ final class EventLoop {
     on(Disconnect.class, Sender.ENGINE, engine, conductor::onEngineDisconnect);
     on(EngineReply.class, Sender.ENGINE, engine, conductor::onEngineReply);
     on(EngineReplyPartial.class, Sender.ENGINE, engine, conductor::onEngineReplyPartial);
+    on(EngineStep.class, Sender.ENGINE, engine, conductor::onEngineStep);
     on(ControlAck.class, Sender.ENGINE, engine, conductor::onControlAck);
   }
 
@@ -253,9 +255,14 @@ final class EventLoop {
       return;
     }
     boolean engine = engines.isEngine(from);
-    Dialect dialect = engine ? engineDialect : pending.dialectOf(from);
+    // core_v0.15's clients connect as main's do ([0]); with its engines, every peer speaks it
+    Dialect dialect =
+        engine || engineDialect.buildsRecords() ? engineDialect : pending.dialectOf(from);
     Message message;
-    if (!engine && !pending.isClient(from) && Arrays.equals(frame, OLD_CONNECT)) {
+    if (!engine
+        && !pending.isClient(from)
+        && !engineDialect.buildsRecords()
+        && Arrays.equals(frame, OLD_CONNECT)) {
       // a client of Megatron 0.17/0.18 says hello, or of core_v0.16 when the engines run it
       dialect = engineDialect == Dialect.V0_16 ? Dialect.V0_16 : Dialect.V0_18;
       message = CONNECT;
@@ -347,7 +354,7 @@ final class EventLoop {
    */
   private String otherDialect(byte[] frame) {
     // newest first: 0.16's messages that 0.18 also has read the same in both
-    for (Dialect other : List.of(Dialect.V0_19, Dialect.V0_18, Dialect.V0_16)) {
+    for (Dialect other : List.of(Dialect.V0_19, Dialect.V0_18, Dialect.V0_16, Dialect.V0_15)) {
       if (other == engineDialect) {
         continue;
       }
@@ -369,10 +376,10 @@ final class EventLoop {
 
   /**
    * When a client's frame is a message of a Megatron release before core_v0.17, whose protocols the
-   * coordinator does not speak (docs/COMPATIBILITY.md, "Releases before core_v0.17"): a hint naming
-   * it; else nothing. A core_v0.15 client's CONNECT {@code [0]} and its ACK {@code [1]} are main's,
-   * so its handshake succeeds and its next message (headers 2 to 6) is the first to fail. A
-   * core_v0.16 client's CONNECT and SUBMIT are 0.18's; only its RESUME {@code [9]} (0.18's
+   * coordinator speaks only with engines of that release (docs/COMPATIBILITY.md): a hint naming it;
+   * else nothing. A core_v0.15 client's CONNECT {@code [0]} and its ACK {@code [1]} are main's, so
+   * its handshake succeeds and its next message (headers 2 to 6) is the first to fail. A core_v0.16
+   * client's CONNECT and SUBMIT are 0.18's; only its RESUME {@code [9]} (0.18's
    * SET_GENERATION_EPOCH, without the epoch) fails to decode.
    */
   private static String olderClient(Dialect dialect, byte[] frame) {
@@ -381,7 +388,8 @@ final class EventLoop {
     if (dialect == Dialect.V0_19 && header >= 2 && header <= 6) {
       return " (it reads as Megatron core_v0.15's "
           + CORE_V0_15[header - 2]
-          + ": core_v0.15 clients are not supported, docs/COMPATIBILITY.md)";
+          + ": core_v0.15 clients are served with core_v0.15 engines and serve --engine-wire"
+          + " 0.15, docs/COMPATIBILITY.md)";
     }
     if (dialect == Dialect.V0_18 && header == 9 && frame.length == 2) {
       return " (it reads as Megatron core_v0.16's RESUME: core_v0.16 clients are served with"

@@ -2,6 +2,7 @@ package io.dpcoord.server;
 
 import io.dpcoord.protocol.ClientReply;
 import io.dpcoord.protocol.ClientReplyPartial;
+import io.dpcoord.protocol.CoreV015Request;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
@@ -324,19 +325,29 @@ final class Outbox {
   /**
    * Answers a request FAILED; without {@code echo}, the record's prompt and sampling_params are nil
    * (a minimal record: no copy of a huge prompt, nothing that can run out of memory twice). A
-   * core_v0.16 client gets it inside a record of its release ({@link Records#inRecord}).
+   * core_v0.16 client gets it inside a record of its release ({@link Records#inRecord}), a
+   * core_v0.15 client with its release's 22 keys ({@link CoreV015Request#failed}).
    */
   void fail(PendingRequest r, String reason, boolean echo) {
     metrics.failed.inc();
     if (pending.isClient(r.client)) {
+      RawValue params = echo ? r.samplingParams : RawValue.nil();
+      double now = unixSeconds.getAsDouble();
+      Dialect client = pending.dialectOf(r.client);
+      if (client.buildsRecords()) { // core_v0.15: the keys its DynamicInferenceRequest takes
+        toClient(
+            r.client,
+            new ClientReply(
+                r.clientRequestId,
+                r.coreV015 != null && echo
+                    ? r.coreV015.failed(params, now, reason)
+                    : CoreV015Request.failed(
+                        r.requestId, echo ? r.prompt : RawValue.nil(), null, params, now, reason)));
+        return;
+      }
       RawValue record =
-          Records.failed(
-              r.requestId,
-              echo ? r.prompt : RawValue.nil(),
-              echo ? r.samplingParams : RawValue.nil(),
-              unixSeconds.getAsDouble(),
-              reason);
-      if (pending.dialectOf(r.client).nestsRecords()) {
+          Records.failed(r.requestId, echo ? r.prompt : RawValue.nil(), params, now, reason);
+      if (client.nestsRecords()) {
         record = Records.inRecord(record); // what a core_v0.16 client deserializes
       }
       toClient(r.client, new ClientReply(r.clientRequestId, record));

@@ -1,5 +1,6 @@
 package io.dpcoord.server;
 
+import io.dpcoord.protocol.CoreV015Request;
 import io.dpcoord.protocol.RawValue;
 
 /**
@@ -58,6 +59,9 @@ final class PendingRequest {
    * record only under a policy that counts the blocks in flight (dynamo, llm_d); else null.
    */
   long[] committedHashes;
+
+  /** Its steps so far, for core_v0.15 engines (Dialect#buildsRecords); else null. */
+  CoreV015Request coreV015;
 
   /** The engine's terminal record, while its {@code generated_text} is being filled. */
   RawValue finished;

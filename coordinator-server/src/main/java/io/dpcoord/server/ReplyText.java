@@ -23,6 +23,10 @@ import java.util.function.Consumer;
  *       #KNOWN_TO_0_18}) are removed, and a nil {@code prompt} is filled with the detokenized
  *       prompt tokens (EOD kept) when the request's prompt was a token list and there is a
  *       tokenizer;
+ *   <li>for a client of Megatron core_v0.15, whose record the coordinator built from the engine's
+ *       steps ({@link Dialect#buildsRecords()}), only with a tokenizer: {@code generated_text} as
+ *       that release's coordinator sets it, {@code tokenizer.detokenize(generated_tokens)} (EOD
+ *       kept);
  *   <li>for a client of Megatron core_v0.16, whose records hold requests ({@link
  *       Dialect#nestsRecords()}), only with a tokenizer: each request's text as that release's
  *       coordinator fills it ({@link #rewriteRecord}).
@@ -176,6 +180,9 @@ final class ReplyText {
     if (client.nestsRecords()) {
       return tokenizer == null ? record : rewriteRecord(record);
     }
+    if (client.buildsRecords()) {
+      return tokenizer == null ? record : withText(record, false);
+    }
     if (client == Dialect.V0_18) {
       record = record.only(KNOWN_TO_0_18);
       RawValue recordPrompt = record.get("prompt");
@@ -189,11 +196,16 @@ final class ReplyText {
     if (tokenizer == null) {
       return record;
     }
+    return withText(record, !detokenizeStopSequence(record));
+  }
+
+  /** The record with {@code generated_text} set from its {@code generated_tokens}. */
+  private RawValue withText(RawValue record, boolean removeEod) {
     long[] ids = tokens(record.get("generated_tokens"), "generated_tokens");
     if (ids == null) {
       throw new IllegalArgumentException("the record has no generated_tokens list");
     }
-    String text = tokenizer.generatedText(ids, !detokenizeStopSequence(record));
+    String text = tokenizer.generatedText(ids, removeEod);
     return record.with("generated_text", RawValue.ofString(text));
   }
 

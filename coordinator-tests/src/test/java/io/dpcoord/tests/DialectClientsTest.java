@@ -279,7 +279,7 @@ class DialectClientsTest {
         Dialect.V0_19,
         Pack.array(2, 7, Pack.list(1, 2, 3), SP),
         "core_v0.15's SUBMIT_REQUEST",
-        "core_v0.15 clients are not supported, docs/COMPATIBILITY.md");
+        "core_v0.15 clients are served with core_v0.15 engines and serve --engine-wire 0.15");
   }
 
   @Test

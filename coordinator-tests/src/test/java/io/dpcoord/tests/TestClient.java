@@ -7,6 +7,7 @@ import io.dpcoord.protocol.ClientReplyPartial;
 import io.dpcoord.protocol.ConnectAck;
 import io.dpcoord.protocol.Dialect;
 import io.dpcoord.protocol.Direction;
+import io.dpcoord.protocol.Header;
 import io.dpcoord.protocol.Message;
 import io.dpcoord.protocol.MessageCodec;
 import io.dpcoord.protocol.ProtocolException;
@@ -42,10 +43,9 @@ final class TestClient extends TestPeer {
     super(endpoint, null, curve);
     this.name = name;
     this.dialect = dialect;
-    boolean old = !dialect.isMain(); // 0.16 and 0.18 number these alike
-    connect = Pack.array(old ? 1 : 0);
-    connectAck = Pack.array(old ? 2 : 1);
-    submit = old ? 3 : 20;
+    connect = Pack.array(dialect.wire(Header.CONNECT));
+    connectAck = Pack.array(dialect.wire(Header.CONNECT_ACK));
+    submit = dialect.wire(Header.SUBMIT_REQUEST);
   }
 
   /** Sends CONNECT and expects CONNECT_ACK as the next message. */
