@@ -330,11 +330,15 @@ final class EventLoop {
       conductor.onRegister(in);
     } else {
       metrics.refusedEngine.inc();
+      String id = in.from().toString();
       refuse(
           in.from(),
           "a registration",
           "the identity does not match --engine-identity-pattern "
-              + access.engineIdentityPattern());
+              + access.engineIdentityPattern()
+              + (id.startsWith("tp-coord-") && engineDialect != Dialect.V0_15
+                  ? " (tp-coord-RANK is a Megatron core_v0.15 engine: serve --engine-wire 0.15)"
+                  : ""));
     }
   }
 

@@ -260,6 +260,18 @@ class CoreV015Test {
   }
 
   @Test
+  void aCoreV015EngineAtACoordinatorOfAnotherReleaseIsRefusedWithTheFlagToUse() {
+    try (LogLines log = LogLines.warningsOf("io.dpcoord.server.EventLoop");
+        TestCoordinator c = TestCoordinator.start()) {
+      c.unregisteredEngine("tp-coord-0").register();
+      assertThat(log.await("refused a registration from tp-coord-0"))
+          .contains("does not match --engine-identity-pattern mp-coord-*")
+          .contains("a Megatron core_v0.15 engine: serve --engine-wire 0.15");
+      c.awaitCount(Metric.COORDINATOR_REFUSED_ENGINE_TOTAL, 1);
+    }
+  }
+
+  @Test
   void aTextPromptWithoutATokenizerIsAnsweredFailed() {
     try (TestCoordinator c = TestCoordinator.start(b -> b.engineDialect(Dialect.V0_15))) {
       TestEngine e0 = c.engine("tp-coord-0");
