@@ -2,9 +2,10 @@
 
 Shared by the interop client, engine and drivers. Everything here is a fact about the format in
 docs/spec/PROTOCOL.md and about Megatron's releases: the header values of each dialect (0.19,
-main, and 0.18, core_v0.17/0.18), how frames are packed and unpacked, what a
-DynamicInferenceRequest record looks like in each, what each release's deserialization accepts,
-and what Megatron's coordinator does to a record before a client gets it.
+main, and 0.18, core_v0.17/0.18; 0.16 and 0.15 for the core016*/core015* scripts), how frames
+are packed and unpacked, what a DynamicInferenceRequest record looks like in each, what each
+release's deserialization accepts, and what Megatron's coordinator does to a record before a
+client gets it (core_v0.15's builds the record itself: Request015).
 
 Output to the Java test is one line per event on stdout: an event name, then key=value pairs
 without spaces (values are ints, plain words or hex digests), e.g.
@@ -115,6 +116,26 @@ V0_16 = Dialect("0.16", {
         "CONNECT", "CONNECT_ACK", "SUBMIT_REQUEST", "ENGINE_REPLY", "PAUSE", "PAUSE_ACK",
         "UNPAUSE", "SUSPEND", "RESUME", "STOP", "STOP_ACK"))
 }, RECORD_FIELDS_0_16)
+
+# core_v0.15.x: `class Headers(Enum)` numbered from 0, seven headers (core_v0.15.3
+# inference/headers.py, where CONNECT_ACK is named ACK). There, the coordinator builds the reply
+# record itself, from its engines' per-step ENGINE_REPLYs ([3, request_ids, finished_request_ids,
+# tokens, logprobs, chunked_prefill_request_id, materialize_only_last_token_logits]): asdict() of
+# its DynamicInferenceRequest, these 22 fields (InferenceRequest's, then DynamicInferenceRequest's
+# own, in dataclass order), sent to the client as [client_request_id, record] without a header
+# (Request015). Spoken by core015*.py only.
+RECORD_FIELDS_0_15 = (
+    "request_id", "prompt", "sampling_params", "inference_parameters", "prompt_tokens",
+    "arrival_time", "status", "encoder_prompt", "generated_text", "segments",
+    "generated_segments", "generated_sequence_lengths", "generated_tokens", "prompt_log_probs",
+    "generated_log_probs", "prompt_top_n_logprobs", "generated_top_n_logprobs",
+    "generated_length", "tpot", "remaining_prompt_tokens", "latency", "events",
+)
+assert len(RECORD_FIELDS_0_15) == 22
+V0_15 = Dialect("0.15", {
+    "CONNECT": 0, "CONNECT_ACK": 1, "SUBMIT_REQUEST": 2, "ENGINE_REPLY": 3,
+    "PAUSE": 4, "UNPAUSE": 5, "STOP": 6,
+}, RECORD_FIELDS_0_15)
 
 DIALECTS = {d.name: d for d in (V0_18, V0_19)}
 
@@ -528,6 +549,122 @@ NULL_EOD = NULL_VOCAB - 1
 def null_ids_to_text(ids):
     """NullTokenizer.ids_to_text (it takes no remove_special_tokens)."""
     return " ".join(str(x) for x in ids)
+
+
+# core_v0.15's NullTokenizer as its coordinator is given one (vocab_size 2^20): eod = vocab_size.
+NULL_EOD_0_15 = 1 << 20
+
+
+def null_text_to_ids(text):
+    """NullTokenizer.text_to_ids (core_v0.15.3): `[int(x) for x in text.split(' ')]`, so an empty
+    piece (a double, leading or trailing space) raises, as int() does on anything not a number."""
+    return [int(x) for x in text.split(" ")]
+
+
+class Request015:
+    """A request as core_v0.15's DataParallelInferenceCoordinator keeps it between its engine's
+    steps: DynamicInferenceRequest(request_id=rid, prompt=prompt, prompt_tokens=tokens), which its
+    `postprocess` fills one ENGINE_REPLY at a time, and whose asdict() it sends the client.
+
+    `prompt` is the client's prompt as unpacked (a str, or a list of ints: then it is also the
+    prompt's tokens); `tokens` what the coordinator sent the engine (the str tokenized).
+    """
+
+    def __init__(self, rid, prompt, tokens):
+        self.rid = rid
+        self.prompt = prompt
+        self.prompt_tokens = list(tokens)
+        self.generated_tokens = []
+        self.prompt_log_probs = None
+        self.generated_log_probs = None
+
+    def step(self, token, log_probs, chunked, materialize_only_last_token_logits):
+        """One (request id, token, log probs) of an engine step, rule for rule as `postprocess`:
+        `chunked` when the id is the step's chunked_prefill_request_id. Raises AssertionError
+        where that coordinator's assertion fails (which ends its loop)."""
+        if not chunked:
+            self.generated_tokens.append(token)
+            if log_probs is not None:
+                if not self.prompt_log_probs:
+                    self.prompt_log_probs = []
+                if not self.generated_log_probs:
+                    self.generated_log_probs = []
+                if len(log_probs) > 1:  # prefill
+                    self.prompt_log_probs.extend(log_probs)
+                elif (len(self.prompt_log_probs) > 0
+                      and len(self.prompt_log_probs) < len(self.prompt_tokens)
+                      and not materialize_only_last_token_logits):
+                    # the prompt's last token of a chunked prefill that tracks every log prob
+                    if len(self.prompt_log_probs) != len(self.prompt_tokens) - 1:
+                        raise AssertionError(
+                            "Prompt log probs length is not equal to prompt tokens length - 1")
+                    self.prompt_log_probs.extend(log_probs)
+                else:
+                    self.generated_log_probs.extend(log_probs)
+        elif log_probs is not None:
+            if materialize_only_last_token_logits:
+                self.prompt_log_probs = []
+                self.generated_log_probs = []
+            else:
+                if not self.prompt_log_probs:
+                    self.prompt_log_probs = []
+                self.prompt_log_probs.extend(log_probs)
+                self.generated_log_probs = []
+
+    def record(self, detokenize=null_ids_to_text):
+        """asdict(request) once finished: generated_length and generated_text set (the text is
+        the tokenizer's detokenize of every generated token, EOD kept; nil: no tokenizer)."""
+        tokens = list(self.prompt_tokens)
+        record = {
+            "request_id": self.rid,
+            "prompt": list(self.prompt) if isinstance(self.prompt, list) else self.prompt,
+            "sampling_params": None,
+            "inference_parameters": None,
+            "prompt_tokens": tokens,
+            "arrival_time": None,
+            "status": None,
+            "encoder_prompt": None,
+            "generated_text": (detokenize(self.generated_tokens) if detokenize is not None
+                               else None),
+            "segments": None,
+            "generated_segments": None,
+            "generated_sequence_lengths": None,
+            "generated_tokens": list(self.generated_tokens),
+            "prompt_log_probs": _copy(self.prompt_log_probs),
+            "generated_log_probs": _copy(self.generated_log_probs),
+            "prompt_top_n_logprobs": None,
+            "generated_top_n_logprobs": None,
+            "generated_length": len(self.generated_tokens),
+            "tpot": None,
+            "remaining_prompt_tokens": list(tokens),  # __post_init__'s deepcopy of prompt_tokens
+            "latency": None,
+            "events": [],
+        }
+        assert tuple(record) == RECORD_FIELDS_0_15
+        return record
+
+
+def _copy(values):
+    return None if values is None else list(values)
+
+
+def postprocess_0_15(requests, message, detokenize=null_ids_to_text):
+    """core_v0.15's coordinator on one ENGINE_REPLY `message` (unpacked): applies it to
+    `requests` (rid -> Request015) and returns [(rid, record), ...] of the requests it finishes,
+    removed from `requests`, in the order the coordinator sends them. As there, request ids, tokens
+    and log probs are paired by zip() (the shortest ends it), a nil or empty `logprobs` gives every
+    request None, and a finished id that is the chunked-prefill request's is skipped."""
+    _, ids, finished, tokens, log_probs, chunked, materialize = message
+    per_request = log_probs if log_probs else [None] * len(ids)
+    for rid, token, request_log_probs in zip(ids, tokens, per_request):
+        requests[rid].step(token, request_log_probs, chunked != -1 and rid == chunked,
+                           materialize)
+    out = []
+    for fid in finished or ():
+        if fid == chunked:
+            continue
+        out.append((fid, requests.pop(fid).record(detokenize)))
+    return out
 
 
 def controller_detokenize(eod, ids_to_text, tokens, remove_eod):

@@ -43,7 +43,9 @@ final class InteropPython implements AutoCloseable {
           "detokenize.py",
           "wire_parity.py",
           "core016.py",
-          "core016_parity.py");
+          "core016_parity.py",
+          "core015.py",
+          "core015_parity.py");
 
   private final Path dir;
   private final List<InteropProcess> started = new ArrayList<>();
