@@ -457,9 +457,15 @@ def v016_record(*requests, latency=0.31):
     return {"requests": list(requests), "latency": latency}
 
 
+def add_release(release, name, direction, mtype, header, *fields, **extra):
+    """A vector of an older release (0.15 or 0.16), its header in that release's numbering."""
+    wire = V015_WIRE if release == "0.15" else V016_WIRE
+    add("v0%s_%s" % (release[2:], name), direction, mtype, packb([wire[header], *fields]),
+        dialect=release, **extra)
+
+
 def add_v016(name, direction, mtype, header, *fields, **extra):
-    add("v016_" + name, direction, mtype, packb([V016_WIRE[header], *fields]), dialect="0.16",
-        **extra)
+    add_release("0.16", name, direction, mtype, header, *fields, **extra)
 
 
 # client -> coordinator
@@ -627,8 +633,7 @@ for name, rid, prompt, prompt_tokens, steps in CORE015_CASES:
 
 
 def add_v015(name, direction, mtype, header, *fields, **extra):
-    add("v015_" + name, direction, mtype, packb([V015_WIRE[header], *fields]), dialect="0.15",
-        **extra)
+    add_release("0.15", name, direction, mtype, header, *fields, **extra)
 
 
 # client -> coordinator (an engine registers with the empty frame, as in every release)

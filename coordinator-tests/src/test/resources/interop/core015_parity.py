@@ -48,7 +48,6 @@ Recorded by coordinator-tests/src/test/python/generate_core015_parity.py with `w
 also checks there that every frame is the one megatron_wire.Request015 predicts.
 """
 
-import argparse
 import copy
 import hashlib
 import json
@@ -70,18 +69,9 @@ EOD = w.NULL_EOD_0_15
 ODD_PIECES = ("007", "+12", "1_000", "\t9", "\u0663", "\uff11\uff12")
 
 
-def jsonable(value):
-    if isinstance(value, bytes):
-        return {"bin": value.hex()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
-
 
 def shown(frame):
-    return {"frame": jsonable(w.unpack(frame)), "sha256": hashlib.sha256(frame).hexdigest()}
+    return {"frame": w.jsonable(w.unpack(frame)), "sha256": hashlib.sha256(frame).hexdigest()}
 
 
 class Pending:
@@ -187,7 +177,7 @@ class Walk:
         else:
             engines, clients = self.collect(engine_count, client_counts)
         self.records.append({
-            "step": [sender, jsonable(message)],
+            "step": [sender, w.jsonable(message)],
             "engines": [[shown(f) for f in fs] for fs in engines],
             "clients": [[shown(f) for f in fs] for fs in clients],
         })
@@ -362,44 +352,14 @@ def walk(endpoint, seed, seconds, registered=lambda: None, check_predictions=Fal
     run = Walk(endpoint, seed, time.monotonic() + seconds, registered)
     run.run(STEPS)
     if check_predictions:
-        compare(run.records, [dict(p, step=r["step"]) for r, p in zip(run.records, run.predicted)],
-                "megatron_wire.Request015 predicted")
+        predicted = [dict(p, step=r["step"]) for r, p in zip(run.records, run.predicted)]
+        w.compare_walk(run.records, predicted, "megatron_wire.Request015 predicted")
     return run.records
 
 
-def compare(records, expected, source="Megatron core_v0.15's coordinator sent"):
-    if len(records) != len(expected):
-        w.die("%d steps, expected %d" % (len(records), len(expected)))
-    for i, (got, want) in enumerate(zip(records, expected)):
-        if got["step"] != want["step"]:
-            w.die("step %d is %r, the recording's %r: the walks differ" % (i, got["step"],
-                                                                          want["step"]))
-        for peer in ("engines", "clients"):
-            for n, (g, x) in enumerate(zip(got[peer], want[peer])):
-                # an engine's frames in order; a client's as a multiset: records for different
-                # requests may overtake one another while their text is filled (TOKENIZERS.md)
-                order = (lambda f: f) if peer == "engines" else sorted
-                if order([f["sha256"] for f in g]) != order([f["sha256"] for f in x]):
-                    w.die("step %d (%r): %s %d got %s, %s %s"
-                          % (i, got["step"], peer, n, json.dumps([f["frame"] for f in g]),
-                             source, json.dumps([f["frame"] for f in x])))
-
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--expected", required=True)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    args = parser.parse_args()
-    with open(args.expected) as f:
-        expected = [json.loads(line) for line in f if line.strip()]
-    records = walk(args.endpoint, args.seed, args.seconds)
-    compare(records, expected)
-    kinds = {}
-    for r in records:
-        kinds[r["step"][0][0]] = kinds.get(r["step"][0][0], 0) + 1
-    w.emit("done", steps=len(records), clients=kinds.get("c", 0), engines=kinds.get("E", 0))
+    w.walk_main(walk, "Megatron core_v0.15's coordinator sent")
 
 
 if __name__ == "__main__":

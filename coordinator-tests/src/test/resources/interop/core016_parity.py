@@ -32,9 +32,7 @@ another while their text is filled, docs/TOKENIZERS.md). Exits 1 at the first di
 Recorded by coordinator-tests/src/test/python/generate_core016_parity.py with `walk` below.
 """
 
-import argparse
 import hashlib
-import json
 import random
 import sys
 import time
@@ -49,15 +47,6 @@ CLIENTS = 2
 STEPS = 150
 NULL_EOD = 1 << 20  # core_v0.16's NullTokenizer of 2^20 ids: eod is vocab_size
 
-
-def jsonable(value):
-    if isinstance(value, bytes):
-        return {"bin": value.hex()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
 
 
 class Walk:
@@ -128,7 +117,7 @@ class Walk:
         if message[0] in (D.PAUSE_ACK, D.STOP_ACK) and len(message) == 2:
             message = [message[0], self.identity_name.get(message[1], message[1])]
             frame = w.pack(message)
-        return {"frame": jsonable(message), "sha256": hashlib.sha256(frame).hexdigest()}
+        return {"frame": w.jsonable(message), "sha256": hashlib.sha256(frame).hexdigest()}
 
     def step(self, sender, messages, engine_frames, client_frames):
         """Sends `messages` (each a message) from one peer, in order, and awaits the outputs."""
@@ -145,7 +134,7 @@ class Walk:
                 if m[0] == D.SUBMIT_REQUEST:
                     self.pending[name].append((m[1], m[2], m[3]))
         self.records.append({
-            "step": [sender] + [jsonable(m) for m in messages],
+            "step": [sender] + [w.jsonable(m) for m in messages],
             "engines": [[self.shown(f) for f in fs] for fs in engines],
             "clients": [[self.shown(f) for f in fs] for fs in clients],
         })
@@ -255,39 +244,9 @@ def walk(endpoint, seed, seconds, registered=lambda: None):
     return run.records
 
 
-def compare(records, expected):
-    if len(records) != len(expected):
-        w.die("%d steps, expected %d" % (len(records), len(expected)))
-    for i, (got, want) in enumerate(zip(records, expected)):
-        if got["step"] != want["step"]:
-            w.die("step %d is %r, the recording's %r: the walks differ" % (i, got["step"],
-                                                                          want["step"]))
-        for peer in ("engines", "clients"):
-            for n, (g, x) in enumerate(zip(got[peer], want[peer])):
-                # an engine's frames in order; a client's as a set: replies to different
-                # requests may overtake one another while their text is filled (TOKENIZERS.md)
-                order = (lambda f: f) if peer == "engines" else sorted
-                if order([f["sha256"] for f in g]) != order([f["sha256"] for f in x]):
-                    w.die("step %d (%r): %s %d got %s, Megatron core_v0.16's coordinator sent %s"
-                          % (i, got["step"], peer, n, json.dumps([f["frame"] for f in g]),
-                             json.dumps([f["frame"] for f in x])))
-
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--expected", required=True)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    args = parser.parse_args()
-    with open(args.expected) as f:
-        expected = [json.loads(line) for line in f if line.strip()]
-    records = walk(args.endpoint, args.seed, args.seconds)
-    compare(records, expected)
-    kinds = {}
-    for r in records:
-        kinds[r["step"][0][0]] = kinds.get(r["step"][0][0], 0) + 1
-    w.emit("done", steps=len(records), clients=kinds.get("c", 0), engines=kinds.get("E", 0))
+    w.walk_main(walk, "Megatron core_v0.16's coordinator sent")
 
 
 if __name__ == "__main__":

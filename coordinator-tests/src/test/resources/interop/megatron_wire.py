@@ -14,6 +14,7 @@ without spaces (values are ints, plain words or hex digests), e.g.
 
 import dataclasses
 import hashlib
+import json
 import os
 import random
 import sys
@@ -751,3 +752,58 @@ def sampling_params(tokens_to_generate, stream):
         "streaming": stream,
         "streaming_interval": 1,
     }
+
+
+# ---------------------------------------------------------------- the parity walks
+
+
+def jsonable(value):
+    """A msgpack value as JSON holds it: bytes as {"bin": hex}."""
+    if isinstance(value, bytes):
+        return {"bin": value.hex()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def compare_walk(records, expected, source):
+    """Every step of a walk against its recording (`core016_parity.py`, `core015_parity.py`):
+    each engine's frames in order, each client's as a multiset (replies to different requests
+    may overtake one another while their text is filled, TOKENIZERS.md); exits 1 at the first
+    difference, naming `source` ("Megatron core_v0.16's coordinator sent")."""
+    if len(records) != len(expected):
+        die("%d steps, expected %d" % (len(records), len(expected)))
+    for i, (got, want) in enumerate(zip(records, expected)):
+        if got["step"] != want["step"]:
+            die("step %d is %r, the recording's %r: the walks differ" % (i, got["step"],
+                                                                        want["step"]))
+        for peer in ("engines", "clients"):
+            for n, (g, x) in enumerate(zip(got[peer], want[peer])):
+                order = (lambda f: f) if peer == "engines" else sorted
+                if order([f["sha256"] for f in g]) != order([f["sha256"] for f in x]):
+                    die("step %d (%r): %s %d got %s, %s %s"
+                        % (i, got["step"], peer, n, json.dumps([f["frame"] for f in g]),
+                           source, json.dumps([f["frame"] for f in x])))
+
+
+def walk_main(walk, source):
+    """A parity walk's command line: --endpoint E --expected FILE [--seed N] [--seconds S]; the
+    walk's steps compared with the recording (compare_walk), then `done steps= clients= engines=`
+    (how many steps each kind of peer sent)."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--expected", required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    with open(args.expected) as f:
+        expected = [json.loads(line) for line in f if line.strip()]
+    records = walk(args.endpoint, args.seed, args.seconds)
+    compare_walk(records, expected, source)
+    kinds = {}
+    for r in records:
+        kinds[r["step"][0][0]] = kinds.get(r["step"][0][0], 0) + 1
+    emit("done", steps=len(records), clients=kinds.get("c", 0), engines=kinds.get("E", 0))

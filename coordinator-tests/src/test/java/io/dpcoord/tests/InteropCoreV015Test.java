@@ -37,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class InteropCoreV015Test {
   private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final String SCRIPT = "core015.py";
 
   /** core_v0.15's NullTokenizer of 2^20 ids, whose eod is its vocabulary size. */
   private static final String NULL_TOKENIZER = "null:1048576,eod=1048576";
@@ -49,10 +50,11 @@ class InteropCoreV015Test {
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator = python.startCoordinator(config(3, metrics));
       List<InteropProcess> engines =
-          engines(python, coordinator, 3, "--null-tokenizer", "--max-tokens", "24");
+          python.releaseEngines(
+              SCRIPT, coordinator, 3, WAIT, "--null-tokenizer", "--max-tokens", "24");
       InteropProcess client =
-          core015(
-              python,
+          python.releaseClient(
+              SCRIPT,
               "client",
               coordinator,
               "--null-tokenizer",
@@ -121,11 +123,13 @@ class InteropCoreV015Test {
     InMemoryMetrics metrics = new InMemoryMetrics();
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator = python.startCoordinator(config(2, metrics));
-      List<InteropProcess> engines = engines(python, coordinator, 2);
-      InteropProcess listener = core015(python, "listener", coordinator, "listen", "--quiet", "2");
+      List<InteropProcess> engines = python.releaseEngines(SCRIPT, coordinator, 2, WAIT);
+      InteropProcess listener =
+          python.releaseClient(SCRIPT, "listener", coordinator, "listen", "--quiet", "2");
       listener.awaitEvents("connected", 1, WAIT);
       InteropProcess control =
-          core015(python, "control", coordinator, "control", "--signals", "PAUSE,UNPAUSE,PAUSE");
+          python.releaseClient(
+              SCRIPT, "control", coordinator, "control", "--signals", "PAUSE,UNPAUSE,PAUSE");
       control.awaitExit(0, WAIT);
       for (InteropProcess engine : engines) {
         assertThat(engine.awaitEvents("signal", 3, WAIT).stream().map(e -> e.get("payload")))
@@ -147,12 +151,13 @@ class InteropCoreV015Test {
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator = python.startCoordinator(config(2, metrics));
       String endpoint = coordinator.endpoint();
-      InteropProcess doomed = engine(python, endpoint, 0, "--die-after", "2");
-      InteropProcess survivor = engine(python, endpoint, 1, "--null-tokenizer");
+      InteropProcess doomed = python.releaseEngine(SCRIPT, endpoint, 0, "--die-after", "2");
+      InteropProcess survivor = python.releaseEngine(SCRIPT, endpoint, 1, "--null-tokenizer");
       assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
 
       InteropProcess client =
-          core015(python, "client", coordinator, "--null-tokenizer", "requests", "--count", "4");
+          python.releaseClient(
+              SCRIPT, "client", coordinator, "--null-tokenizer", "requests", "--count", "4");
       doomed.awaitExit(17, WAIT);
       client.awaitExit(0, WAIT); // the FAILED records had the 22 keys and error events
       Map<Long, String> statusOfCid =
@@ -219,38 +224,12 @@ class InteropCoreV015Test {
   private static void stop(
       InteropPython python, Coordinator coordinator, List<InteropProcess> engines)
       throws IOException, InterruptedException {
-    core015(python, "stop", coordinator, "control", "--signals", "STOP").awaitExit(0, WAIT);
+    python
+        .releaseClient(SCRIPT, "stop", coordinator, "control", "--signals", "STOP")
+        .awaitExit(0, WAIT);
     for (InteropProcess engine : engines) {
       engine.awaitExit(0, WAIT);
     }
-  }
-
-  /** Starts {@code count} core_v0.15 engines and waits until the coordinator has started. */
-  private static List<InteropProcess> engines(
-      InteropPython python, Coordinator coordinator, int count, String... options)
-      throws IOException, InterruptedException {
-    List<InteropProcess> engines = new ArrayList<>();
-    for (int rank = 0; rank < count; rank++) {
-      engines.add(engine(python, coordinator.endpoint(), rank, options));
-    }
-    assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
-    return engines;
-  }
-
-  private static InteropProcess engine(
-      InteropPython python, String endpoint, int rank, String... options) throws IOException {
-    List<String> args =
-        new ArrayList<>(List.of("engine", "--endpoint", endpoint, "--rank", "" + rank));
-    args.addAll(List.of(options));
-    return python.run("engine-" + rank, "core015.py", args);
-  }
-
-  private static InteropProcess core015(
-      InteropPython python, String name, Coordinator coordinator, String... options)
-      throws IOException {
-    List<String> args = new ArrayList<>(List.of("client", "--endpoint", coordinator.endpoint()));
-    args.addAll(List.of(options));
-    return python.run(name, "core015.py", args);
   }
 
   private static CoordinatorConfig config(int engines, InMemoryMetrics metrics) {

@@ -11,10 +11,8 @@ import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.server.Coordinator;
 import io.dpcoord.server.CoordinatorConfig;
 import io.dpcoord.tokenizers.Tokenizers;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class InteropCoreV016Test {
   private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final String SCRIPT = "core016.py";
   private static final List<String> ENGINE_IDS = List.of("mp-coord-0", "mp-coord-1", "mp-coord-2");
 
   @TempDir Path dir;
@@ -45,9 +44,11 @@ class InteropCoreV016Test {
     InMemoryMetrics metrics = new InMemoryMetrics();
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator = python.startCoordinator(config(3, true, metrics));
-      List<InteropProcess> engines = engines(python, coordinator, 3, "--null-tokenizer");
+      List<InteropProcess> engines =
+          python.releaseEngines(SCRIPT, coordinator, 3, WAIT, "--null-tokenizer");
       InteropProcess client =
-          core016(python, "client", coordinator, "--null-tokenizer", "requests", "--count", "12");
+          python.releaseClient(
+              SCRIPT, "client", coordinator, "--null-tokenizer", "requests", "--count", "12");
       client.awaitExit(0, WAIT); // it deserialized every record and checked prompt and text
 
       Map<String, Long> cidOfPrompt = new HashMap<>();
@@ -90,12 +91,13 @@ class InteropCoreV016Test {
     InMemoryMetrics metrics = new InMemoryMetrics();
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator = python.startCoordinator(config(3, false, metrics));
-      List<InteropProcess> engines = engines(python, coordinator, 3);
-      InteropProcess listener = core016(python, "listener", coordinator, "listen", "--acks", "2");
+      List<InteropProcess> engines = python.releaseEngines(SCRIPT, coordinator, 3, WAIT);
+      InteropProcess listener =
+          python.releaseClient(SCRIPT, "listener", coordinator, "listen", "--acks", "2");
       listener.awaitEvents("connected", 1, WAIT);
       InteropProcess control =
-          core016(
-              python,
+          python.releaseClient(
+              SCRIPT,
               "control",
               coordinator,
               "control",
@@ -134,11 +136,12 @@ class InteropCoreV016Test {
     try (InteropPython python = InteropPython.in(dir)) {
       Coordinator coordinator = python.startCoordinator(config(2, false, metrics));
       String endpoint = coordinator.endpoint();
-      InteropProcess doomed = engine(python, endpoint, 0, "--die-after", "2");
-      InteropProcess survivor = engine(python, endpoint, 1);
+      InteropProcess doomed = python.releaseEngine(SCRIPT, endpoint, 0, "--die-after", "2");
+      InteropProcess survivor = python.releaseEngine(SCRIPT, endpoint, 1);
       assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
 
-      InteropProcess client = core016(python, "client", coordinator, "requests", "--count", "4");
+      InteropProcess client =
+          python.releaseClient(SCRIPT, "client", coordinator, "requests", "--count", "4");
       doomed.awaitExit(17, WAIT);
       client.awaitExit(0, WAIT); // the FAILED records passed the template check inside a record
       Map<Long, String> statusOfCid =
@@ -199,34 +202,6 @@ class InteropCoreV016Test {
       assertThat(metrics.count(Metric.COORDINATOR_INVALID_MESSAGE_TOTAL)).isZero();
       assertThat(metrics.count(Metric.COORDINATOR_DETOKENIZE_FAILED_TOTAL)).isZero();
     }
-  }
-
-  /** Starts {@code count} core_v0.16 engines and waits until the coordinator has started. */
-  private static List<InteropProcess> engines(
-      InteropPython python, Coordinator coordinator, int count, String... options)
-      throws IOException, InterruptedException {
-    List<InteropProcess> engines = new ArrayList<>();
-    for (int rank = 0; rank < count; rank++) {
-      engines.add(engine(python, coordinator.endpoint(), rank, options));
-    }
-    assertThat(coordinator.status().awaitStarted(WAIT)).as("engines registered").isTrue();
-    return engines;
-  }
-
-  private static InteropProcess engine(
-      InteropPython python, String endpoint, int rank, String... options) throws IOException {
-    List<String> args =
-        new ArrayList<>(List.of("engine", "--endpoint", endpoint, "--rank", "" + rank));
-    args.addAll(List.of(options));
-    return python.run("engine-" + rank, "core016.py", args);
-  }
-
-  private static InteropProcess core016(
-      InteropPython python, String name, Coordinator coordinator, String... options)
-      throws IOException {
-    List<String> args = new ArrayList<>(List.of("client", "--endpoint", coordinator.endpoint()));
-    args.addAll(List.of(options));
-    return python.run(name, "core016.py", args);
   }
 
   /** core_v0.16's only rule: core_v0.18's round robin. */

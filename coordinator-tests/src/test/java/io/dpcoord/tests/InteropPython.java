@@ -138,9 +138,51 @@ final class InteropPython implements AutoCloseable {
    */
   List<InteropProcess> engines(Coordinator coordinator, int count, Duration wait, String... options)
       throws IOException, InterruptedException {
+    return engines(coordinator, count, wait, rank -> engine(coordinator.endpoint(), rank, options));
+  }
+
+  /**
+   * Starts the engine of an older release's peers ({@code script}: {@code core015.py}, {@code
+   * core016.py}) as {@code engine --endpoint E --rank R}, with extra options.
+   */
+  InteropProcess releaseEngine(String script, String endpoint, int rank, String... options)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(List.of("engine", "--endpoint", endpoint, "--rank", "" + rank));
+    args.addAll(List.of(options));
+    return run("engine-" + rank, script, args);
+  }
+
+  /** As {@link #engines(Coordinator, int, Duration, String...)}, of {@link #releaseEngine}. */
+  List<InteropProcess> releaseEngines(
+      String script, Coordinator coordinator, int count, Duration wait, String... options)
+      throws IOException, InterruptedException {
+    return engines(
+        coordinator,
+        count,
+        wait,
+        rank -> releaseEngine(script, coordinator.endpoint(), rank, options));
+  }
+
+  /** Starts the client of an older release's peers ({@code client --endpoint E OPTIONS}). */
+  InteropProcess releaseClient(
+      String script, String name, Coordinator coordinator, String... options) throws IOException {
+    List<String> args = new ArrayList<>(List.of("client", "--endpoint", coordinator.endpoint()));
+    args.addAll(List.of(options));
+    return run(name, script, args);
+  }
+
+  /** Starts an engine of a rank. */
+  private interface EngineStart {
+    InteropProcess start(int rank) throws IOException;
+  }
+
+  private static List<InteropProcess> engines(
+      Coordinator coordinator, int count, Duration wait, EngineStart start)
+      throws IOException, InterruptedException {
     List<InteropProcess> engines = new ArrayList<>();
     for (int rank = 0; rank < count; rank++) {
-      engines.add(engine(coordinator.endpoint(), rank, options));
+      engines.add(start.start(rank));
     }
     assertThat(coordinator.status().awaitStarted(wait)).as("engines registered").isTrue();
     return engines;
