@@ -160,21 +160,7 @@ class InteropCoreV015Test {
               SCRIPT, "client", coordinator, "--null-tokenizer", "requests", "--count", "4");
       doomed.awaitExit(17, WAIT);
       client.awaitExit(0, WAIT); // the FAILED records had the 22 keys and error events
-      Map<Long, String> statusOfCid =
-          client.events("reply").stream()
-              .collect(Collectors.toMap(r -> r.getLong("cid"), r -> r.get("status")));
-      String even = statusOfCid.get(0L);
-      String odd = even.equals("FAILED") ? "None" : "FAILED";
-      assertThat(statusOfCid)
-          .as("round robin: every other request went to tp-coord-0, which crashed holding them")
-          .isEqualTo(Map.of(0L, even, 1L, odd, 2L, even, 3L, odd));
-      assertThat(
-              client.events("reply").stream()
-                  .filter(r -> r.get("status").equals("FAILED"))
-                  .map(r -> r.getLong("rid")))
-          .as("the FAILED records name the requests the crashed engine held")
-          .containsExactlyInAnyOrderElementsOf(
-              doomed.events("request").stream().map(e -> e.getLong("rid")).toList());
+      InteropPython.assertEveryOtherFailed(client, doomed, "None");
       assertThat(survivor.events("finished")).hasSize(2);
       Await.until(
           "the crashed engine removed, nothing in flight",

@@ -17,7 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * Starts the Python peers of the interop tests: Megatron-like clients and engines written against
@@ -170,6 +172,30 @@ final class InteropPython implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("client", "--endpoint", coordinator.endpoint()));
     args.addAll(List.of(options));
     return run(name, script, args);
+  }
+
+  /**
+   * A client's four requests went round robin to two engines, and {@code doomed}, the first to
+   * register, crashed holding its two: those were answered FAILED, the other two with status {@code
+   * completed} (as the client's {@code reply} events give it).
+   */
+  static void assertEveryOtherFailed(
+      InteropProcess client, InteropProcess doomed, String completed) {
+    Map<Long, String> statusOfCid =
+        client.events("reply").stream()
+            .collect(Collectors.toMap(r -> r.getLong("cid"), r -> r.get("status")));
+    String even = statusOfCid.get(0L);
+    String odd = even.equals("FAILED") ? completed : "FAILED";
+    assertThat(statusOfCid)
+        .as("round robin: every other request went to the engine that crashed holding them")
+        .isEqualTo(Map.of(0L, even, 1L, odd, 2L, even, 3L, odd));
+    assertThat(
+            client.events("reply").stream()
+                .filter(r -> r.get("status").equals("FAILED"))
+                .map(r -> r.getLong("rid")))
+        .as("the FAILED records name the requests the crashed engine held")
+        .containsExactlyInAnyOrderElementsOf(
+            doomed.events("request").stream().map(e -> e.getLong("rid")).toList());
   }
 
   /** Starts an engine of a rank. */
