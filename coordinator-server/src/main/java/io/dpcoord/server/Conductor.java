@@ -179,33 +179,46 @@ final class Conductor {
   }
 
   /**
-   * A SUBMIT for core_v0.15 engines, which take the prompt as tokens: text is tokenized here (on
-   * the loop thread, as that release's coordinator does), and the request's steps are gathered into
-   * its record ({@link CoreV015Request}) until its engine says it finished.
+   * A SUBMIT for core_v0.15 engines, which take the prompt as tokens. A text prompt is tokenized on
+   * a worker (that release's coordinator does it on its loop), and its SUBMIT written when its turn
+   * to be routed comes, in arrival order ({@link #tokenizedForCoreV015}). The request's steps are
+   * gathered into its record ({@link CoreV015Request}) until its engine says it finished.
    */
   private void submitToCoreV015(PendingRequest r, SubmitRequest s) {
     Prompt prompt = s.prompt();
-    long[] tokens = prompt.tokens();
-    if (prompt.isText()) {
-      if (tokenizer == null) {
-        answerFailed(
-            r,
-            "the engines run Megatron core_v0.15, which takes token prompts only,"
-                + " and serve has no --tokenizer to tokenize text");
-        return;
-      }
-      try {
-        tokens = tokenizer.tokenize(prompt.text());
-      } catch (IllegalArgumentException e) {
-        answerFailed(r, "the tokenizer cannot read the prompt: " + e.getMessage());
-        return;
-      }
+    if (!prompt.isText()) {
+      admit(r, boundForCoreV015(r, prompt, prompt.tokens()));
+    } else if (tokenizer == null) {
+      answerFailed(
+          r,
+          "the engines run Megatron core_v0.15, which takes token prompts only, and serve has no"
+              + " --tokenizer to tokenize text");
+    } else {
+      admit(r, new EngineBound(null, prompt, true)); // its SUBMIT once tokenized
     }
+  }
+
+  /** The SUBMIT of a core_v0.15 request whose prompt's tokens are {@code tokens}. */
+  private EngineBound boundForCoreV015(PendingRequest r, Prompt prompt, long[] tokens) {
     r.coreV015 = new CoreV015Request(r.requestId, prompt, tokens);
-    Prompt asTokens = Prompt.ofTokens(tokens); // what its coordinator packs again
+    Prompt asTokens = Prompt.ofTokens(tokens); // as its coordinator packs the list again
     byte[] frame =
-        outbox.engineFrame(new EngineSubmit(r.requestId, asTokens, s.samplingParams(), null));
-    admit(r, new EngineBound(frame, asTokens, true));
+        outbox.engineFrame(new EngineSubmit(r.requestId, asTokens, r.samplingParams, null));
+    return new EngineBound(frame, asTokens, true);
+  }
+
+  /**
+   * A core_v0.15 text request whose turn to be routed came: its SUBMIT from the tokens a worker
+   * found (true), or, when the tokenizer could not read the text, answered FAILED (false).
+   */
+  private boolean tokenizedForCoreV015(PendingRequest r) {
+    if (r.textTokens == null) {
+      answerFailed(r, "the tokenizer cannot read the prompt: " + r.untokenizable);
+      return false;
+    }
+    r.bound = boundForCoreV015(r, r.bound.prompt(), r.textTokens);
+    r.textTokens = null;
+    return true;
   }
 
   void onSubmitWithKv(Inbound in) {
@@ -352,6 +365,9 @@ final class Conductor {
    */
   private void route(PendingRequest r) {
     int count = routing.hash(r);
+    if (r.bound.frame() == null && !tokenizedForCoreV015(r)) {
+      return;
+    }
     if (engines.activeCount() == 0) {
       metrics.allEnginesExhausted.inc();
       answerFailed(r, "no engine is available");

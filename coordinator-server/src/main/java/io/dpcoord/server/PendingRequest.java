@@ -37,6 +37,15 @@ final class PendingRequest {
   RuntimeException hashFailure;
 
   /**
+   * Its text prompt's tokens, tokenized on a worker for engines that take token prompts only
+   * (core_v0.15), until it is routed; else null.
+   */
+  long[] textTokens;
+
+  /** Why the tokenizer could not read its text prompt (core_v0.15: answered FAILED), or null. */
+  String untokenizable;
+
+  /**
    * How many block hashes its commit was given: the blocks the router counts in flight on its
    * engine until the terminal record.
    */

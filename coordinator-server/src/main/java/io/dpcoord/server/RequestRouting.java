@@ -21,13 +21,15 @@ import java.util.function.LongSupplier;
  *
  * <p>Design notes. Tokenizing a long text prompt takes milliseconds (a 4k-token prompt, 7 to 9 ms
  * with Qwen3's tokenizer on a 2-vCPU VM; docs/PERFORMANCE.md), so text prompts (and token prompts
- * of more than {@link #INLINE_BLOCKS} blocks) are hashed on {@link TokenizerWorkers}. Decisions
- * must still be Megatron's, which routes each request with the state left by every message received
- * before it and by none after. So requests wait in one queue, in arrival order, and a request is
- * routed only when every one before it has been; a terminal reply (which lowers its engine's
- * pending count) or a new epoch that arrives while requests wait is queued behind them instead of
- * being applied at once. Short token prompts arriving at an empty queue are hashed on the loop and
- * routed at once, with no hand-off.
+ * of more than {@link #INLINE_BLOCKS} blocks) are hashed on {@link TokenizerWorkers}; for engines
+ * that take token prompts only (core_v0.15) every text prompt is tokenized there, whatever the
+ * policy, and its tokens wait on the request ({@code PendingRequest.textTokens}) for its turn.
+ * Decisions must still be Megatron's, which routes each request with the state left by every
+ * message received before it and by none after. So requests wait in one queue, in arrival order,
+ * and a request is routed only when every one before it has been; a terminal reply (which lowers
+ * its engine's pending count) or a new epoch that arrives while requests wait is queued behind them
+ * instead of being applied at once. Short token prompts arriving at an empty queue are hashed on
+ * the loop and routed at once, with no hand-off.
  *
  * <p>Engine feedback ({@link RouterConfig#feedback()}) rides on the terminal reply: what the engine
  * served from its cache ({@code num_cached_tokens}) is compared with what routing predicted at the
@@ -94,6 +96,8 @@ final class RequestRouting {
   private final RateLimitedLog warnings;
   private final LongSupplier nanoTime;
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
+  // the engines take token prompts only (core_v0.15): text is tokenized on a worker for them
+  private final boolean enginesTakeTokens;
   private long feedbackPurged;
   private long[] current;
 
@@ -112,6 +116,7 @@ final class RequestRouting {
             ? new BlockHasher(this.config.blockSize(), LOOP_MEMO_BYTES, 0, LOOP_LATEST_BYTES)
             : new BlockHasher(this.config.blockSize());
     this.tokenizer = config.tokenizer();
+    this.enginesTakeTokens = config.engineDialect().buildsRecords();
     this.workers = workers;
     this.workerHashers =
         ThreadLocal.withInitial(
@@ -138,10 +143,13 @@ final class RequestRouting {
 
   /** Whether a request's hashes are computed on a worker rather than on the loop thread. */
   private boolean offLoop(EngineBound bound) {
+    Prompt prompt = bound.prompt();
+    if (enginesTakeTokens && prompt.isText()) {
+      return tokenizer != null; // its tokens go to the engine: tokenized before it is routed
+    }
     if (!bound.prefixEligible() || !config.routesByPrefix()) {
       return false;
     }
-    Prompt prompt = bound.prompt();
     return prompt.isText()
         ? tokenizer != null
         : !queue.isEmpty() || prompt.tokens().length / config.blockSize() > INLINE_BLOCKS;
@@ -373,9 +381,13 @@ final class RequestRouting {
         } else {
           tokens = prompt.tokens();
         }
-        BlockHasher h = workerHashers.get();
-        count = h.hash(tokens, config.blocksToHash(tokens.length));
-        hashes = Arrays.copyOf(h.hashes(), count);
+        if (bound.prefixEligible() && config.routesByPrefix()) {
+          BlockHasher h = workerHashers.get();
+          count = h.hash(tokens, config.blocksToHash(tokens.length));
+          hashes = Arrays.copyOf(h.hashes(), count);
+        } else {
+          hashes = new long[0]; // tokenized for the engine only (core_v0.15)
+        }
       } catch (IllegalArgumentException e) {
         failure = e; // text the tokenizer cannot read: routed by load, as on the loop
       } catch (RuntimeException e) {
@@ -389,13 +401,18 @@ final class RequestRouting {
       tokenizeLatency.recordNanos(nanos);
       r.awaitingHashes = false;
       if (failure instanceof IllegalArgumentException && bound.prompt().isText()) {
-        untokenized(r, "the tokenizer cannot read it: " + failure.getMessage());
+        if (enginesTakeTokens) {
+          r.untokenizable = failure.getMessage(); // answered FAILED when it is its turn
+        } else {
+          untokenized(r, "the tokenizer cannot read it: " + failure.getMessage());
+        }
         r.hashes = new long[0];
       } else if (failure != null) {
         r.hashFailure = failure;
       } else {
         r.hashes = hashes;
         r.hashCount = count;
+        r.textTokens = bound.prompt().isText() && enginesTakeTokens ? tokens : null;
       }
       ready.run();
     }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dpcoord.metrics.Metric;
 import io.dpcoord.protocol.Dialect;
+import io.dpcoord.routing.MegatronRelease;
+import io.dpcoord.routing.Policy;
+import io.dpcoord.routing.RouterConfig;
 import io.dpcoord.tokenizers.Tokenizers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,10 +30,16 @@ class CoreV015Test {
   private static final Map<Object, Object> PARAMS = Pack.map("num_tokens_to_generate", 3);
   private static final Duration QUIET = Duration.ofMillis(200);
 
+  /** A coordinator for core_v0.15 engines with serve's defaults for them: round robin. */
   private static TestCoordinator start() {
     return TestCoordinator.start(
         b ->
             b.engineDialect(Dialect.V0_15)
+                .routing(
+                    RouterConfig.builder()
+                        .release(MegatronRelease.V0_18)
+                        .policy(Policy.ROUND_ROBIN)
+                        .build())
                 .tokenizer(Tokenizers.fromSpec("null:" + EOD + ",eod=" + EOD)));
   }
 
@@ -268,6 +277,32 @@ class CoreV015Test {
           .contains("does not match --engine-identity-pattern mp-coord-*")
           .contains("a Megatron core_v0.15 engine: serve --engine-wire 0.15");
       c.awaitCount(Metric.COORDINATOR_REFUSED_ENGINE_TOTAL, 1);
+    }
+  }
+
+  @Test
+  void textIsTokenizedOffTheLoopAndStillRoutedInArrivalOrder() {
+    try (TestCoordinator c = start()) {
+      TestEngine e0 = c.engine("tp-coord-0");
+      TestEngine e1 = c.engine("tp-coord-1");
+      TestClient client = c.client(Dialect.V0_15);
+      List<Object> tokens = new ArrayList<>();
+      StringBuilder text = new StringBuilder();
+      for (int i = 0; i < 50_000; i++) { // long enough that its token prompt could overtake it
+        tokens.add(i % 1000);
+        text.append(i == 0 ? "" : " ").append(i % 1000);
+      }
+      client.submit(0, text.toString(), PARAMS);
+      client.submit(1, Pack.list(7), PARAMS);
+      client.submit(2, "not a number", PARAMS); // the NullTokenizer reads ints only
+      client.submit(3, Pack.list(8), PARAMS);
+      e0.expectFrame(Pack.array(2, 0, tokens, PARAMS));
+      e1.expectFrame(Pack.array(2, 1, Pack.list(7), PARAMS));
+      Value failed = Pack.unpack(client.receiveFrame());
+      assertThat(failed.toJson())
+          .startsWith("[2,")
+          .contains("\"FAILED\"", "cannot read the prompt");
+      e0.expectFrame(Pack.array(2, 3, Pack.list(8), PARAMS)); // the failed one took no turn
     }
   }
 
