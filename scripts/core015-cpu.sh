@@ -11,6 +11,9 @@
 # megatron needs a core_v0.15.x source tree and a Python with torch (the steps are in
 # coordinator-tests/src/test/python/generate_core015_parity.py); its bind is moved to 127.0.0.1.
 set -euo pipefail
+if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0
+fi
 kind="${1:-}"; count="${2:-20000}"
 if [[ "$kind" != ours && "$kind" != megatron ]] || ! [[ "$count" =~ ^[0-9]+$ ]]; then
   echo "usage: scripts/core015-cpu.sh ours|megatron [COUNT]" >&2; exit 2
