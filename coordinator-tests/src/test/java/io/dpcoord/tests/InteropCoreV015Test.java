@@ -19,8 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,14 +83,7 @@ class InteropCoreV015Test {
           expected.put(f.getLong("rid"), Map.of("tokens", f.get("sha256"), "text", f.get("text")));
         }
       }
-      List<Integer> cycle = List.of(rankOfCid.get(0L), rankOfCid.get(1L), rankOfCid.get(2L));
-      assertThat(cycle).as("every engine in the first three").containsExactlyInAnyOrder(0, 1, 2);
-      assertThat(rankOfCid)
-          .as("core_v0.15 routes round robin over the engines in their registration order")
-          .isEqualTo(
-              IntStream.range(0, 30)
-                  .boxed()
-                  .collect(Collectors.toMap(i -> (long) i, i -> cycle.get(i % 3))));
+      InteropPython.assertRoundRobinOverThree(rankOfCid, 30);
       List<InteropProcess.Event> replies = client.events("reply");
       assertThat(replies).hasSize(30);
       for (InteropProcess.Event reply : replies) {

@@ -17,8 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,14 +63,7 @@ class InteropCoreV016Test {
         }
         engine.events("reply").forEach(r -> expectedDigest.put(r.getLong("rid"), r.get("client")));
       }
-      List<Integer> cycle = List.of(rankOfCid.get(0L), rankOfCid.get(1L), rankOfCid.get(2L));
-      assertThat(cycle).as("every engine in the first three").containsExactlyInAnyOrder(0, 1, 2);
-      assertThat(rankOfCid)
-          .as("core_v0.16 routes round robin over the engines in their registration order")
-          .isEqualTo(
-              IntStream.range(0, 12)
-                  .boxed()
-                  .collect(Collectors.toMap(i -> (long) i, i -> cycle.get(i % 3))));
+      InteropPython.assertRoundRobinOverThree(rankOfCid, 12);
       List<InteropProcess.Event> replies = client.events("reply");
       assertThat(replies).hasSize(12);
       for (InteropProcess.Event reply : replies) {

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * Starts the Python peers of the interop tests: Megatron-like clients and engines written against
@@ -196,6 +197,21 @@ final class InteropPython implements AutoCloseable {
         .as("the FAILED records name the requests the crashed engine held")
         .containsExactlyInAnyOrderElementsOf(
             doomed.events("request").stream().map(e -> e.getLong("rid")).toList());
+  }
+
+  /**
+   * Requests {@code 0..n-1} (the client's ids, in the order sent) went round robin over three
+   * engines in their registration order: {@code rankOfCid} maps each to the engine that got it.
+   */
+  static void assertRoundRobinOverThree(Map<Long, Integer> rankOfCid, int n) {
+    List<Integer> cycle = List.of(rankOfCid.get(0L), rankOfCid.get(1L), rankOfCid.get(2L));
+    assertThat(cycle).as("every engine in the first three").containsExactlyInAnyOrder(0, 1, 2);
+    assertThat(rankOfCid)
+        .as("round robin over the engines in their registration order")
+        .isEqualTo(
+            IntStream.range(0, n)
+                .boxed()
+                .collect(Collectors.toMap(i -> (long) i, i -> cycle.get(i % 3))));
   }
 
   /** Starts an engine of a rank. */
