@@ -81,7 +81,7 @@ final class ServeCommand implements Callable<Integer> {
             + " core_v0.18.x, the old header numbering) or 0.16 (core_v0.16.x: acknowledged PAUSE"
             + " and STOP, records that hold requests, round robin; its clients only) or 0.15"
             + " (core_v0.15.x: per-step replies whose records the coordinator builds, engines"
-            + " tp-coord-RANK, round robin; its clients only; needs --tokenizer); routing then"
+            + " tp-coord-RANK, round robin; its clients only; give it --tokenizer); routing then"
             + " follows that release. Clients of 0.18 and 0.19 are told apart by their CONNECT"
             + " and served in their own dialect (default: ${DEFAULT-VALUE})."
       },
@@ -194,11 +194,6 @@ final class ServeCommand implements Callable<Integer> {
       throw usage("--jmx-password-file, --jmx-access-file and --jmx-ssl* need --jmx-port");
     }
     boolean coreV015 = engineWire.dialect() == Dialect.V0_15;
-    if (coreV015 && tokenizer.spec == null) {
-      throw usage(
-          "--engine-wire 0.15 needs --tokenizer: core_v0.15 engines take token prompts only, and"
-              + " its clients get generated_text from the coordinator");
-    }
     AccessRules rules;
     Limits limitValues;
     RemoteJmx.Security jmxRules;

@@ -107,9 +107,6 @@ class ServeCommandTest {
         Arguments.of(
             new String[] {"--engine-wire", "0.20"}, "choices: 0.15, 0.16, 0.18, 0.19, 0.19.0"),
         Arguments.of(
-            new String[] {"--engine-wire", "0.15"},
-            "--engine-wire 0.15 needs --tokenizer: core_v0.15 engines take token prompts only"),
-        Arguments.of(
             new String[] {"--engine-wire", "0.15", "--tokenizer", "null", "--feedback"},
             "--feedback has no effect with --engine-wire 0.15: its records carry no"
                 + " num_cached_tokens"),

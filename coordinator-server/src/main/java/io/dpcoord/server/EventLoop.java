@@ -147,6 +147,12 @@ final class EventLoop {
             config, engines, pending, router, workers, metrics, outbox, schedule, status, warnings,
             nanoTime);
 
+    if (engineDialect.buildsRecords() && config.tokenizer() == null) {
+      LOG.warn(
+          "the engines run Megatron core_v0.15 and serve has no --tokenizer: text prompts will be"
+              + " answered FAILED (its engines take token prompts only) and records will carry"
+              + " no generated_text (its coordinator always detokenizes)");
+    }
     int client = AccessRules.CLIENT;
     int control = AccessRules.CLIENT | AccessRules.CONTROL;
     int engine = AccessRules.ENGINE;
