@@ -1,5 +1,6 @@
 package io.dpcoord.cli;
 
+import io.dpcoord.protocol.Dialect;
 import io.dpcoord.server.AccessRules;
 import io.dpcoord.server.Cidr;
 import io.dpcoord.server.CoordinatorConfig;
@@ -52,11 +53,12 @@ final class AccessOptions {
       names = "--engine-identity-pattern",
       paramLabel = "GLOB",
       description =
-          "Identities engines may register under; * and ? are wildcards (default:"
-              + " ${DEFAULT-VALUE}, Megatron's mp-coord-RANK; with --engine-wire 0.15,"
-              + " tp-coord-*, core_v0.15's).",
-      defaultValue = AccessRules.MEGATRON_ENGINE_IDENTITY)
-  String identityPattern;
+          "Identities engines may register under; * and ? are wildcards (default: "
+              + AccessRules.MEGATRON_ENGINE_IDENTITY
+              + ", Megatron's mp-coord-RANK; with --engine-wire 0.15, "
+              + AccessRules.CORE_V015_ENGINE_IDENTITY
+              + ", core_v0.15's).")
+  String identityPattern; // null: the default of the engines' release
 
   @Option(
       names = "--curve-secret-key",
@@ -90,16 +92,21 @@ final class AccessOptions {
   Path curveControl;
 
   /**
-   * The rules for a coordinator bound to {@code bind}.
+   * The rules for a coordinator bound to {@code bind} whose engines speak {@code engineDialect}
+   * (without --engine-identity-pattern, their release's identities are allowed).
    *
    * @throws IllegalArgumentException with the one-line reason when the options do not fit
    */
-  AccessRules toRules(String bind) {
+  AccessRules toRules(String bind, Dialect engineDialect) {
+    String identityPattern =
+        this.identityPattern != null
+            ? this.identityPattern
+            : AccessRules.engineIdentityOf(engineDialect);
     if (curveSecretKey != null
         || curveEngines != null
         || curveClients != null
         || curveControl != null) {
-      return curveRules();
+      return curveRules(identityPattern);
     }
     if (allowAny) {
       if (engines != null || clients != null || control != null) {
@@ -124,7 +131,7 @@ final class AccessOptions {
    * CURVE: the key decides the role, and an address list, when given, narrows it
    * (docs/SECURITY.md); any bind address may be used.
    */
-  private AccessRules curveRules() {
+  private AccessRules curveRules(String identityPattern) {
     if (allowAny) {
       throw new IllegalArgumentException("--allow-any cannot be combined with CURVE options");
     }

@@ -193,16 +193,11 @@ final class ServeCommand implements Callable<Integer> {
     if (jmxPort == null && jmxSecurity.given()) {
       throw usage("--jmx-password-file, --jmx-access-file and --jmx-ssl* need --jmx-port");
     }
-    boolean coreV015 = engineWire.dialect() == Dialect.V0_15;
     AccessRules rules;
     Limits limitValues;
     RemoteJmx.Security jmxRules;
     try {
-      rules = access.toRules(bind);
-      if (coreV015
-          && !spec.commandLine().getParseResult().hasMatchedOption("--engine-identity-pattern")) {
-        rules = rules.withEngineIdentityPattern(AccessRules.CORE_V015_ENGINE_IDENTITY);
-      }
+      rules = access.toRules(bind, engineWire.dialect());
       limitValues = limits.toLimits();
       jmxRules = jmxSecurity.toSecurity();
     } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package io.dpcoord.server;
 
+import io.dpcoord.protocol.Dialect;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -41,6 +42,11 @@ public final class AccessRules {
 
   /** Megatron core_v0.15's engines: {@code tp-coord-<dp rank>}. */
   public static final String CORE_V015_ENGINE_IDENTITY = "tp-coord-*";
+
+  /** The identities the engines of a release register under, the default pattern for them. */
+  public static String engineIdentityOf(Dialect engines) {
+    return engines == Dialect.V0_15 ? CORE_V015_ENGINE_IDENTITY : MEGATRON_ENGINE_IDENTITY;
+  }
 
   /** The loopback addresses: {@code 127.0.0.0/8} and {@code ::1}. */
   public static final List<Cidr> LOOPBACK = List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1"));

@@ -356,10 +356,8 @@ public final class CoordinatorConfig {
                   + " --allow-clients, or --allow-any)");
         }
         access =
-            engineDialect == Dialect.V0_15
-                ? AccessRules.loopbackOnly()
-                    .withEngineIdentityPattern(AccessRules.CORE_V015_ENGINE_IDENTITY)
-                : AccessRules.loopbackOnly();
+            AccessRules.loopbackOnly()
+                .withEngineIdentityPattern(AccessRules.engineIdentityOf(engineDialect));
       }
       if (engineCoreV0190 && engineDialect != Dialect.V0_19) {
         throw new IllegalArgumentException("core_v0.19.0 engines speak the 0.19 dialect");
