@@ -40,11 +40,6 @@ public final class CoreV015Request {
     return promptTokens;
   }
 
-  /** The tokens generated so far. */
-  public long[] generatedTokens() {
-    return Arrays.copyOf(generated, generatedCount);
-  }
-
   /**
    * Applies one entry of an engine step to this request, as core_v0.15's {@code postprocess}: the
    * token is appended unless the request is the one in chunked prefill; log probabilities spanning
@@ -69,8 +64,7 @@ public final class CoreV015Request {
       }
       promptLogProbs = Numbers.orEmpty(promptLogProbs);
       generatedLogProbs = Numbers.orEmpty(generatedLogProbs);
-      int n = logProbs.elements().size();
-      if (n > 1
+      if (logProbs.arrayLength() > 1
           || (promptLogProbs.count > 0
               && promptLogProbs.count < promptTokens.length
               && !materializeOnlyLast)) {
@@ -171,13 +165,6 @@ public final class CoreV015Request {
     out.str("latency").nil();
     Records.failureEvents(out.str("events"), requestId, unixSeconds, reason);
     return out.toRawValue();
-  }
-
-  /** A FAILED answer for this request ({@link #failed}), its prompt and tokens known. */
-  public RawValue failed(RawValue samplingParams, double unixSeconds, String reason) {
-    FrameWriter p = new FrameWriter(16 + 9 * promptTokens.length);
-    writePrompt(p);
-    return failed(requestId, p.toRawValue(), promptTokens, samplingParams, unixSeconds, reason);
   }
 
   /** The client's prompt as Python's msgpack writes it again: a str, or a list of ints. */

@@ -390,6 +390,22 @@ public final class RawValue {
     }
   }
 
+  /**
+   * For an array value: how many elements it holds, read from its header.
+   *
+   * @throws IllegalStateException if this value is not an array
+   */
+  public int arrayLength() {
+    if (!isArray()) {
+      throw new IllegalStateException("RawValue.arrayLength() needs an array, got " + typeName());
+    }
+    try {
+      return (int) reader().readArrayHeader();
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("RawValue holds malformed msgpack: " + e.getMessage(), e);
+    }
+  }
+
   /** An array of {@code values}, under the smallest header (as Python's msgpack writes a list). */
   public static RawValue arrayOf(List<RawValue> values) {
     int size = 5;

@@ -720,15 +720,15 @@ final class Conductor {
     long chunked = step.chunkedPrefillId();
     for (int i = 0, n = step.entries(); i < n; i++) {
       long id = step.requestIds()[i];
-      PendingRequest r = answered(in.from(), id, false);
-      if (r != null && r.coreV015 != null) {
+      PendingRequest r = answered(in.from(), id, false); // routed: its record has begun
+      if (r != null) {
         r.coreV015.step(
             step.tokens()[i], step.logProbsAt(i), id == chunked, step.materializeOnlyLast());
       }
     }
     for (long id : step.finishedIds()) {
       PendingRequest r = id == chunked ? null : answered(in.from(), id, true);
-      if (r != null && r.coreV015 != null) {
+      if (r != null) {
         complete(r, r.coreV015.record(), ReplyRecord.CACHED_TOKENS_UNKNOWN);
       }
     }

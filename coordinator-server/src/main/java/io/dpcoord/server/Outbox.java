@@ -339,10 +339,13 @@ final class Outbox {
             r.client,
             new ClientReply(
                 r.clientRequestId,
-                r.coreV015 != null && echo
-                    ? r.coreV015.failed(params, now, reason)
-                    : CoreV015Request.failed(
-                        r.requestId, echo ? r.prompt : RawValue.nil(), null, params, now, reason)));
+                CoreV015Request.failed(
+                    r.requestId,
+                    echo ? r.prompt : RawValue.nil(),
+                    echo && r.coreV015 != null ? r.coreV015.promptTokens() : null,
+                    params,
+                    now,
+                    reason)));
         return;
       }
       RawValue record =
