@@ -49,14 +49,11 @@ and which kind of prompt it sent (prompt=tokens|text). An engine's `request` lin
 `sent` line carry the digest of the prompt's tokens as packed (prompt).
 """
 
-import argparse
 import collections
 import os
 import random
 import sys
 import time
-
-import zmq
 
 import megatron_wire as w
 
@@ -68,40 +65,14 @@ EVENT_TYPES_0_15 = frozenset(("ADD", "PAUSE", "FINISH", "FAIL", "ERROR_TRANSIENT
                               "ERROR_NONTRANSIENT"))
 
 
-def header_of(message):
-    """Headers(data[0]): a value outside 0..6 is the ValueError that ends a 0.15 peer."""
-    if not isinstance(message, list) or not message or message[0] not in D.names:
-        w.die("Megatron 0.15 has no such frame: %r" % (message,))
-    return message[0]
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("role", choices=("engine", "client"))
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--null-tokenizer", action="store_true")
-    parser.add_argument("--rank", type=int, default=0)
-    parser.add_argument("--die-after", type=int, default=0)
-    parser.add_argument("--step-ms", type=float, default=5.0)
-    parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("scenario", nargs="?", choices=("requests", "control", "listen"))
-    parser.add_argument("--count", type=int, default=0)
-    parser.add_argument("--text", action="store_true")
-    parser.add_argument("--signals", default="")
-    parser.add_argument("--interval", type=float, default=0.0)
-    parser.add_argument("--quiet", type=float, default=1.0)
-    args = parser.parse_intermixed_args()
-    deadline = time.monotonic() + args.seconds
-    context = zmq.Context()
-    if args.role == "engine":
-        Engine(context, args).run(deadline)
-    else:
-        socket = w.connected_client(context, args.endpoint, deadline, D)
-        w.emit("connected", wire=D.name)
-        Client(socket, args.null_tokenizer, deadline).run(args)
-        socket.close()
-    context.term()
+    def options(parser):
+        parser.add_argument("--step-ms", type=float, default=5.0)
+        parser.add_argument("--max-tokens", type=int, default=32)
+        parser.add_argument("--text", action="store_true")
+        parser.add_argument("--interval", type=float, default=0.0)
+        parser.add_argument("--quiet", type=float, default=1.0)
+    w.release_peer_main(D, Engine, Client, options)
 
 
 # ---------------------------------------------------------------------------------- engine
@@ -164,7 +135,7 @@ class Engine:
             while self.socket.poll(0):
                 frame = self.socket.recv()
                 message = w.unpack(frame)
-                header = header_of(message)
+                header = w.header_in(D, message)
                 if header == D.SUBMIT_REQUEST:
                     self.submit(frame, message)
                 elif header in D.control_signals and len(message) == 1:

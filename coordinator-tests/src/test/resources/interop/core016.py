@@ -31,13 +31,10 @@ reply, ack, done (client). An engine's reply line carries the digest of the reco
 (sha256) and as the client should get it (client: megatron_wire.null_ids_to_text filling).
 """
 
-import argparse
 import os
 import random
 import sys
 import time
-
-import zmq
 
 import megatron_wire as w
 
@@ -46,36 +43,10 @@ SIGNALS = ("PAUSE", "UNPAUSE", "SUSPEND", "RESUME", "STOP")
 ACKS = {D.PAUSE_ACK: "PAUSE_ACK", D.STOP_ACK: "STOP_ACK"}
 
 
-def header_of(message):
-    """Headers(data[0]): a value outside 1..11 is the ValueError that ends a 0.16 peer."""
-    if not isinstance(message, list) or not message or message[0] not in D.names:
-        w.die("Megatron 0.16 has no such frame: %r" % (message,))
-    return message[0]
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("role", choices=("engine", "client"))
-    parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--null-tokenizer", action="store_true")
-    parser.add_argument("--rank", type=int, default=0)
-    parser.add_argument("--die-after", type=int, default=0)
-    parser.add_argument("scenario", nargs="?", choices=("requests", "control", "listen"))
-    parser.add_argument("--count", type=int, default=0)
-    parser.add_argument("--signals", default="")
-    parser.add_argument("--acks", type=int, default=0)
-    args = parser.parse_intermixed_args()
-    deadline = time.monotonic() + args.seconds
-    context = zmq.Context()
-    if args.role == "engine":
-        Engine(context, args).run(deadline)
-    else:
-        socket = w.connected_client(context, args.endpoint, deadline, D)
-        w.emit("connected", wire=D.name)
-        Client(socket, args.null_tokenizer, deadline).run(args)
-        socket.close()
-    context.term()
+    def options(parser):
+        parser.add_argument("--acks", type=int, default=0)
+    w.release_peer_main(D, Engine, Client, options)
 
 
 class Engine:
@@ -94,7 +65,7 @@ class Engine:
         while True:
             frame = w.recv_within(self.socket, deadline, "a frame for engine " + self.identity)
             message = w.unpack(frame)
-            header = header_of(message)
+            header = w.header_in(D, message)
             if self.stopping and header != D.STOP_ACK:
                 w.die("engine is shutting down: no other messages allowed except STOP_ACK, got %r"
                       % (message,))
@@ -211,7 +182,7 @@ class Client:
     def receive(self, frame):
         """Reads one frame as InferenceClient._recv_task does; returns what it was."""
         message = w.unpack(frame)
-        header = header_of(message)
+        header = w.header_in(D, message)
         if header in ACKS:
             if len(message) != 2 or not isinstance(message[1], bytes):
                 w.die("a client's %s is [%d, engine identity (bin)], got %r"

@@ -807,3 +807,44 @@ def walk_main(walk, source):
     for r in records:
         kinds[r["step"][0][0]] = kinds.get(r["step"][0][0], 0) + 1
     emit("done", steps=len(records), clients=kinds.get("c", 0), engines=kinds.get("E", 0))
+
+
+# ---------------------------------------------------------------- an older release's peers
+
+
+def header_in(dialect, message):
+    """Headers(data[0]) of a core_v0.15 or core_v0.16 peer: a value outside its release's headers
+    is the ValueError that ends such a peer."""
+    if not isinstance(message, list) or not message or message[0] not in dialect.names:
+        die("Megatron %s has no such frame: %r" % (dialect.name, message))
+    return message[0]
+
+
+def release_peer_main(dialect, engine, client, add_options):
+    """The command line of an older release's peers (core015.py, core016.py): `engine` or
+    `client` with the options both releases share, and those `add_options(parser)` adds; then
+    `engine(context, args).run(deadline)`, or a connected client's
+    `client(socket, null_tokenizer, deadline).run(args)`."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("role", choices=("engine", "client"))
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--null-tokenizer", action="store_true")
+    parser.add_argument("--rank", type=int, default=0)
+    parser.add_argument("--die-after", type=int, default=0)
+    parser.add_argument("scenario", nargs="?", choices=("requests", "control", "listen"))
+    parser.add_argument("--count", type=int, default=0)
+    parser.add_argument("--signals", default="")
+    add_options(parser)
+    args = parser.parse_intermixed_args()
+    deadline = time.monotonic() + args.seconds
+    context = zmq.Context()
+    if args.role == "engine":
+        engine(context, args).run(deadline)
+    else:
+        socket = connected_client(context, args.endpoint, deadline, dialect)
+        emit("connected", wire=dialect.name)
+        client(socket, args.null_tokenizer, deadline).run(args)
+        socket.close()
+    context.term()
