@@ -74,7 +74,22 @@ final class FrameWriter {
 
   /** A str; a lone surrogate in {@code s} is a misuse. */
   FrameWriter str(String s) {
-    return strUtf8(RawValue.utf8(s));
+    int len = s.length();
+    if (len >= 32) {
+      return strUtf8(RawValue.utf8(s));
+    }
+    // a short ASCII string (every key) written in place: no encoder, no array
+    ensure(1 + len);
+    for (int i = 0; i < len; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        return strUtf8(RawValue.utf8(s));
+      }
+      buf[size + 1 + i] = (byte) c;
+    }
+    buf[size] = (byte) (0xa0 | len);
+    size += 1 + len;
+    return this;
   }
 
   FrameWriter strUtf8(byte[] utf8) {
