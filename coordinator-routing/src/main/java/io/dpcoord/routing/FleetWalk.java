@@ -129,6 +129,12 @@ final class FleetWalk {
     } else {
       walkOwners(hashes, n, rankOfEngine);
     }
+    int cap = router.depthCap();
+    if (cap < n) {
+      for (int r = 0; r < ranks; r++) {
+        depthByRank[r] = Math.min(depthByRank[r], cap);
+      }
+    }
     if (policy == Policy.LEAST_WORK) {
       long t = clock.getAsLong();
       for (int r = 0; r < ranks; r++) {

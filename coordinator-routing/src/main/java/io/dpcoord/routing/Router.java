@@ -103,6 +103,8 @@ public final class Router {
   private long[] horizon = new long[8];
   // engine feedback: entries older than this (WrittenBlocks' age) are stale on every engine
   private long ageLimit = Long.MAX_VALUE;
+  // and the most blocks a match may count (depthCap)
+  private long reach = Long.MAX_VALUE;
   private boolean[] active = new boolean[8];
   // the active ids below PrefixIndex.HIGH_ID as an owner mask (PrefixIndex.maskBit)
   private final long[] activeMask = new long[PrefixIndex.MASK_WORDS];
@@ -386,7 +388,7 @@ public final class Router {
     int owners = 0;
     int depth = -1;
     int warmFrom = n - 1;
-    for (int i = n - 1; i >= 0 && owners == 0; i--) {
+    for (int i = Math.min(n, depthCap()) - 1; i >= 0 && owners == 0; i--) {
       if (i < warmFrom) {
         // the deeper hashes were not tracked: fetch the next WARM cells together
         warmFrom = Math.max(0, i + 1 - PrefixIndex.WARM);
@@ -551,7 +553,9 @@ public final class Router {
    * engine that served more than predicted when its entry for the next block was hidden: it held a
    * block {@code hiddenAge} old ({@link Decision#hiddenAge()}, -1 for none), and the entries the
    * limit hid show again. The request's own entries, assigned at its commit, stay: the engine
-   * computed those blocks again and holds them.
+   * computed those blocks again and holds them. A shortfall also sets the reach, {@code matchAge +
+   * predictedBlocks} (a raise: the new limit plus the blocks served), beyond which no match counts
+   * ({@link #depthCap}).
    *
    * @return whether the engine's horizon moved
    */
@@ -567,6 +571,7 @@ public final class Router {
     }
     if (servedBlocks > predictedBlocks && hiddenAge > ageLimit) {
       ageLimit = hiddenAge; // it held a block the limit hid: caches reach further
+      reach = ageLimit + servedBlocks;
       return false;
     }
     if (predictedBlocks == 0) {
@@ -575,15 +580,27 @@ public final class Router {
     if (servedBlocks >= predictedBlocks) {
       if (matchAge > ageLimit) {
         ageLimit = matchAge; // it held a block that old: caches reach further
+        reach = ageLimit + servedBlocks;
       }
       return false;
     }
     ageLimit = matchAge; // evicted at most that old: older entries are hidden
+    reach = ageLimit + predictedBlocks;
     if (matchStamp <= horizon[engineId]) {
       return false;
     }
     horizon[engineId] = matchStamp;
     return true;
+  }
+
+  /**
+   * The most blocks a decision may count on one engine holding, feedback's reach: an engine that
+   * lost the deepest of {@code predicted} blocks, {@code matchAge} blocks old, held then only the
+   * blocks sent after it and those before it in its prompt, least recently used first, so no more
+   * than their sum; unbounded until the first shortfall.
+   */
+  int depthCap() {
+    return (int) Math.min(reach, Integer.MAX_VALUE);
   }
 
   /**

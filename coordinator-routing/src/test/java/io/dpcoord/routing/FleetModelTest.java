@@ -67,6 +67,7 @@ class FleetModelTest {
     final Map<Integer, Long> backlog = new HashMap<>();
     final Map<Integer, Long> horizon = new HashMap<>();
     long ageLimit = Long.MAX_VALUE;
+    long reach = Long.MAX_VALUE;
     // per label: {stamp, blocks committed to the label up to and including that commit}
     final Map<Integer, List<long[]>> commits = new HashMap<>();
     final Map<Integer, Integer> incarnation = new HashMap<>();
@@ -131,6 +132,12 @@ class FleetModelTest {
     }
 
     int depth(int label, List<Long> hashes) {
+      // no engine holds more blocks than feedback's age limit (Router.depthCap)
+      return (int) Math.min(run(label, hashes), reach);
+    }
+
+    /** How many leading hashes have a fresh claim of the label. */
+    int run(int label, List<Long> hashes) {
       int d = 0;
       while (d < hashes.size() && freshOwner(label, hashes.get(d)) != null) {
         d++;
@@ -166,7 +173,7 @@ class FleetModelTest {
           new Choice(best, d, d == 0 ? 0 : freshOwner(best, hashes.get(d - 1)).stamp(), hiddenAge);
       // the router's walk stops at the first hash that extends no engine's run: it meets the
       // hashes up to the deepest match and the one past it, and drops the stale owners there
-      int deepest = ranks.stream().mapToInt(label -> depth(label, hashes)).max().orElseThrow();
+      int deepest = ranks.stream().mapToInt(label -> run(label, hashes)).max().orElseThrow();
       for (int i = 0; i <= Math.min(deepest, hashes.size() - 1); i++) {
         dropStale(index.get(hashes.get(i)), hashes.get(i));
       }
@@ -385,6 +392,7 @@ class FleetModelTest {
       if (served > predicted && hiddenAge > ageLimit) {
         see("a hidden block raised the limit");
         ageLimit = hiddenAge;
+        reach = ageLimit + served;
         return false;
       }
       if (predicted == 0) {
@@ -394,10 +402,12 @@ class FleetModelTest {
         if (age > ageLimit) {
           see("the age limit rose");
           ageLimit = age;
+          reach = ageLimit + served;
         }
         return false;
       }
       ageLimit = age;
+      reach = ageLimit + predicted;
       boolean moved = stamp > horizon.get(label);
       horizon.put(label, Math.max(stamp, horizon.get(label)));
       if (moved) {

@@ -341,12 +341,33 @@ class RouterFleetTest {
     assertThat(d.matchDepth()).isZero();
     assertThat(router.feedbackPurgedTotal()).isEqualTo(2);
 
-    // the request's own entries, stamped 5 by its commit, stay: costs {0, 4}
+    // the request's own entries, stamped 5 by its commit, stay, but no match counts more than
+    // the shortfall's reach: the lost block had 1 block sent after it and 1 before it in its
+    // prompt, so the engine holds at most 1 + 2 blocks; costs {1, 4}
     d = router.route(FOUR, 4, true);
     assertThat(d.engine()).isZero();
-    assertThat(d.matchDepth()).isEqualTo(4);
+    assertThat(d.matchDepth()).isEqualTo(3);
     assertThat(d.matchStamp()).isEqualTo(5);
     assertThat(router.feedbackPurgedTotal()).isEqualTo(2);
+  }
+
+  @Test
+  void megatronsRuleWithFeedbackCountsNoMoreBlocksThanTheReach() {
+    Router router = router(Policy.LONGEST_PREFIX, true, 2);
+    assignAndComplete(router, 1, 9001); // stamp 1
+    assignAndComplete(router, 0, FIVE); // 2
+    Decision d = router.route(FIVE, 5, true);
+    assertThat(d.engine()).isZero();
+    assertThat(d.matchDepth()).isEqualTo(5);
+
+    // engine 1 lost the 2nd block of a prompt, 1 block old: no engine holds more than 1 + 2
+    assertThat(router.feedback(1, 2, 1, 1, 1, -1)).isTrue();
+    d = router.route(FIVE, 5, true);
+    // the deepest hash looked up is H2: 0.5 * 3/5 + 0.5 * 16/16 against 0.5 * 16/16
+    assertThat(d.engine()).isZero();
+    assertThat(d.matchDepth()).isEqualTo(3);
+    assertThat(d.matchStamp()).isEqualTo(2);
+    assertThat(d.matchAge()).as("within the limit of 1").isZero();
   }
 
   @Test
@@ -361,9 +382,10 @@ class RouterFleetTest {
     assertThat(router.feedback(0, 2, 0, d.matchStamp(), d.matchAge(), d.hiddenAge()))
         .isTrue(); // the limit is 0
 
-    // an age counts the blocks sent to the entry's engine, not the fleet's assignments
+    // an age counts the blocks sent to the entry's engine, not the fleet's assignments; no match
+    // counts more than the shortfall's reach, its age 0 and its 2 predicted blocks
     assignAndComplete(router, 1, 8002, 8003); // 4
-    assertThat(router.route(FOUR, 4, true).matchDepth()).isEqualTo(4);
+    assertThat(router.route(FOUR, 4, true).matchDepth()).isEqualTo(2);
 
     assignAndComplete(router, 0, 8004); // 5: H0 to H3 are 1 block old on engine 0, past it
     d = router.route(FOUR, 4, true);
@@ -377,6 +399,7 @@ class RouterFleetTest {
     assertThat(router.route(new long[] {8001}, 1, true).matchDepth()).isZero();
 
     // engine 0 served FOUR's 4 blocks, none predicted: it held H0 at age 1, the limit rises to 1
+    // and the reach to 1 + 4
     assertThat(router.feedback(0, 0, 4, 0, 0, hidden)).isFalse();
     d = router.route(FOUR, 4, true);
     assertThat(d.matchDepth()).as("H0 to H3 show again").isEqualTo(4);
