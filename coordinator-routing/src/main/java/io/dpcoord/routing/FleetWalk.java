@@ -129,10 +129,9 @@ final class FleetWalk {
     } else {
       walkOwners(hashes, n, rankOfEngine);
     }
-    int cap = router.depthCap();
-    if (cap < n) {
+    if (router.hasReach()) {
       for (int r = 0; r < ranks; r++) {
-        depthByRank[r] = Math.min(depthByRank[r], cap);
+        depthByRank[r] = router.withinReach(order[r], depthByRank[r], walked);
       }
     }
     if (policy == Policy.LEAST_WORK) {

@@ -103,7 +103,7 @@ public final class Router {
   private long[] horizon = new long[8];
   // engine feedback: entries older than this (WrittenBlocks' age) are stale on every engine
   private long ageLimit = Long.MAX_VALUE;
-  // and the most blocks a match may count (depthCap)
+  // and how many blocks a cache holds by the last shortfall (withinReach)
   private long reach = Long.MAX_VALUE;
   private boolean[] active = new boolean[8];
   // the active ids below PrefixIndex.HIGH_ID as an owner mask (PrefixIndex.maskBit)
@@ -388,7 +388,8 @@ public final class Router {
     int owners = 0;
     int depth = -1;
     int warmFrom = n - 1;
-    for (int i = Math.min(n, depthCap()) - 1; i >= 0 && owners == 0; i--) {
+    // a block deeper than the reach cannot count (ownersWithinReach)
+    for (int i = (int) Math.min(n, reach) - 1; i >= 0 && owners == 0; i--) {
       if (i < warmFrom) {
         // the deeper hashes were not tracked: fetch the next WARM cells together
         warmFrom = Math.max(0, i + 1 - PrefixIndex.WARM);
@@ -397,6 +398,9 @@ public final class Router {
       int entry = index.lookup(hashes[i]);
       if (entry >= 0) {
         owners = index.collectOwners(entry, ownerEngines, ownerStamps);
+        if (reach < Long.MAX_VALUE) {
+          owners = ownersWithinReach(owners, i + 1);
+        }
         depth = i;
       }
     }
@@ -554,8 +558,8 @@ public final class Router {
    * block {@code hiddenAge} old ({@link Decision#hiddenAge()}, -1 for none), and the entries the
    * limit hid show again. The request's own entries, assigned at its commit, stay: the engine
    * computed those blocks again and holds them. A shortfall also sets the reach, {@code matchAge +
-   * predictedBlocks} (a raise: the new limit plus the blocks served), beyond which no match counts
-   * ({@link #depthCap}).
+   * predictedBlocks} (a raise: the new limit plus the blocks served): a matched block counts only
+   * if its age plus its depth is within it ({@link #withinReach}).
    *
    * @return whether the engine's horizon moved
    */
@@ -594,13 +598,40 @@ public final class Router {
   }
 
   /**
-   * The most blocks a decision may count on one engine holding, feedback's reach: an engine that
-   * lost the deepest of {@code predicted} blocks, {@code matchAge} blocks old, held then only the
-   * blocks sent after it and those before it in its prompt, least recently used first, so no more
-   * than their sum; unbounded until the first shortfall.
+   * Keeps, of the {@code owners} in {@link #ownerEngines} and {@link #ownerStamps}, those whose
+   * block at {@code depth} is within the reach; returns how many.
    */
-  int depthCap() {
-    return (int) Math.min(reach, Integer.MAX_VALUE);
+  private int ownersWithinReach(int owners, int depth) {
+    int kept = 0;
+    for (int j = 0; j < owners; j++) {
+      if (age(ownerEngines[j], ownerStamps[j]) + depth <= reach) {
+        ownerEngines[kept] = ownerEngines[j];
+        ownerStamps[kept++] = ownerStamps[j];
+      }
+    }
+    return kept;
+  }
+
+  /** Whether feedback has shown how many blocks a cache holds (withinReach cuts matches). */
+  boolean hasReach() {
+    return reach < Long.MAX_VALUE;
+  }
+
+  /**
+   * How much of a {@code depth}-block match on {@code engine} (its entries {@code
+   * walked[0..depth)}) counts: the deepest block whose age plus its depth is within the reach. An
+   * engine that evicts least recently used blocks first keeps such a block: the blocks sent after
+   * it and those before it in the prompt fit in what the last shortfall showed a cache holds.
+   */
+  int withinReach(int engine, int depth, int[] walked) {
+    while (depth > 0) {
+      long age = age(engine, index.stampOf(walked[depth - 1], engine));
+      if (age + depth <= reach) {
+        break;
+      }
+      depth = (int) Math.max(0, Math.min(depth - 1, reach - age));
+    }
+    return depth;
   }
 
   /**

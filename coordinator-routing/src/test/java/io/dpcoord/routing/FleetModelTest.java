@@ -132,8 +132,18 @@ class FleetModelTest {
     }
 
     int depth(int label, List<Long> hashes) {
-      // no engine holds more blocks than feedback's age limit (Router.depthCap)
-      return (int) Math.min(run(label, hashes), reach);
+      // a match counts as far as its deepest block's age plus its depth is within feedback's
+      // reach (Router.withinReach)
+      int d = run(label, hashes);
+      while (d > 0) {
+        long age = age(label, freshOwner(label, hashes.get(d - 1)).stamp());
+        if (age + d <= reach) {
+          break;
+        }
+        see("a match cut to the reach");
+        d = (int) Math.max(0, Math.min(d - 1, reach - age));
+      }
+      return d;
     }
 
     /** How many leading hashes have a fresh claim of the label. */
@@ -534,7 +544,8 @@ class FleetModelTest {
     // hidden owners (older than the limit) stay; only those behind a horizon are dropped
     for (Policy policy : FLEET_POLICIES) {
       Map<String, Integer> seen = seenIn(policy, true);
-      for (String event : List.of("the horizon moved", "stale owners dropped")) {
+      for (String event :
+          List.of("the horizon moved", "stale owners dropped", "a match cut to the reach")) {
         assertThat(seen.getOrDefault(event, 0)).as("%s: %s", policy, event).isGreaterThan(5);
       }
       // rarer: a confirmation past the fleet's limit needs a decision made before it last fell

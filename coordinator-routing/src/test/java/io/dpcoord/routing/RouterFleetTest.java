@@ -352,7 +352,7 @@ class RouterFleetTest {
   }
 
   @Test
-  void megatronsRuleWithFeedbackCountsNoMoreBlocksThanTheReach() {
+  void megatronsRuleWithFeedbackCountsABlockOnlyWithinTheReach() {
     Router router = router(Policy.LONGEST_PREFIX, true, 2);
     assignAndComplete(router, 1, 9001); // stamp 1
     assignAndComplete(router, 0, FIVE); // 2
@@ -368,6 +368,13 @@ class RouterFleetTest {
     assertThat(d.matchDepth()).isEqualTo(3);
     assertThat(d.matchStamp()).isEqualTo(2);
     assertThat(d.matchAge()).as("within the limit of 1").isZero();
+
+    // one more block sent to engine 0: H2 is 1 old at depth 3, past the reach; H1 is within it
+    assignAndComplete(router, 0, 9002); // 3
+    d = router.route(FIVE, 5, true);
+    assertThat(d.engine()).isZero();
+    assertThat(d.matchDepth()).isEqualTo(2);
+    assertThat(d.matchAge()).isEqualTo(1);
   }
 
   @Test
@@ -445,8 +452,10 @@ class RouterFleetTest {
     assertThat(d.engine()).as("costs {1, 1}").isZero();
     assertThat(d.matchDepth()).isZero();
 
+    // FOUR's entries, 6 blocks old, are within the limit, but the reach is the confirmation's age
+    // and its 2 blocks served: of a match of 4 blocks 6 old, 2 count (6 + 2 <= 8)
     assignAndComplete(router, 0, 8003, 8004, 8005, 8006, 8007, 8008); // 7
-    assertThat(router.route(FOUR, 4, true).matchDepth()).as("6 old, within the limit").isEqualTo(4);
+    assertThat(router.route(FOUR, 4, true).matchDepth()).as("6 old, within the limit").isEqualTo(2);
     assignAndComplete(router, 0, 8009); // 8
     d = router.route(FOUR, 4, true);
     assertThat(d.engine()).as("costs {4, 4}").isZero();
