@@ -398,7 +398,7 @@ public final class Router {
       int entry = index.lookup(hashes[i]);
       if (entry >= 0) {
         owners = index.collectOwners(entry, ownerEngines, ownerStamps);
-        if (reach < Long.MAX_VALUE) {
+        if (hasReach()) {
           owners = ownersWithinReach(owners, i + 1);
         }
         depth = i;
