@@ -83,12 +83,22 @@ public final class CoreV015Request {
     }
   }
 
+  /** The tokens generated so far. */
+  public long[] generatedTokens() {
+    return Arrays.copyOf(generated, generatedCount);
+  }
+
   /**
    * The finished request's record, {@code asdict(request)} as core_v0.15's coordinator packs it,
    * with {@code generated_text} nil: the coordinator sets it to the detokenized generated tokens
-   * (EOD kept) before the record leaves.
+   * (EOD kept) before the record leaves ({@link #record(String)}).
    */
   public RawValue record() {
+    return record(null);
+  }
+
+  /** {@link #record()} with {@code generated_text} set to {@code generatedText} (null: nil). */
+  public RawValue record(String generatedText) {
     FrameWriter out = new FrameWriter(256 + 20 * (promptTokens.length + generatedCount));
     out.mapHeader(22);
     out.str("request_id").int64(requestId);
@@ -99,7 +109,12 @@ public final class CoreV015Request {
     out.str("arrival_time").nil();
     out.str("status").nil();
     out.str("encoder_prompt").nil();
-    out.str("generated_text").nil();
+    out.str("generated_text");
+    if (generatedText == null) {
+      out.nil();
+    } else {
+      out.str(generatedText);
+    }
     out.str("segments").nil();
     out.str("generated_segments").nil();
     out.str("generated_sequence_lengths").nil();

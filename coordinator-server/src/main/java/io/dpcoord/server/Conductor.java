@@ -729,7 +729,10 @@ final class Conductor {
     for (long id : step.finishedIds()) {
       PendingRequest r = id == chunked ? null : answered(in.from(), id, true);
       if (r != null) {
-        complete(r, r.coreV015.record(), ReplyRecord.CACHED_TOKENS_UNKNOWN);
+        // with a tokenizer its record is built, with its text, on a worker (ReplyText.fill)
+        RawValue record =
+            replyText.rewrites(pending.dialectOf(r.client)) ? null : r.coreV015.record();
+        complete(r, record, ReplyRecord.CACHED_TOKENS_UNKNOWN);
       }
     }
     publishInFlight();
@@ -737,7 +740,8 @@ final class Conductor {
 
   /**
    * Answers {@code r} with its engine's terminal {@code record}, whose text is filled first when
-   * the client's release needs it (ReplyText); its engine served {@code cachedTokens} from cache.
+   * the client's release needs it (ReplyText; null: a core_v0.15 record, built there from {@code
+   * r.coreV015}); its engine served {@code cachedTokens} from cache.
    */
   private void complete(PendingRequest r, RawValue record, long cachedTokens) {
     routing.completed(r, cachedTokens);
@@ -847,7 +851,7 @@ final class Conductor {
         outbox.release();
       }
       try {
-        if (r.finished != null) {
+        if (r.engine == PendingRequests.FINISHING) {
           outbox.reply(r, replyText.fillNow(r, pending.dialectOf(r.client)));
         } else {
           outbox.fail(r, "coordinator shutting down");

@@ -109,7 +109,9 @@ final class ReplyText {
 
   /**
    * Rewrites {@code r.finished} for a client speaking {@code client} on a worker, then calls {@code
-   * then} with {@code r} on the loop thread ({@code r.finished} is then the record to send).
+   * then} with {@code r} on the loop thread ({@code r.finished} is then the record to send). A null
+   * {@code r.finished} is a core_v0.15 request's: its record is built there from {@code
+   * r.coreV015}, which the loop no longer touches once the request is finishing.
    */
   void fill(PendingRequest r, Dialect client, Consumer<PendingRequest> then) {
     RawValue record = r.finished;
@@ -123,10 +125,10 @@ final class ReplyText {
           public void work() {
             long t0 = System.nanoTime();
             try {
-              filled = rewrite(record, r.prompt, client);
+              filled = record == null ? built(r) : rewrite(record, r.prompt, client);
             } catch (RuntimeException e) { // whatever it is, the record still goes out as it came
               failure = e;
-              filled = unfilled(record, client);
+              filled = record == null ? r.coreV015.record() : unfilled(record, client);
             }
             nanos = System.nanoTime() - t0;
           }
@@ -146,11 +148,19 @@ final class ReplyText {
   /** Rewrites the record on this thread (for the last records when the coordinator stops). */
   RawValue fillNow(PendingRequest r, Dialect client) {
     try {
-      return rewrite(r.finished, r.prompt, client);
+      return r.finished == null ? built(r) : rewrite(r.finished, r.prompt, client);
     } catch (RuntimeException e) {
       failed(r, e);
-      return unfilled(r.finished, client);
+      return r.finished == null ? r.coreV015.record() : unfilled(r.finished, client);
     }
+  }
+
+  /**
+   * A core_v0.15 request's record, with {@code generated_text} as that release's coordinator sets
+   * it: {@code tokenizer.detokenize(generated_tokens)}, the EOD kept.
+   */
+  private RawValue built(PendingRequest r) {
+    return r.coreV015.record(tokenizer.generatedText(r.coreV015.generatedTokens(), false));
   }
 
   /**
@@ -179,9 +189,6 @@ final class ReplyText {
   RawValue rewrite(RawValue record, RawValue prompt, Dialect client) {
     if (client.nestsRecords()) {
       return tokenizer == null ? record : rewriteRecord(record);
-    }
-    if (client.buildsRecords()) {
-      return tokenizer == null ? record : withText(record, false);
     }
     if (client == Dialect.V0_18) {
       record = record.only(KNOWN_TO_0_18);
