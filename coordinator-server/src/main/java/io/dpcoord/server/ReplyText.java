@@ -125,10 +125,10 @@ final class ReplyText {
           public void work() {
             long t0 = System.nanoTime();
             try {
-              filled = record == null ? built(r) : rewrite(record, r.prompt, client);
+              filled = filled(r, record, client);
             } catch (RuntimeException e) { // whatever it is, the record still goes out as it came
               failure = e;
-              filled = record == null ? r.coreV015.record() : unfilled(record, client);
+              filled = unfilled(r, record, client);
             }
             nanos = System.nanoTime() - t0;
           }
@@ -148,25 +148,33 @@ final class ReplyText {
   /** Rewrites the record on this thread (for the last records when the coordinator stops). */
   RawValue fillNow(PendingRequest r, Dialect client) {
     try {
-      return r.finished == null ? built(r) : rewrite(r.finished, r.prompt, client);
+      return filled(r, r.finished, client);
     } catch (RuntimeException e) {
       failed(r, e);
-      return r.finished == null ? r.coreV015.record() : unfilled(r.finished, client);
+      return unfilled(r, r.finished, client);
     }
   }
 
   /**
-   * A core_v0.15 request's record, with {@code generated_text} as that release's coordinator sets
-   * it: {@code tokenizer.detokenize(generated_tokens)}, the EOD kept.
+   * {@code record} (null: {@code r}'s core_v0.15 record, built from its steps) as the client gets
+   * it ({@link #rewrite}); for core_v0.15, {@code generated_text} as that release's coordinator
+   * sets it: {@code tokenizer.detokenize(generated_tokens)}, the EOD kept.
    */
-  private RawValue built(PendingRequest r) {
-    return r.coreV015.record(tokenizer.generatedText(r.coreV015.generatedTokens(), false));
+  private RawValue filled(PendingRequest r, RawValue record, Dialect client) {
+    if (record == null) {
+      return r.coreV015.record(tokenizer.generatedText(r.coreV015.generatedTokens(), false));
+    }
+    return rewrite(record, r.prompt, client);
   }
 
   /**
-   * A record that could not be rewritten, as it goes out: a 0.18 client cannot take 0.19's keys.
+   * A record that could not be rewritten (null: {@code r}'s core_v0.15 record, without text), as it
+   * goes out: a 0.18 client cannot take 0.19's keys.
    */
-  private static RawValue unfilled(RawValue record, Dialect client) {
+  private static RawValue unfilled(PendingRequest r, RawValue record, Dialect client) {
+    if (record == null) {
+      return r.coreV015.record();
+    }
     return client == Dialect.V0_18 ? record.only(KNOWN_TO_0_18) : record;
   }
 
