@@ -40,8 +40,8 @@ final class FleetWalk {
    * 120 times in all, or more than 127 engines), the walk reads the owners of every hash
    * instead, as before the masks.
    *
-   * Blocks in flight (dynamo, llm_d): per engine a multiset of the hashes of its requests in
-   * flight, added at commit and removed at completion; the rules weigh its distinct count.
+   * Blocks in flight (dynamo, llm_d): per engine the hashes of its requests in flight, added at
+   * commit and removed at completion; the rules weigh their distinct count (PathsInFlight).
    */
 
   private final Policy policy;
@@ -53,7 +53,8 @@ final class FleetWalk {
   private final double prefillTokensPerNano;
 
   // per engine id
-  private LongIntTable[] activeHashes = new LongIntTable[8];
+  private PathsInFlight[] inFlight = new PathsInFlight[8];
+  private final PathsInFlight.Pool paths = new PathsInFlight.Pool();
   private double[] backlog = new double[8];
   private long[] backlogAt = new long[8];
   private long[] staleThrough = new long[8];
@@ -94,7 +95,7 @@ final class FleetWalk {
   /** Makes room for engine ids below {@code engines}. */
   void grow(int engines) {
     if (engines > backlog.length) {
-      activeHashes = Arrays.copyOf(activeHashes, engines);
+      inFlight = Arrays.copyOf(inFlight, engines);
       backlog = Arrays.copyOf(backlog, engines);
       backlogAt = Arrays.copyOf(backlogAt, engines);
       staleThrough = Arrays.copyOf(staleThrough, engines);
@@ -118,7 +119,7 @@ final class FleetWalk {
       int e = order[r];
       depthByRank[r] = 0;
       pendingByRank[r] = pending[e];
-      blocksByRank[r] = activeHashes[e] == null ? 0 : activeHashes[e].size();
+      blocksByRank[r] = inFlight[e] == null ? 0 : inFlight[e].distinct();
       cachedByRank[r] = index.ownedBy(e);
     }
     if (n > walked.length) {
@@ -273,10 +274,10 @@ final class FleetWalk {
   /** A request of {@code count} hashes, {@code matched} of them cached there, sent to engine e. */
   void committed(int e, long[] hashes, int count, int matched) {
     if (countsActiveBlocks) {
-      if (activeHashes[e] == null) {
-        activeHashes[e] = new LongIntTable(64, 1 << 26);
+      if (inFlight[e] == null) {
+        inFlight[e] = new PathsInFlight(paths);
       }
-      addToEach(activeHashes[e], hashes, count, 1);
+      inFlight[e].add(hashes, count);
     }
     if (policy == Policy.LEAST_WORK) {
       long t = clock.getAsLong();
@@ -287,19 +288,8 @@ final class FleetWalk {
 
   /** A request committed to engine e with {@code hashes[0..count)} is done. */
   void completed(int e, long[] hashes, int count) {
-    if (countsActiveBlocks && activeHashes[e] != null) {
-      addToEach(activeHashes[e], hashes, count, -1);
-    }
-  }
-
-  /**
-   * Adds {@code delta} to the count of each of {@code hashes[0..count)}, after reading all their
-   * home cells in one loop of independent loads: the misses overlap instead of coming one per hash.
-   */
-  private void addToEach(LongIntTable table, long[] hashes, int count, int delta) {
-    table.touchAll(hashes, 0, count);
-    for (int i = 0; i < count; i++) {
-      table.add(hashes[i], delta);
+    if (countsActiveBlocks && inFlight[e] != null) {
+      inFlight[e].remove(hashes, count);
     }
   }
 

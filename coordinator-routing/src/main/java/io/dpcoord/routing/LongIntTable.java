@@ -9,7 +9,7 @@ package io.dpcoord.routing;
  *
  * <p>It grows without stopping: a full table is not rehashed in one go (at half a million keys that
  * cost the event loop 18 ms compiled, and a method that runs a handful of times in a process's life
- * mostly runs uncompiled, several times slower) but moved a few cells at each insert, remove or add
+ * mostly runs uncompiled, several times slower) but moved a few cells at each insert or remove
  * while both tables answer (see the notes in the body); and the larger table is allocated ahead
  * ({@link SpareArray}).
  */
@@ -17,7 +17,7 @@ final class LongIntTable {
   /*
    * Growth. When an insert would fill the table past half, a table twice the size becomes `cells`
    * and the full one becomes `old`. Every key is in exactly one of them: inserts go to `cells`,
-   * and each insert, remove or add first moves the next MOVES cells of `old` into `cells`. The new
+   * and each insert or remove first moves the next MOVES cells of `old` into `cells`. The new
    * table starts a quarter full and grows again at half full: with L cells in `old`, that is L / 2
    * inserts later, and the move is over after L / MOVES = L / 4 operations.
    *
@@ -107,54 +107,6 @@ final class LongIntTable {
       }
     }
     return MISSING;
-  }
-
-  /**
-   * Adds {@code delta} to {@code key}'s value (an absent key counts as 0) and removes the key when
-   * the sum is 0 or less: a multiset of keys.
-   *
-   * @return the new value (0 once removed)
-   */
-  int add(long key, int delta) {
-    if (old != null) {
-      move();
-      if (old != null) {
-        int i = find(old, oldProbeStart(key), key);
-        if (i >= 0) {
-          return addAt(old, oldShift, i, delta);
-        }
-      }
-    }
-    int mask = length(cells) - 1;
-    for (int i = home(key, shift); ; i = (i + 1) & mask) {
-      long v = cells[2 * i + 1];
-      if (v == 0) {
-        if (delta <= 0) {
-          return 0;
-        }
-        if ((size + 1) * 2 > length(cells)) {
-          insert(key, delta); // grows first
-        } else {
-          cells[2 * i] = key;
-          cells[2 * i + 1] = delta + 1L;
-          size++;
-        }
-        return delta;
-      }
-      if (cells[2 * i] == key) {
-        return addAt(cells, shift, i, delta);
-      }
-    }
-  }
-
-  private int addAt(long[] table, int tableShift, int i, int delta) {
-    int sum = (int) table[2 * i + 1] - 1 + delta;
-    if (sum <= 0) {
-      removeAt(table, tableShift, i);
-      return 0;
-    }
-    table[2 * i + 1] = sum + 1L;
-    return sum;
   }
 
   /** Reads {@code key}'s home cells and returns their value words, to bring them into the cache. */

@@ -156,14 +156,25 @@ class RouterFleetTest {
     router.complete(0, FIVE, 5);
     assertThat(router.route(null, 0, true).engine()).as("blocks {0, 3}").isZero();
 
-    // engine 1 never had H3 and H4 in flight, and the second completion finds none of them
+    // engine 1 never had FIVE in flight: completions of it take nothing off, however many
     router.complete(1, FIVE, 5);
     router.complete(1, FIVE, 5);
     assertThat(router.pending(1)).isZero();
-    assign(router, 0, H0);
+    assign(router, 0, FIVE);
+    assertThat(router.route(null, 0, true).engine())
+        .as("blocks {5, 3}; {5, 0} had the completions taken H0 to H2 off engine 1")
+        .isEqualTo(1);
+
+    // the request engine 1 has in flight, completed twice: once, never below zero
+    router.complete(1, new long[] {H0, H1, H2}, 3);
+    router.complete(1, new long[] {H0, H1, H2}, 3);
     assign(router, 1, H0);
     assertThat(router.route(null, 0, true).engine())
-        .as("blocks {1, 1}, a tie; {1, 0} had H0 gone below zero on engine 1")
+        .as("blocks {5, 1}; {5, -2} had the second completion counted")
+        .isEqualTo(1);
+    assign(router, 1, H0, H1, H2, H3, H4, 2006);
+    assertThat(router.route(null, 0, true).engine())
+        .as("blocks {5, 6}: H0 once, then H1 to H4 and 2006")
         .isZero();
   }
 
