@@ -42,6 +42,15 @@ final class PrefixIndex {
    *    for the policies beyond Megatron's, its probe was a cache miss per write, and every other
    *    policy and shape became 2 to 5 times slower.)
    *
+   *    An index that keeps owner masks (4. below; the policies beyond Megatron's) keeps each
+   *    block in engine id order instead, the ids from 127 up last: the writer's slot, or where a
+   *    new one goes, is the number of owner bits below its own, one popcount, and a write moves
+   *    no other slot. (In last-writer order dynamo, which spreads a hash over most engines, spent
+   *    most of a commit scanning for the writer's slot and moving the slots in front of it; see
+   *    PERFORMANCE.md, "Blocks in flight as sorted paths, owners in engine order".) A write there
+   *    drops every stale owner but the writer's, when the entry may hold one, not only those in
+   *    front of the writer's slot.
+   *
    * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which needs
    *    to know which engines own each hash, not their stamps. The mask has MASK_WORDS (2) words:
    *    engine id e below 127 has bit e % 64 of word e / 64, set while e has a slot there, stale or
@@ -322,7 +331,7 @@ final class PrefixIndex {
    */
   int collectOwners(int entry, int[] engines, long[] stamps) {
     long before = purged;
-    dropStaleBefore(entry, NONE);
+    dropStale(entry, NONE, false);
     staleSeen |= purged != before;
     long head = entries[entry * ENTRY + HEAD];
     clearOwners(entry);
@@ -369,27 +378,35 @@ final class PrefixIndex {
       linkLruTail(entry);
     }
     long head = entries[entry * ENTRY + HEAD];
-    // usually the engine wrote the hash last: its slot is in front, with no owner before it
-    int at = head != NONE && slots[start(head) * SLOT + ENGINE] == engine ? 0 : -1;
-    if (at < 0) {
-      at = mayHoldStale(entry) ? dropStaleBefore(entry, engine) : slotOf(entry, engine);
-      head = entries[entry * ENTRY + HEAD];
+    // usually the engine wrote the hash last: its slot is in front, with no owner before it (in
+    // engine id order, with no owner at all but it)
+    int at;
+    if (head != NONE
+        && slots[start(head) * SLOT + ENGINE] == engine
+        && (owners == null || count(head) == 1)) {
+      at = 0;
+    } else if (owners == null) {
+      at = dropStale(entry, engine, true);
+    } else {
+      at = mayHoldStale(entry) ? dropStale(entry, engine, false) : slotOf(entry, engine);
     }
+    head = entries[entry * ENTRY + HEAD];
     if (at < 0) {
       if (engine >= ownedBy.length) {
         ownedBy = Arrays.copyOf(ownedBy, Math.max(engine + 1, ownedBy.length * 2));
       }
       ownedBy[engine]++;
+      at = owners == null ? 0 : placeOf(entry, engine);
       addOwner(entry, engine, stamp, nanos);
-      head = withRoomInFront(head);
+      head = withRoomAt(head, at);
       entries[entry * ENTRY + HEAD] = head;
+    } else if (owners == null && at > 0) {
+      // the engine's slot moves to the front, the slots before it one on
+      int base = start(head) * SLOT;
+      System.arraycopy(slots, base, slots, base + SLOT, at * SLOT);
       at = 0;
     }
-    // the engine's slot moves to the front, the slots before it one on
-    int base = start(head) * SLOT;
-    if (at > 0) {
-      System.arraycopy(slots, base, slots, base + SLOT, at * SLOT);
-    }
+    int base = (start(head) + at) * SLOT;
     slots[base + ENGINE] = engine;
     slots[base + STAMP] = stamp;
     slots[base + WRITTEN] = nanos;
@@ -424,18 +441,42 @@ final class PrefixIndex {
   }
 
   /**
-   * The index of {@code engine}'s slot among the owners of {@code entry}, which keeps owner masks,
-   * or -1: {@link #dropStaleBefore} when no owner is stale.
+   * The index of {@code engine}'s slot among the owners of {@code entry}, which keeps owner masks
+   * (its owners in engine id order), or -1.
    */
   private int slotOf(int entry, int engine) {
-    if (engine < HIGH_ID
-        && (owners[entry * OWNERS + MASK + maskWord(engine)] & maskBit(engine)) == 0) {
-      return -1;
+    if (engine < HIGH_ID) {
+      long word = owners[entry * OWNERS + MASK + maskWord(engine)];
+      return (word & maskBit(engine)) == 0 ? -1 : placeOf(entry, engine);
     }
-    return position(entries[entry * ENTRY + HEAD], engine);
+    long head = entries[entry * ENTRY + HEAD];
+    int at = placeOf(entry, engine);
+    return at < count(head) && slots[(start(head) + at) * SLOT + ENGINE] == engine ? at : -1;
   }
 
-  /** The index of {@code engine}'s slot in the owner block {@code head}, or -1. */
+  /**
+   * Where {@code engine}'s slot is, or would go, among the owners of {@code entry}, which keeps
+   * owner masks: in engine id order, so for an id below 127 the owners' bits below its own count
+   * them (the ids from 127 up come after, and are counted by reading their slots).
+   */
+  private int placeOf(int entry, int engine) {
+    int at = entry * OWNERS + MASK;
+    if (engine < HIGH_ID) {
+      long below = maskBit(engine) - 1;
+      return maskWord(engine) == 0
+          ? Long.bitCount(owners[at] & below)
+          : Long.bitCount(owners[at]) + Long.bitCount(owners[at + 1] & below);
+    }
+    long head = entries[entry * ENTRY + HEAD];
+    int place = Long.bitCount(owners[at]) + Long.bitCount(owners[at + 1] & ~HIGH_IDS);
+    int base = start(head) * SLOT;
+    while (place < count(head) && slots[base + place * SLOT + ENGINE] < engine) {
+      place++;
+    }
+    return place;
+  }
+
+  /** The index of {@code engine}'s slot in the owner block {@code head} (scanned), or -1. */
   private int position(long head, int engine) {
     int base = start(head) * SLOT;
     for (int i = 0; i < count(head); i++) {
@@ -447,29 +488,33 @@ final class PrefixIndex {
   }
 
   /**
-   * Drops the stale owners of {@code entry} in front of {@code engine}'s slot (all of them if it
-   * has none there), the slots after them moving up; returns the index of {@code engine}'s slot, or
-   * -1. The engine's own slot is kept even if stale: the write that looks for it renews it.
+   * Drops the stale owners of {@code entry} but {@code engine}'s (the write that looks for it
+   * renews it), the slots after them moving up: with {@code beforeEngine}, only those in front of
+   * its slot (all of them if it has none there), else all. Returns the index of {@code engine}'s
+   * slot, or -1.
    */
-  private int dropStaleBefore(int entry, int engine) {
+  private int dropStale(int entry, int engine, boolean beforeEngine) {
     long head = entries[entry * ENTRY + HEAD];
     int count = count(head);
     int base = start(head) * SLOT;
     int kept = 0;
+    int found = -1;
     int i = 0;
     for (; i < count; i++) {
       int at = base + i * SLOT;
       int owner = (int) slots[at + ENGINE];
-      if (owner == engine) {
+      if (owner == engine && beforeEngine) {
+        found = kept;
         break;
       }
-      if (staleness.isStale(owner, slots[at + STAMP], slots[at + WRITTEN])) {
+      if (owner != engine && staleness.isStale(owner, slots[at + STAMP], slots[at + WRITTEN])) {
         if (owners != null && owner < HIGH_ID) { // HIGH_IDS stays: another high id may be there
           owners[entry * OWNERS + MASK + maskWord(owner)] &= ~maskBit(owner);
         }
         ownedBy[owner]--;
         purged++;
       } else {
+        found = owner == engine ? kept : found;
         if (kept != i) {
           System.arraycopy(slots, at, slots, base + kept * SLOT, SLOT);
         }
@@ -480,7 +525,7 @@ final class PrefixIndex {
       System.arraycopy(slots, base + i * SLOT, slots, base + kept * SLOT, (count - i) * SLOT);
       entries[entry * ENTRY + HEAD] = block(start(head), sizeClass(head), count - (i - kept));
     }
-    return i < count ? kept : -1;
+    return found;
   }
 
   /** The word of the owner mask that holds {@code engine}'s bit. */
@@ -515,7 +560,7 @@ final class PrefixIndex {
   /** The stamp of {@code engine}'s slot at {@code entry}, stale, hidden or not; -1 without one. */
   long stampOf(int entry, int engine) {
     long head = entries[entry * ENTRY + HEAD];
-    int at = head == NONE ? -1 : position(head, engine);
+    int at = head == NONE ? -1 : owners == null ? position(head, engine) : slotOf(entry, engine);
     return at < 0 ? -1 : slots[(start(head) + at) * SLOT + STAMP];
   }
 
@@ -545,10 +590,10 @@ final class PrefixIndex {
   }
 
   /**
-   * {@code block} (or NONE) with one more slot, unset, its slots from the front moved one on: in
-   * place while the block has room, else in a block twice as large.
+   * {@code block} (or NONE) with one more slot, unset, at index {@code at}, the slots from there
+   * moved one on: in place while the block has room, else in a block twice as large.
    */
-  private long withRoomInFront(long block) {
+  private long withRoomAt(long block, int at) {
     if (block == NONE) {
       return block(newBlock(0), 0, 1);
     }
@@ -556,8 +601,9 @@ final class PrefixIndex {
     int sizeClass = sizeClass(block);
     int from = start(block);
     int to = count < 1 << sizeClass ? from : newBlock(++sizeClass);
-    System.arraycopy(slots, from * SLOT, slots, (to + 1) * SLOT, count * SLOT);
+    System.arraycopy(slots, (from + at) * SLOT, slots, (to + at + 1) * SLOT, (count - at) * SLOT);
     if (to != from) {
+      System.arraycopy(slots, from * SLOT, slots, to * SLOT, at * SLOT);
       freeBlock(block);
     }
     return block(to, sizeClass, count + 1);

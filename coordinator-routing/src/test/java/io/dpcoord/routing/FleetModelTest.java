@@ -352,16 +352,14 @@ class FleetModelTest {
       }
     }
 
-    /** The label's claim goes first with the new stamp; stale owners written after it drop. */
+    /** The label's claim goes first with the new stamp; every other stale owner drops. */
     private void write(int label, long hash) {
       List<Owner> owners = index.computeIfAbsent(hash, k -> new ArrayList<>());
       for (Iterator<Owner> it = owners.iterator(); it.hasNext(); ) {
         Owner o = it.next();
         if (o.label() == label) {
           it.remove();
-          break;
-        }
-        if (isStale(o)) {
+        } else if (isStale(o)) {
           it.remove();
           dropped++;
         }
