@@ -47,9 +47,10 @@ final class PrefixIndex {
    *    new one goes, is the number of owner bits below its own, one popcount, and a write moves
    *    no other slot. (In last-writer order dynamo, which spreads a hash over most engines, spent
    *    most of a commit scanning for the writer's slot and moving the slots in front of it; see
-   *    PERFORMANCE.md, "Blocks in flight as sorted paths, owners in engine order".) A write there
-   *    drops every stale owner but the writer's, when the entry may hold one, not only those in
-   *    front of the writer's slot.
+   *    PERFORMANCE.md, "Blocks in flight as sorted paths, owners in engine order".) There a
+   *    write that adds an owner first drops the entry's stale owners, if it may hold any (as a
+   *    write did that found no slot of the writer's), and a write to an owner's slot drops none
+   *    (in last-writer order, it dropped those in front of the slot).
    *
    * 4. Owner masks, for the forward walk of the policies beyond Megatron's (FleetWalk), which needs
    *    to know which engines own each hash, not their stamps. The mask has MASK_WORDS (2) words:
@@ -388,7 +389,10 @@ final class PrefixIndex {
     } else if (owners == null) {
       at = dropStale(entry, engine, true);
     } else {
-      at = mayHoldStale(entry) ? dropStale(entry, engine, false) : slotOf(entry, engine);
+      at = slotOf(entry, engine);
+      if (at < 0 && mayHoldStale(entry)) {
+        dropStale(entry, NONE, false); // before it takes a slot (and perhaps a larger block)
+      }
     }
     head = entries[entry * ENTRY + HEAD];
     if (at < 0) {

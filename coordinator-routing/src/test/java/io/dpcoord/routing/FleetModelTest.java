@@ -352,14 +352,16 @@ class FleetModelTest {
       }
     }
 
-    /** The label's claim goes first with the new stamp; every other stale owner drops. */
+    /**
+     * The label's claim goes first with the new stamp; a label new to the hash first drops its
+     * stale owners.
+     */
     private void write(int label, long hash) {
       List<Owner> owners = index.computeIfAbsent(hash, k -> new ArrayList<>());
-      for (Iterator<Owner> it = owners.iterator(); it.hasNext(); ) {
+      boolean renewed = owners.removeIf(o -> o.label() == label);
+      for (Iterator<Owner> it = owners.iterator(); it.hasNext() && !renewed; ) {
         Owner o = it.next();
-        if (o.label() == label) {
-          it.remove();
-        } else if (isStale(o)) {
+        if (isStale(o)) {
           it.remove();
           dropped++;
         }

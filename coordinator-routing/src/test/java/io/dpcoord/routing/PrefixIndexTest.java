@@ -91,9 +91,10 @@ class PrefixIndexTest {
     final int[] inClass = new int[32];
     final int[] mostInClass = new int[32];
 
-    // an index with owner masks keeps each hash's owners in engine id order, and a write drops
-    // every stale owner but the writer's; without, the last writer first, and a write drops the
-    // stale owners in front of the writer's slot (all if it has none)
+    // an index with owner masks keeps each hash's owners in engine id order, and a write that
+    // adds an owner first drops the stale ones (a write to an owner's slot none); without, the
+    // last writer first, and a write drops the stale owners in front of the writer's slot (all if
+    // it has none)
     final boolean byEngine;
 
     Model(int capacity, PrefixIndex.Staleness staleness) {
@@ -119,14 +120,14 @@ class PrefixIndexTest {
         }
       }
       hashes.put(hash, list);
-      for (Iterator<Owner> it = list.iterator(); it.hasNext(); ) {
+      boolean renewed = byEngine && list.removeIf(o -> o.engine() == engine);
+      owners -= renewed ? 1 : 0;
+      for (Iterator<Owner> it = list.iterator(); it.hasNext() && !renewed; ) {
         Owner o = it.next();
         if (o.engine() == engine) {
           it.remove();
           owners--;
-          if (!byEngine) {
-            break;
-          }
+          break;
         } else if (isStale(o)) {
           it.remove();
           owners--;
