@@ -383,8 +383,8 @@ final class PrefixIndex {
     // engine id order, with no owner at all but it)
     int at;
     if (head != NONE
-        && slots[start(head) * SLOT + ENGINE] == engine
-        && (owners == null || count(head) == 1)) {
+        && (owners == null || count(head) == 1)
+        && slots[start(head) * SLOT + ENGINE] == engine) {
       at = 0;
     } else if (owners == null) {
       at = dropStale(entry, engine, true);
