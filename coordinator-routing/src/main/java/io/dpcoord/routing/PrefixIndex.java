@@ -332,7 +332,7 @@ final class PrefixIndex {
    */
   int collectOwners(int entry, int[] engines, long[] stamps) {
     long before = purged;
-    dropStale(entry, NONE, false);
+    dropStaleBefore(entry, NONE);
     staleSeen |= purged != before;
     long head = entries[entry * ENTRY + HEAD];
     clearOwners(entry);
@@ -387,11 +387,12 @@ final class PrefixIndex {
         && slots[start(head) * SLOT + ENGINE] == engine) {
       at = 0;
     } else if (owners == null) {
-      at = dropStale(entry, engine, true);
+      at = dropStaleBefore(entry, engine);
     } else {
       at = slotOf(entry, engine);
       if (at < 0 && mayHoldStale(entry)) {
-        dropStale(entry, NONE, false); // before it takes a slot (and perhaps a larger block)
+        // all of them, before the writer takes a slot (and perhaps a larger block)
+        dropStaleBefore(entry, NONE);
       }
     }
     head = entries[entry * ENTRY + HEAD];
@@ -492,33 +493,29 @@ final class PrefixIndex {
   }
 
   /**
-   * Drops the stale owners of {@code entry} but {@code engine}'s (the write that looks for it
-   * renews it), the slots after them moving up: with {@code beforeEngine}, only those in front of
-   * its slot (all of them if it has none there), else all. Returns the index of {@code engine}'s
-   * slot, or -1.
+   * Drops the stale owners of {@code entry} in front of {@code engine}'s slot (all of them if it
+   * has none there), the slots after them moving up; returns the index of {@code engine}'s slot, or
+   * -1. The engine's own slot is kept even if stale: the write that looks for it renews it.
    */
-  private int dropStale(int entry, int engine, boolean beforeEngine) {
+  private int dropStaleBefore(int entry, int engine) {
     long head = entries[entry * ENTRY + HEAD];
     int count = count(head);
     int base = start(head) * SLOT;
     int kept = 0;
-    int found = -1;
     int i = 0;
     for (; i < count; i++) {
       int at = base + i * SLOT;
       int owner = (int) slots[at + ENGINE];
-      if (owner == engine && beforeEngine) {
-        found = kept;
+      if (owner == engine) {
         break;
       }
-      if (owner != engine && staleness.isStale(owner, slots[at + STAMP], slots[at + WRITTEN])) {
+      if (staleness.isStale(owner, slots[at + STAMP], slots[at + WRITTEN])) {
         if (owners != null && owner < HIGH_ID) { // HIGH_IDS stays: another high id may be there
           owners[entry * OWNERS + MASK + maskWord(owner)] &= ~maskBit(owner);
         }
         ownedBy[owner]--;
         purged++;
       } else {
-        found = owner == engine ? kept : found;
         if (kept != i) {
           System.arraycopy(slots, at, slots, base + kept * SLOT, SLOT);
         }
@@ -529,7 +526,7 @@ final class PrefixIndex {
       System.arraycopy(slots, base + i * SLOT, slots, base + kept * SLOT, (count - i) * SLOT);
       entries[entry * ENTRY + HEAD] = block(start(head), sizeClass(head), count - (i - kept));
     }
-    return found;
+    return i < count ? kept : -1;
   }
 
   /** The word of the owner mask that holds {@code engine}'s bit. */

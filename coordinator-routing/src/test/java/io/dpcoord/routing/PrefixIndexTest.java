@@ -97,10 +97,6 @@ class PrefixIndexTest {
     // it has none)
     final boolean byEngine;
 
-    Model(int capacity, PrefixIndex.Staleness staleness) {
-      this(capacity, staleness, true);
-    }
-
     Model(int capacity, PrefixIndex.Staleness staleness, boolean byEngine) {
       this.capacity = capacity;
       this.staleness = staleness;
